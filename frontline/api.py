@@ -1,0 +1,28 @@
+"""The REST API router, mounted at ``/api/v1``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from frontline.auth.endpoints import router as auth_router
+from frontline.channels.endpoints import router as channels_router
+from frontline.contacts.endpoints import router as contacts_router
+from frontline.conversations.endpoints import router as conversations_router
+from frontline.jobs.endpoints import router as jobs_router
+from frontline.tenants.endpoints import router as tenants_router
+from frontline.tickets.endpoints import router as tickets_router
+
+
+def build_api_router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1")
+    for router in (
+        auth_router,
+        tenants_router,
+        channels_router,
+        contacts_router,
+        conversations_router,
+        tickets_router,
+        jobs_router,
+    ):
+        api.include_router(router)
+    return api

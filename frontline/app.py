@@ -1,0 +1,147 @@
+"""The ASGI application: API, operations endpoints and, in the embedded default, the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from frontline import __version__
+from frontline.api import build_api_router
+from frontline.auth.tokens import TokenCodec
+from frontline.channels.registry import AdapterOptions
+from frontline.deps import Services
+from frontline.errors import install_error_handlers
+from frontline.jobs import queue
+from frontline.jobs.registry import JobRegistry
+from frontline.jobs.worker import Worker
+from frontline.kit.asgi import BodySizeLimitMiddleware, RequestContextMiddleware
+from frontline.kit.crypto import SecretBox
+from frontline.kit.db import Database
+from frontline.kit.metrics import jobs_by_state, registry
+from frontline.messages import jobs as message_jobs
+from frontline.models import JobStatus
+from frontline.realtime.broker import make_broker
+from frontline.realtime.publish import session_info
+from frontline.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def build_services(settings: Settings) -> Services:
+    """Everything a process shares: database, crypto, broker, job kinds."""
+    broker = make_broker(settings.redis_url)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        echo=settings.database_echo,
+        session_info=session_info(broker),
+    )
+    box = SecretBox(settings.secret_keys())
+    options = AdapterOptions(
+        outbound_timeout_seconds=settings.outbound_timeout_seconds,
+        webhook_tolerance_seconds=settings.webhook_tolerance_seconds,
+    )
+    jobs = JobRegistry()
+    message_jobs.register(jobs, box, options)
+    return Services(
+        settings=settings,
+        db=db,
+        secret_box=box,
+        tokens=TokenCodec(settings.secret_key.get_secret_value(), settings.access_token_ttl_seconds),
+        broker=broker,
+        jobs=jobs,
+        adapter_options=options,
+    )
+
+
+def build_worker(services: Services) -> Worker:
+    s = services.settings
+    return Worker(
+        services.db,
+        services.jobs,
+        concurrency=s.worker_concurrency,
+        poll_seconds=s.worker_poll_seconds,
+        lease_seconds=s.job_lease_seconds,
+        backoff_base=s.job_backoff_base_seconds,
+        backoff_max=s.job_backoff_max_seconds,
+        services=services,
+    )
+
+
+_LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Frontline</title></head>
+<body style="font-family:system-ui;max-width:40rem;margin:3rem auto">
+<h1>Frontline</h1><p>AI-first customer support. Поддержка клиентов с ИИ на первой линии.</p>
+<ul><li><a href="/docs">API documentation (OpenAPI)</a></li>
+<li><a href="/health">/health</a> · <a href="/ready">/ready</a> · <a href="/metrics">/metrics</a></li></ul>
+</body></html>"""
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    services = build_services(settings)
+    in_process_worker = settings.run_worker_in_process if run_worker is None else run_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker_task: asyncio.Task[None] | None = None
+        worker: Worker | None = None
+        if in_process_worker:
+            worker = build_worker(services)
+            app.state.worker = worker
+            worker_task = asyncio.create_task(worker.run(), name="frontline-worker")
+        try:
+            yield
+        finally:
+            if worker and worker_task:
+                worker.stop()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(worker_task, timeout=30)
+            await services.broker.close()
+            await services.db.dispose()
+
+    app = FastAPI(
+        title="Frontline",
+        version=__version__,
+        description="AI-first, multi-tenant customer support platform.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.worker = None
+    install_error_handlers(app)
+    app.include_router(build_api_router())
+
+    @app.get("/", include_in_schema=False)
+    async def landing() -> HTMLResponse:
+        return HTMLResponse(_LANDING)
+
+    @app.get("/health", tags=["operations"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["operations"])
+    async def ready() -> JSONResponse:
+        if await services.db.ping():
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def metrics() -> Response:
+        try:
+            async with services.db.sessionmaker() as session:
+                counts = await queue.counts_by_status(session)
+            for status in JobStatus:
+                jobs_by_state.labels(status.value).set(counts.get(status.value, 0))
+        except Exception:
+            log.warning("could not sample job counts", exc_info=True)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""Staff authentication (password login, JWT, rotating refresh tokens, API keys) and roles."""

@@ -1,0 +1,55 @@
+"""HTTP: login, refresh, me, API keys."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+
+from frontline.auth import service
+from frontline.auth.deps import Admin, CurrentSubject
+from frontline.auth.repository import ApiKeyRepository
+from frontline.auth.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, LoginIn, MeOut, RefreshIn, TokenPair
+from frontline.deps import ServicesDep, Session
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/login", response_model=TokenPair)
+async def login(body: LoginIn, session: Session, services: ServicesDep) -> TokenPair:
+    return await service.login(
+        session,
+        services.tokens,
+        body.email,
+        body.password,
+        body.tenant_id,
+        services.settings.refresh_token_ttl_seconds,
+    )
+
+
+@router.post("/auth/refresh", response_model=TokenPair)
+async def refresh(body: RefreshIn, session: Session, services: ServicesDep) -> TokenPair:
+    return await service.refresh(
+        session, services.tokens, body.refresh_token, services.settings.refresh_token_ttl_seconds
+    )
+
+
+@router.get("/me", response_model=MeOut)
+async def me(subject: CurrentSubject, session: Session) -> MeOut:
+    return await service.me(session, subject)
+
+
+@router.get("/api-keys", response_model=list[ApiKeyOut])
+async def list_api_keys(subject: Admin, session: Session) -> list[ApiKeyOut]:
+    rows = await ApiKeyRepository(session, subject.scope).list()
+    return [ApiKeyOut.model_validate(r) for r in rows]
+
+
+@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
+async def create_api_key(body: ApiKeyIn, subject: Admin, session: Session) -> ApiKeyCreated:
+    return await service.create_api_key(session, subject, body.name, body.role)
+
+
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_api_key(key_id: uuid.UUID, subject: Admin, session: Session) -> None:
+    await service.revoke_api_key(session, subject, key_id)

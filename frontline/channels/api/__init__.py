@@ -1,0 +1,1 @@
+"""The generic REST/webhook API channel."""

@@ -1,0 +1,142 @@
+"""API channel: inbound ``POST /api/v1/channels/{id}/messages`` with the channel secret as a
+Bearer token; replies POSTed as signed JSON to the configured callback URL."""
+
+from __future__ import annotations
+
+import json
+from typing import ClassVar
+
+import httpx
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError
+
+from frontline.channels.base import (
+    AuthFailed,
+    BadRequest,
+    ChannelConfig,
+    ChannelType,
+    InboundContact,
+    InboundMessage,
+    InboundRequest,
+    InvalidPayload,
+    OutboundMessage,
+    RateLimited,
+    SendResult,
+    SignatureRejected,
+    Timeout,
+    Unavailable,
+    validation_fields,
+)
+from frontline.kit.crypto import constant_time_equals, sign
+
+MAX_TEXT_CHARS = 20_000
+
+
+class ApiChannelConfig(ChannelConfig):
+    model_config = ConfigDict(extra="forbid")
+
+    callback_url: AnyHttpUrl | None = None
+
+
+class ApiContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str = Field(min_length=1, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=50)
+
+
+class ApiMessageIn(BaseModel):
+    """Body of an inbound API-channel message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str = Field(min_length=1, max_length=500)
+    contact: ApiContactIn
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+
+
+def parse_json_body(body: bytes) -> object:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidPayload(
+            "malformed JSON body", [{"loc": ["body"], "message": str(exc), "type": "json_invalid"}]
+        ) from exc
+
+
+def raise_for_http_status(response: httpx.Response) -> None:
+    """Map an HTTP answer onto the closed error set (shared by HTTP-based channels)."""
+    status = response.status_code
+    if status < 300:
+        return
+    detail = f"HTTP {status}: {response.text[:200]}"
+    if status == 429:
+        retry_after = response.headers.get("retry-after")
+        try:
+            seconds = float(retry_after) if retry_after else None
+        except ValueError:
+            seconds = None
+        raise RateLimited(detail, retry_after=seconds)
+    if status >= 500:
+        raise Unavailable(detail)
+    if status in (401, 403):
+        raise AuthFailed(detail)
+    raise BadRequest(detail)
+
+
+class ApiChannelAdapter:
+    type: ClassVar[ChannelType] = ChannelType.API
+
+    def __init__(self, config: ApiChannelConfig, secret: str, timeout: float = 10.0) -> None:
+        self._config = config
+        self._secret = secret
+        self._timeout = timeout
+
+    def verify_and_parse(self, request: InboundRequest) -> list[InboundMessage]:
+        auth = request.headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise SignatureRejected("missing bearer token")
+        if not constant_time_equals(token.strip(), self._secret):
+            raise SignatureRejected("invalid channel secret")
+        data = parse_json_body(request.body)
+        try:
+            body = ApiMessageIn.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidPayload("invalid message", validation_fields(exc.errors())) from exc
+        contact = InboundContact(
+            external_id=body.contact.external_id,
+            name=body.contact.name,
+            email=body.contact.email,
+            phone=body.contact.phone,
+        )
+        return [InboundMessage(external_id=body.external_id, contact=contact, text=body.text)]
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        if self._config.callback_url is None:
+            raise BadRequest("the API channel has no callback_url configured")
+        payload = {
+            "event": "message.created",
+            "message_id": message.message_id,
+            "conversation_id": message.conversation_id,
+            "contact": {"external_id": message.recipient_external_id},
+            "sender_type": message.sender_type,
+            "sender_name": message.sender_name,
+            "text": message.text,
+        }
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": message.idempotency_key,
+            "X-Frontline-Signature": sign(self._secret, body),
+        }
+        try:
+            async with httpx.AsyncClient(timeout=self._timeout) as client:
+                response = await client.post(str(self._config.callback_url), content=body, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise Timeout(f"callback timed out: {exc}") from exc
+        except httpx.TransportError as exc:
+            raise Unavailable(f"callback unreachable: {exc}") from exc
+        raise_for_http_status(response)
+        return SendResult(external_id=None)

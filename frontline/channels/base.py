@@ -1,0 +1,143 @@
+"""The channel adapter contract: neutral message types, the Protocol, the closed error set.
+
+An adapter is built per call from one channel's decrypted config and secret and is never
+mutated. It verifies and parses inbound requests into :class:`InboundMessage` and sends
+:class:`OutboundMessage`. Adapters import only ``frontline.kit`` and this module.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel
+
+
+class ChannelType(enum.StrEnum):
+    API = "api"
+    EMAIL = "email"
+
+
+@dataclass(frozen=True, slots=True)
+class InboundContact:
+    external_id: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """A customer's message, channel-neutral."""
+
+    external_id: str
+    contact: InboundContact
+    text: str
+    subject: str | None = None
+    # external ids of earlier messages this one answers (e-mail In-Reply-To/References)
+    thread_refs: tuple[str, ...] = ()
+    # the conversation must be new (e-mail that threads to nothing known)
+    new_thread_if_unmatched: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRequest:
+    """The raw request a webhook received, for the adapter to verify and parse."""
+
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A reply to send to the customer."""
+
+    message_id: int
+    conversation_id: int
+    idempotency_key: str
+    recipient_external_id: str
+    text: str
+    recipient_name: str | None = None
+    recipient_email: str | None = None
+    subject: str | None = None
+    # channel-level id assigned by Frontline (e-mail Message-ID), stable across retries
+    external_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    sender_type: str = "ai"
+    sender_name: str | None = None
+    locale: str = "ru"
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    external_id: str | None = None
+
+
+class ChannelError(Exception):
+    """Base of the closed error set. ``transient`` errors are retried with backoff."""
+
+    transient: ClassVar[bool] = False
+
+
+class RateLimited(ChannelError):
+    transient = True
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuthFailed(ChannelError):
+    transient = False
+
+
+class SignatureRejected(AuthFailed):
+    """An inbound request whose secret or signature is wrong (answer 401, write nothing)."""
+
+
+class Unavailable(ChannelError):
+    transient = True
+
+
+class BadRequest(ChannelError):
+    transient = False
+
+
+class InvalidPayload(BadRequest):
+    """An inbound request body that does not validate; ``fields`` lists the errors."""
+
+    def __init__(self, message: str, fields: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+class Timeout(ChannelError):
+    transient = True
+
+
+def validation_fields(errors: list[Any]) -> list[dict[str, Any]]:
+    """Pydantic validation errors as the API's ``fields`` list."""
+    return [
+        {"loc": [str(p) for p in e.get("loc", ())], "message": e.get("msg", ""), "type": e.get("type", "")}
+        for e in errors
+    ]
+
+
+class ChannelConfig(BaseModel):
+    """Base of each channel's config model (secret fields are ``SecretStr``)."""
+
+
+class ChannelAdapter(Protocol):
+    type: ClassVar[ChannelType]
+
+    def verify_and_parse(self, request: InboundRequest) -> list[InboundMessage]:
+        """Authenticate the request (raise :class:`AuthFailed`) and parse it (raise
+        :class:`BadRequest`). Pure: no I/O, so it runs inline in the request."""
+        ...
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Deliver one message; raise a :class:`ChannelError` on failure."""
+        ...

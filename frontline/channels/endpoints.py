@@ -1,0 +1,137 @@
+"""HTTP: channel management (admins) and the inbound endpoints of the API and e-mail channels."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
+
+from frontline.channels import service
+from frontline.channels.api.adapter import ApiMessageIn
+from frontline.channels.base import ChannelType, InboundRequest, InvalidPayload, SignatureRejected
+from frontline.channels.registry import build_adapter
+from frontline.channels.schemas import (
+    ChannelIn,
+    ChannelOut,
+    ChannelPatch,
+    ChannelWithSecret,
+    InboundAccepted,
+)
+from frontline.conversations import flows
+from frontline.deps import Services, ServicesDep, Session
+from frontline.auth.deps import Admin
+from frontline.errors import Unauthorized, Unprocessable, error_body
+from frontline.kit.repository import TenantScope
+
+router = APIRouter(tags=["channels"])
+
+
+@router.get("/channels", response_model=list[ChannelOut])
+async def list_channels(subject: Admin, session: Session, services: ServicesDep) -> list[ChannelOut]:
+    rows = await service.list_channels(session, subject.scope)
+    return [service.to_out(c, services.secret_box) for c in rows]
+
+
+@router.post("/channels", response_model=ChannelWithSecret, status_code=status.HTTP_201_CREATED)
+async def create_channel(
+    body: ChannelIn, subject: Admin, session: Session, services: ServicesDep
+) -> ChannelWithSecret:
+    try:
+        channel, secret = await service.create_channel(
+            session, subject.scope, services.secret_box, channel_type=body.type, name=body.name, config=body.config
+        )
+    except InvalidPayload as exc:
+        raise _invalid(exc) from None
+    out = service.to_out(channel, services.secret_box)
+    return ChannelWithSecret(**out.model_dump(), secret=secret)
+
+
+@router.get("/channels/{channel_id}", response_model=ChannelOut)
+async def get_channel(channel_id: uuid.UUID, subject: Admin, session: Session, services: ServicesDep) -> ChannelOut:
+    return service.to_out(await service.get_channel(session, subject.scope, channel_id), services.secret_box)
+
+
+@router.patch("/channels/{channel_id}", response_model=ChannelOut)
+async def update_channel(
+    channel_id: uuid.UUID, body: ChannelPatch, subject: Admin, session: Session, services: ServicesDep
+) -> ChannelOut:
+    try:
+        channel = await service.update_channel(
+            session, subject.scope, services.secret_box, channel_id,
+            name=body.name, config=body.config, is_active=body.is_active,
+        )
+    except InvalidPayload as exc:
+        raise _invalid(exc) from None
+    return service.to_out(channel, services.secret_box)
+
+
+@router.post("/channels/{channel_id}/rotate-secret", response_model=ChannelWithSecret)
+async def rotate_secret(
+    channel_id: uuid.UUID, subject: Admin, session: Session, services: ServicesDep
+) -> ChannelWithSecret:
+    channel, secret = await service.rotate_secret(session, subject.scope, services.secret_box, channel_id)
+    out = service.to_out(channel, services.secret_box)
+    return ChannelWithSecret(**out.model_dump(), secret=secret)
+
+
+def _invalid(exc: InvalidPayload) -> Unprocessable:
+    details = "; ".join(f"{'.'.join(str(p) for p in f['loc'])}: {f['message']}" for f in exc.fields)
+    return Unprocessable(f"{exc}: {details}")
+
+
+async def _receive(services: Services, request: Request, channel_id: uuid.UUID, kind: ChannelType) -> JSONResponse:
+    """Verify, parse, store in one transaction, acknowledge. Nothing is written unless the
+    request is authentic and valid."""
+    body = await request.body()
+    async with services.db.transaction() as session:
+        runtime = await service.runtime_for_webhook(session, services.secret_box, channel_id, kind)
+    adapter = build_adapter(runtime.type, runtime.config, runtime.secret, services.adapter_options)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    try:
+        parsed = adapter.verify_and_parse(InboundRequest(headers=headers, body=body))
+    except SignatureRejected as exc:
+        raise Unauthorized(str(exc)) from None
+    except InvalidPayload as exc:
+        return JSONResponse(error_body("invalid", str(exc), fields=exc.fields), status_code=422)
+    scope = TenantScope(runtime.tenant_id)
+    result = None
+    for inbound in parsed:
+        result = await flows.ingest(services.db, scope, runtime.id, runtime.type.value, inbound)
+    assert result is not None
+    payload = InboundAccepted(
+        message_id=result.message_id, conversation_id=result.conversation_id, duplicate=result.duplicate
+    )
+    return JSONResponse(payload.model_dump(), status_code=200 if result.duplicate else 202)
+
+
+_INBOUND_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": ApiMessageIn.model_json_schema()}},
+    }
+}
+
+
+@router.post(
+    "/channels/{channel_id}/messages",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=InboundAccepted,
+    tags=["inbound"],
+    openapi_extra=_INBOUND_DOC,
+    responses={200: {"description": "duplicate: already stored", "model": InboundAccepted}},
+)
+async def api_inbound(channel_id: uuid.UUID, request: Request, services: ServicesDep) -> JSONResponse:
+    """Inbound message on an API channel; ``Authorization: Bearer <channel secret>``."""
+    return await _receive(services, request, channel_id, ChannelType.API)
+
+
+@router.post(
+    "/webhooks/email/{channel_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=InboundAccepted,
+    tags=["inbound"],
+)
+async def email_inbound(channel_id: uuid.UUID, request: Request, services: ServicesDep) -> JSONResponse:
+    """Inbound e-mail, signed with ``X-Frontline-Signature``."""
+    return await _receive(services, request, channel_id, ChannelType.EMAIL)

@@ -1,0 +1,67 @@
+"""Channel adapters keyed by :class:`ChannelType`; each one built per call, never mutated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from frontline.channels.api.adapter import ApiChannelAdapter, ApiChannelConfig
+from frontline.channels.base import (
+    ChannelAdapter,
+    ChannelConfig,
+    ChannelType,
+    InvalidPayload,
+    validation_fields,
+)
+from frontline.channels.email.adapter import EmailChannelAdapter, EmailChannelConfig
+
+
+@dataclass(frozen=True)
+class AdapterOptions:
+    """Process-level knobs an adapter may need (from settings)."""
+
+    outbound_timeout_seconds: float = 10.0
+    webhook_tolerance_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    config_model: type[ChannelConfig]
+    build: Callable[[Any, str, AdapterOptions], ChannelAdapter]
+
+
+REGISTRY: dict[ChannelType, ChannelSpec] = {
+    ChannelType.API: ChannelSpec(
+        ApiChannelConfig,
+        lambda cfg, secret, opts: ApiChannelAdapter(cfg, secret, opts.outbound_timeout_seconds),
+    ),
+    ChannelType.EMAIL: ChannelSpec(
+        EmailChannelConfig,
+        lambda cfg, secret, opts: EmailChannelAdapter(cfg, secret, opts.webhook_tolerance_seconds),
+    ),
+}
+
+
+def spec_for(channel_type: ChannelType | str) -> ChannelSpec:
+    try:
+        return REGISTRY[ChannelType(channel_type)]
+    except ValueError as exc:
+        raise KeyError(f"unknown channel type {channel_type!r}") from exc
+
+
+def validate_config(channel_type: ChannelType | str, raw: dict[str, Any]) -> ChannelConfig:
+    """Parse a channel config; :class:`InvalidPayload` lists the field errors."""
+    try:
+        return spec_for(channel_type).config_model.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidPayload("invalid channel config", validation_fields(exc.errors())) from exc
+
+
+def build_adapter(
+    channel_type: ChannelType | str, config: dict[str, Any], secret: str, options: AdapterOptions
+) -> ChannelAdapter:
+    spec = spec_for(channel_type)
+    return spec.build(spec.config_model.model_validate(config), secret, options)

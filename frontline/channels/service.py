@@ -1,0 +1,166 @@
+"""Channel management: create, configure, rotate secrets; decrypt for adapters."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontline.channels.base import ChannelConfig, ChannelType
+from frontline.channels.registry import validate_config
+from frontline.channels.repository import ChannelRepository, channel_for_webhook
+from frontline.channels.schemas import ChannelOut
+from frontline.errors import NotFound
+from frontline.kit.crypto import SecretBox, new_token
+from frontline.kit.repository import TenantScope
+from frontline.models import Channel
+
+
+@dataclass(frozen=True)
+class ChannelRuntime:
+    """A channel's decrypted config and secret, for building its adapter."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    type: ChannelType
+    name: str
+    is_active: bool
+    config: dict[str, Any]
+    secret: str
+
+
+def _storable(config: ChannelConfig) -> dict[str, Any]:
+    """The config as JSON-able data with secret values revealed (it is encrypted next)."""
+    data = config.model_dump(mode="python")
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, SecretStr):
+            out[key] = value.get_secret_value()
+        elif value is None or isinstance(value, (str, int, float, bool, list, dict)):
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _masked(channel_type: str, config: dict[str, Any]) -> dict[str, Any]:
+    parsed = validate_config(channel_type, config)
+    return dict(parsed.model_dump(mode="json"))
+
+
+def to_out(channel: Channel, box: SecretBox) -> ChannelOut:
+    config = json.loads(box.decrypt(channel.config_encrypted))
+    return ChannelOut(
+        id=channel.id,
+        type=ChannelType(channel.type),
+        name=channel.name,
+        is_active=channel.is_active,
+        config=_masked(channel.type, config),
+        created_at=channel.created_at,
+    )
+
+
+def runtime(channel: Channel, box: SecretBox) -> ChannelRuntime:
+    return ChannelRuntime(
+        id=channel.id,
+        tenant_id=channel.tenant_id,
+        type=ChannelType(channel.type),
+        name=channel.name,
+        is_active=channel.is_active,
+        config=json.loads(box.decrypt(channel.config_encrypted)),
+        secret=box.decrypt(channel.secret_encrypted),
+    )
+
+
+async def create_channel(
+    session: AsyncSession,
+    scope: TenantScope,
+    box: SecretBox,
+    *,
+    channel_type: ChannelType,
+    name: str,
+    config: dict[str, Any],
+    secret: str | None = None,
+) -> tuple[Channel, str]:
+    """Create a channel; returns it with its secret (shown to the admin once)."""
+    parsed = validate_config(channel_type, config)
+    secret = secret or new_token("flc_", 32)
+    channel = ChannelRepository(session, scope).add(
+        Channel(
+            id=uuid.uuid4(),
+            type=channel_type.value,
+            name=name,
+            config_encrypted=box.encrypt(json.dumps(_storable(parsed))),
+            secret_encrypted=box.encrypt(secret),
+            is_active=True,
+        )
+    )
+    await session.flush()
+    return channel, secret
+
+
+async def get_channel(session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID) -> Channel:
+    channel = await ChannelRepository(session, scope).get(channel_id)
+    if channel is None:
+        raise NotFound("channel not found")
+    return channel
+
+
+async def list_channels(session: AsyncSession, scope: TenantScope) -> list[Channel]:
+    return await ChannelRepository(session, scope).list()
+
+
+async def update_channel(
+    session: AsyncSession,
+    scope: TenantScope,
+    box: SecretBox,
+    channel_id: uuid.UUID,
+    *,
+    name: str | None,
+    config: dict[str, Any] | None,
+    is_active: bool | None,
+) -> Channel:
+    """Patch a channel. Config keys merge into the stored config; secret fields left out
+    keep their stored value (the API never returns them, so clients cannot echo them)."""
+    channel = await get_channel(session, scope, channel_id)
+    if name is not None:
+        channel.name = name
+    if is_active is not None:
+        channel.is_active = is_active
+    if config is not None:
+        current = json.loads(box.decrypt(channel.config_encrypted))
+        merged = {**current, **{k: v for k, v in config.items() if v != "**********"}}
+        parsed = validate_config(channel.type, merged)
+        channel.config_encrypted = box.encrypt(json.dumps(_storable(parsed)))
+    await session.flush()
+    return channel
+
+
+async def rotate_secret(
+    session: AsyncSession, scope: TenantScope, box: SecretBox, channel_id: uuid.UUID
+) -> tuple[Channel, str]:
+    channel = await get_channel(session, scope, channel_id)
+    secret = new_token("flc_", 32)
+    channel.secret_encrypted = box.encrypt(secret)
+    await session.flush()
+    return channel, secret
+
+
+async def runtime_for_webhook(
+    session: AsyncSession, box: SecretBox, channel_id: uuid.UUID, expected: ChannelType
+) -> ChannelRuntime:
+    """The channel behind a webhook URL; 404 when unknown, inactive or of another type."""
+    channel = await channel_for_webhook(session, channel_id)
+    if channel is None or channel.type != expected.value or not channel.is_active:
+        raise NotFound("channel not found")
+    return runtime(channel, box)
+
+
+async def runtime_for(
+    session: AsyncSession, scope: TenantScope, box: SecretBox, channel_id: uuid.UUID
+) -> ChannelRuntime:
+    return runtime(await get_channel(session, scope, channel_id), box)

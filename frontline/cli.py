@@ -1,0 +1,221 @@
+"""The ``frontline`` command: serve, worker, migrate, create-tenant, create-user, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Sequence
+
+from frontline.settings import Settings, get_settings
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except Exception as exc:  # invalid configuration: say what, no stack trace
+        print(f"frontline: invalid settings: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from frontline.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from frontline.app import build_services, create_app
+    from frontline.demo import ensure_demo
+    from frontline.kit.logging import configure_logging
+    from frontline.migrate import upgrade
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_json)
+    if not args.no_migrate:
+        upgrade(settings.database_url)
+    base = f"http://{args.host}:{args.port}"
+    print(f"Frontline is starting on {base}", flush=True)
+    print(f"  API docs:  {base}/docs", flush=True)
+    print(f"  Health:    {base}/health   Metrics: {base}/metrics", flush=True)
+    if not args.no_demo:
+        services = build_services(settings)
+        info = asyncio.run(_demo_and_close(services))
+        print("  Demo workspace (tenant %s)" % info.tenant_id, flush=True)
+        print(f"    admin:    {info.admin_email} / {info.admin_password}", flush=True)
+        print(f"    operator: {info.operator_email} / {info.operator_password}", flush=True)
+        print(f"    API channel:   {base}/api/v1/channels/{info.api_channel_id}/messages", flush=True)
+        print(f"                   Authorization: Bearer {info.api_channel_secret}", flush=True)
+        print(f"    E-mail webhook: {base}/api/v1/webhooks/email/{info.email_channel_id}", flush=True)
+    app = create_app(settings, run_worker=False if args.no_worker else None)
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    return 0
+
+
+async def _demo_and_close(services: object) -> object:
+    from frontline.demo import ensure_demo
+
+    try:
+        return await ensure_demo(services)  # type: ignore[arg-type]
+    finally:
+        await services.db.dispose()  # type: ignore[attr-defined]
+
+
+def cmd_worker(_args: argparse.Namespace) -> int:
+    from frontline.app import build_services, build_worker
+    from frontline.kit.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+    async def run() -> None:
+        services = build_services(settings)
+        worker = build_worker(services)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, worker.stop)
+        try:
+            await worker.run()
+        finally:
+            await services.broker.close()
+            await services.db.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from frontline.app import build_services
+    from frontline.demo import to_json
+    from frontline.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    info = asyncio.run(_demo_and_close(build_services(settings)))
+    if args.json:
+        print(to_json(info))  # type: ignore[arg-type]
+    else:
+        for key, value in info.as_dict().items():  # type: ignore[attr-defined]
+            print(f"{key}: {value}")
+    return 0
+
+
+def cmd_create_tenant(args: argparse.Namespace) -> int:
+    from frontline.app import build_services
+    from frontline.errors import AppError
+    from frontline.kit.repository import TenantScope
+    from frontline.models import Role
+    from frontline.tenants import service as tenants
+
+    services = build_services(_settings())
+
+    async def run() -> str:
+        try:
+            async with services.db.transaction() as session:
+                tenant = await tenants.create_tenant(session, name=args.name, slug=args.slug, locale=args.locale)
+                await tenants.add_member(
+                    session, TenantScope(tenant.id), email=args.owner_email,
+                    password=args.owner_password, role=Role.OWNER, name=args.owner_name or "",
+                )
+                return str(tenant.id)
+        finally:
+            await services.db.dispose()
+
+    try:
+        tenant_id = asyncio.run(run())
+    except AppError as exc:
+        print(f"frontline: {exc.message}", file=sys.stderr)
+        return 1
+    print(json.dumps({"tenant_id": tenant_id, "slug": args.slug}))
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from frontline.app import build_services
+    from frontline.errors import AppError
+    from frontline.kit.repository import TenantScope
+    from frontline.models import Role
+    from frontline.tenants import service as tenants
+
+    services = build_services(_settings())
+
+    async def run() -> str:
+        try:
+            async with services.db.transaction() as session:
+                tenant = await tenants.by_slug_or_id(session, args.tenant)
+                if tenant is None:
+                    raise AppError(f"no tenant {args.tenant!r}")
+                user = await tenants.add_member(
+                    session, TenantScope(tenant.id), email=args.email, password=args.password,
+                    role=Role(args.role), name=args.name or "", is_superadmin=args.superadmin,
+                )
+                return str(user.id)
+        finally:
+            await services.db.dispose()
+
+    try:
+        user_id = asyncio.run(run())
+    except AppError as exc:
+        print(f"frontline: {exc.message}", file=sys.stderr)
+        return 1
+    print(json.dumps({"user_id": user_id, "email": args.email.lower()}))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="frontline", description="AI-first customer support platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API server (and, embedded, the worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-demo", action="store_true", help="do not create the demo workspace")
+    serve.add_argument("--no-worker", action="store_true", help="do not run the job worker in-process")
+    serve.add_argument("--no-migrate", action="store_true", help="do not migrate the database on start")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run a background job worker")
+    worker.set_defaults(func=cmd_worker)
+
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(func=cmd_migrate)
+
+    ct = sub.add_parser("create-tenant", help="create a workspace with its owner")
+    ct.add_argument("--name", required=True)
+    ct.add_argument("--slug", required=True)
+    ct.add_argument("--locale", default="ru", choices=["ru", "en"])
+    ct.add_argument("--owner-email", required=True)
+    ct.add_argument("--owner-password", required=True)
+    ct.add_argument("--owner-name")
+    ct.set_defaults(func=cmd_create_tenant)
+
+    cu = sub.add_parser("create-user", help="create a staff user in a workspace")
+    cu.add_argument("--tenant", required=True, help="tenant id or slug")
+    cu.add_argument("--email", required=True)
+    cu.add_argument("--password", required=True)
+    cu.add_argument("--role", default="operator", choices=["owner", "admin", "operator"])
+    cu.add_argument("--name")
+    cu.add_argument("--superadmin", action="store_true", help="also a platform superadmin")
+    cu.set_defaults(func=cmd_create_user)
+
+    demo = sub.add_parser("demo", help="create the demo workspace if missing and print its credentials")
+    demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Contacts: the customers, and their identities on each channel."""

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import uuid
+
+from frontline.kit.repository import TenantRepository
+from frontline.models import Contact, ContactIdentity
+
+
+class ContactRepository(TenantRepository[Contact]):
+    model = Contact
+
+
+class IdentityRepository(TenantRepository[ContactIdentity]):
+    model = ContactIdentity
+
+    async def find(self, channel_id: uuid.UUID, external_id: str) -> tuple[ContactIdentity, Contact] | None:
+        stmt = (
+            self.select(ContactIdentity, Contact)
+            .join(Contact, Contact.id == ContactIdentity.contact_id)
+            .where(ContactIdentity.channel_id == channel_id, ContactIdentity.external_id == external_id)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return (row[0], row[1]) if row else None
+
+    async def for_contact(self, contact_id: uuid.UUID) -> list[ContactIdentity]:
+        stmt = self.select().where(ContactIdentity.contact_id == contact_id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def for_contact_on_channel(
+        self, contact_id: uuid.UUID, channel_id: uuid.UUID
+    ) -> ContactIdentity | None:
+        stmt = self.select().where(
+            ContactIdentity.contact_id == contact_id, ContactIdentity.channel_id == channel_id
+        )
+        return (await self.session.execute(stmt)).scalars().first()

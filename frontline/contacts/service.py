@@ -1,0 +1,80 @@
+"""Finding customers by their channel identity, and keeping their details."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontline.channels.base import InboundContact
+from frontline.contacts.repository import ContactRepository, IdentityRepository
+from frontline.contacts.schemas import ContactOut, ContactPatch, IdentityOut
+from frontline.errors import NotFound
+from frontline.kit.repository import TenantScope
+from frontline.kit.time import utcnow
+from frontline.models import Contact, ContactIdentity
+
+
+async def resolve_identity(
+    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, inbound: InboundContact
+) -> tuple[Contact, bool]:
+    """The contact behind ``inbound`` on this channel, created on first contact.
+
+    Returns ``(contact, created)``. Details the customer gives later fill empty fields.
+    A concurrent first contact of the same identity makes the unique constraint fail at
+    flush; the caller's edge retries the whole unit of work.
+    """
+    identities = IdentityRepository(session, scope)
+    found = await identities.find(channel_id, inbound.external_id)
+    if found is not None:
+        contact = found[1]
+        changed = False
+        for field in ("name", "email", "phone"):
+            value = getattr(inbound, field)
+            if value and not getattr(contact, field):
+                setattr(contact, field, value)
+                changed = True
+        if changed:
+            contact.updated_at = utcnow()
+        return contact, False
+    contact = ContactRepository(session, scope).add(
+        Contact(id=uuid.uuid4(), name=inbound.name, email=inbound.email, phone=inbound.phone, ai_enabled=True)
+    )
+    identities.add(
+        ContactIdentity(contact_id=contact.id, channel_id=channel_id, external_id=inbound.external_id)
+    )
+    await session.flush()
+    return contact, True
+
+
+async def get_contact(session: AsyncSession, scope: TenantScope, contact_id: uuid.UUID) -> Contact:
+    contact = await ContactRepository(session, scope).get(contact_id)
+    if contact is None:
+        raise NotFound("contact not found")
+    return contact
+
+
+async def contact_out(session: AsyncSession, scope: TenantScope, contact: Contact) -> ContactOut:
+    identities = await IdentityRepository(session, scope).for_contact(contact.id)
+    out = ContactOut.model_validate(contact)
+    out.identities = [IdentityOut.model_validate(i) for i in identities]
+    return out
+
+
+async def update_contact(
+    session: AsyncSession, scope: TenantScope, contact_id: uuid.UUID, patch: ContactPatch
+) -> Contact:
+    contact = await get_contact(session, scope, contact_id)
+    for field, value in patch.model_dump(exclude_unset=True).items():
+        if field == "ai_enabled" and value is None:
+            continue
+        setattr(contact, field, value)
+    contact.updated_at = utcnow()
+    await session.flush()
+    return contact
+
+
+async def identity_on_channel(
+    session: AsyncSession, scope: TenantScope, contact_id: uuid.UUID, channel_id: uuid.UUID
+) -> ContactIdentity | None:
+    return await IdentityRepository(session, scope).for_contact_on_channel(contact_id, channel_id)

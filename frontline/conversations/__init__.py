@@ -1,0 +1,1 @@
+"""Conversations: one per customer thread on a channel; each one is also a ticket."""

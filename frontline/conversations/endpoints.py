@@ -1,0 +1,128 @@
+"""HTTP: the staff's conversations (tickets) API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from frontline.auth.deps import Operator
+from frontline.conversations import flows, service
+from frontline.conversations.repository import ConversationFilter
+from frontline.conversations.schemas import (
+    AssignIn,
+    ConversationDetail,
+    ConversationOut,
+    ConversationPage,
+    ConversationPatch,
+    NoteIn,
+)
+from frontline.deps import Session
+from frontline.errors import Unprocessable
+from frontline.messages import service as messages
+from frontline.messages.schemas import MessageOut, ReplyIn
+from frontline.models import ConversationStatus, Priority
+from frontline.tenants import service as tenants
+
+router = APIRouter(tags=["conversations"])
+
+
+@router.get("/conversations", response_model=ConversationPage)
+async def list_conversations(
+    subject: Operator,
+    session: Session,
+    status_: Annotated[list[ConversationStatus] | None, Query(alias="status")] = None,
+    assignee: Annotated[str | None, Query(description="a user id, 'me' or 'none'")] = None,
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    category_id: uuid.UUID | None = None,
+    channel_id: uuid.UUID | None = None,
+    contact_id: uuid.UUID | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ConversationPage:
+    assignee_id: uuid.UUID | None = None
+    unassigned = False
+    if assignee == "me":
+        assignee_id = subject.user_id or uuid.UUID(int=0)
+    elif assignee == "none":
+        unassigned = True
+    elif assignee:
+        try:
+            assignee_id = uuid.UUID(assignee)
+        except ValueError:
+            raise Unprocessable("assignee must be a user id, 'me' or 'none'") from None
+    flt = ConversationFilter(
+        status=[s.value for s in status_] if status_ else None,
+        assignee_id=assignee_id,
+        unassigned=unassigned,
+        priority=[p.value for p in priority] if priority else None,
+        category_id=category_id,
+        channel_id=channel_id,
+        contact_id=contact_id,
+        q=q,
+    )
+    rows, next_cursor = await service.search(session, subject.scope, flt, limit=limit, cursor=cursor)
+    return ConversationPage(items=[ConversationOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationDetail)
+async def get_conversation(conversation_id: int, subject: Operator, session: Session) -> ConversationDetail:
+    conversation = await service.get(session, subject.scope, conversation_id)
+    rows = await messages.list_messages(session, subject.scope, conversation.id)
+    out = ConversationOut.model_validate(conversation).model_dump()
+    return ConversationDetail(**out, messages=[MessageOut.model_validate(m) for m in rows])
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
+async def list_messages(
+    conversation_id: int,
+    subject: Operator,
+    session: Session,
+    after_id: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> list[MessageOut]:
+    conversation = await service.get(session, subject.scope, conversation_id)
+    rows = await messages.list_messages(session, subject.scope, conversation.id, after_id=after_id, limit=limit)
+    return [MessageOut.model_validate(m) for m in rows]
+
+
+@router.patch("/conversations/{conversation_id}", response_model=ConversationOut)
+async def update_conversation(
+    conversation_id: int, body: ConversationPatch, subject: Operator, session: Session
+) -> ConversationOut:
+    return ConversationOut.model_validate(await service.update(session, subject.scope, conversation_id, body))
+
+
+@router.post("/conversations/{conversation_id}/assign", response_model=ConversationOut)
+async def assign_conversation(
+    conversation_id: int, body: AssignIn, subject: Operator, session: Session
+) -> ConversationOut:
+    is_member = body.assignee_id is not None and await tenants.is_member(session, subject.scope, body.assignee_id)
+    conversation = await service.assign(
+        session, subject.scope, conversation_id, body.assignee_id, assignee_is_member=is_member
+    )
+    return ConversationOut.model_validate(conversation)
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response_model=MessageOut,
+    status_code=status.HTTP_201_CREATED,
+)
+async def reply(conversation_id: int, body: ReplyIn, subject: Operator, session: Session) -> MessageOut:
+    _conversation, message = await flows.operator_reply(
+        session, subject.scope, conversation_id, body.text, subject.user_id
+    )
+    return MessageOut.model_validate(message)
+
+
+@router.post(
+    "/conversations/{conversation_id}/notes",
+    response_model=MessageOut,
+    status_code=status.HTTP_201_CREATED,
+)
+async def add_note(conversation_id: int, body: NoteIn, subject: Operator, session: Session) -> MessageOut:
+    note = await flows.add_note(session, subject.scope, conversation_id, body.text, subject.user_id)
+    return MessageOut.model_validate(note)

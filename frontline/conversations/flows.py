@@ -1,0 +1,109 @@
+"""Cross-domain workflows around conversations: inbound messages and operator replies."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontline.channels.base import InboundMessage
+from frontline.contacts import service as contacts
+from frontline.conversations import service as conversations
+from frontline.kit.db import Database
+from frontline.kit.metrics import inbound_messages
+from frontline.kit.repository import TenantScope
+from frontline.messages import service as messages
+from frontline.models import Conversation, Message, SenderType
+
+log = logging.getLogger(__name__)
+
+INGEST_ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    message_id: int
+    conversation_id: int
+    duplicate: bool
+
+
+async def receive_inbound(
+    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, inbound: InboundMessage
+) -> InboundResult:
+    """Store one inbound message: contact, conversation, message, follow-up work.
+
+    A message already stored (same channel and external id) is a redelivery: nothing is
+    written and the original ids are returned.
+    """
+    existing = await messages.find_duplicate(session, scope, channel_id, inbound.external_id)
+    if existing is not None:
+        return InboundResult(existing.id, existing.conversation_id, True)
+    contact, _created = await contacts.resolve_identity(session, scope, channel_id, inbound.contact)
+    thread_id = None
+    if inbound.thread_refs:
+        thread_id = await messages.conversation_for_refs(session, scope, channel_id, inbound.thread_refs)
+    conversation, _opened = await conversations.find_or_open(
+        session,
+        scope,
+        channel_id=channel_id,
+        contact=contact,
+        thread_conversation_id=thread_id,
+        new_thread_if_unmatched=inbound.new_thread_if_unmatched,
+        subject=inbound.subject,
+    )
+    message = await messages.record_inbound(session, scope, conversation, inbound)
+    return InboundResult(message.id, conversation.id, False)
+
+
+async def ingest(
+    db: Database,
+    scope: TenantScope,
+    channel_id: uuid.UUID,
+    channel_type: str,
+    inbound: InboundMessage,
+) -> InboundResult:
+    """The commit edge of inbound messages.
+
+    Concurrent deliveries of one message (or first contacts of one customer) race on the
+    unique constraints; the loser's whole transaction rolls back - so it writes nothing -
+    and the next attempt finds the winner's rows.
+    """
+    for attempt in range(1, INGEST_ATTEMPTS + 1):
+        try:
+            async with db.transaction() as session:
+                result = await receive_inbound(session, scope, channel_id, inbound)
+            inbound_messages.labels(channel_type, str(result.duplicate).lower()).inc()
+            return result
+        except IntegrityError:
+            if attempt == INGEST_ATTEMPTS:
+                raise
+            log.info("inbound race lost, retrying", extra={"attempt": attempt})
+    raise AssertionError("unreachable")
+
+
+async def operator_reply(
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation_id: int,
+    text: str,
+    operator_id: uuid.UUID | None,
+) -> tuple[Conversation, Message]:
+    """An operator's reply: the operator takes the conversation and the reply goes out on
+    the customer's channel."""
+    conversation = await conversations.get(session, scope, conversation_id, for_update=True)
+    await conversations.take_over(conversation, operator_id)
+    message = await messages.queue_outbound(
+        session, scope, conversation, text, sender_type=SenderType.OPERATOR, author_id=operator_id
+    )
+    await session.flush()
+    return conversation, message
+
+
+async def add_note(
+    session: AsyncSession, scope: TenantScope, conversation_id: int, text: str, author_id: uuid.UUID | None
+) -> Message:
+    conversation = await conversations.get(session, scope, conversation_id)
+    return await messages.add_note(session, scope, conversation, text, author_id)

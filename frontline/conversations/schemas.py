@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from frontline.messages.schemas import MessageOut
+from frontline.models import ConversationStatus, Priority
+
+
+class ConversationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    channel_id: uuid.UUID
+    contact_id: uuid.UUID
+    status: ConversationStatus
+    priority: Priority
+    category_id: uuid.UUID | None
+    assignee_id: uuid.UUID | None
+    subject: str
+    handoff_reason: str | None
+    last_activity_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+
+
+class ConversationDetail(ConversationOut):
+    messages: list[MessageOut]
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationOut]
+    next_cursor: str | None = None
+
+
+class ConversationPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: ConversationStatus | None = None
+    priority: Priority | None = None
+    category_id: uuid.UUID | None = None
+    subject: str | None = Field(default=None, max_length=500)
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assignee_id: uuid.UUID | None
+
+
+class NoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=20_000)

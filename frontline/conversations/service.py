@@ -1,0 +1,192 @@
+"""Conversation state, ticket fields and listing.
+
+States (DESIGN.md): ``bot`` (AI handles) -> ``pending`` (waiting for an operator) -> ``open``
+(operator assigned) -> ``resolved``; a new customer message reopens a resolved conversation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontline import events
+from frontline.conversations.repository import ConversationFilter, ConversationRepository
+from frontline.conversations.schemas import ConversationOut, ConversationPatch
+from frontline.errors import NotFound, Unprocessable
+from frontline.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
+from frontline.kit.repository import TenantScope
+from frontline.kit.time import as_utc, utcnow
+from frontline.models import Contact, Conversation, ConversationStatus, Priority
+from frontline.realtime.publish import publish_after_commit
+from frontline.tickets import service as tickets
+
+
+def entry_status(contact: Contact) -> ConversationStatus:
+    """The state a new or reopened conversation enters.
+
+    Until the AI engine owns conversations there is no first line to answer, so every
+    conversation waits for an operator; the AI engine makes this ``bot`` when AI is on for
+    the tenant and the contact.
+    """
+    return ConversationStatus.PENDING
+
+
+def publish_conversation(session: AsyncSession, conversation: Conversation, name: str) -> None:
+    data = ConversationOut.model_validate(conversation).model_dump(mode="json")
+    publish_after_commit(session, events.inbox_topic(conversation.tenant_id), name, data)
+    publish_after_commit(
+        session, events.conversation_topic(conversation.tenant_id, conversation.id), name, data
+    )
+
+
+async def get(session: AsyncSession, scope: TenantScope, conversation_id: int, *, for_update: bool = False) -> Conversation:
+    repo = ConversationRepository(session, scope)
+    found = await (repo.get_for_update(conversation_id) if for_update else repo.get(conversation_id))
+    if found is None:
+        raise NotFound("conversation not found")
+    return found
+
+
+async def find_or_open(
+    session: AsyncSession,
+    scope: TenantScope,
+    *,
+    channel_id: uuid.UUID,
+    contact: Contact,
+    thread_conversation_id: int | None,
+    new_thread_if_unmatched: bool,
+    subject: str | None,
+) -> tuple[Conversation, bool]:
+    """The conversation an inbound message belongs to, opened or reopened as needed."""
+    repo = ConversationRepository(session, scope)
+    conversation: Conversation | None = None
+    if thread_conversation_id is not None:
+        conversation = await repo.get_for_update(thread_conversation_id)
+    elif not new_thread_if_unmatched:
+        conversation = await repo.latest_for_contact(contact.id, channel_id)
+    now = utcnow()
+    if conversation is None:
+        conversation = repo.add(
+            Conversation(
+                channel_id=channel_id,
+                contact_id=contact.id,
+                status=entry_status(contact).value,
+                priority=Priority.NORMAL.value,
+                subject=(subject or "")[:500],
+                last_activity_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await session.flush()
+        publish_conversation(session, conversation, events.CONVERSATION_CREATED)
+        return conversation, True
+    if conversation.status == ConversationStatus.RESOLVED.value:
+        conversation.status = entry_status(contact).value
+        conversation.resolved_at = None
+        conversation.assignee_id = None
+        publish_conversation(session, conversation, events.CONVERSATION_STATUS)
+    conversation.last_activity_at = now
+    conversation.updated_at = now
+    return conversation, False
+
+
+async def touch(conversation: Conversation) -> None:
+    now = utcnow()
+    conversation.last_activity_at = now
+    conversation.updated_at = now
+
+
+async def search(
+    session: AsyncSession, scope: TenantScope, flt: ConversationFilter, *, limit: int, cursor: str | None
+) -> tuple[list[Conversation], str | None]:
+    after: tuple[datetime, int] | None = None
+    if cursor:
+        try:
+            data = decode_cursor(cursor)
+            after = (as_utc(datetime.fromisoformat(str(data["t"]))), int(data["id"]))
+        except (InvalidCursor, KeyError, ValueError, TypeError):
+            raise Unprocessable("invalid cursor") from None
+    rows = await ConversationRepository(session, scope).search(flt, limit=limit + 1, after=after)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor({"t": last.last_activity_at.isoformat(), "id": last.id})
+    return rows, next_cursor
+
+
+def _set_status(conversation: Conversation, status: ConversationStatus) -> None:
+    if conversation.status == status.value:
+        return
+    conversation.status = status.value
+    conversation.resolved_at = utcnow() if status is ConversationStatus.RESOLVED else None
+
+
+async def update(
+    session: AsyncSession, scope: TenantScope, conversation_id: int, patch: ConversationPatch
+) -> Conversation:
+    conversation = await get(session, scope, conversation_id, for_update=True)
+    fields = patch.model_fields_set
+    if "category_id" in fields:
+        if patch.category_id is not None:
+            try:
+                await tickets.get_category(session, scope, patch.category_id)
+            except NotFound:
+                raise Unprocessable("unknown category") from None
+        conversation.category_id = patch.category_id
+    if patch.priority is not None:
+        conversation.priority = patch.priority.value
+    if patch.subject is not None:
+        conversation.subject = patch.subject
+    status_changed = False
+    if patch.status is not None and patch.status.value != conversation.status:
+        if patch.status is ConversationStatus.OPEN and conversation.assignee_id is None:
+            raise Unprocessable("assign the conversation to an operator to open it")
+        _set_status(conversation, patch.status)
+        status_changed = True
+    conversation.updated_at = utcnow()
+    await session.flush()
+    publish_conversation(
+        session, conversation, events.CONVERSATION_STATUS if status_changed else events.CONVERSATION_UPDATED
+    )
+    return conversation
+
+
+async def assign(
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation_id: int,
+    assignee_id: uuid.UUID | None,
+    *,
+    assignee_is_member: bool,
+) -> Conversation:
+    """Assign (or unassign with ``None``). Assigning a waiting conversation opens it: the
+    operator owns it and the AI stays silent; unassigning an open one puts it back in the
+    queue."""
+    conversation = await get(session, scope, conversation_id, for_update=True)
+    if assignee_id is not None and not assignee_is_member:
+        raise Unprocessable("the assignee is not a member of this workspace")
+    conversation.assignee_id = assignee_id
+    if assignee_id is not None and conversation.status in (
+        ConversationStatus.BOT.value,
+        ConversationStatus.PENDING.value,
+    ):
+        _set_status(conversation, ConversationStatus.OPEN)
+    elif assignee_id is None and conversation.status == ConversationStatus.OPEN.value:
+        _set_status(conversation, ConversationStatus.PENDING)
+    conversation.updated_at = utcnow()
+    await session.flush()
+    publish_conversation(session, conversation, events.CONVERSATION_ASSIGNED)
+    return conversation
+
+
+async def take_over(conversation: Conversation, operator_id: uuid.UUID | None) -> None:
+    """An operator writing to the customer owns the conversation from then on."""
+    if conversation.assignee_id is None and operator_id is not None:
+        conversation.assignee_id = operator_id
+    if conversation.status != ConversationStatus.OPEN.value and conversation.assignee_id is not None:
+        _set_status(conversation, ConversationStatus.OPEN)
+    await touch(conversation)

@@ -1,0 +1,104 @@
+"""The demo tenant: created on first run so that ``make run`` works out of the box.
+
+Demo credentials are reproducible: the passwords are derived from the secret key (so
+``frontline demo --json`` can print them again) and channel secrets are read back from the
+encrypted store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from frontline.channels import service as channels
+from frontline.channels.base import ChannelType
+from frontline.deps import Services
+from frontline.kit.repository import TenantScope
+from frontline.models import Role
+from frontline.tenants import service as tenants
+from frontline.tickets import service as tickets
+
+DEMO_SLUG = "demo"
+DEMO_ADMIN_EMAIL = "admin@example.com"
+DEMO_OPERATOR_EMAIL = "operator@example.com"
+DEMO_CATEGORIES = ("Бронирование", "Оплата", "Жалоба", "Другое")
+
+
+@dataclass(frozen=True)
+class DemoInfo:
+    tenant_id: str
+    admin_email: str
+    admin_password: str
+    operator_email: str
+    operator_password: str
+    api_channel_id: str
+    api_channel_secret: str
+    email_channel_id: str
+    email_webhook_secret: str
+    base_url: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _derived_password(secret_key: str, who: str) -> str:
+    digest = hmac.new(secret_key.encode(), f"frontline.demo.{who}".encode(), hashlib.sha256).hexdigest()
+    return f"demo-{digest[:16]}"
+
+
+async def ensure_demo(services: Services) -> DemoInfo:
+    """Create the demo tenant if missing and return its credentials."""
+    secret = services.settings.secret_key.get_secret_value()
+    admin_password = _derived_password(secret, "admin")
+    operator_password = _derived_password(secret, "operator")
+    async with services.db.transaction() as session:
+        tenant = await tenants.by_slug(session, DEMO_SLUG)
+        if tenant is None:
+            tenant = await tenants.create_tenant(session, name="Demo Tours · Демо Туры", slug=DEMO_SLUG, locale="ru")
+            scope = TenantScope(tenant.id)
+            await tenants.add_member(
+                session, scope, email=DEMO_ADMIN_EMAIL, password=admin_password, role=Role.OWNER, name="Demo Admin"
+            )
+            await tenants.add_member(
+                session, scope, email=DEMO_OPERATOR_EMAIL, password=operator_password,
+                role=Role.OPERATOR, name="Demo Operator",
+            )
+            api, _ = await channels.create_channel(
+                session, scope, services.secret_box, channel_type=ChannelType.API, name="API", config={}
+            )
+            email, _ = await channels.create_channel(
+                session, scope, services.secret_box, channel_type=ChannelType.EMAIL, name="E-mail",
+                config={"from_address": "support@example.com", "from_name": "Demo Tours",
+                        "smtp_host": "127.0.0.1", "smtp_port": 1025},
+            )
+            for name in DEMO_CATEGORIES:
+                await tickets.create_category(session, scope, name, "")
+            tenant.settings = {"demo": {"api_channel_id": str(api.id), "email_channel_id": str(email.id)}}
+        scope = TenantScope(tenant.id)
+        ids = dict(tenant.settings.get("demo", {}))
+        api_rt = await channels.runtime_for(session, scope, services.secret_box, _uuid(ids["api_channel_id"]))
+        email_rt = await channels.runtime_for(session, scope, services.secret_box, _uuid(ids["email_channel_id"]))
+    return DemoInfo(
+        tenant_id=str(tenant.id),
+        admin_email=DEMO_ADMIN_EMAIL,
+        admin_password=admin_password,
+        operator_email=DEMO_OPERATOR_EMAIL,
+        operator_password=operator_password,
+        api_channel_id=str(api_rt.id),
+        api_channel_secret=api_rt.secret,
+        email_channel_id=str(email_rt.id),
+        email_webhook_secret=email_rt.secret,
+        base_url=services.settings.public_url,
+    )
+
+
+def _uuid(value: str) -> uuid.UUID:
+    return uuid.UUID(value)
+
+
+def to_json(info: DemoInfo) -> str:
+    return json.dumps(info.as_dict(), ensure_ascii=False)

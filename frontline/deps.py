@@ -1,0 +1,48 @@
+"""The process's shared services and the FastAPI dependencies built on them.
+
+``Session`` is the commit edge of a request: the transaction commits when the endpoint returns
+(before the response is sent, thanks to ``scope="function"``), then buffered side effects run;
+any error rolls it back and drops them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontline.auth.tokens import TokenCodec
+from frontline.channels.registry import AdapterOptions
+from frontline.jobs.registry import JobRegistry
+from frontline.kit.crypto import SecretBox
+from frontline.kit.db import Database
+from frontline.realtime.broker import Broker
+from frontline.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    secret_box: SecretBox
+    tokens: TokenCodec
+    broker: Broker
+    jobs: JobRegistry
+    adapter_options: AdapterOptions
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_services(request).db.transaction() as session:
+        yield session
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+Session = Annotated[AsyncSession, Depends(_session, scope="function")]

@@ -1,0 +1,23 @@
+"""Event names, one place for realtime, analytics and jobs."""
+
+from __future__ import annotations
+
+MESSAGE_CREATED = "message.created"
+MESSAGE_UPDATED = "message.updated"  # delivery status changed
+CONVERSATION_CREATED = "conversation.created"
+CONVERSATION_UPDATED = "conversation.updated"
+CONVERSATION_STATUS = "conversation.status"
+CONVERSATION_HANDOFF_REQUESTED = "conversation.handoff_requested"
+CONVERSATION_ASSIGNED = "conversation.assigned"
+
+# job kinds
+JOB_DELIVER_MESSAGE = "message.deliver"
+
+
+def inbox_topic(tenant_id: object) -> str:
+    """Topic of a tenant's operator inbox."""
+    return f"tenant:{tenant_id}:inbox"
+
+
+def conversation_topic(tenant_id: object, conversation_id: int) -> str:
+    return f"tenant:{tenant_id}:conversation:{conversation_id}"

@@ -1,0 +1,1 @@
+"""Durable jobs: queue, worker loop and retry policy. No business logic lives here."""

@@ -1,0 +1,67 @@
+"""HTTP: tenant admins list jobs (dead ones above all) and re-queue them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict
+
+from frontline.auth.deps import Admin
+from frontline.deps import Session
+from frontline.errors import Conflict, NotFound
+from frontline.jobs.repository import JobRepository
+from frontline.kit.db import after_commit
+from frontline.jobs.queue import wake_local_workers
+from frontline.kit.time import utcnow
+from frontline.models import JobStatus
+
+router = APIRouter(tags=["jobs"])
+
+
+class JobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    status: str
+    attempts: int
+    max_attempts: int
+    payload: dict[str, Any]
+    last_error: str | None
+    run_at: datetime
+    created_at: datetime
+    finished_at: datetime | None
+
+
+@router.get("/jobs", response_model=list[JobOut])
+async def list_jobs(
+    subject: Admin,
+    session: Session,
+    status: Annotated[JobStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[JobOut]:
+    rows = await JobRepository(session, subject.scope).list(status.value if status else None, limit)
+    return [JobOut.model_validate(r) for r in rows]
+
+
+@router.post("/jobs/{job_id}/requeue", response_model=JobOut)
+async def requeue_job(job_id: int, subject: Admin, session: Session) -> JobOut:
+    """Give a dead job a fresh set of attempts."""
+    job = await JobRepository(session, subject.scope).get(job_id)
+    if job is None:
+        raise NotFound("job not found")
+    if job.status != JobStatus.DEAD.value:
+        raise Conflict("only dead jobs can be re-queued")
+    now = utcnow()
+    job.status = JobStatus.QUEUED.value
+    job.attempts = 0
+    job.run_at = now
+    job.updated_at = now
+    job.finished_at = None
+    job.locked_by = None
+    job.locked_until = None
+    await session.flush()
+    after_commit(session, wake_local_workers)
+    return JobOut.model_validate(job)

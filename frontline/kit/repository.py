@@ -1,0 +1,54 @@
+"""Tenant scoping in one place.
+
+Every repository of tenant data derives from :class:`TenantRepository`. It is constructed
+with a :class:`TenantScope` (taken from the authenticated subject) and every query it builds
+starts from :meth:`TenantRepository.select`, which adds ``tenant_id = scope`` itself. There
+is no public way to query tenant data without a scope.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+M = TypeVar("M")
+
+
+@dataclass(frozen=True, slots=True)
+class TenantScope:
+    """The tenant a piece of code acts for."""
+
+    tenant_id: uuid.UUID
+
+
+class TenantRepository(Generic[M]):
+    """Base repository for a tenant-owned model with a ``tenant_id`` column."""
+
+    model: ClassVar[type[Any]]
+
+    def __init__(self, session: AsyncSession, scope: TenantScope) -> None:
+        self.session = session
+        self.scope = scope
+
+    def select(self, *entities: Any) -> Select[Any]:
+        """``SELECT`` of this repository's model (or the given entities), tenant-filtered."""
+        stmt = select(*(entities or (self.model,)))
+        return stmt.where(self.model.tenant_id == self.scope.tenant_id)
+
+    async def get(self, id_: Any) -> M | None:
+        stmt = self.select().where(self.model.id == id_)
+        result = await self.session.execute(stmt)
+        found: M | None = result.scalar_one_or_none()
+        return found
+
+    def add(self, obj: M) -> M:
+        if getattr(obj, "tenant_id", None) is None:
+            obj.tenant_id = self.scope.tenant_id  # type: ignore[attr-defined]
+        elif obj.tenant_id != self.scope.tenant_id:  # type: ignore[attr-defined]
+            raise ValueError("object belongs to another tenant")
+        self.session.add(obj)
+        return obj

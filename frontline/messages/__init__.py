@@ -1,0 +1,1 @@
+"""Messages: inbound records, outbound replies and their delivery, internal notes."""

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from frontline.kit.repository import TenantRepository
+from frontline.models import Conversation, Message, SenderType
+
+
+class MessageRepository(TenantRepository[Message]):
+    model = Message
+
+    async def by_external_id(self, channel_id: uuid.UUID, external_id: str) -> Message | None:
+        stmt = self.select().where(Message.channel_id == channel_id, Message.external_id == external_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def conversation_for_refs(self, channel_id: uuid.UUID, refs: Sequence[str]) -> int | None:
+        """The conversation of the newest message whose external id is among ``refs``."""
+        if not refs:
+            return None
+        stmt = (
+            self.select(Message.conversation_id)
+            .where(Message.channel_id == channel_id, Message.external_id.in_(list(refs)))
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def for_conversation(
+        self, conversation_id: int, *, after_id: int | None = None, limit: int = 500
+    ) -> list[Message]:
+        stmt = self.select().where(Message.conversation_id == conversation_id)
+        if after_id is not None:
+            stmt = stmt.where(Message.id > after_id)
+        stmt = stmt.order_by(Message.id).limit(limit)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def with_conversation(self, message_id: int) -> tuple[Message, Conversation] | None:
+        stmt = (
+            self.select(Message, Conversation)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Message.id == message_id)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return (row[0], row[1]) if row else None
+
+    async def thread_ids(self, conversation_id: int, before_id: int) -> list[tuple[str, str]]:
+        """``(sender_type, external_id)`` of earlier non-internal messages with an external id."""
+        stmt = (
+            self.select(Message.sender_type, Message.external_id)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.id < before_id,
+                Message.external_id.is_not(None),
+                Message.is_internal.is_(False),
+            )
+            .order_by(Message.id)
+        )
+        return [(s, e) for s, e in (await self.session.execute(stmt)).tuples() if e]
+
+
+def is_customer(sender_type: str) -> bool:
+    return sender_type == SenderType.CONTACT.value
+

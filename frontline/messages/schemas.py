@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_REPLY_CHARS = 20_000
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    conversation_id: int
+    channel_id: uuid.UUID
+    sender_type: str
+    author_id: uuid.UUID | None
+    is_internal: bool
+    text: str
+    external_id: str | None
+    delivery_status: str
+    failure_reason: str | None
+    meta: dict[str, Any]
+    created_at: datetime
+
+
+class ReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_REPLY_CHARS)
+
+
+def message_event(message: Any) -> dict[str, Any]:
+    """The realtime payload of a message."""
+    return MessageOut.model_validate(message).model_dump(mode="json")

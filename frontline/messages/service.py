@@ -1,0 +1,228 @@
+"""Recording messages and delivering replies on the customer's channel."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontline import events
+from frontline.channels import service as channels
+from frontline.channels.base import ChannelError, InboundMessage, OutboundMessage, RateLimited
+from frontline.channels.registry import AdapterOptions, build_adapter
+from frontline.contacts import service as contacts
+from frontline.jobs.queue import enqueue
+from frontline.jobs.registry import JobContext
+from frontline.jobs.retry import PermanentJobError, RetryAfter
+from frontline.kit.crypto import SecretBox
+from frontline.kit.repository import TenantScope
+from frontline.kit.time import utcnow
+from frontline.messages.repository import MessageRepository, is_customer
+from frontline.messages.schemas import message_event
+from frontline.models import Conversation, DeliveryStatus, Message, SenderType
+from frontline.realtime.publish import publish_after_commit
+
+
+def _publish(session: AsyncSession, message: Message, name: str = events.MESSAGE_CREATED) -> None:
+    data = message_event(message)
+    publish_after_commit(session, events.conversation_topic(message.tenant_id, message.conversation_id), name, data)
+    publish_after_commit(session, events.inbox_topic(message.tenant_id), name, data)
+
+
+async def find_duplicate(
+    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, external_id: str
+) -> Message | None:
+    return await MessageRepository(session, scope).by_external_id(channel_id, external_id)
+
+
+async def conversation_for_refs(
+    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, refs: tuple[str, ...]
+) -> int | None:
+    return await MessageRepository(session, scope).conversation_for_refs(channel_id, refs)
+
+
+async def record_inbound(
+    session: AsyncSession, scope: TenantScope, conversation: Conversation, inbound: InboundMessage
+) -> Message:
+    message = MessageRepository(session, scope).add(
+        Message(
+            conversation_id=conversation.id,
+            channel_id=conversation.channel_id,
+            sender_type=SenderType.CONTACT.value,
+            text=inbound.text,
+            external_id=inbound.external_id,
+            meta=dict(inbound.meta),
+            delivery_status=DeliveryStatus.RECEIVED.value,
+            is_internal=False,
+            created_at=utcnow(),
+        )
+    )
+    await session.flush()
+    _publish(session, message)
+    return message
+
+
+async def queue_outbound(
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation: Conversation,
+    text: str,
+    *,
+    sender_type: SenderType,
+    author_id: uuid.UUID | None = None,
+    meta: dict[str, object] | None = None,
+) -> Message:
+    """Store a reply and enqueue its delivery in the same transaction."""
+    message = MessageRepository(session, scope).add(
+        Message(
+            conversation_id=conversation.id,
+            channel_id=conversation.channel_id,
+            sender_type=sender_type.value,
+            author_id=author_id,
+            text=text,
+            meta=dict(meta or {}),
+            delivery_status=DeliveryStatus.QUEUED.value,
+            is_internal=False,
+            created_at=utcnow(),
+        )
+    )
+    await session.flush()
+    enqueue(
+        session,
+        events.JOB_DELIVER_MESSAGE,
+        {"message_id": message.id},
+        tenant_id=scope.tenant_id,
+        idempotency_key=f"deliver:{message.id}",
+    )
+    _publish(session, message)
+    return message
+
+
+async def add_note(
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation: Conversation,
+    text: str,
+    author_id: uuid.UUID | None,
+) -> Message:
+    """An internal note: visible to staff, never sent to the customer."""
+    message = MessageRepository(session, scope).add(
+        Message(
+            conversation_id=conversation.id,
+            channel_id=conversation.channel_id,
+            sender_type=SenderType.OPERATOR.value,
+            author_id=author_id,
+            text=text,
+            meta={},
+            delivery_status=DeliveryStatus.NOT_SENT.value,
+            is_internal=True,
+            created_at=utcnow(),
+        )
+    )
+    await session.flush()
+    _publish(session, message)
+    return message
+
+
+async def list_messages(
+    session: AsyncSession, scope: TenantScope, conversation_id: int, after_id: int | None = None, limit: int = 500
+) -> list[Message]:
+    return await MessageRepository(session, scope).for_conversation(conversation_id, after_id=after_id, limit=limit)
+
+
+def outbound_message_id(message_id: int, idempotency_key: str, domain: str = "frontline.local") -> str:
+    """A Message-ID that is the same on every retry of one delivery."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]
+    return f"<fl.{message_id}.{digest}@{domain}>"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    adapter_type: str
+    config: dict[str, object]
+    secret: str
+    outbound: OutboundMessage
+
+
+async def _prepare(session: AsyncSession, scope: TenantScope, box: SecretBox, message_id: int) -> Delivery | None:
+    repo = MessageRepository(session, scope)
+    found = await repo.with_conversation(message_id)
+    if found is None:
+        return None
+    message, conversation = found
+    if message.delivery_status != DeliveryStatus.QUEUED.value or message.is_internal:
+        return None  # already sent (a redelivered job) or not deliverable
+    channel = await channels.runtime_for(session, scope, box, message.channel_id)
+    contact = await contacts.get_contact(session, scope, conversation.contact_id)
+    identity = await contacts.identity_on_channel(session, scope, contact.id, channel.id)
+    if identity is None:
+        raise PermanentJobError("the contact has no identity on this channel")
+    thread = await repo.thread_ids(conversation.id, before_id=message.id)
+    customer_ids = [ext for sender, ext in thread if is_customer(sender)]
+    idem = f"deliver:{message.id}"
+    domain = str(channel.config.get("from_address", "x@frontline.local")).rsplit("@", 1)[-1]
+    outbound = OutboundMessage(
+        message_id=message.id,
+        conversation_id=conversation.id,
+        idempotency_key=idem,
+        recipient_external_id=identity.external_id,
+        recipient_name=contact.name,
+        recipient_email=contact.email,
+        text=message.text,
+        subject=conversation.subject or None,
+        external_id=outbound_message_id(message.id, idem, domain),
+        in_reply_to=customer_ids[-1] if customer_ids else None,
+        references=tuple(ext for _s, ext in thread),
+        sender_type=message.sender_type,
+    )
+    return Delivery(channel.type.value, channel.config, channel.secret, outbound)
+
+
+async def deliver(ctx: JobContext, box: SecretBox, options: AdapterOptions) -> None:
+    """The delivery job: prepare in one transaction, send with no transaction open, then
+    record ``sent`` atomically with the job's completion. A worker killed after the send
+    and before that commit re-sends with the same idempotency key (and Message-ID)."""
+    if ctx.tenant_id is None:
+        raise PermanentJobError("delivery job without a tenant")
+    scope = TenantScope(ctx.tenant_id)
+    message_id = int(ctx.payload["message_id"])
+    async with ctx.db.transaction() as session:
+        delivery = await _prepare(session, scope, box, message_id)
+    if delivery is None:
+        return
+    adapter = build_adapter(delivery.adapter_type, dict(delivery.config), delivery.secret, options)
+    try:
+        result = await adapter.send(delivery.outbound)
+    except RateLimited as exc:
+        raise RetryAfter(str(exc), exc.retry_after or 0.0) from exc
+    except ChannelError as exc:
+        if exc.transient:
+            raise
+        raise PermanentJobError(f"{type(exc).__name__}: {exc}") from exc
+    async with ctx.db.transaction() as session:
+        repo = MessageRepository(session, scope)
+        message = await repo.get(message_id)
+        if message is None:
+            return
+        message.delivery_status = DeliveryStatus.SENT.value
+        message.failure_reason = None
+        if result.external_id and message.external_id is None:
+            message.external_id = result.external_id
+        await ctx.complete_in(session)
+        await session.flush()
+        _publish(session, message, events.MESSAGE_UPDATED)
+
+
+async def mark_failed(session: AsyncSession, ctx: JobContext, error: str) -> None:
+    """``on_dead`` of the delivery job: the message shows ``failed`` with the reason."""
+    if ctx.tenant_id is None:
+        return
+    message = await MessageRepository(session, TenantScope(ctx.tenant_id)).get(int(ctx.payload["message_id"]))
+    if message is None:
+        return
+    message.delivery_status = DeliveryStatus.FAILED.value
+    message.failure_reason = error[:2000]
+    await session.flush()
+    _publish(session, message, events.MESSAGE_UPDATED)

@@ -1,0 +1,39 @@
+"""ORM models. Importing this package registers every table on ``Base.metadata``."""
+
+from frontline.models.base import Base
+from frontline.models.channels import Channel
+from frontline.models.contacts import Contact, ContactIdentity
+from frontline.models.conversations import (
+    Category,
+    Conversation,
+    ConversationStatus,
+    DeliveryStatus,
+    Message,
+    Priority,
+    SenderType,
+)
+from frontline.models.jobs import Job, JobStatus
+from frontline.models.tenants import ROLE_RANK, ApiKey, Membership, RefreshToken, Role, Tenant, User
+
+__all__ = [
+    "ROLE_RANK",
+    "ApiKey",
+    "Base",
+    "Category",
+    "Channel",
+    "Contact",
+    "ContactIdentity",
+    "Conversation",
+    "ConversationStatus",
+    "DeliveryStatus",
+    "Job",
+    "JobStatus",
+    "Membership",
+    "Message",
+    "Priority",
+    "RefreshToken",
+    "Role",
+    "SenderType",
+    "Tenant",
+    "User",
+]

@@ -1,0 +1,77 @@
+"""Settings, read from the environment with the ``FRONTLINE_`` prefix.
+
+Grouped by area; every field is documented in the README's settings table. The development
+secret key is refused when ``FRONTLINE_ENV=production``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
+
+
+class Settings(BaseSettings):
+    """All runtime configuration of a Frontline process."""
+
+    model_config = SettingsConfigDict(env_prefix="FRONTLINE_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    # database
+    database_url: str = "sqlite+aiosqlite:///./frontline.db"
+    database_pool_size: int = Field(default=20, ge=1)
+    database_echo: bool = False
+    # redis (optional; realtime fan-out and shared limits in production)
+    redis_url: str | None = None
+    # security
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    # older keys, comma-separated: still decrypt secrets at rest while they are re-encrypted
+    previous_secret_keys: str = ""
+    access_token_ttl_seconds: int = Field(default=15 * 60, ge=30)
+    refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    # http
+    public_url: str = "http://127.0.0.1:8000"
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    # jobs
+    run_worker_in_process: bool = True
+    worker_concurrency: int = Field(default=8, ge=1)
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+    job_lease_seconds: int = Field(default=60, ge=1)
+    job_max_attempts: int = Field(default=8, ge=1)
+    job_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    job_backoff_max_seconds: float = Field(default=600.0, gt=0)
+    # outbound delivery
+    outbound_timeout_seconds: float = Field(default=10.0, gt=0)
+    # logging
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_dev_secret_in_production(self) -> Settings:
+        if self.env == "production" and self.secret_key.get_secret_value() == DEV_SECRET_KEY:
+            raise ValueError(
+                "FRONTLINE_SECRET_KEY must be set to a strong random value in production"
+            )
+        if self.env == "production" and len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("FRONTLINE_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    def secret_keys(self) -> list[str]:
+        """The current key first, then the previous ones (for decryption during rotation)."""
+        previous = [k.strip() for k in self.previous_secret_keys.split(",") if k.strip()]
+        return [self.secret_key.get_secret_value(), *previous]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

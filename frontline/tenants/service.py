@@ -1,0 +1,91 @@
+"""Creating tenants and staff accounts."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontline.auth.repository import UserRepository
+from frontline.errors import Conflict, Forbidden, NotFound
+from frontline.kit.crypto import hash_password
+from frontline.kit.repository import TenantScope
+from frontline.models import ROLE_RANK, Membership, Role, Tenant, User
+from frontline.tenants.repository import MembershipRepository, TenantAdminRepository
+from frontline.tenants.schemas import MemberOut
+
+
+async def create_tenant(
+    session: AsyncSession, *, name: str, slug: str, locale: str = "ru"
+) -> Tenant:
+    repo = TenantAdminRepository(session)
+    if await repo.by_slug(slug) is not None:
+        raise Conflict(f"a tenant with slug {slug!r} already exists")
+    tenant = repo.add(Tenant(name=name, slug=slug, locale=locale, settings={}))
+    await session.flush()
+    return tenant
+
+
+async def get_tenant(session: AsyncSession, scope: TenantScope) -> Tenant:
+    tenant = await TenantAdminRepository(session).get(scope.tenant_id)
+    if tenant is None:
+        raise NotFound("tenant not found")
+    return tenant
+
+
+async def add_member(
+    session: AsyncSession,
+    scope: TenantScope,
+    *,
+    email: str,
+    password: str | None,
+    role: Role,
+    name: str = "",
+    is_superadmin: bool = False,
+    actor_role: Role | None = None,
+) -> User:
+    """Create the user if the e-mail is new (a password is then required) and add them to
+    the tenant with ``role``. An actor cannot grant a role above their own."""
+    if actor_role is not None and ROLE_RANK[role] > ROLE_RANK[actor_role]:
+        raise Forbidden("you cannot grant a role above your own")
+    users = UserRepository(session)
+    user = await users.by_email(email)
+    if user is None:
+        if not password:
+            raise Conflict("a password is required for a new user")
+        user = users.add(
+            User(
+                email=email.lower().strip(),
+                name=name,
+                password_hash=hash_password(password),
+                is_superadmin=is_superadmin,
+            )
+        )
+        await session.flush()
+    members = MembershipRepository(session, scope)
+    if await members.for_user(user.id) is not None:
+        raise Conflict("this user is already a member of the tenant")
+    members.add(Membership(user_id=user.id, role=role.value))
+    await session.flush()
+    return user
+
+
+async def list_members(session: AsyncSession, scope: TenantScope) -> list[MemberOut]:
+    rows = await MembershipRepository(session, scope).members()
+    return [MemberOut(user_id=u.id, email=u.email, name=u.name, role=m.role) for m, u in rows]
+
+
+async def is_member(session: AsyncSession, scope: TenantScope, user_id: uuid.UUID) -> bool:
+    return await MembershipRepository(session, scope).for_user(user_id) is not None
+
+
+async def by_slug(session: AsyncSession, slug: str) -> Tenant | None:
+    return await TenantAdminRepository(session).by_slug(slug)
+
+
+async def by_slug_or_id(session: AsyncSession, ref: str) -> Tenant | None:
+    try:
+        tenant = await TenantAdminRepository(session).get(uuid.UUID(ref))
+    except ValueError:
+        tenant = None
+    return tenant or await by_slug(session, ref)

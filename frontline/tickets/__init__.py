@@ -1,0 +1,1 @@
+"""Ticket metadata of conversations: categories (per tenant)."""
