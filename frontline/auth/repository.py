@@ -39,7 +39,7 @@ class UserRepository:
             .where(Membership.user_id == user_id)
             .order_by(Membership.created_at)
         )
-        return [(m, t) for m, t in result.tuples()]
+        return [(m, t) for m, t in result.all()]
 
     async def membership(self, user_id: uuid.UUID, tenant_id: uuid.UUID) -> Membership | None:
         result = await self.session.execute(

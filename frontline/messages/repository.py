@@ -56,7 +56,7 @@ class MessageRepository(TenantRepository[Message]):
             )
             .order_by(Message.id)
         )
-        return [(s, e) for s, e in (await self.session.execute(stmt)).tuples() if e]
+        return [(s, e) for s, e in (await self.session.execute(stmt)).all() if e]
 
 
 def is_customer(sender_type: str) -> bool:

@@ -33,7 +33,7 @@ class MembershipRepository(TenantRepository[Membership]):
             .join(User, User.id == Membership.user_id)
             .order_by(Membership.created_at)
         )
-        return [(m, u) for m, u in (await self.session.execute(stmt)).tuples()]
+        return [(m, u) for m, u in (await self.session.execute(stmt)).all()]
 
     async def for_user(self, user_id: object) -> Membership | None:
         stmt = self.select().where(Membership.user_id == user_id)
