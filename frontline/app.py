@@ -16,6 +16,7 @@ from frontline import __version__
 from frontline.api import build_api_router
 from frontline.auth.tokens import TokenCodec
 from frontline.channels.registry import AdapterOptions
+from frontline.channels.service import ChannelCache
 from frontline.deps import Services
 from frontline.errors import install_error_handlers
 from frontline.jobs import queue
@@ -58,6 +59,7 @@ def build_services(settings: Settings) -> Services:
         broker=broker,
         jobs=jobs,
         adapter_options=options,
+        channel_cache=ChannelCache(settings.channel_cache_seconds),
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.auth.tokens import TokenCodec
 from frontline.channels.registry import AdapterOptions
+from frontline.channels.service import ChannelCache
 from frontline.jobs.registry import JobRegistry
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
@@ -32,15 +33,17 @@ class Services:
     broker: Broker
     jobs: JobRegistry
     adapter_options: AdapterOptions
+    channel_cache: ChannelCache
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async on purpose: FastAPI runs plain-function dependencies in a thread pool
     services: Services = request.app.state.services
     return services
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_services(request).db.transaction() as session:
+    async with request.app.state.services.db.transaction() as session:
         yield session
 
 

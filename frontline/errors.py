@@ -15,6 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from frontline.kit.asgi import REQUEST_ID_SCOPE_KEY
+from frontline.kit.logging import request_id_var
+
 log = logging.getLogger(__name__)
 
 
@@ -96,5 +99,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
-        return JSONResponse(error_body("internal", "internal server error"), status_code=500)
+        # Starlette runs this outside the request-id middleware: restore the id for the log
+        # line and the response header
+        request_id = request.scope.get(REQUEST_ID_SCOPE_KEY)
+        token = request_id_var.set(request_id)
+        try:
+            log.exception("unhandled error", extra={"path": request.url.path})
+        finally:
+            request_id_var.reset(token)
+        headers = {"X-Request-ID": request_id} if request_id else None
+        return JSONResponse(
+            error_body("internal", "internal server error"), status_code=500, headers=headers
+        )

@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     # database
     database_url: str = "sqlite+aiosqlite:///./frontline.db"
-    database_pool_size: int = Field(default=20, ge=1)
+    database_pool_size: int = Field(default=30, ge=1)
     database_echo: bool = False
     # redis (optional; realtime fan-out and shared limits in production)
     redis_url: str | None = None
@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    # how long a process trusts its cached copy of a channel's secret and config
+    channel_cache_seconds: float = Field(default=5.0, ge=0)
     # jobs
     run_worker_in_process: bool = True
     worker_concurrency: int = Field(default=8, ge=1)

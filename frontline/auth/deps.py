@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 
 from frontline.auth.repository import api_key_by_hash
 from frontline.auth.tokens import InvalidToken
-from frontline.deps import Session, get_services
+from frontline.deps import Session
 from frontline.errors import Forbidden, Unauthorized
 from frontline.kit.crypto import hash_token
 from frontline.kit.repository import TenantScope
@@ -58,7 +58,7 @@ async def current_subject(request: Request, session: Session) -> Subject:
             raise Unauthorized("invalid API key")
         return Subject(user_id=None, tenant_id=key.tenant_id, role=Role(key.role), api_key_id=key.id)
     try:
-        claims = get_services(request).tokens.verify(token)
+        claims = request.app.state.services.tokens.verify(token)
     except InvalidToken:
         raise Unauthorized("invalid or expired access token") from None
     role = Role(claims.role) if claims.role else None

@@ -29,9 +29,16 @@ async def login(body: LoginIn, session: Session, services: ServicesDep) -> Token
 
 @router.post("/auth/refresh", response_model=TokenPair)
 async def refresh(body: RefreshIn, session: Session, services: ServicesDep) -> TokenPair:
-    return await service.refresh(
-        session, services.tokens, body.refresh_token, services.settings.refresh_token_ttl_seconds
-    )
+    try:
+        return await service.refresh(
+            session,
+            services.tokens,
+            body.refresh_token,
+            services.settings.refresh_token_ttl_seconds,
+        )
+    except service.RefreshTokenReused:
+        await session.commit()  # the family's revocation must outlive the 401
+        raise
 
 
 @router.get("/me", response_model=MeOut)

@@ -20,6 +20,11 @@ from frontline.models import ApiKey, RefreshToken, User
 _DUMMY_HASH = hash_password("frontline-timing-equaliser")
 
 
+class RefreshTokenReused(Unauthorized):
+    """A spent refresh token was presented; its family has been revoked in the session,
+    and the edge must commit that revocation although the request fails."""
+
+
 async def _issue_pair(
     session: AsyncSession,
     codec: TokenCodec,
@@ -94,7 +99,7 @@ async def refresh(
         raise Unauthorized("invalid refresh token")
     if stored.used_at is not None:
         await repo.revoke_family(stored.family_id, now)
-        raise Unauthorized("refresh token reuse detected; please log in again")
+        raise RefreshTokenReused("refresh token reuse detected; please log in again")
     if as_utc(stored.expires_at) <= now:
         raise Unauthorized("refresh token expired")
     users = UserRepository(session)

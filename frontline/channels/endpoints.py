@@ -60,6 +60,7 @@ async def update_channel(
         channel = await service.update_channel(
             session, subject.scope, services.secret_box, channel_id,
             name=body.name, config=body.config, is_active=body.is_active,
+            cache=services.channel_cache,
         )
     except InvalidPayload as exc:
         raise _invalid(exc) from None
@@ -70,7 +71,9 @@ async def update_channel(
 async def rotate_secret(
     channel_id: uuid.UUID, subject: Admin, session: Session, services: ServicesDep
 ) -> ChannelWithSecret:
-    channel, secret = await service.rotate_secret(session, subject.scope, services.secret_box, channel_id)
+    channel, secret = await service.rotate_secret(
+        session, subject.scope, services.secret_box, channel_id, cache=services.channel_cache
+    )
     out = service.to_out(channel, services.secret_box)
     return ChannelWithSecret(**out.model_dump(), secret=secret)
 
@@ -84,8 +87,9 @@ async def _receive(services: Services, request: Request, channel_id: uuid.UUID, 
     """Verify, parse, store in one transaction, acknowledge. Nothing is written unless the
     request is authentic and valid."""
     body = await request.body()
-    async with services.db.transaction() as session:
-        runtime = await service.runtime_for_webhook(session, services.secret_box, channel_id, kind)
+    runtime = await service.runtime_for_webhook(
+        services.db.sessionmaker, services.secret_box, channel_id, kind, services.channel_cache
+    )
     adapter = build_adapter(runtime.type, runtime.config, runtime.secret, services.adapter_options)
     headers = {k.lower(): v for k, v in request.headers.items()}
     try:

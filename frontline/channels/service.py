@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +20,7 @@ from frontline.channels.repository import ChannelRepository, channel_for_webhook
 from frontline.channels.schemas import ChannelOut
 from frontline.errors import NotFound
 from frontline.kit.crypto import SecretBox, new_token
+from frontline.kit.db import after_commit
 from frontline.kit.repository import TenantScope
 from frontline.models import Channel
 
@@ -123,6 +128,7 @@ async def update_channel(
     name: str | None,
     config: dict[str, Any] | None,
     is_active: bool | None,
+    cache: ChannelCache | None = None,
 ) -> Channel:
     """Patch a channel. Config keys merge into the stored config; secret fields left out
     keep their stored value (the API never returns them, so clients cannot echo them)."""
@@ -137,27 +143,83 @@ async def update_channel(
         parsed = validate_config(channel.type, merged)
         channel.config_encrypted = box.encrypt(json.dumps(_storable(parsed)))
     await session.flush()
+    _forget_after_commit(session, cache, channel.id)
     return channel
 
 
+def _forget_after_commit(session: AsyncSession, cache: ChannelCache | None, channel_id: uuid.UUID) -> None:
+    if cache is None:
+        return
+
+    async def _drop() -> None:
+        cache.drop(channel_id)
+
+    after_commit(session, _drop)
+
+
 async def rotate_secret(
-    session: AsyncSession, scope: TenantScope, box: SecretBox, channel_id: uuid.UUID
+    session: AsyncSession,
+    scope: TenantScope,
+    box: SecretBox,
+    channel_id: uuid.UUID,
+    cache: ChannelCache | None = None,
 ) -> tuple[Channel, str]:
     channel = await get_channel(session, scope, channel_id)
     secret = new_token("flc_", 32)
     channel.secret_encrypted = box.encrypt(secret)
     await session.flush()
+    _forget_after_commit(session, cache, channel.id)
     return channel, secret
 
 
+class ChannelCache:
+    """Decrypted channels behind webhook URLs, kept for a few seconds.
+
+    Every inbound request needs its channel's secret; reading and decrypting it each time
+    would cost a database round trip per message. Changes made through this process
+    (update, rotate) drop the entry at once; other processes see them within ``ttl``.
+    """
+
+    def __init__(self, ttl_seconds: float = 5.0, max_entries: int = 10_000) -> None:
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: dict[uuid.UUID, tuple[float, ChannelRuntime]] = {}
+
+    def get(self, channel_id: uuid.UUID) -> ChannelRuntime | None:
+        entry = self._entries.get(channel_id)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, value: ChannelRuntime) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[value.id] = (time.monotonic() + self.ttl, value)
+
+    def drop(self, channel_id: uuid.UUID) -> None:
+        self._entries.pop(channel_id, None)
+
+
 async def runtime_for_webhook(
-    session: AsyncSession, box: SecretBox, channel_id: uuid.UUID, expected: ChannelType
+    session_factory: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+    box: SecretBox,
+    channel_id: uuid.UUID,
+    expected: ChannelType,
+    cache: ChannelCache | None = None,
 ) -> ChannelRuntime:
     """The channel behind a webhook URL; 404 when unknown, inactive or of another type."""
-    channel = await channel_for_webhook(session, channel_id)
-    if channel is None or channel.type != expected.value or not channel.is_active:
+    found = cache.get(channel_id) if cache else None
+    if found is None:
+        async with session_factory() as session:
+            channel = await channel_for_webhook(session, channel_id)
+            if channel is None:
+                raise NotFound("channel not found")
+            found = runtime(channel, box)
+        if cache:
+            cache.put(found)
+    if found.type != expected or not found.is_active:
         raise NotFound("channel not found")
-    return runtime(channel, box)
+    return found
 
 
 async def runtime_for(

@@ -2,12 +2,22 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import update
+
 from frontline.kit.repository import TenantRepository
 from frontline.models import Contact, ContactIdentity
 
 
 class ContactRepository(TenantRepository[Contact]):
     model = Contact
+
+    async def fill_details(self, contact_id: uuid.UUID, values: dict[str, object]) -> None:
+        await self.session.execute(
+            update(Contact)
+            .where(Contact.tenant_id == self.scope.tenant_id, Contact.id == contact_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
 
 
 class IdentityRepository(TenantRepository[ContactIdentity]):

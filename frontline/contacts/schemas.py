@@ -1,9 +1,21 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRef:
+    """The few contact fields the inbound path needs (read without loading the entity)."""
+
+    id: uuid.UUID
+    name: str | None
+    email: str | None
+    phone: str | None
+    ai_enabled: bool
 
 
 class IdentityOut(BaseModel):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.channels.base import InboundContact
 from frontline.contacts.repository import ContactRepository, IdentityRepository
-from frontline.contacts.schemas import ContactOut, ContactPatch, IdentityOut
+from frontline.contacts.schemas import ContactOut, ContactPatch, ContactRef, IdentityOut
 from frontline.errors import NotFound
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
@@ -16,27 +17,36 @@ from frontline.models import Contact, ContactIdentity
 
 
 async def resolve_identity(
-    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, inbound: InboundContact
-) -> tuple[Contact, bool]:
+    session: AsyncSession,
+    scope: TenantScope,
+    channel_id: uuid.UUID,
+    inbound: InboundContact,
+    known: ContactRef | None = None,
+    looked_up: bool = False,
+) -> tuple[ContactRef, bool]:
     """The contact behind ``inbound`` on this channel, created on first contact.
 
+    ``known`` is the contact already found by identity (the inbound path reads it together
+    with the rest of its context); ``looked_up`` says that look-up was done, so a missing
+    ``known`` means a new contact. Otherwise the identity is looked up here.
     Returns ``(contact, created)``. Details the customer gives later fill empty fields.
     A concurrent first contact of the same identity makes the unique constraint fail at
     flush; the caller's edge retries the whole unit of work.
     """
     identities = IdentityRepository(session, scope)
-    found = await identities.find(channel_id, inbound.external_id)
-    if found is not None:
-        contact = found[1]
-        changed = False
-        for field in ("name", "email", "phone"):
-            value = getattr(inbound, field)
-            if value and not getattr(contact, field):
-                setattr(contact, field, value)
-                changed = True
-        if changed:
-            contact.updated_at = utcnow()
-        return contact, False
+    if known is None and not looked_up:
+        found = await identities.find(channel_id, inbound.external_id)
+        known = _ref(found[1]) if found else None
+    if known is not None:
+        missing = {
+            field: getattr(inbound, field)
+            for field in ("name", "email", "phone")
+            if getattr(inbound, field) and not getattr(known, field)
+        }
+        if missing:
+            await ContactRepository(session, scope).fill_details(known.id, {**missing, "updated_at": utcnow()})
+            known = replace(known, **missing)
+        return known, False
     contact = ContactRepository(session, scope).add(
         Contact(id=uuid.uuid4(), name=inbound.name, email=inbound.email, phone=inbound.phone, ai_enabled=True)
     )
@@ -44,7 +54,11 @@ async def resolve_identity(
         ContactIdentity(contact_id=contact.id, channel_id=channel_id, external_id=inbound.external_id)
     )
     await session.flush()
-    return contact, True
+    return _ref(contact), True
+
+
+def _ref(contact: Contact) -> ContactRef:
+    return ContactRef(contact.id, contact.name, contact.email, contact.phone, contact.ai_enabled)
 
 
 async def get_contact(session: AsyncSession, scope: TenantScope, contact_id: uuid.UUID) -> Contact:

@@ -38,10 +38,14 @@ async def receive_inbound(
     A message already stored (same channel and external id) is a redelivery: nothing is
     written and the original ids are returned.
     """
-    existing = await messages.find_duplicate(session, scope, channel_id, inbound.external_id)
-    if existing is not None:
-        return InboundResult(existing.id, existing.conversation_id, True)
-    contact, _created = await contacts.resolve_identity(session, scope, channel_id, inbound.contact)
+    context = await conversations.inbound_context(
+        session, scope, channel_id, inbound.external_id, inbound.contact.external_id
+    )
+    if context.duplicate is not None:
+        return InboundResult(context.duplicate[0], context.duplicate[1], True)
+    contact, _created = await contacts.resolve_identity(
+        session, scope, channel_id, inbound.contact, known=context.contact, looked_up=True
+    )
     thread_id = None
     if inbound.thread_refs:
         thread_id = await messages.conversation_for_refs(session, scope, channel_id, inbound.thread_refs)
@@ -50,12 +54,13 @@ async def receive_inbound(
         scope,
         channel_id=channel_id,
         contact=contact,
+        latest=context.latest,
         thread_conversation_id=thread_id,
         new_thread_if_unmatched=inbound.new_thread_if_unmatched,
         subject=inbound.subject,
     )
-    message = await messages.record_inbound(session, scope, conversation, inbound)
-    return InboundResult(message.id, conversation.id, False)
+    message_id = await messages.record_inbound(session, scope, conversation.id, channel_id, inbound)
+    return InboundResult(message_id, conversation.id, False)
 
 
 async def ingest(

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
+from frontline.contacts.schemas import ContactRef
+from frontline.conversations.schemas import ConversationRef
 from frontline.kit.repository import TenantRepository
-from frontline.models import Conversation, Message
+from frontline.models import Contact, ContactIdentity, Conversation, Message
 
 
 @dataclass(frozen=True)
@@ -27,17 +32,95 @@ def _like_pattern(q: str) -> str:
     return f"%{escaped}%"
 
 
+@dataclass(frozen=True)
+class InboundContext:
+    """What the inbound path needs to know, read in one round trip."""
+
+    duplicate: tuple[int, int] | None  # (message id, conversation id) of a redelivery
+    contact: ContactRef | None
+    latest: ConversationRef | None  # the contact's newest conversation on the channel
+
+
+@functools.cache
+def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
+    """Built once: constructing this statement costs more than running it."""
+    tid = bindparam("tid")
+    channel_id = bindparam("channel_id")
+    dup = (
+        select(Message.id, Message.conversation_id)
+        .where(
+            Message.tenant_id == tid,
+            Message.channel_id == channel_id,
+            Message.external_id == bindparam("message_external_id"),
+        )
+        .limit(1)
+        .subquery()
+    )
+    inner = aliased(Conversation)
+    latest_id = (
+        select(func.max(inner.id))
+        .where(inner.tenant_id == tid, inner.contact_id == Contact.id, inner.channel_id == channel_id)
+        .correlate(Contact)
+        .scalar_subquery()
+    )
+    with_contact = (
+        select(
+            dup.c.id,
+            dup.c.conversation_id,
+            Contact.id,
+            Contact.name,
+            Contact.email,
+            Contact.phone,
+            Contact.ai_enabled,
+            Conversation.id,
+            Conversation.status,
+        )
+        .select_from(ContactIdentity)
+        .join(Contact, Contact.id == ContactIdentity.contact_id)
+        .outerjoin(Conversation, Conversation.id == latest_id)
+        .outerjoin(dup, dup.c.id.is_not(None))
+        .where(
+            ContactIdentity.tenant_id == tid,
+            ContactIdentity.channel_id == channel_id,
+            ContactIdentity.external_id == bindparam("contact_external_id"),
+        )
+    )
+    return with_contact, select(dup.c.id, dup.c.conversation_id)
+
+
 class ConversationRepository(TenantRepository[Conversation]):
     model = Conversation
 
-    async def latest_for_contact(self, contact_id: uuid.UUID, channel_id: uuid.UUID) -> Conversation | None:
-        stmt = (
-            self.select()
-            .where(Conversation.contact_id == contact_id, Conversation.channel_id == channel_id)
-            .order_by(Conversation.id.desc())
-            .limit(1)
+    async def inbound_context(
+        self, channel_id: uuid.UUID, message_external_id: str, contact_external_id: str
+    ) -> InboundContext:
+        """The hot path of every inbound message: is it a redelivery, who sent it, and which
+        conversation is theirs - one query instead of three (this read model spans the
+        identity, contact and message tables on purpose; writes stay in their domains)."""
+        params = {
+            "tid": self.scope.tenant_id,
+            "channel_id": channel_id,
+            "message_external_id": message_external_id,
+            "contact_external_id": contact_external_id,
+        }
+        with_contact, duplicate_only = _inbound_context_statements()
+        row = (await self.session.execute(with_contact, params)).first()
+        if row is not None:
+            duplicate = (int(row[0]), int(row[1])) if row[0] is not None else None
+            contact = ContactRef(row[2], row[3], row[4], row[5], bool(row[6]))
+            latest = ConversationRef(int(row[7]), row[8]) if row[7] is not None else None
+            return InboundContext(duplicate, contact, latest)
+        # unknown sender: only a redelivery under another sender id could be a duplicate
+        found = (await self.session.execute(duplicate_only, params)).first()
+        return InboundContext((int(found[0]), int(found[1])) if found else None, None, None)
+
+    async def touch(self, conversation_id: int, when: datetime) -> None:
+        await self.session.execute(
+            update(Conversation)
+            .where(Conversation.tenant_id == self.scope.tenant_id, Conversation.id == conversation_id)
+            .values(last_activity_at=when, updated_at=when)
+            .execution_options(synchronize_session=False)
         )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def get_for_update(self, conversation_id: int) -> Conversation | None:
         stmt = self.select().where(Conversation.id == conversation_id).with_for_update()

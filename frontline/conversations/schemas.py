@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from frontline.messages.schemas import MessageOut
 from frontline.models import ConversationStatus, Priority
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRef:
+    """A conversation's id and state, as the inbound path reads them."""
+
+    id: int
+    status: str
 
 
 class ConversationOut(BaseModel):

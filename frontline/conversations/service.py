@@ -12,18 +12,23 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline import events
-from frontline.conversations.repository import ConversationFilter, ConversationRepository
-from frontline.conversations.schemas import ConversationOut, ConversationPatch
+from frontline.conversations.repository import (
+    ConversationFilter,
+    ConversationRepository,
+    InboundContext,
+)
+from frontline.contacts.schemas import ContactRef
+from frontline.conversations.schemas import ConversationOut, ConversationPatch, ConversationRef
 from frontline.errors import NotFound, Unprocessable
 from frontline.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import as_utc, utcnow
-from frontline.models import Contact, Conversation, ConversationStatus, Priority
+from frontline.models import Conversation, ConversationStatus, Priority
 from frontline.realtime.publish import publish_after_commit
 from frontline.tickets import service as tickets
 
 
-def entry_status(contact: Contact) -> ConversationStatus:
+def entry_status(contact: ContactRef) -> ConversationStatus:
     """The state a new or reopened conversation enters.
 
     Until the AI engine owns conversations there is no first line to answer, so every
@@ -49,24 +54,47 @@ async def get(session: AsyncSession, scope: TenantScope, conversation_id: int, *
     return found
 
 
+async def inbound_context(
+    session: AsyncSession,
+    scope: TenantScope,
+    channel_id: uuid.UUID,
+    message_external_id: str,
+    contact_external_id: str,
+) -> InboundContext:
+    return await ConversationRepository(session, scope).inbound_context(
+        channel_id, message_external_id, contact_external_id
+    )
+
+
 async def find_or_open(
     session: AsyncSession,
     scope: TenantScope,
     *,
     channel_id: uuid.UUID,
-    contact: Contact,
+    contact: ContactRef,
+    latest: ConversationRef | None,
     thread_conversation_id: int | None,
     new_thread_if_unmatched: bool,
     subject: str | None,
-) -> tuple[Conversation, bool]:
-    """The conversation an inbound message belongs to, opened or reopened as needed."""
+) -> tuple[ConversationRef, bool]:
+    """The conversation an inbound message belongs to, opened or reopened as needed.
+
+    ``latest`` is the contact's newest conversation on the channel (already read by
+    :func:`inbound_context`); it is continued unless the message threads elsewhere or the
+    channel starts a new thread for unmatched messages (e-mail). The common case - an
+    ongoing conversation - is one UPDATE; entities are loaded only for state changes.
+    """
     repo = ConversationRepository(session, scope)
-    conversation: Conversation | None = None
-    if thread_conversation_id is not None:
-        conversation = await repo.get_for_update(thread_conversation_id)
-    elif not new_thread_if_unmatched:
-        conversation = await repo.latest_for_contact(contact.id, channel_id)
     now = utcnow()
+    target: int | None = None
+    if thread_conversation_id is not None:
+        target = thread_conversation_id
+    elif not new_thread_if_unmatched and latest is not None:
+        if latest.status != ConversationStatus.RESOLVED.value:
+            await repo.touch(latest.id, now)
+            return latest, False
+        target = latest.id
+    conversation = await repo.get_for_update(target) if target is not None else None
     if conversation is None:
         conversation = repo.add(
             Conversation(
@@ -82,7 +110,7 @@ async def find_or_open(
         )
         await session.flush()
         publish_conversation(session, conversation, events.CONVERSATION_CREATED)
-        return conversation, True
+        return ConversationRef(conversation.id, conversation.status), True
     if conversation.status == ConversationStatus.RESOLVED.value:
         conversation.status = entry_status(contact).value
         conversation.resolved_at = None
@@ -90,7 +118,8 @@ async def find_or_open(
         publish_conversation(session, conversation, events.CONVERSATION_STATUS)
     conversation.last_activity_at = now
     conversation.updated_at = now
-    return conversation, False
+    await session.flush()
+    return ConversationRef(conversation.id, conversation.status), False
 
 
 async def touch(conversation: Conversation) -> None:

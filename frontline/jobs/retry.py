@@ -17,7 +17,8 @@ def backoff_seconds(attempt: int, base: float, maximum: float, rng: random.Rando
     the upper half of that window ("equal jitter"), so retries of many jobs that failed
     together spread out but none retries immediately.
     """
-    ceiling = min(maximum, base * (2 ** max(0, attempt - 1)))
+    # the exponent is capped: 2.0 ** 1024 would raise OverflowError for huge attempt numbers
+    ceiling = min(maximum, base * (2.0 ** min(max(0, attempt - 1), 1023)))
     r = rng or random
     return ceiling / 2 + r.uniform(0, ceiling / 2)
 

@@ -15,6 +15,8 @@ from frontline.kit.metrics import http_latency, http_requests
 
 log = logging.getLogger("frontline.access")
 
+REQUEST_ID_SCOPE_KEY = "frontline.request_id"
+
 
 class RequestContextMiddleware:
     """Assigns a request id (or keeps a sane incoming ``X-Request-ID``), logs one JSON line
@@ -33,6 +35,8 @@ class RequestContextMiddleware:
                 incoming = value.decode("latin-1")
                 break
         request_id = incoming if 0 < len(incoming) <= 100 and incoming.isprintable() else uuid.uuid4().hex
+        # for the 500 handler, which runs outside this middleware (after the variable's reset)
+        scope[REQUEST_ID_SCOPE_KEY] = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status_holder = {"status": 500}
@@ -49,8 +53,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = route_template(scope)
             method = scope.get("method", "")
             status = status_holder["status"]
             http_requests.labels(method, template, str(status)).inc()
@@ -66,6 +69,24 @@ class RequestContextMiddleware:
                     },
                 )
             request_id_var.reset(token)
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's full path template (``/api/v1/conversations/{conversation_id}``).
+
+    FastAPI keeps included routers nested, so the matched route's own ``path`` lacks the
+    routers' prefixes; they are what the request path has before the route's rendered part.
+    """
+    template = getattr(scope.get("route"), "path", None)
+    if not template:
+        return "unmatched"
+    rendered = str(template)
+    for name, value in (scope.get("path_params") or {}).items():
+        rendered = rendered.replace("{" + name + "}", str(value))
+    path = str(scope.get("path", ""))
+    if path.endswith(rendered):
+        return path[: len(path) - len(rendered)] + str(template)
+    return str(template)
 
 
 class _BodyTooLarge(Exception):
@@ -106,18 +127,26 @@ class BodySizeLimitMiddleware:
                     pass
         received = 0
         started = False
+        rejected = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, rejected
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    # answer now: the app may catch the error while reading its body (FastAPI
+                    # turns it into a 400) and must not get to answer in place of the 413
+                    if not started and not rejected:
+                        rejected = True
+                        await self._reject(send)
                     raise _BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if rejected:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -125,7 +154,7 @@ class BodySizeLimitMiddleware:
         try:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
-            if not started:
+            if not started and not rejected:
                 await self._reject(send)
 
 

@@ -45,9 +45,19 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
         )
         _configure_sqlite(engine)
         return engine
+    # No pre-ping: it costs a round trip per checkout on the hot path. Connections are
+    # recycled periodically instead, and a request that meets a dropped connection fails
+    # once with a 5xx the client retries (inbound redeliveries are idempotent).
+    # No overflow: overflow connections are closed when returned, so under sustained load
+    # every burst past ``pool_size`` would pay a new connection (TLS negotiation, auth,
+    # re-preparing statements). Requests beyond the pool wait for a connection instead.
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_recycle=1800
     )
+
+
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -61,6 +71,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        # SQLite's own lower() (used for ILIKE) folds ASCII only; searches must be
+        # case-insensitive in Russian too
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert
 
 from frontline.kit.repository import TenantRepository
 from frontline.models import Conversation, Message, SenderType
@@ -9,6 +12,13 @@ from frontline.models import Conversation, Message, SenderType
 
 class MessageRepository(TenantRepository[Message]):
     model = Message
+
+    async def insert(self, values: dict[str, Any]) -> int:
+        """Insert one message row in this tenant; returns its id."""
+        if values.get("tenant_id") != self.scope.tenant_id:
+            raise ValueError("message values must carry the repository's tenant")
+        result = await self.session.execute(insert(Message.__table__).values(**values).returning(Message.__table__.c.id))
+        return int(result.scalar_one())
 
     async def by_external_id(self, channel_id: uuid.UUID, external_id: str) -> Message | None:
         stmt = self.select().where(Message.channel_id == channel_id, Message.external_id == external_id)

@@ -20,21 +20,20 @@ from frontline.kit.crypto import SecretBox
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
 from frontline.messages.repository import MessageRepository, is_customer
-from frontline.messages.schemas import message_event
+from frontline.messages.schemas import MessageOut, message_event
 from frontline.models import Conversation, DeliveryStatus, Message, SenderType
 from frontline.realtime.publish import publish_after_commit
 
 
 def _publish(session: AsyncSession, message: Message, name: str = events.MESSAGE_CREATED) -> None:
-    data = message_event(message)
-    publish_after_commit(session, events.conversation_topic(message.tenant_id, message.conversation_id), name, data)
-    publish_after_commit(session, events.inbox_topic(message.tenant_id), name, data)
+    _publish_data(session, message.tenant_id, message.conversation_id, name, message_event(message))
 
 
-async def find_duplicate(
-    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, external_id: str
-) -> Message | None:
-    return await MessageRepository(session, scope).by_external_id(channel_id, external_id)
+def _publish_data(
+    session: AsyncSession, tenant_id: uuid.UUID, conversation_id: int, name: str, data: dict[str, object]
+) -> None:
+    publish_after_commit(session, events.conversation_topic(tenant_id, conversation_id), name, data)
+    publish_after_commit(session, events.inbox_topic(tenant_id), name, data)
 
 
 async def conversation_for_refs(
@@ -44,24 +43,31 @@ async def conversation_for_refs(
 
 
 async def record_inbound(
-    session: AsyncSession, scope: TenantScope, conversation: Conversation, inbound: InboundMessage
-) -> Message:
-    message = MessageRepository(session, scope).add(
-        Message(
-            conversation_id=conversation.id,
-            channel_id=conversation.channel_id,
-            sender_type=SenderType.CONTACT.value,
-            text=inbound.text,
-            external_id=inbound.external_id,
-            meta=dict(inbound.meta),
-            delivery_status=DeliveryStatus.RECEIVED.value,
-            is_internal=False,
-            created_at=utcnow(),
-        )
-    )
-    await session.flush()
-    _publish(session, message)
-    return message
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation_id: int,
+    channel_id: uuid.UUID,
+    inbound: InboundMessage,
+) -> int:
+    """Insert a customer's message (one statement, no entity: this is the hot path)."""
+    values = {
+        "tenant_id": scope.tenant_id,
+        "conversation_id": conversation_id,
+        "channel_id": channel_id,
+        "sender_type": SenderType.CONTACT.value,
+        "author_id": None,
+        "is_internal": False,
+        "text": inbound.text,
+        "external_id": inbound.external_id,
+        "meta": dict(inbound.meta),
+        "delivery_status": DeliveryStatus.RECEIVED.value,
+        "failure_reason": None,
+        "created_at": utcnow(),
+    }
+    message_id = await MessageRepository(session, scope).insert(values)
+    event = MessageOut(id=message_id, **values).model_dump(mode="json")
+    _publish_data(session, scope.tenant_id, conversation_id, events.MESSAGE_CREATED, event)
+    return message_id
 
 
 async def queue_outbound(
@@ -152,7 +158,9 @@ async def _prepare(session: AsyncSession, scope: TenantScope, box: SecretBox, me
     if found is None:
         return None
     message, conversation = found
-    if message.delivery_status != DeliveryStatus.QUEUED.value or message.is_internal:
+    # ``failed`` is delivered too: only an admin re-queueing the dead delivery job runs it again
+    deliverable = (DeliveryStatus.QUEUED.value, DeliveryStatus.FAILED.value)
+    if message.is_internal or message.delivery_status not in deliverable:
         return None  # already sent (a redelivered job) or not deliverable
     channel = await channels.runtime_for(session, scope, box, message.channel_id)
     contact = await contacts.get_contact(session, scope, conversation.contact_id)

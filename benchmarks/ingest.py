@@ -1,0 +1,200 @@
+"""Inbound throughput: Frontline's API channel vs a bare one-INSERT endpoint.
+
+For each database (SQLite file, PostgreSQL) and each concurrency, N keep-alive clients POST
+messages for a fixed time to (a) ``frontline serve`` and (b) a bare endpoint of the same
+framework and server that does one INSERT into the same database. Prints messages/s, accept
+latency p50/p99, and Frontline's share of the bare throughput.
+
+Two modes per concurrency: ``closed`` (each client sends as soon as it has its answer:
+saturation, where latency is mostly queueing, about N / throughput) and ``paced`` (each
+client sends at a fixed rate, together 50% of Frontline's closed-loop throughput, like real
+customers: latency is service time under load).
+
+    python benchmarks/ingest.py [--backends sqlite,postgres] [--concurrency 50,200]
+                                [--duration 10] [--pg-url postgresql+asyncpg://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.loadgen import LoadResult, run_load  # noqa: E402
+
+SECRET = "bench-secret-key-0123456789abcdef0123456789"
+DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/frontline_bench"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def prepare_postgres(url: str) -> None:
+    import asyncpg
+
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    base, _, dbname = dsn.rpartition("/")
+    conn = await asyncpg.connect(f"{base}/postgres")
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", dbname)
+        if exists:
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                dbname,
+            )
+            await conn.execute(f'DROP DATABASE "{dbname}"')
+        await conn.execute(f'CREATE DATABASE "{dbname}"')
+    finally:
+        await conn.close()
+
+
+async def seed(url: str) -> tuple[str, str]:
+    """A tenant with an API channel; returns (channel_id, secret)."""
+    from frontline.app import build_services
+    from frontline.channels import service as channels
+    from frontline.channels.base import ChannelType
+    from frontline.kit.repository import TenantScope
+    from frontline.settings import Settings
+    from frontline.tenants import service as tenants
+
+    services = build_services(Settings(database_url=url, secret_key=SECRET, env="test"))  # type: ignore[arg-type]
+    try:
+        async with services.db.transaction() as s:
+            for i in range(3):  # other tenants present
+                other = await tenants.create_tenant(s, name=f"other {i}", slug=f"other-{i}-{uuid.uuid4().hex[:4]}")
+                await channels.create_channel(
+                    s, TenantScope(other.id), services.secret_box, channel_type=ChannelType.API, name="api", config={}
+                )
+            tenant = await tenants.create_tenant(s, name="bench", slug=f"bench-{uuid.uuid4().hex[:6]}")
+            channel, secret = await channels.create_channel(
+                s, TenantScope(tenant.id), services.secret_box, channel_type=ChannelType.API, name="api", config={}
+            )
+            return str(channel.id), secret
+    finally:
+        await services.db.dispose()
+
+
+def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health" if "frontline" in cmd else f"http://127.0.0.1:{port}/docs", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+        if proc.poll() is not None:
+            raise RuntimeError(f"server died: {proc.stderr.read().decode() if proc.stderr else ''}")
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def body_factory(contacts: int) -> object:
+    run = uuid.uuid4().hex[:8]
+
+    def make(cid: int, i: int) -> dict[str, object]:
+        return {
+            "external_id": f"{run}-{cid}-{i}",
+            "contact": {"external_id": f"cust-{cid}" if contacts == 0 else f"cust-{cid}-{i}"},
+            "text": "Здравствуйте! Сколько стоит тур на Байкал в июле на двоих?",
+        }
+
+    return make
+
+
+def measure(port: int, path: str, headers: dict[str, str], n: int, duration: float, rate: float | None) -> LoadResult:
+    return asyncio.run(
+        run_load("127.0.0.1", port, path, body_factory(0), headers, n, duration, rate_per_client=rate)  # type: ignore[arg-type]
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--backends", default="sqlite,postgres")
+    ap.add_argument("--concurrency", default="50,200")
+    ap.add_argument("--duration", type=float, default=10.0)
+    ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
+    args = ap.parse_args()
+    levels = [int(x) for x in args.concurrency.split(",")]
+    rows: list[tuple[str, int, str, LoadResult, LoadResult]] = []
+    tmp = tempfile.mkdtemp(prefix="frontline-bench-")
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+        else:
+            url = args.pg_url
+            asyncio.run(prepare_postgres(url))
+        from frontline.migrate import upgrade
+
+        upgrade(url)
+        channel_id, secret = asyncio.run(seed(url))
+        env = {
+            "FRONTLINE_DATABASE_URL": url,
+            "FRONTLINE_SECRET_KEY": SECRET,
+            "FRONTLINE_LOG_LEVEL": "WARNING",
+            "FRONTLINE_ENV": "test",
+            "BENCH_DATABASE_URL": url,
+        }
+        fport, bport = free_port(), free_port()
+        front_cmd = [sys.executable, "-m", "frontline", "serve", "--no-demo", "--no-migrate", "--port", str(fport)]
+        bare_cmd = [sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--port", str(bport),
+                    "--log-level", "warning", "--no-access-log"]
+        front_path = f"/api/v1/channels/{channel_id}/messages"
+        auth = {"Authorization": f"Bearer {secret}"}
+        for n in levels:
+            fp = start(front_cmd, env, fport)
+            try:
+                f_closed = measure(fport, front_path, auth, n, args.duration, None)
+                pace = max(0.5, 0.5 * f_closed.rps / n)
+                f_paced = measure(fport, front_path, auth, n, args.duration, pace)
+            finally:
+                stop(fp)
+            bp = start(bare_cmd, env, bport)
+            try:
+                b_closed = measure(bport, "/bare", {}, n, args.duration, None)
+                b_paced = measure(bport, "/bare", {}, n, args.duration, pace)
+            finally:
+                stop(bp)
+            rows.append((backend, n, "closed", f_closed, b_closed))
+            rows.append((backend, n, f"paced {pace * n:.0f}/s", f_paced, b_paced))
+            print(f"... {backend} N={n} done", file=sys.stderr, flush=True)
+    header = (
+        f"{'db':<9}{'N':>5} {'mode':<14}{'frontline msg/s':>16}{'p50 ms':>8}{'p99 ms':>8}{'err':>5}"
+        f"{'bare msg/s':>12}{'p50 ms':>8}{'p99 ms':>8}{'ratio':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for backend, n, mode, f, b in rows:
+        ratio = f.rps / b.rps if b.rps else float("nan")
+        print(
+            f"{backend:<9}{n:>5} {mode:<14}{f.rps:>16.0f}{f.p50:>8.1f}{f.pct(99):>8.1f}{f.errors:>5}"
+            f"{b.rps:>12.0f}{b.p50:>8.1f}{b.pct(99):>8.1f}{ratio:>7.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
