@@ -29,9 +29,13 @@ class Body(BaseModel):
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     db = Database(URL)
     async with db.transaction() as s:
-        await s.execute(text("CREATE TABLE IF NOT EXISTS bench_bare (id INTEGER PRIMARY KEY, external_id VARCHAR(500), body TEXT)"
-                             if db.is_sqlite else
-                             "CREATE TABLE IF NOT EXISTS bench_bare (id BIGSERIAL PRIMARY KEY, external_id VARCHAR(500), body TEXT)"))
+        await s.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS bench_bare ("
+                + ("id INTEGER PRIMARY KEY" if db.is_sqlite else "id BIGSERIAL PRIMARY KEY")
+                + ", external_id VARCHAR(500), body TEXT)"
+            )
+        )
     app.state.db = db
     yield
     await db.dispose()
@@ -44,6 +48,7 @@ app = FastAPI(lifespan=lifespan)
 async def bare(body: Body) -> dict[str, bool]:
     async with app.state.db.transaction() as s:
         await s.execute(
-            text("INSERT INTO bench_bare (external_id, body) VALUES (:e, :b)"), {"e": body.external_id, "b": body.text}
+            text("INSERT INTO bench_bare (external_id, body) VALUES (:e, :b)"),
+            {"e": body.external_id, "b": body.text},
         )
     return {"ok": True}

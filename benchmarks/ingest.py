@@ -54,7 +54,8 @@ async def prepare_postgres(url: str) -> None:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", dbname)
         if exists:
             await conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = $1 AND pid <> pg_backend_pid()",
                 dbname,
             )
             await conn.execute(f'DROP DATABASE "{dbname}"')
@@ -76,13 +77,27 @@ async def seed(url: str) -> tuple[str, str]:
     try:
         async with services.db.transaction() as s:
             for i in range(3):  # other tenants present
-                other = await tenants.create_tenant(s, name=f"other {i}", slug=f"other-{i}-{uuid.uuid4().hex[:4]}")
-                await channels.create_channel(
-                    s, TenantScope(other.id), services.secret_box, channel_type=ChannelType.API, name="api", config={}
+                other = await tenants.create_tenant(
+                    s, name=f"other {i}", slug=f"other-{i}-{uuid.uuid4().hex[:4]}"
                 )
-            tenant = await tenants.create_tenant(s, name="bench", slug=f"bench-{uuid.uuid4().hex[:6]}")
+                await channels.create_channel(
+                    s,
+                    TenantScope(other.id),
+                    services.secret_box,
+                    channel_type=ChannelType.API,
+                    name="api",
+                    config={},
+                )
+            tenant = await tenants.create_tenant(
+                s, name="bench", slug=f"bench-{uuid.uuid4().hex[:6]}"
+            )
             channel, secret = await channels.create_channel(
-                s, TenantScope(tenant.id), services.secret_box, channel_type=ChannelType.API, name="api", config={}
+                s,
+                TenantScope(tenant.id),
+                services.secret_box,
+                channel_type=ChannelType.API,
+                name="api",
+                config={},
             )
             return str(channel.id), secret
     finally:
@@ -90,11 +105,21 @@ async def seed(url: str) -> tuple[str, str]:
 
 
 def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health" if "frontline" in cmd else f"http://127.0.0.1:{port}/docs", timeout=1).status_code == 200:
+            if (
+                httpx.get(
+                    f"http://127.0.0.1:{port}/health"
+                    if "frontline" in cmd
+                    else f"http://127.0.0.1:{port}/docs",
+                    timeout=1,
+                ).status_code
+                == 200
+            ):
                 return proc
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -125,14 +150,20 @@ def body_factory(contacts: int) -> object:
     return make
 
 
-def measure(port: int, path: str, headers: dict[str, str], n: int, duration: float, rate: float | None) -> LoadResult:
+def measure(
+    port: int, path: str, headers: dict[str, str], n: int, duration: float, rate: float | None
+) -> LoadResult:
     return asyncio.run(
-        run_load("127.0.0.1", port, path, body_factory(0), headers, n, duration, rate_per_client=rate)  # type: ignore[arg-type]
+        run_load(
+            "127.0.0.1", port, path, body_factory(0), headers, n, duration, rate_per_client=rate
+        )  # type: ignore[arg-type]
     )
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--backends", default="sqlite,postgres")
     ap.add_argument("--concurrency", default="50,200")
     ap.add_argument("--duration", type=float, default=10.0)
@@ -159,9 +190,27 @@ def main() -> int:
             "BENCH_DATABASE_URL": url,
         }
         fport, bport = free_port(), free_port()
-        front_cmd = [sys.executable, "-m", "frontline", "serve", "--no-demo", "--no-migrate", "--port", str(fport)]
-        bare_cmd = [sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--port", str(bport),
-                    "--log-level", "warning", "--no-access-log"]
+        front_cmd = [
+            sys.executable,
+            "-m",
+            "frontline",
+            "serve",
+            "--no-demo",
+            "--no-migrate",
+            "--port",
+            str(fport),
+        ]
+        bare_cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "benchmarks.bare_app:app",
+            "--port",
+            str(bport),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
         front_path = f"/api/v1/channels/{channel_id}/messages"
         auth = {"Authorization": f"Bearer {secret}"}
         for n in levels:
@@ -190,7 +239,8 @@ def main() -> int:
     for backend, n, mode, f, b in rows:
         ratio = f.rps / b.rps if b.rps else float("nan")
         print(
-            f"{backend:<9}{n:>5} {mode:<14}{f.rps:>16.0f}{f.p50:>8.1f}{f.pct(99):>8.1f}{f.errors:>5}"
+            f"{backend:<9}{n:>5} {mode:<14}{f.rps:>16.0f}{f.p50:>8.1f}"
+            f"{f.pct(99):>8.1f}{f.errors:>5}"
             f"{b.rps:>12.0f}{b.p50:>8.1f}{b.pct(99):>8.1f}{ratio:>7.2f}"
         )
     return 0

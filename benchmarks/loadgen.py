@@ -79,7 +79,9 @@ async def run_load(
         reader, writer = await asyncio.open_connection(host, port)
         i = 0
         # spread clients over the first interval so paced clients do not fire in lockstep
-        next_send = time.perf_counter() + (random.random() / rate_per_client if rate_per_client else 0.0)
+        next_send = time.perf_counter() + (
+            random.random() / rate_per_client if rate_per_client else 0.0
+        )
         try:
             while True:
                 now = time.perf_counter()

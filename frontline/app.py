@@ -55,7 +55,9 @@ def build_services(settings: Settings) -> Services:
         settings=settings,
         db=db,
         secret_box=box,
-        tokens=TokenCodec(settings.secret_key.get_secret_value(), settings.access_token_ttl_seconds),
+        tokens=TokenCodec(
+            settings.secret_key.get_secret_value(), settings.access_token_ttl_seconds
+        ),
         broker=broker,
         jobs=jobs,
         adapter_options=options,
@@ -77,11 +79,12 @@ def build_worker(services: Services) -> Worker:
     )
 
 
-_LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Frontline</title></head>
-<body style="font-family:system-ui;max-width:40rem;margin:3rem auto">
+_LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Frontline</title></head><body style="font-family:system-ui;max-width:40rem;margin:3rem auto">
 <h1>Frontline</h1><p>AI-first customer support. Поддержка клиентов с ИИ на первой линии.</p>
 <ul><li><a href="/docs">API documentation (OpenAPI)</a></li>
-<li><a href="/health">/health</a> · <a href="/ready">/ready</a> · <a href="/metrics">/metrics</a></li></ul>
+<li><a href="/health">/health</a> · <a href="/ready">/ready</a> ·
+<a href="/metrics">/metrics</a></li></ul>
 </body></html>"""
 
 

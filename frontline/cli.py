@@ -8,8 +8,13 @@ import json
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from frontline.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from frontline.demo import DemoInfo
+    from frontline.deps import Services
 
 
 def _settings() -> Settings:
@@ -33,7 +38,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from frontline.app import build_services, create_app
-    from frontline.demo import ensure_demo
     from frontline.kit.logging import configure_logging
     from frontline.migrate import upgrade
 
@@ -48,24 +52,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.no_demo:
         services = build_services(settings)
         info = asyncio.run(_demo_and_close(services))
-        print("  Demo workspace (tenant %s)" % info.tenant_id, flush=True)
+        print(f"  Demo workspace (tenant {info.tenant_id})", flush=True)
         print(f"    admin:    {info.admin_email} / {info.admin_password}", flush=True)
         print(f"    operator: {info.operator_email} / {info.operator_password}", flush=True)
-        print(f"    API channel:   {base}/api/v1/channels/{info.api_channel_id}/messages", flush=True)
+        print(
+            f"    API channel:   {base}/api/v1/channels/{info.api_channel_id}/messages", flush=True
+        )
         print(f"                   Authorization: Bearer {info.api_channel_secret}", flush=True)
-        print(f"    E-mail webhook: {base}/api/v1/webhooks/email/{info.email_channel_id}", flush=True)
+        print(
+            f"    E-mail webhook: {base}/api/v1/webhooks/email/{info.email_channel_id}", flush=True
+        )
     app = create_app(settings, run_worker=False if args.no_worker else None)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
     return 0
 
 
-async def _demo_and_close(services: object) -> object:
+async def _demo_and_close(services: Services) -> DemoInfo:
     from frontline.demo import ensure_demo
 
     try:
-        return await ensure_demo(services)  # type: ignore[arg-type]
+        return await ensure_demo(services)
     finally:
-        await services.db.dispose()  # type: ignore[attr-defined]
+        await services.db.dispose()
 
 
 def cmd_worker(_args: argparse.Namespace) -> int:
@@ -100,9 +108,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     info = asyncio.run(_demo_and_close(build_services(settings)))
     if args.json:
-        print(to_json(info))  # type: ignore[arg-type]
+        print(to_json(info))
     else:
-        for key, value in info.as_dict().items():  # type: ignore[attr-defined]
+        for key, value in info.as_dict().items():
             print(f"{key}: {value}")
     return 0
 
@@ -119,10 +127,16 @@ def cmd_create_tenant(args: argparse.Namespace) -> int:
     async def run() -> str:
         try:
             async with services.db.transaction() as session:
-                tenant = await tenants.create_tenant(session, name=args.name, slug=args.slug, locale=args.locale)
+                tenant = await tenants.create_tenant(
+                    session, name=args.name, slug=args.slug, locale=args.locale
+                )
                 await tenants.add_member(
-                    session, TenantScope(tenant.id), email=args.owner_email,
-                    password=args.owner_password, role=Role.OWNER, name=args.owner_name or "",
+                    session,
+                    TenantScope(tenant.id),
+                    email=args.owner_email,
+                    password=args.owner_password,
+                    role=Role.OWNER,
+                    name=args.owner_name or "",
                 )
                 return str(tenant.id)
         finally:
@@ -153,8 +167,13 @@ def cmd_create_user(args: argparse.Namespace) -> int:
                 if tenant is None:
                     raise AppError(f"no tenant {args.tenant!r}")
                 user = await tenants.add_member(
-                    session, TenantScope(tenant.id), email=args.email, password=args.password,
-                    role=Role(args.role), name=args.name or "", is_superadmin=args.superadmin,
+                    session,
+                    TenantScope(tenant.id),
+                    email=args.email,
+                    password=args.password,
+                    role=Role(args.role),
+                    name=args.name or "",
+                    is_superadmin=args.superadmin,
                 )
                 return str(user.id)
         finally:
@@ -170,15 +189,21 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="frontline", description="AI-first customer support platform")
+    parser = argparse.ArgumentParser(
+        prog="frontline", description="AI-first customer support platform"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the API server (and, embedded, the worker)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-demo", action="store_true", help="do not create the demo workspace")
-    serve.add_argument("--no-worker", action="store_true", help="do not run the job worker in-process")
-    serve.add_argument("--no-migrate", action="store_true", help="do not migrate the database on start")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="do not run the job worker in-process"
+    )
+    serve.add_argument(
+        "--no-migrate", action="store_true", help="do not migrate the database on start"
+    )
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run a background job worker")
@@ -205,7 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     cu.add_argument("--superadmin", action="store_true", help="also a platform superadmin")
     cu.set_defaults(func=cmd_create_user)
 
-    demo = sub.add_parser("demo", help="create the demo workspace if missing and print its credentials")
+    demo = sub.add_parser(
+        "demo", help="create the demo workspace if missing and print its credentials"
+    )
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     demo.set_defaults(func=cmd_demo)
     return parser

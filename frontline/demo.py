@@ -46,7 +46,9 @@ class DemoInfo:
 
 
 def _derived_password(secret_key: str, who: str) -> str:
-    digest = hmac.new(secret_key.encode(), f"frontline.demo.{who}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(
+        secret_key.encode(), f"frontline.demo.{who}".encode(), hashlib.sha256
+    ).hexdigest()
     return f"demo-{digest[:16]}"
 
 
@@ -58,30 +60,60 @@ async def ensure_demo(services: Services) -> DemoInfo:
     async with services.db.transaction() as session:
         tenant = await tenants.by_slug(session, DEMO_SLUG)
         if tenant is None:
-            tenant = await tenants.create_tenant(session, name="Demo Tours · Демо Туры", slug=DEMO_SLUG, locale="ru")
+            tenant = await tenants.create_tenant(
+                session, name="Demo Tours · Демо Туры", slug=DEMO_SLUG, locale="ru"
+            )
             scope = TenantScope(tenant.id)
             await tenants.add_member(
-                session, scope, email=DEMO_ADMIN_EMAIL, password=admin_password, role=Role.OWNER, name="Demo Admin"
+                session,
+                scope,
+                email=DEMO_ADMIN_EMAIL,
+                password=admin_password,
+                role=Role.OWNER,
+                name="Demo Admin",
             )
             await tenants.add_member(
-                session, scope, email=DEMO_OPERATOR_EMAIL, password=operator_password,
-                role=Role.OPERATOR, name="Demo Operator",
+                session,
+                scope,
+                email=DEMO_OPERATOR_EMAIL,
+                password=operator_password,
+                role=Role.OPERATOR,
+                name="Demo Operator",
             )
             api, _ = await channels.create_channel(
-                session, scope, services.secret_box, channel_type=ChannelType.API, name="API", config={}
+                session,
+                scope,
+                services.secret_box,
+                channel_type=ChannelType.API,
+                name="API",
+                config={},
             )
             email, _ = await channels.create_channel(
-                session, scope, services.secret_box, channel_type=ChannelType.EMAIL, name="E-mail",
-                config={"from_address": "support@example.com", "from_name": "Demo Tours",
-                        "smtp_host": "127.0.0.1", "smtp_port": 1025},
+                session,
+                scope,
+                services.secret_box,
+                channel_type=ChannelType.EMAIL,
+                name="E-mail",
+                config={
+                    "from_address": "support@example.com",
+                    "from_name": "Demo Tours",
+                    "smtp_host": "127.0.0.1",
+                    "smtp_port": 1025,
+                },
             )
             for name in DEMO_CATEGORIES:
                 await tickets.create_category(session, scope, name, "")
-            tenant.settings = {"demo": {"api_channel_id": str(api.id), "email_channel_id": str(email.id)}}
+            tenant.settings = {
+                "demo": {"api_channel_id": str(api.id), "email_channel_id": str(email.id)}
+            }
         scope = TenantScope(tenant.id)
         ids = dict(tenant.settings.get("demo", {}))
-        api_rt = await channels.runtime_for(session, scope, services.secret_box, _uuid(ids["api_channel_id"]))
-        email_rt = await channels.runtime_for(session, scope, services.secret_box, _uuid(ids["email_channel_id"]))
+        api_rt = await channels.runtime_for(
+            session, scope, services.secret_box, _uuid(ids["api_channel_id"])
+        )
+        email_rt = await channels.runtime_for(
+            session, scope, services.secret_box, _uuid(ids["email_channel_id"])
+        )
     return DemoInfo(
         tenant_id=str(tenant.id),
         admin_email=DEMO_ADMIN_EMAIL,

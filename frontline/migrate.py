@@ -12,7 +12,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 def alembic_config(database_url: str) -> Config:
     if not MIGRATIONS_DIR.is_dir():
-        raise RuntimeError(f"migrations not found at {MIGRATIONS_DIR}; install Frontline from its source tree")
+        raise RuntimeError(
+            f"migrations not found at {MIGRATIONS_DIR}; install Frontline from its source tree"
+        )
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", database_url)

@@ -44,7 +44,6 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=8, ge=1)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     job_lease_seconds: int = Field(default=60, ge=1)
-    job_max_attempts: int = Field(default=8, ge=1)
     job_backoff_base_seconds: float = Field(default=2.0, gt=0)
     job_backoff_max_seconds: float = Field(default=600.0, gt=0)
     # outbound delivery

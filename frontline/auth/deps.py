@@ -56,7 +56,9 @@ async def current_subject(request: Request, session: Session) -> Subject:
         key = await api_key_by_hash(session, hash_token(token))
         if key is None:
             raise Unauthorized("invalid API key")
-        return Subject(user_id=None, tenant_id=key.tenant_id, role=Role(key.role), api_key_id=key.id)
+        return Subject(
+            user_id=None, tenant_id=key.tenant_id, role=Role(key.role), api_key_id=key.id
+        )
     try:
         claims = request.app.state.services.tokens.verify(token)
     except InvalidToken:

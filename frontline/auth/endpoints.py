@@ -9,7 +9,15 @@ from fastapi import APIRouter, status
 from frontline.auth import service
 from frontline.auth.deps import Admin, CurrentSubject
 from frontline.auth.repository import ApiKeyRepository
-from frontline.auth.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, LoginIn, MeOut, RefreshIn, TokenPair
+from frontline.auth.schemas import (
+    ApiKeyCreated,
+    ApiKeyIn,
+    ApiKeyOut,
+    LoginIn,
+    MeOut,
+    RefreshIn,
+    TokenPair,
+)
 from frontline.deps import ServicesDep, Session
 
 router = APIRouter(tags=["auth"])

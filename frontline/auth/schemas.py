@@ -23,7 +23,7 @@ class RefreshIn(BaseModel):
 class TokenPair(BaseModel):
     access_token: str
     refresh_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int
     tenant_id: uuid.UUID | None
     role: str | None

@@ -148,15 +148,22 @@ async def me(session: AsyncSession, subject: Subject) -> MeOut:
     )
 
 
-async def create_api_key(session: AsyncSession, subject: Subject, name: str, role: str) -> ApiKeyCreated:
+async def create_api_key(
+    session: AsyncSession, subject: Subject, name: str, role: str
+) -> ApiKeyCreated:
     key = new_token(API_KEY_PREFIX, 32)
     row = ApiKeyRepository(session, subject.scope).add(
         ApiKey(name=name, prefix=key[:12], key_hash=hash_token(key), role=role)
     )
     await session.flush()
     return ApiKeyCreated(
-        id=row.id, name=row.name, prefix=row.prefix, role=row.role,
-        created_at=row.created_at, revoked_at=None, key=key,
+        id=row.id,
+        name=row.name,
+        prefix=row.prefix,
+        role=row.role,
+        created_at=row.created_at,
+        revoked_at=None,
+        key=key,
     )
 
 
@@ -167,3 +174,22 @@ async def revoke_api_key(session: AsyncSession, subject: Subject, key_id: uuid.U
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     await session.flush()
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    return await UserRepository(session).by_email(email)
+
+
+async def create_user(
+    session: AsyncSession, *, email: str, password: str, name: str = "", is_superadmin: bool = False
+) -> User:
+    user = UserRepository(session).add(
+        User(
+            email=email.lower().strip(),
+            name=name,
+            password_hash=hash_password(password),
+            is_superadmin=is_superadmin,
+        )
+    )
+    await session.flush()
+    return user

@@ -8,6 +8,7 @@ mutated. It verifies and parses inbound requests into :class:`InboundMessage` an
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -121,7 +122,11 @@ class Timeout(ChannelError):
 def validation_fields(errors: list[Any]) -> list[dict[str, Any]]:
     """Pydantic validation errors as the API's ``fields`` list."""
     return [
-        {"loc": [str(p) for p in e.get("loc", ())], "message": e.get("msg", ""), "type": e.get("type", "")}
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "message": e.get("msg", ""),
+            "type": e.get("type", ""),
+        }
         for e in errors
     ]
 
@@ -141,3 +146,12 @@ class ChannelAdapter(Protocol):
     async def send(self, message: OutboundMessage) -> SendResult:
         """Deliver one message; raise a :class:`ChannelError` on failure."""
         ...
+
+
+def parse_json_body(body: bytes) -> object:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidPayload(
+            "malformed JSON body", [{"loc": ["body"], "message": str(exc), "type": "json_invalid"}]
+        ) from exc

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
+from frontline.auth.deps import Admin
 from frontline.channels import service
 from frontline.channels.api.adapter import ApiMessageIn
 from frontline.channels.base import ChannelType, InboundRequest, InvalidPayload, SignatureRejected
@@ -20,7 +21,6 @@ from frontline.channels.schemas import (
 )
 from frontline.conversations import flows
 from frontline.deps import Services, ServicesDep, Session
-from frontline.auth.deps import Admin
 from frontline.errors import Unauthorized, Unprocessable, error_body
 from frontline.kit.repository import TenantScope
 
@@ -28,7 +28,9 @@ router = APIRouter(tags=["channels"])
 
 
 @router.get("/channels", response_model=list[ChannelOut])
-async def list_channels(subject: Admin, session: Session, services: ServicesDep) -> list[ChannelOut]:
+async def list_channels(
+    subject: Admin, session: Session, services: ServicesDep
+) -> list[ChannelOut]:
     rows = await service.list_channels(session, subject.scope)
     return [service.to_out(c, services.secret_box) for c in rows]
 
@@ -39,7 +41,12 @@ async def create_channel(
 ) -> ChannelWithSecret:
     try:
         channel, secret = await service.create_channel(
-            session, subject.scope, services.secret_box, channel_type=body.type, name=body.name, config=body.config
+            session,
+            subject.scope,
+            services.secret_box,
+            channel_type=body.type,
+            name=body.name,
+            config=body.config,
         )
     except InvalidPayload as exc:
         raise _invalid(exc) from None
@@ -48,18 +55,31 @@ async def create_channel(
 
 
 @router.get("/channels/{channel_id}", response_model=ChannelOut)
-async def get_channel(channel_id: uuid.UUID, subject: Admin, session: Session, services: ServicesDep) -> ChannelOut:
-    return service.to_out(await service.get_channel(session, subject.scope, channel_id), services.secret_box)
+async def get_channel(
+    channel_id: uuid.UUID, subject: Admin, session: Session, services: ServicesDep
+) -> ChannelOut:
+    return service.to_out(
+        await service.get_channel(session, subject.scope, channel_id), services.secret_box
+    )
 
 
 @router.patch("/channels/{channel_id}", response_model=ChannelOut)
 async def update_channel(
-    channel_id: uuid.UUID, body: ChannelPatch, subject: Admin, session: Session, services: ServicesDep
+    channel_id: uuid.UUID,
+    body: ChannelPatch,
+    subject: Admin,
+    session: Session,
+    services: ServicesDep,
 ) -> ChannelOut:
     try:
         channel = await service.update_channel(
-            session, subject.scope, services.secret_box, channel_id,
-            name=body.name, config=body.config, is_active=body.is_active,
+            session,
+            subject.scope,
+            services.secret_box,
+            channel_id,
+            name=body.name,
+            config=body.config,
+            is_active=body.is_active,
             cache=services.channel_cache,
         )
     except InvalidPayload as exc:
@@ -83,7 +103,9 @@ def _invalid(exc: InvalidPayload) -> Unprocessable:
     return Unprocessable(f"{exc}: {details}")
 
 
-async def _receive(services: Services, request: Request, channel_id: uuid.UUID, kind: ChannelType) -> JSONResponse:
+async def _receive(
+    services: Services, request: Request, channel_id: uuid.UUID, kind: ChannelType
+) -> JSONResponse:
     """Verify, parse, store in one transaction, acknowledge. Nothing is written unless the
     request is authentic and valid."""
     body = await request.body()
@@ -104,7 +126,9 @@ async def _receive(services: Services, request: Request, channel_id: uuid.UUID, 
         result = await flows.ingest(services.db, scope, runtime.id, runtime.type.value, inbound)
     assert result is not None
     payload = InboundAccepted(
-        message_id=result.message_id, conversation_id=result.conversation_id, duplicate=result.duplicate
+        message_id=result.message_id,
+        conversation_id=result.conversation_id,
+        duplicate=result.duplicate,
     )
     return JSONResponse(payload.model_dump(), status_code=200 if result.duplicate else 202)
 
@@ -125,7 +149,9 @@ _INBOUND_DOC = {
     openapi_extra=_INBOUND_DOC,
     responses={200: {"description": "duplicate: already stored", "model": InboundAccepted}},
 )
-async def api_inbound(channel_id: uuid.UUID, request: Request, services: ServicesDep) -> JSONResponse:
+async def api_inbound(
+    channel_id: uuid.UUID, request: Request, services: ServicesDep
+) -> JSONResponse:
     """Inbound message on an API channel; ``Authorization: Bearer <channel secret>``."""
     return await _receive(services, request, channel_id, ChannelType.API)
 
@@ -136,6 +162,8 @@ async def api_inbound(channel_id: uuid.UUID, request: Request, services: Service
     response_model=InboundAccepted,
     tags=["inbound"],
 )
-async def email_inbound(channel_id: uuid.UUID, request: Request, services: ServicesDep) -> JSONResponse:
+async def email_inbound(
+    channel_id: uuid.UUID, request: Request, services: ServicesDep
+) -> JSONResponse:
     """Inbound e-mail, signed with ``X-Frontline-Signature``."""
     return await _receive(services, request, channel_id, ChannelType.EMAIL)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass
-from typing import Any
-
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -147,7 +146,9 @@ async def update_channel(
     return channel
 
 
-def _forget_after_commit(session: AsyncSession, cache: ChannelCache | None, channel_id: uuid.UUID) -> None:
+def _forget_after_commit(
+    session: AsyncSession, cache: ChannelCache | None, channel_id: uuid.UUID
+) -> None:
     if cache is None:
         return
 

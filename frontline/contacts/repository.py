@@ -23,11 +23,15 @@ class ContactRepository(TenantRepository[Contact]):
 class IdentityRepository(TenantRepository[ContactIdentity]):
     model = ContactIdentity
 
-    async def find(self, channel_id: uuid.UUID, external_id: str) -> tuple[ContactIdentity, Contact] | None:
+    async def find(
+        self, channel_id: uuid.UUID, external_id: str
+    ) -> tuple[ContactIdentity, Contact] | None:
         stmt = (
             self.select(ContactIdentity, Contact)
             .join(Contact, Contact.id == ContactIdentity.contact_id)
-            .where(ContactIdentity.channel_id == channel_id, ContactIdentity.external_id == external_id)
+            .where(
+                ContactIdentity.channel_id == channel_id, ContactIdentity.external_id == external_id
+            )
         )
         row = (await self.session.execute(stmt)).first()
         return (row[0], row[1]) if row else None
@@ -42,4 +46,4 @@ class IdentityRepository(TenantRepository[ContactIdentity]):
         stmt = self.select().where(
             ContactIdentity.contact_id == contact_id, ContactIdentity.channel_id == channel_id
         )
-        return (await self.session.execute(stmt)).scalars().first()
+        return await self.one_or_none(stmt)

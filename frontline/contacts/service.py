@@ -44,14 +44,24 @@ async def resolve_identity(
             if getattr(inbound, field) and not getattr(known, field)
         }
         if missing:
-            await ContactRepository(session, scope).fill_details(known.id, {**missing, "updated_at": utcnow()})
+            await ContactRepository(session, scope).fill_details(
+                known.id, {**missing, "updated_at": utcnow()}
+            )
             known = replace(known, **missing)
         return known, False
     contact = ContactRepository(session, scope).add(
-        Contact(id=uuid.uuid4(), name=inbound.name, email=inbound.email, phone=inbound.phone, ai_enabled=True)
+        Contact(
+            id=uuid.uuid4(),
+            name=inbound.name,
+            email=inbound.email,
+            phone=inbound.phone,
+            ai_enabled=True,
+        )
     )
     identities.add(
-        ContactIdentity(contact_id=contact.id, channel_id=channel_id, external_id=inbound.external_id)
+        ContactIdentity(
+            contact_id=contact.id, channel_id=channel_id, external_id=inbound.external_id
+        )
     )
     await session.flush()
     return _ref(contact), True

@@ -63,12 +63,18 @@ async def list_conversations(
         contact_id=contact_id,
         q=q,
     )
-    rows, next_cursor = await service.search(session, subject.scope, flt, limit=limit, cursor=cursor)
-    return ConversationPage(items=[ConversationOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+    rows, next_cursor = await service.search(
+        session, subject.scope, flt, limit=limit, cursor=cursor
+    )
+    return ConversationPage(
+        items=[ConversationOut.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationDetail)
-async def get_conversation(conversation_id: int, subject: Operator, session: Session) -> ConversationDetail:
+async def get_conversation(
+    conversation_id: int, subject: Operator, session: Session
+) -> ConversationDetail:
     conversation = await service.get(session, subject.scope, conversation_id)
     rows = await messages.list_messages(session, subject.scope, conversation.id)
     out = ConversationOut.model_validate(conversation).model_dump()
@@ -84,7 +90,9 @@ async def list_messages(
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[MessageOut]:
     conversation = await service.get(session, subject.scope, conversation_id)
-    rows = await messages.list_messages(session, subject.scope, conversation.id, after_id=after_id, limit=limit)
+    rows = await messages.list_messages(
+        session, subject.scope, conversation.id, after_id=after_id, limit=limit
+    )
     return [MessageOut.model_validate(m) for m in rows]
 
 
@@ -92,14 +100,18 @@ async def list_messages(
 async def update_conversation(
     conversation_id: int, body: ConversationPatch, subject: Operator, session: Session
 ) -> ConversationOut:
-    return ConversationOut.model_validate(await service.update(session, subject.scope, conversation_id, body))
+    return ConversationOut.model_validate(
+        await service.update(session, subject.scope, conversation_id, body)
+    )
 
 
 @router.post("/conversations/{conversation_id}/assign", response_model=ConversationOut)
 async def assign_conversation(
     conversation_id: int, body: AssignIn, subject: Operator, session: Session
 ) -> ConversationOut:
-    is_member = body.assignee_id is not None and await tenants.is_member(session, subject.scope, body.assignee_id)
+    is_member = body.assignee_id is not None and await tenants.is_member(
+        session, subject.scope, body.assignee_id
+    )
     conversation = await service.assign(
         session, subject.scope, conversation_id, body.assignee_id, assignee_is_member=is_member
     )
@@ -111,7 +123,9 @@ async def assign_conversation(
     response_model=MessageOut,
     status_code=status.HTTP_201_CREATED,
 )
-async def reply(conversation_id: int, body: ReplyIn, subject: Operator, session: Session) -> MessageOut:
+async def reply(
+    conversation_id: int, body: ReplyIn, subject: Operator, session: Session
+) -> MessageOut:
     _conversation, message = await flows.operator_reply(
         session, subject.scope, conversation_id, body.text, subject.user_id
     )
@@ -123,6 +137,8 @@ async def reply(conversation_id: int, body: ReplyIn, subject: Operator, session:
     response_model=MessageOut,
     status_code=status.HTTP_201_CREATED,
 )
-async def add_note(conversation_id: int, body: NoteIn, subject: Operator, session: Session) -> MessageOut:
+async def add_note(
+    conversation_id: int, body: NoteIn, subject: Operator, session: Session
+) -> MessageOut:
     note = await flows.add_note(session, subject.scope, conversation_id, body.text, subject.user_id)
     return MessageOut.model_validate(note)

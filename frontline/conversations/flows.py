@@ -48,7 +48,9 @@ async def receive_inbound(
     )
     thread_id = None
     if inbound.thread_refs:
-        thread_id = await messages.conversation_for_refs(session, scope, channel_id, inbound.thread_refs)
+        thread_id = await messages.conversation_for_refs(
+            session, scope, channel_id, inbound.thread_refs
+        )
     conversation, _opened = await conversations.find_or_open(
         session,
         scope,
@@ -108,7 +110,11 @@ async def operator_reply(
 
 
 async def add_note(
-    session: AsyncSession, scope: TenantScope, conversation_id: int, text: str, author_id: uuid.UUID | None
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation_id: int,
+    text: str,
+    author_id: uuid.UUID | None,
 ) -> Message:
     conversation = await conversations.get(session, scope, conversation_id)
     return await messages.add_note(session, scope, conversation, text, author_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from frontline.contacts.schemas import ContactRef
 from frontline.conversations.schemas import ConversationRef
@@ -44,8 +45,8 @@ class InboundContext:
 @functools.cache
 def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
     """Built once: constructing this statement costs more than running it."""
-    tid = bindparam("tid")
-    channel_id = bindparam("channel_id")
+    tid: BindParameter[uuid.UUID] = bindparam("tid")
+    channel_id: BindParameter[uuid.UUID] = bindparam("channel_id")
     dup = (
         select(Message.id, Message.conversation_id)
         .where(
@@ -59,7 +60,9 @@ def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
     inner = aliased(Conversation)
     latest_id = (
         select(func.max(inner.id))
-        .where(inner.tenant_id == tid, inner.contact_id == Contact.id, inner.channel_id == channel_id)
+        .where(
+            inner.tenant_id == tid, inner.contact_id == Contact.id, inner.channel_id == channel_id
+        )
         .correlate(Contact)
         .scalar_subquery()
     )
@@ -117,14 +120,16 @@ class ConversationRepository(TenantRepository[Conversation]):
     async def touch(self, conversation_id: int, when: datetime) -> None:
         await self.session.execute(
             update(Conversation)
-            .where(Conversation.tenant_id == self.scope.tenant_id, Conversation.id == conversation_id)
+            .where(
+                Conversation.tenant_id == self.scope.tenant_id, Conversation.id == conversation_id
+            )
             .values(last_activity_at=when, updated_at=when)
             .execution_options(synchronize_session=False)
         )
 
     async def get_for_update(self, conversation_id: int) -> Conversation | None:
         stmt = self.select().where(Conversation.id == conversation_id).with_for_update()
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        return await self.one_or_none(stmt)
 
     async def search(
         self,
@@ -167,5 +172,7 @@ class ConversationRepository(TenantRepository[Conversation]):
                     and_(Conversation.last_activity_at == ts, Conversation.id < last_id),
                 )
             )
-        stmt = stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(limit)
+        stmt = stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(
+            limit
+        )
         return list((await self.session.execute(stmt)).scalars())

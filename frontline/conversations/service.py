@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline import events
+from frontline.contacts.schemas import ContactRef
 from frontline.conversations.repository import (
     ConversationFilter,
     ConversationRepository,
     InboundContext,
 )
-from frontline.contacts.schemas import ContactRef
 from frontline.conversations.schemas import ConversationOut, ConversationPatch, ConversationRef
 from frontline.errors import NotFound, Unprocessable
 from frontline.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
@@ -46,9 +46,13 @@ def publish_conversation(session: AsyncSession, conversation: Conversation, name
     )
 
 
-async def get(session: AsyncSession, scope: TenantScope, conversation_id: int, *, for_update: bool = False) -> Conversation:
+async def get(
+    session: AsyncSession, scope: TenantScope, conversation_id: int, *, for_update: bool = False
+) -> Conversation:
     repo = ConversationRepository(session, scope)
-    found = await (repo.get_for_update(conversation_id) if for_update else repo.get(conversation_id))
+    found = await (
+        repo.get_for_update(conversation_id) if for_update else repo.get(conversation_id)
+    )
     if found is None:
         raise NotFound("conversation not found")
     return found
@@ -129,7 +133,12 @@ async def touch(conversation: Conversation) -> None:
 
 
 async def search(
-    session: AsyncSession, scope: TenantScope, flt: ConversationFilter, *, limit: int, cursor: str | None
+    session: AsyncSession,
+    scope: TenantScope,
+    flt: ConversationFilter,
+    *,
+    limit: int,
+    cursor: str | None,
 ) -> tuple[list[Conversation], str | None]:
     after: tuple[datetime, int] | None = None
     if cursor:
@@ -179,7 +188,9 @@ async def update(
     conversation.updated_at = utcnow()
     await session.flush()
     publish_conversation(
-        session, conversation, events.CONVERSATION_STATUS if status_changed else events.CONVERSATION_UPDATED
+        session,
+        conversation,
+        events.CONVERSATION_STATUS if status_changed else events.CONVERSATION_UPDATED,
     )
     return conversation
 
@@ -216,6 +227,9 @@ async def take_over(conversation: Conversation, operator_id: uuid.UUID | None) -
     """An operator writing to the customer owns the conversation from then on."""
     if conversation.assignee_id is None and operator_id is not None:
         conversation.assignee_id = operator_id
-    if conversation.status != ConversationStatus.OPEN.value and conversation.assignee_id is not None:
+    if (
+        conversation.status != ConversationStatus.OPEN.value
+        and conversation.assignee_id is not None
+    ):
         _set_status(conversation, ConversationStatus.OPEN)
     await touch(conversation)

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict
 from frontline.auth.deps import Admin
 from frontline.deps import Session
 from frontline.errors import Conflict, NotFound
+from frontline.jobs.queue import wake_local_workers
 from frontline.jobs.repository import JobRepository
 from frontline.kit.db import after_commit
-from frontline.jobs.queue import wake_local_workers
 from frontline.kit.time import utcnow
 from frontline.models import JobStatus
 

@@ -107,7 +107,9 @@ async def claim(
         .execution_options(synchronize_session=False)
     )
     rows = (await session.execute(stmt)).all()
-    jobs = [ClaimedJob(r.id, r.kind, r.tenant_id, r.payload, r.attempts, r.max_attempts) for r in rows]
+    jobs = [
+        ClaimedJob(r.id, r.kind, r.tenant_id, r.payload, r.attempts, r.max_attempts) for r in rows
+    ]
     return sorted(jobs, key=lambda j: j.id)
 
 

@@ -10,7 +10,9 @@ class PermanentJobError(Exception):
     ``dead`` at once with this message. Every other exception is retried with backoff."""
 
 
-def backoff_seconds(attempt: int, base: float, maximum: float, rng: random.Random | None = None) -> float:
+def backoff_seconds(
+    attempt: int, base: float, maximum: float, rng: random.Random | None = None
+) -> float:
     """Exponential backoff with jitter for the retry after ``attempt`` (1-based).
 
     The delay doubles per attempt up to ``maximum``; the actual wait is drawn uniformly from

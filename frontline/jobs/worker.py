@@ -10,6 +10,7 @@ runs; a worker that dies stops renewing and its jobs are claimed again after the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -65,6 +66,8 @@ class Worker:
         log.info("worker started", extra={"worker_id": self.worker_id})
         try:
             while not self._stopping.is_set():
+                # cleared before claiming: a commit that wakes us during the claim is kept
+                self._wake.clear()
                 claimed = 0
                 free = self.concurrency - len(self._running)
                 if free > 0:
@@ -74,11 +77,8 @@ class Worker:
                         log.exception("claiming jobs failed")
                 if claimed and len(self._running) < self.concurrency:
                     continue  # there may be more due work
-                self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-                except TimeoutError:
-                    pass
         finally:
             queue.remove_waker(self.wake)
             if self._running:
@@ -90,7 +90,9 @@ class Worker:
         total = 0
         for _ in range(max_rounds):
             async with self.db.transaction() as session:
-                jobs = await queue.claim(session, self.worker_id, self.concurrency, self.lease_seconds)
+                jobs = await queue.claim(
+                    session, self.worker_id, self.concurrency, self.lease_seconds
+                )
             if not jobs:
                 break
             await asyncio.gather(*(self._execute(job) for job in jobs))
@@ -114,7 +116,9 @@ class Worker:
             await asyncio.sleep(interval)
             try:
                 async with self.db.transaction() as session:
-                    if not await queue.extend_lease(session, job_id, self.worker_id, self.lease_seconds):
+                    if not await queue.extend_lease(
+                        session, job_id, self.worker_id, self.lease_seconds
+                    ):
                         return
             except Exception:
                 log.warning("lease renewal failed", extra={"job_id": job_id}, exc_info=True)

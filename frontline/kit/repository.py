@@ -45,6 +45,11 @@ class TenantRepository(Generic[M]):
         found: M | None = result.scalar_one_or_none()
         return found
 
+    async def one_or_none(self, stmt: Select[Any]) -> M | None:
+        """Run a statement built from :meth:`select` that yields at most one entity."""
+        found: M | None = (await self.session.execute(stmt)).scalars().first()
+        return found
+
     def add(self, obj: M) -> M:
         if getattr(obj, "tenant_id", None) is None:
             obj.tenant_id = self.scope.tenant_id  # type: ignore[attr-defined]

@@ -17,12 +17,16 @@ class MessageRepository(TenantRepository[Message]):
         """Insert one message row in this tenant; returns its id."""
         if values.get("tenant_id") != self.scope.tenant_id:
             raise ValueError("message values must carry the repository's tenant")
-        result = await self.session.execute(insert(Message.__table__).values(**values).returning(Message.__table__.c.id))
+        result = await self.session.execute(
+            insert(Message).values(**values).returning(Message.id)
+        )
         return int(result.scalar_one())
 
     async def by_external_id(self, channel_id: uuid.UUID, external_id: str) -> Message | None:
-        stmt = self.select().where(Message.channel_id == channel_id, Message.external_id == external_id)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        stmt = self.select().where(
+            Message.channel_id == channel_id, Message.external_id == external_id
+        )
+        return await self.one_or_none(stmt)
 
     async def conversation_for_refs(self, channel_id: uuid.UUID, refs: Sequence[str]) -> int | None:
         """The conversation of the newest message whose external id is among ``refs``."""
@@ -34,7 +38,8 @@ class MessageRepository(TenantRepository[Message]):
             .order_by(Message.id.desc())
             .limit(1)
         )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        found: int | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return found
 
     async def for_conversation(
         self, conversation_id: int, *, after_id: int | None = None, limit: int = 500
@@ -71,4 +76,3 @@ class MessageRepository(TenantRepository[Message]):
 
 def is_customer(sender_type: str) -> bool:
     return sender_type == SenderType.CONTACT.value
-

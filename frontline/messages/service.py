@@ -30,7 +30,11 @@ def _publish(session: AsyncSession, message: Message, name: str = events.MESSAGE
 
 
 def _publish_data(
-    session: AsyncSession, tenant_id: uuid.UUID, conversation_id: int, name: str, data: dict[str, object]
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    conversation_id: int,
+    name: str,
+    data: dict[str, object],
 ) -> None:
     publish_after_commit(session, events.conversation_topic(tenant_id, conversation_id), name, data)
     publish_after_commit(session, events.inbox_topic(tenant_id), name, data)
@@ -133,12 +137,20 @@ async def add_note(
 
 
 async def list_messages(
-    session: AsyncSession, scope: TenantScope, conversation_id: int, after_id: int | None = None, limit: int = 500
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation_id: int,
+    after_id: int | None = None,
+    limit: int = 500,
 ) -> list[Message]:
-    return await MessageRepository(session, scope).for_conversation(conversation_id, after_id=after_id, limit=limit)
+    return await MessageRepository(session, scope).for_conversation(
+        conversation_id, after_id=after_id, limit=limit
+    )
 
 
-def outbound_message_id(message_id: int, idempotency_key: str, domain: str = "frontline.local") -> str:
+def outbound_message_id(
+    message_id: int, idempotency_key: str, domain: str = "frontline.local"
+) -> str:
     """A Message-ID that is the same on every retry of one delivery."""
     digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:16]
     return f"<fl.{message_id}.{digest}@{domain}>"
@@ -152,7 +164,9 @@ class Delivery:
     outbound: OutboundMessage
 
 
-async def _prepare(session: AsyncSession, scope: TenantScope, box: SecretBox, message_id: int) -> Delivery | None:
+async def _prepare(
+    session: AsyncSession, scope: TenantScope, box: SecretBox, message_id: int
+) -> Delivery | None:
     repo = MessageRepository(session, scope)
     found = await repo.with_conversation(message_id)
     if found is None:
@@ -227,7 +241,9 @@ async def mark_failed(session: AsyncSession, ctx: JobContext, error: str) -> Non
     """``on_dead`` of the delivery job: the message shows ``failed`` with the reason."""
     if ctx.tenant_id is None:
         return
-    message = await MessageRepository(session, TenantScope(ctx.tenant_id)).get(int(ctx.payload["message_id"]))
+    message = await MessageRepository(session, TenantScope(ctx.tenant_id)).get(
+        int(ctx.payload["message_id"])
+    )
     if message is None:
         return
     message.delivery_status = DeliveryStatus.FAILED.value

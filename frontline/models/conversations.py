@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontline.kit.time import utcnow
-from frontline.models.base import BigId, Base, created_at_column, uuid_pk
+from frontline.models.base import Base, BigId, created_at_column, uuid_pk
 
 
 class ConversationStatus(enum.StrEnum):
@@ -99,9 +99,7 @@ class Message(Base):
     )
     channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     sender_type: Mapped[str] = mapped_column(String(20))
-    author_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     is_internal: Mapped[bool] = mapped_column(default=False)
     text: Mapped[str] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(String(500))

@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontline.kit.time import utcnow
-from frontline.models.base import BigId, Base, created_at_column
+from frontline.models.base import Base, BigId, created_at_column
 
 
 class JobStatus(enum.StrEnum):

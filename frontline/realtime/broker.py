@@ -77,7 +77,7 @@ class RedisBroker:
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.unsubscribe(topic)
-                await pubsub.aclose()
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
         await self._redis.aclose()

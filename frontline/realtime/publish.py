@@ -20,7 +20,9 @@ def session_info(broker: Broker) -> dict[str, Any]:
     return {BROKER_KEY: broker}
 
 
-def publish_after_commit(session: AsyncSession, topic: str, name: str, data: dict[str, Any]) -> None:
+def publish_after_commit(
+    session: AsyncSession, topic: str, name: str, data: dict[str, Any]
+) -> None:
     broker: Broker | None = session.info.get(BROKER_KEY)
     if broker is None:
         return

@@ -14,7 +14,9 @@ router = APIRouter(tags=["tenants"])
 
 @router.post("/tenants", response_model=TenantOut, status_code=status.HTTP_201_CREATED)
 async def create_tenant(body: TenantIn, _subject: Superadmin, session: Session) -> TenantOut:
-    tenant = await service.create_tenant(session, name=body.name, slug=body.slug, locale=body.locale)
+    tenant = await service.create_tenant(
+        session, name=body.name, slug=body.slug, locale=body.locale
+    )
     await service.add_member(
         session,
         TenantScope(tenant.id),

@@ -14,7 +14,9 @@ class TenantAdminRepository:
         self.session = session
 
     async def by_slug(self, slug: str) -> Tenant | None:
-        return (await self.session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
+        return (
+            await self.session.execute(select(Tenant).where(Tenant.slug == slug))
+        ).scalar_one_or_none()
 
     async def get(self, tenant_id: object) -> Tenant | None:
         return await self.session.get(Tenant, tenant_id)
@@ -37,4 +39,4 @@ class MembershipRepository(TenantRepository[Membership]):
 
     async def for_user(self, user_id: object) -> Membership | None:
         stmt = self.select().where(Membership.user_id == user_id)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        return await self.one_or_none(stmt)

@@ -6,9 +6,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontline.auth.repository import UserRepository
+from frontline.auth import service as auth
 from frontline.errors import Conflict, Forbidden, NotFound
-from frontline.kit.crypto import hash_password
 from frontline.kit.repository import TenantScope
 from frontline.models import ROLE_RANK, Membership, Role, Tenant, User
 from frontline.tenants.repository import MembershipRepository, TenantAdminRepository
@@ -48,20 +47,13 @@ async def add_member(
     the tenant with ``role``. An actor cannot grant a role above their own."""
     if actor_role is not None and ROLE_RANK[role] > ROLE_RANK[actor_role]:
         raise Forbidden("you cannot grant a role above your own")
-    users = UserRepository(session)
-    user = await users.by_email(email)
+    user = await auth.user_by_email(session, email)
     if user is None:
         if not password:
             raise Conflict("a password is required for a new user")
-        user = users.add(
-            User(
-                email=email.lower().strip(),
-                name=name,
-                password_hash=hash_password(password),
-                is_superadmin=is_superadmin,
-            )
+        user = await auth.create_user(
+            session, email=email, password=password, name=name, is_superadmin=is_superadmin
         )
-        await session.flush()
     members = MembershipRepository(session, scope)
     if await members.for_user(user.id) is not None:
         raise Conflict("this user is already a member of the tenant")

@@ -14,7 +14,9 @@ router = APIRouter(tags=["categories"])
 
 @router.get("/categories", response_model=list[CategoryOut])
 async def list_categories(subject: Operator, session: Session) -> list[CategoryOut]:
-    return [CategoryOut.model_validate(c) for c in await service.list_categories(session, subject.scope)]
+    return [
+        CategoryOut.model_validate(c) for c in await service.list_categories(session, subject.scope)
+    ]
 
 
 @router.post("/categories", response_model=CategoryOut, status_code=status.HTTP_201_CREATED)
@@ -26,7 +28,9 @@ async def create_category(body: CategoryIn, subject: Admin, session: Session) ->
 
 @router.get("/categories/{category_id}", response_model=CategoryOut)
 async def get_category(category_id: uuid.UUID, subject: Operator, session: Session) -> CategoryOut:
-    return CategoryOut.model_validate(await service.get_category(session, subject.scope, category_id))
+    return CategoryOut.model_validate(
+        await service.get_category(session, subject.scope, category_id)
+    )
 
 
 @router.patch("/categories/{category_id}", response_model=CategoryOut)
@@ -34,7 +38,9 @@ async def update_category(
     category_id: uuid.UUID, body: CategoryPatch, subject: Admin, session: Session
 ) -> CategoryOut:
     return CategoryOut.model_validate(
-        await service.update_category(session, subject.scope, category_id, body.name, body.description)
+        await service.update_category(
+            session, subject.scope, category_id, body.name, body.description
+        )
     )
 
 

@@ -12,4 +12,4 @@ class CategoryRepository(TenantRepository[Category]):
 
     async def by_name(self, name: str) -> Category | None:
         stmt = self.select().where(Category.name == name)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        return await self.one_or_none(stmt)

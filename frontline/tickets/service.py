@@ -14,14 +14,18 @@ async def list_categories(session: AsyncSession, scope: TenantScope) -> list[Cat
     return await CategoryRepository(session, scope).list()
 
 
-async def get_category(session: AsyncSession, scope: TenantScope, category_id: uuid.UUID) -> Category:
+async def get_category(
+    session: AsyncSession, scope: TenantScope, category_id: uuid.UUID
+) -> Category:
     category = await CategoryRepository(session, scope).get(category_id)
     if category is None:
         raise NotFound("category not found")
     return category
 
 
-async def create_category(session: AsyncSession, scope: TenantScope, name: str, description: str) -> Category:
+async def create_category(
+    session: AsyncSession, scope: TenantScope, name: str, description: str
+) -> Category:
     repo = CategoryRepository(session, scope)
     if await repo.by_name(name.strip()) is not None:
         raise Conflict(f"category {name!r} already exists")
@@ -31,7 +35,11 @@ async def create_category(session: AsyncSession, scope: TenantScope, name: str, 
 
 
 async def update_category(
-    session: AsyncSession, scope: TenantScope, category_id: uuid.UUID, name: str | None, description: str | None
+    session: AsyncSession,
+    scope: TenantScope,
+    category_id: uuid.UUID,
+    name: str | None,
+    description: str | None,
 ) -> Category:
     repo = CategoryRepository(session, scope)
     category = await get_category(session, scope, category_id)
@@ -45,7 +53,9 @@ async def update_category(
     return category
 
 
-async def delete_category(session: AsyncSession, scope: TenantScope, category_id: uuid.UUID) -> None:
+async def delete_category(
+    session: AsyncSession, scope: TenantScope, category_id: uuid.UUID
+) -> None:
     category = await get_category(session, scope, category_id)
     await session.delete(category)
     await session.flush()

@@ -10,7 +10,6 @@ import httpx
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError
 
 from frontline.channels.base import (
-    AuthFailed,
     BadRequest,
     ChannelConfig,
     ChannelType,
@@ -19,13 +18,14 @@ from frontline.channels.base import (
     InboundRequest,
     InvalidPayload,
     OutboundMessage,
-    RateLimited,
     SendResult,
     SignatureRejected,
     Timeout,
     Unavailable,
+    parse_json_body,
     validation_fields,
 )
+from frontline.channels.http import raise_for_http_status
 from frontline.kit.crypto import constant_time_equals, sign
 
 MAX_TEXT_CHARS = 20_000
@@ -54,35 +54,6 @@ class ApiMessageIn(BaseModel):
     external_id: str = Field(min_length=1, max_length=500)
     contact: ApiContactIn
     text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-
-
-def parse_json_body(body: bytes) -> object:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidPayload(
-            "malformed JSON body", [{"loc": ["body"], "message": str(exc), "type": "json_invalid"}]
-        ) from exc
-
-
-def raise_for_http_status(response: httpx.Response) -> None:
-    """Map an HTTP answer onto the closed error set (shared by HTTP-based channels)."""
-    status = response.status_code
-    if status < 300:
-        return
-    detail = f"HTTP {status}: {response.text[:200]}"
-    if status == 429:
-        retry_after = response.headers.get("retry-after")
-        try:
-            seconds = float(retry_after) if retry_after else None
-        except ValueError:
-            seconds = None
-        raise RateLimited(detail, retry_after=seconds)
-    if status >= 500:
-        raise Unavailable(detail)
-    if status in (401, 403):
-        raise AuthFailed(detail)
-    raise BadRequest(detail)
 
 
 class ApiChannelAdapter:
@@ -133,7 +104,9 @@ class ApiChannelAdapter:
         }
         try:
             async with httpx.AsyncClient(timeout=self._timeout) as client:
-                response = await client.post(str(self._config.callback_url), content=body, headers=headers)
+                response = await client.post(
+                    str(self._config.callback_url), content=body, headers=headers
+                )
         except httpx.TimeoutException as exc:
             raise Timeout(f"callback timed out: {exc}") from exc
         except httpx.TransportError as exc:

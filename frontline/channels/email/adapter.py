@@ -11,7 +11,6 @@ mail clients thread the reply under the customer's e-mail.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 from email.message import EmailMessage
@@ -20,9 +19,16 @@ from html.parser import HTMLParser
 from typing import ClassVar, Literal
 
 import aiosmtplib
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
-from frontline.channels.api.adapter import parse_json_body
 from frontline.channels.base import (
     AuthFailed,
     BadRequest,
@@ -37,6 +43,7 @@ from frontline.channels.base import (
     SignatureRejected,
     Timeout,
     Unavailable,
+    parse_json_body,
     validation_fields,
 )
 from frontline.kit.crypto import SignatureError, verify_signature
@@ -89,8 +96,10 @@ class EmailInbound(BaseModel):
 class _TextExtractor(HTMLParser):
     """Visible text of an HTML body; scripts and styles dropped."""
 
-    _SKIP = {"script", "style", "head", "title"}
-    _BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+    _SKIP: ClassVar[frozenset[str]] = frozenset({"script", "style", "head", "title"})
+    _BLOCK: ClassVar[frozenset[str]] = frozenset(
+        {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+    )
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -136,6 +145,11 @@ def message_ids(value: str | list[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def one_line(value: str) -> str:
+    """Header text from untrusted input on one line: a line break fails the header."""
+    return " ".join(value.split())
+
+
 def normalize_message_id(value: str) -> str:
     value = value.strip()
     if not value.startswith("<"):
@@ -146,7 +160,9 @@ def normalize_message_id(value: str) -> str:
 class EmailChannelAdapter:
     type: ClassVar[ChannelType] = ChannelType.EMAIL
 
-    def __init__(self, config: EmailChannelConfig, secret: str, tolerance_seconds: int = 300) -> None:
+    def __init__(
+        self, config: EmailChannelConfig, secret: str, tolerance_seconds: int = 300
+    ) -> None:
         self._config = config
         self._secret = secret
         self._tolerance = tolerance_seconds
@@ -167,7 +183,13 @@ class EmailChannelAdapter:
         if not text:
             raise InvalidPayload(
                 "the e-mail has no text",
-                [{"loc": ["body", "text"], "message": "text or html is required", "type": "missing"}],
+                [
+                    {
+                        "loc": ["body", "text"],
+                        "message": "text or html is required",
+                        "type": "missing",
+                    }
+                ],
             )
         sender = str(mail.from_).lower()
         if mail.message_id and mail.message_id.strip():
@@ -194,12 +216,15 @@ class EmailChannelAdapter:
         if not message.external_id:
             raise BadRequest("outbound e-mail needs a Message-ID")
         email = EmailMessage()
-        email["From"] = formataddr((self._config.from_name, str(self._config.from_address)))
-        email["To"] = formataddr((message.recipient_name or "", message.recipient_email))
-        subject = message.subject or ""
+        sender = (one_line(self._config.from_name), str(self._config.from_address))
+        email["From"] = formataddr(sender)
+        email["To"] = formataddr((one_line(message.recipient_name or ""), message.recipient_email))
+        subject = one_line(message.subject or "")
         if subject and not subject.lower().startswith("re:"):
             subject = f"Re: {subject}"
-        email["Subject"] = subject or ("Ваше обращение" if message.locale == "ru" else "Your request")
+        email["Subject"] = subject or (
+            "Ваше обращение" if message.locale == "ru" else "Your request"
+        )
         email["Message-ID"] = message.external_id
         email["Date"] = formatdate(localtime=False, usegmt=True)
         if message.in_reply_to:
@@ -222,12 +247,12 @@ class EmailChannelAdapter:
                 username=cfg.smtp_username,
                 password=password,
                 use_tls=cfg.smtp_security == "tls",
-                start_tls=True if cfg.smtp_security == "starttls" else False,
+                start_tls=cfg.smtp_security == "starttls",
                 timeout=cfg.smtp_timeout_seconds,
             )
         except aiosmtplib.SMTPAuthenticationError as exc:
             raise AuthFailed(f"SMTP authentication failed: {exc}") from exc
-        except (aiosmtplib.SMTPTimeoutError, TimeoutError, asyncio.TimeoutError) as exc:
+        except (aiosmtplib.SMTPTimeoutError, TimeoutError) as exc:
             raise Timeout(f"SMTP timed out: {exc}") from exc
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]

@@ -1,0 +1,170 @@
+"""The ``frontline`` command, run as a real process on a fresh SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import TEST_SECRET
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "FRONTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
+        "FRONTLINE_SECRET_KEY": TEST_SECRET,
+        "FRONTLINE_LOG_JSON": "false",
+    }
+
+
+def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "frontline", *args],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_migrate_demo_and_accounts(tmp_path: Path) -> None:
+    assert _run(tmp_path, "migrate").returncode == 0
+    first = _run(tmp_path, "demo", "--json")
+    assert first.returncode == 0, first.stderr
+    info = json.loads(first.stdout)
+    for key in (
+        "tenant_id",
+        "admin_email",
+        "admin_password",
+        "api_channel_id",
+        "api_channel_secret",
+        "email_channel_id",
+        "email_webhook_secret",
+    ):
+        assert info[key], key
+    again = json.loads(_run(tmp_path, "demo", "--json").stdout)
+    assert again == info  # idempotent: the same workspace and credentials
+
+    created = _run(
+        tmp_path,
+        "create-tenant",
+        "--name",
+        "Байкал Тур",
+        "--slug",
+        "baikal",
+        "--owner-email",
+        "owner@baikal.example.com",
+        "--owner-password",
+        "long-enough-password",
+    )
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["slug"] == "baikal"
+    duplicate = _run(
+        tmp_path,
+        "create-tenant",
+        "--name",
+        "x",
+        "--slug",
+        "baikal",
+        "--owner-email",
+        "o2@baikal.example.com",
+        "--owner-password",
+        "long-enough-password",
+    )
+    assert duplicate.returncode == 1
+    assert "already exists" in duplicate.stderr
+    user = _run(
+        tmp_path,
+        "create-user",
+        "--tenant",
+        "baikal",
+        "--email",
+        "Op@Baikal.example.com",
+        "--password",
+        "long-enough-password",
+        "--role",
+        "operator",
+    )
+    assert user.returncode == 0, user.stderr
+    assert json.loads(user.stdout)["email"] == "op@baikal.example.com"
+    missing = _run(
+        tmp_path,
+        "create-user",
+        "--tenant",
+        "nope",
+        "--email",
+        "a@b.example.com",
+        "--password",
+        "x" * 10,
+    )
+    assert missing.returncode == 1
+    assert "no tenant" in missing.stderr
+
+
+def test_invalid_settings_are_refused_without_traceback(tmp_path: Path) -> None:
+    env = {**_env(tmp_path), "FRONTLINE_ENV": "production"}
+    env.pop("FRONTLINE_SECRET_KEY")
+    result = subprocess.run(
+        [sys.executable, "-m", "frontline", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "FRONTLINE_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_prints_urls_and_demo_credentials_and_answers(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "frontline", "serve", "--port", str(port)],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 60
+        ready = False
+        while time.time() < deadline and not ready:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert ready, "server did not come up"
+        info = json.loads(_run(tmp_path, "demo", "--json").stdout)
+        base = f"http://127.0.0.1:{port}"
+        r = httpx.post(
+            f"{base}/api/v1/channels/{info['api_channel_id']}/messages",
+            headers={"Authorization": f"Bearer {info['api_channel_secret']}"},
+            json={"external_id": "cli-1", "contact": {"external_id": "c"}, "text": "Привет"},
+        )
+        assert r.status_code == 202, r.text
+        login = httpx.post(
+            f"{base}/api/v1/auth/login",
+            json={"email": info["admin_email"], "password": info["admin_password"]},
+        )
+        assert login.status_code == 200
+        assert httpx.get(f"{base}/ready").status_code == 200
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/docs" in out
+    assert info["admin_password"] in out
+    assert info["api_channel_secret"] in out
