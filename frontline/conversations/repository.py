@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
 
@@ -116,16 +116,6 @@ class ConversationRepository(TenantRepository[Conversation]):
         # unknown sender: only a redelivery under another sender id could be a duplicate
         found = (await self.session.execute(duplicate_only, params)).first()
         return InboundContext((int(found[0]), int(found[1])) if found else None, None, None)
-
-    async def touch(self, conversation_id: int, when: datetime) -> None:
-        await self.session.execute(
-            update(Conversation)
-            .where(
-                Conversation.tenant_id == self.scope.tenant_id, Conversation.id == conversation_id
-            )
-            .values(last_activity_at=when, updated_at=when)
-            .execution_options(synchronize_session=False)
-        )
 
     async def get_for_update(self, conversation_id: int) -> Conversation | None:
         stmt = self.select().where(Conversation.id == conversation_id).with_for_update()

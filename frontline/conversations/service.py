@@ -86,7 +86,8 @@ async def find_or_open(
     ``latest`` is the contact's newest conversation on the channel (already read by
     :func:`inbound_context`); it is continued unless the message threads elsewhere or the
     channel starts a new thread for unmatched messages (e-mail). The common case - an
-    ongoing conversation - is one UPDATE; entities are loaded only for state changes.
+    ongoing conversation - costs no statement here (appending the message bumps its
+    activity); entities are loaded only for state changes.
     """
     repo = ConversationRepository(session, scope)
     now = utcnow()
@@ -95,7 +96,6 @@ async def find_or_open(
         target = thread_conversation_id
     elif not new_thread_if_unmatched and latest is not None:
         if latest.status != ConversationStatus.RESOLVED.value:
-            await repo.touch(latest.id, now)
             return latest, False
         target = latest.id
     conversation = await repo.get_for_update(target) if target is not None else None

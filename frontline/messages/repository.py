@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from frontline.kit.repository import TenantRepository
 from frontline.models import Conversation, Message, SenderType
@@ -13,14 +13,31 @@ from frontline.models import Conversation, Message, SenderType
 class MessageRepository(TenantRepository[Message]):
     model = Message
 
-    async def insert(self, values: dict[str, Any]) -> int:
-        """Insert one message row in this tenant; returns its id."""
+    async def append(self, values: dict[str, Any]) -> int:
+        """Append a message to its conversation and bump the conversation's last activity.
+
+        On PostgreSQL both happen in one statement (a data-modifying CTE), saving a round
+        trip on the hottest path; elsewhere in two. Returns the message id.
+        """
         if values.get("tenant_id") != self.scope.tenant_id:
             raise ValueError("message values must carry the repository's tenant")
-        result = await self.session.execute(
-            insert(Message).values(**values).returning(Message.id)
+        when = values["created_at"]
+        touch = (
+            update(Conversation)
+            .where(
+                Conversation.tenant_id == self.scope.tenant_id,
+                Conversation.id == values["conversation_id"],
+            )
+            .values(last_activity_at=when, updated_at=when)
         )
-        return int(result.scalar_one())
+        stmt = insert(Message).values(**values).returning(Message.id)
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            result = await self.session.execute(stmt.add_cte(touch.cte("touched")))
+            return int(result.scalar_one())
+        result = await self.session.execute(stmt)
+        message_id = int(result.scalar_one())
+        await self.session.execute(touch.execution_options(synchronize_session=False))
+        return message_id
 
     async def by_external_id(self, channel_id: uuid.UUID, external_id: str) -> Message | None:
         stmt = self.select().where(

@@ -68,7 +68,7 @@ async def record_inbound(
         "failure_reason": None,
         "created_at": utcnow(),
     }
-    message_id = await MessageRepository(session, scope).insert(values)
+    message_id = await MessageRepository(session, scope).append(values)
     event = MessageOut(id=message_id, **values).model_dump(mode="json")
     _publish_data(session, scope.tenant_id, conversation_id, events.MESSAGE_CREATED, event)
     return message_id
