@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from frontline.app import build_worker, create_app
 from frontline.deps import Services
@@ -69,7 +69,7 @@ async def empty_tables(url: str) -> None:
             await conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
         else:
             for name in names:
-                await conn.execute(text(f"DELETE FROM {name}"))
+                await conn.execute(Base.metadata.tables[name].delete())
     await engine.dispose()
 
 
@@ -167,7 +167,9 @@ class Factory:
         self.counter = 0
 
     async def login(self, email: str, password: str) -> dict[str, Any]:
-        r = await self.client.post("/api/v1/auth/login", json={"email": email, "password": password})
+        r = await self.client.post(
+            "/api/v1/auth/login", json={"email": email, "password": password}
+        )
         assert r.status_code == 200, r.text
         data: dict[str, Any] = r.json()
         return data
@@ -189,39 +191,69 @@ class Factory:
         async with self.services.db.transaction() as session:
             tenant = await tenants.create_tenant(session, name=f"Tenant {slug}", slug=slug)
             scope = TenantScope(tenant.id)
-            owner = await tenants.add_member(session, scope, email=owner_email, password=password, role=Role.OWNER)
+            owner = await tenants.add_member(
+                session, scope, email=owner_email, password=password, role=Role.OWNER
+            )
             operator = await tenants.add_member(
                 session, scope, email=operator_email, password=password, role=Role.OPERATOR
             )
             config: dict[str, Any] = {"callback_url": callback_url} if callback_url else {}
             api, api_secret = await channels.create_channel(
-                session, scope, self.services.secret_box, channel_type=ChannelType.API, name="API", config=config
+                session,
+                scope,
+                self.services.secret_box,
+                channel_type=ChannelType.API,
+                name="API",
+                config=config,
             )
             email, email_secret = await channels.create_channel(
-                session, scope, self.services.secret_box, channel_type=ChannelType.EMAIL, name="Mail",
-                config={"from_address": f"support@{slug}.example.com", "from_name": "Support",
-                        "smtp_host": "127.0.0.1", "smtp_port": smtp_port},
+                session,
+                scope,
+                self.services.secret_box,
+                channel_type=ChannelType.EMAIL,
+                name="Mail",
+                config={
+                    "from_address": f"support@{slug}.example.com",
+                    "from_name": "Support",
+                    "smtp_host": "127.0.0.1",
+                    "smtp_port": smtp_port,
+                },
             )
             tenant_id, owner_id, operator_id = tenant.id, owner.id, operator.id
         owner_tokens = await self.login(owner_email, password)
         operator_tokens = await self.login(operator_email, password)
         return TenantFixture(
-            id=tenant_id, slug=slug,
-            owner_email=owner_email, owner_password=password,
-            owner_token=owner_tokens["access_token"], owner_id=owner_id,
-            operator_email=operator_email, operator_token=operator_tokens["access_token"],
+            id=tenant_id,
+            slug=slug,
+            owner_email=owner_email,
+            owner_password=password,
+            owner_token=owner_tokens["access_token"],
+            owner_id=owner_id,
+            operator_email=operator_email,
+            operator_token=operator_tokens["access_token"],
             operator_id=operator_id,
-            api_channel_id=str(api.id), api_channel_secret=api_secret,
-            email_channel_id=str(email.id), email_channel_secret=email_secret,
+            api_channel_id=str(api.id),
+            api_channel_secret=api_secret,
+            email_channel_id=str(email.id),
+            email_channel_secret=email_secret,
         )
 
     async def inbound(
-        self, t: TenantFixture, *, external_id: str | None = None, contact: str = "cust-1", text: str = "Hello"
+        self,
+        t: TenantFixture,
+        *,
+        external_id: str | None = None,
+        contact: str = "cust-1",
+        text: str = "Hello",
     ) -> dict[str, Any]:
         r = await self.client.post(
             f"/api/v1/channels/{t.api_channel_id}/messages",
             headers=t.api_channel,
-            json={"external_id": external_id or uuid.uuid4().hex, "contact": {"external_id": contact}, "text": text},
+            json={
+                "external_id": external_id or uuid.uuid4().hex,
+                "contact": {"external_id": contact},
+                "text": text,
+            },
         )
         assert r.status_code in (200, 202), r.text
         data: dict[str, Any] = r.json()

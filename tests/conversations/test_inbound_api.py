@@ -22,7 +22,11 @@ async def _counts(factory: Factory) -> tuple[int, int, int, int]:
 
 async def test_accept_and_duplicate(factory: Factory) -> None:
     t = await factory.tenant()
-    body = {"external_id": "ext-1", "contact": {"external_id": "c-1", "name": "Иван"}, "text": "Привет"}
+    body = {
+        "external_id": "ext-1",
+        "contact": {"external_id": "c-1", "name": "Иван"},
+        "text": "Привет",
+    }
     url = f"/api/v1/channels/{t.api_channel_id}/messages"
     first = await factory.client.post(url, headers=t.api_channel, json=body)
     assert first.status_code == 202

@@ -1,0 +1,526 @@
+"""THE ISOLATION WALK: no tenant ever reaches another tenant's data through the API.
+
+Every route of the application with a path parameter is enumerated from the app itself,
+each parameter is filled with an id of tenant A's data, and the request is made with tenant
+B's credentials: the answer must be 404, and afterwards A's data must be exactly as before.
+A route whose parameter the walk cannot fill, or whose body it cannot build, fails the test,
+so no endpoint can be added that escapes the walk. The only exclusions are listed in
+``EXCLUDED`` with their reasons and are checked in their own way.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from frontline.auth.schemas import ApiKeyIn, LoginIn, RefreshIn
+from frontline.channels.schemas import ChannelIn, ChannelPatch
+from frontline.contacts.schemas import ContactPatch
+from frontline.conversations.schemas import AssignIn, ConversationPatch, NoteIn
+from frontline.jobs.worker import Worker
+from frontline.kit.crypto import sign
+from frontline.messages.schemas import ReplyIn
+from frontline.models import Contact, Conversation, Job, Message
+from frontline.tenants.schemas import MemberIn, TenantIn
+from frontline.tickets.schemas import CategoryIn, CategoryPatch
+from tests.conftest import Factory, TenantFixture
+
+API = "/api/v1"
+
+# Routes with a path parameter that are NOT walked with staff credentials, and why.
+EXCLUDED: dict[tuple[str, str], str] = {
+    ("POST", f"{API}/channels/{{channel_id}}/messages"): (
+        "inbound API-channel endpoint: authenticated by the channel's own secret, not by a "
+        "staff token; B's credentials must get 401 (test_inbound_endpoints_refuse_other_tenants)"
+    ),
+    ("POST", f"{API}/webhooks/email/{{channel_id}}"): (
+        "inbound e-mail webhook: authenticated by the channel's HMAC signature; B's "
+        "credentials must get 401 (test_inbound_endpoints_refuse_other_tenants)"
+    ),
+}
+
+# Body-less GET routes under /api/v1 that list tenant rows (checked by
+# test_lists_never_show_another_tenants_rows) or that are not lists, and why.
+LISTS = {
+    f"{API}/conversations",
+    f"{API}/categories",
+    f"{API}/channels",
+    f"{API}/jobs",
+    f"{API}/api-keys",
+    f"{API}/members",
+}
+NOT_LISTS: dict[str, str] = {
+    f"{API}/me": "the caller's own identity (checked: B sees only its own memberships)",
+    f"{API}/tenant": "the caller's own tenant row (checked: B sees its own tenant)",
+}
+
+
+@dataclass
+class TenantAData:
+    """Ids of tenant A's rows, by the path-parameter names that address them."""
+
+    t: TenantFixture
+    conversation_id: int
+    contact_id: str
+    category_id: str
+    job_id: int
+    key_id: str
+    api_key: str
+    message_text: str
+
+    def values(self, param: str) -> list[Any]:
+        """Every id of A's data that ``param`` can take (empty: the walk cannot fill it)."""
+        fillers: dict[str, list[Any]] = {
+            "conversation_id": [self.conversation_id],
+            "contact_id": [self.contact_id],
+            "category_id": [self.category_id],
+            "channel_id": [self.t.api_channel_id, self.t.email_channel_id],
+            "job_id": [self.job_id],
+            "key_id": [self.key_id],
+        }
+        return fillers.get(param, [])
+
+
+# Minimal valid bodies by body model, built for the calling tenant ``me`` (so that a body
+# never fails for its own reasons, e.g. an assignee who is not a member of the caller's
+# tenant). The walk fails on a body model missing here.
+BODIES: dict[type[BaseModel], Callable[[TenantFixture], dict[str, Any]]] = {
+    ChannelPatch: lambda me: {"name": "taken over"},
+    ContactPatch: lambda me: {"name": "taken over", "ai_enabled": False},
+    ConversationPatch: lambda me: {
+        "status": "resolved",
+        "priority": "urgent",
+        "subject": "taken over",
+    },
+    AssignIn: lambda me: {"assignee_id": str(me.owner_id)},
+    ReplyIn: lambda me: {"text": "taken over"},
+    NoteIn: lambda me: {"text": "taken over"},
+    CategoryPatch: lambda me: {"name": "taken over", "description": "taken over"},
+    # models of routes without path parameters, listed so the mapping is complete
+    LoginIn: lambda me: {"email": me.owner_email, "password": me.owner_password},
+    RefreshIn: lambda me: {"refresh_token": "flr_" + "x" * 40},
+    ApiKeyIn: lambda me: {"name": "walk"},
+    TenantIn: lambda me: {
+        "name": "x",
+        "slug": "walk-x",
+        "owner_email": "o@walk.example.com",
+        "owner_password": "password 123",
+    },
+    MemberIn: lambda me: {"email": "walk@example.com", "password": "password 123"},
+    ChannelIn: lambda me: {"type": "api", "name": "walk"},
+    CategoryIn: lambda me: {"name": "walk"},
+}
+
+
+# a stand-in caller for checking the walk's tables without a database
+_PROBE_TENANT = TenantFixture(
+    id=uuid.uuid4(),
+    slug="probe",
+    owner_email="probe@example.com",
+    owner_password="probe password",
+    owner_token="",
+    owner_id=uuid.uuid4(),
+    operator_email="",
+    operator_token="",
+    operator_id=uuid.uuid4(),
+    api_channel_id="",
+    api_channel_secret="",
+    email_channel_id="",
+    email_channel_secret="",
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    template: str
+    url: str
+    body: Callable[[TenantFixture], dict[str, Any]] | None
+
+
+def api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
+    """Every ``APIRoute`` of the app with its full path (routers flattened)."""
+    try:  # FastAPI keeps included routers as nested route objects
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: ``app.routes`` is already flat
+        for route in app.routes:
+            if isinstance(route, APIRoute):
+                yield route.path, route
+        return
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and context.path:
+            yield context.path, route
+
+
+def body_model(route: APIRoute) -> type[BaseModel] | None:
+    if route.body_field is None:
+        return None
+    annotation = route.body_field.field_info.annotation
+    assert isinstance(annotation, type) and issubclass(annotation, BaseModel), (
+        route.path,
+        annotation,
+    )
+    return annotation
+
+
+def parameterised_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    found = []
+    for path, route in api_routes(app):
+        if path.startswith(API + "/") and route.dependant.path_params:
+            for method in sorted(route.methods or ()):
+                found.append((method, path, route))
+    return found
+
+
+def walk_plan(app: FastAPI, a: TenantAData | None) -> list[Call]:
+    """The requests of the walk; fails listing every route the walk cannot make."""
+    problems: list[str] = []
+    calls: list[Call] = []
+    seen_excluded: set[tuple[str, str]] = set()
+    for method, path, route in parameterised_routes(app):
+        if (method, path) in EXCLUDED:
+            seen_excluded.add((method, path))
+            continue
+        names = [p.name for p in route.dependant.path_params]
+        probe = TenantAData(
+            t=_PROBE_TENANT,
+            conversation_id=1,
+            contact_id="c",
+            category_id="c",
+            job_id=1,
+            key_id="k",
+            api_key="",
+            message_text="",
+        )
+        unfillable = [n for n in names if not probe.values(n)]
+        if unfillable:
+            problems.append(
+                f"{method} {path}: cannot fill {unfillable}; add A's id to TenantAData.values"
+            )
+            continue
+        model = body_model(route)
+        if model is not None and model not in BODIES:
+            problems.append(
+                f"{method} {path}: no minimal body for {model.__name__}; add it to BODIES"
+            )
+            continue
+        if a is None:
+            continue
+        combos: list[dict[str, Any]] = [{}]
+        for name in names:
+            combos = [{**c, name: v} for c in combos for v in a.values(name)]
+        for combo in combos:
+            url = path
+            for name, value in combo.items():
+                url = url.replace("{" + name + "}", str(value))
+            calls.append(Call(method, path, url, BODIES[model] if model else None))
+    stale = set(EXCLUDED) - seen_excluded
+    if stale:
+        problems.append(f"EXCLUDED names routes that no longer exist: {sorted(stale)}")
+    assert not problems, "routes escaping the isolation walk:\n" + "\n".join(problems)
+    return calls
+
+
+def test_every_parameterised_route_is_walked_or_excluded_with_a_reason(app: FastAPI) -> None:
+    walk_plan(app, None)
+    methods_paths = {(m, p) for m, p, _r in parameterised_routes(app)}
+    # the walk is not vacuous: the known tenant-scoped routes are among those it covers
+    for expected in (
+        ("GET", f"{API}/conversations/{{conversation_id}}"),
+        ("PATCH", f"{API}/contacts/{{contact_id}}"),
+        ("DELETE", f"{API}/categories/{{category_id}}"),
+        ("POST", f"{API}/channels/{{channel_id}}/rotate-secret"),
+        ("POST", f"{API}/jobs/{{job_id}}/requeue"),
+        ("DELETE", f"{API}/api-keys/{{key_id}}"),
+    ):
+        assert expected in methods_paths
+    for reason in EXCLUDED.values():
+        assert len(reason) > 20
+    for model, build in BODIES.items():
+        model.model_validate(build(_PROBE_TENANT))
+
+
+# --- building tenant A's data ----------------------------------------------------------
+
+
+async def build_tenant_data(
+    factory: Factory, worker: Worker, t: TenantFixture, text: str
+) -> TenantAData:
+    c = factory.client
+    inbound = await factory.inbound(t, contact=f"customer-of-{t.slug}", text=text)
+    conversation_id = inbound["conversation_id"]
+    conversation = (await c.get(f"{API}/conversations/{conversation_id}", headers=t.owner)).json()
+    r = await c.post(f"{API}/categories", json={"name": f"Bookings {t.slug}"}, headers=t.owner)
+    assert r.status_code == 201, r.text
+    category_id = r.json()["id"]
+    r = await c.patch(
+        f"{API}/conversations/{conversation_id}", json={"category_id": category_id}, headers=t.owner
+    )
+    assert r.status_code == 200, r.text
+    # an operator reply enqueues a delivery; the API channel has no callback URL, so the
+    # job dies (a dead job is what an admin can re-queue)
+    r = await c.post(
+        f"{API}/conversations/{conversation_id}/messages",
+        json={"text": "On it"},
+        headers=t.operator,
+    )
+    assert r.status_code == 201, r.text
+    await worker.run_until_idle()
+    jobs = (await c.get(f"{API}/jobs", headers=t.owner)).json()
+    assert [j["status"] for j in jobs] == ["dead"], jobs
+    r = await c.post(f"{API}/api-keys", json={"name": f"CRM {t.slug}"}, headers=t.owner)
+    assert r.status_code == 201, r.text
+    key = r.json()
+    return TenantAData(
+        t=t,
+        conversation_id=conversation_id,
+        contact_id=conversation["contact_id"],
+        category_id=category_id,
+        job_id=jobs[0]["id"],
+        key_id=key["id"],
+        api_key=key["key"],
+        message_text=text,
+    )
+
+
+async def snapshot(client: httpx.AsyncClient, a: TenantAData) -> dict[str, Any]:
+    """Everything of A's reachable with A's own credentials."""
+    h = a.t.owner
+    urls = [
+        f"{API}/conversations",
+        f"{API}/conversations/{a.conversation_id}",
+        f"{API}/contacts/{a.contact_id}",
+        f"{API}/categories",
+        f"{API}/channels",
+        f"{API}/jobs",
+        f"{API}/api-keys",
+        f"{API}/members",
+        f"{API}/tenant",
+    ]
+    out: dict[str, Any] = {}
+    for url in urls:
+        r = await client.get(url, headers=h)
+        assert r.status_code == 200, (url, r.text)
+        out[url] = r.json()
+    return out
+
+
+async def row_counts(factory: Factory) -> tuple[int, ...]:
+    async with factory.services.db.transaction() as s:
+        return tuple(
+            [
+                (await s.execute(select(func.count()).select_from(model))).scalar_one()
+                for model in (Message, Conversation, Contact, Job)
+            ]
+        )
+
+
+# --- the walk --------------------------------------------------------------------------
+
+
+async def test_the_isolation_walk(factory: Factory, worker: Worker, app: FastAPI) -> None:
+    a_tenant = await factory.tenant()
+    b = await factory.tenant()
+    a = await build_tenant_data(factory, worker, a_tenant, "Secret of tenant A")
+    b_data = await build_tenant_data(factory, worker, b, "Tenant B's own message")
+    calls = walk_plan(app, a)
+    assert len(calls) >= 15
+
+    before = await snapshot(factory.client, a)
+    counts = await row_counts(factory)
+    b_credentials = {
+        "B's owner token": b.owner,
+        "B's admin API key": {"Authorization": f"Bearer {b_data.api_key}"},
+    }
+    failures = []
+    for who, headers in b_credentials.items():
+        for call in calls:
+            body = call.body(b) if call.body else None
+            r = await factory.client.request(call.method, call.url, json=body, headers=headers)
+            if r.status_code != 404 or "Secret of tenant A" in r.text:
+                failures.append(
+                    f"{who}: {call.method} {call.url} -> {r.status_code} {r.text[:200]}"
+                )
+    assert not failures, "tenant B reached tenant A's data:\n" + "\n".join(failures)
+
+    # nothing of A's changed, and nothing was written anywhere
+    assert await snapshot(factory.client, a) == before
+    assert await row_counts(factory) == counts
+    # A's API key and channel secret still work (not revoked, not rotated)
+    r = await factory.client.get(
+        f"{API}/conversations", headers={"Authorization": f"Bearer {a.api_key}"}
+    )
+    assert r.status_code == 200
+    await factory.inbound(a.t, contact=f"customer-of-{a.t.slug}", text="still mine")
+
+    # control: the very same requests are well-formed - A's owner may make every one of
+    # them (the deletions last), so B's 404s come from the tenant scope alone
+    ordered = sorted(calls, key=lambda c: c.method == "DELETE")
+    for call in ordered:
+        body = call.body(a.t) if call.body else None
+        r = await factory.client.request(call.method, call.url, json=body, headers=a.t.owner)
+        assert r.status_code < 300, (call.method, call.url, r.status_code, r.text)
+
+
+async def test_inbound_endpoints_refuse_other_tenants(factory: Factory, worker: Worker) -> None:
+    a_tenant = await factory.tenant()
+    b = await factory.tenant()
+    a = await build_tenant_data(factory, worker, a_tenant, "Secret of tenant A")
+    counts = await row_counts(factory)
+    message = {"external_id": "intruder-1", "contact": {"external_id": "intruder"}, "text": "hi"}
+    api_url = f"{API}/channels/{a.t.api_channel_id}/messages"
+    for headers in (
+        b.owner,
+        {"Authorization": f"Bearer {b.api_channel_secret}"},
+        {"Authorization": f"Bearer {a.api_key}"},
+        {"Authorization": f"Bearer {a.t.owner_token}"},
+    ):
+        r = await factory.client.post(api_url, json=message, headers=headers)
+        assert r.status_code == 401, r.text
+
+    mail = {
+        "from": "intruder@example.com",
+        "subject": "hi",
+        "text": "hi",
+        "message_id": "<intruder@x>",
+    }
+    raw = json.dumps(mail).encode()
+    email_url = f"{API}/webhooks/email/{a.t.email_channel_id}"
+    for headers in (
+        {**b.owner, "Content-Type": "application/json"},
+        {
+            "X-Frontline-Signature": sign(b.email_channel_secret, raw),
+            "Content-Type": "application/json",
+        },
+        {
+            "X-Frontline-Signature": sign(a.t.api_channel_secret, raw),
+            "Content-Type": "application/json",
+        },
+    ):
+        r = await factory.client.post(email_url, content=raw, headers=headers)
+        assert r.status_code == 401, r.text
+
+    # B's own channel secret addressed to A's channel of the other type: 404, not accepted
+    r = await factory.client.post(
+        f"{API}/channels/{a.t.email_channel_id}/messages", json=message, headers=b.api_channel
+    )
+    assert r.status_code == 404, r.text
+    assert await row_counts(factory) == counts
+
+    # control: the same requests with A's own secrets are accepted
+    r = await factory.client.post(api_url, json=message, headers=a.t.api_channel)
+    assert r.status_code == 202, r.text
+    r = await factory.client.post(
+        email_url,
+        content=raw,
+        headers={
+            "X-Frontline-Signature": sign(a.t.email_channel_secret, raw),
+            "Content-Type": "application/json",
+        },
+    )
+    assert r.status_code == 202, r.text
+
+
+# --- lists -----------------------------------------------------------------------------
+
+
+def test_every_list_route_is_checked(app: FastAPI) -> None:
+    plain_gets = {
+        path
+        for path, route in api_routes(app)
+        if path.startswith(API + "/")
+        and "GET" in (route.methods or ())
+        and not route.dependant.path_params
+    }
+    assert plain_gets == LISTS | set(NOT_LISTS), (
+        "a GET route under /api/v1 is neither checked as a list nor excluded with a reason: "
+        f"{sorted(plain_gets ^ (LISTS | set(NOT_LISTS)))}"
+    )
+
+
+def ids(rows: Any) -> set[str]:
+    items = rows["items"] if isinstance(rows, dict) else rows
+    return {str(r.get("id", r.get("user_id"))) for r in items}
+
+
+async def test_lists_never_show_another_tenants_rows(factory: Factory, worker: Worker) -> None:
+    a_tenant = await factory.tenant()
+    b = await factory.tenant()
+    a = await build_tenant_data(factory, worker, a_tenant, "Secret of tenant A")
+    bd = await build_tenant_data(factory, worker, b, "Tenant B's own message")
+    c = factory.client
+
+    own = {
+        f"{API}/conversations": ({str(a.conversation_id)}, {str(bd.conversation_id)}),
+        f"{API}/categories": ({a.category_id}, {bd.category_id}),
+        f"{API}/channels": (
+            {a.t.api_channel_id, a.t.email_channel_id},
+            {b.api_channel_id, b.email_channel_id},
+        ),
+        f"{API}/jobs": ({str(a.job_id)}, {str(bd.job_id)}),
+        f"{API}/api-keys": ({a.key_id}, {bd.key_id}),
+        f"{API}/members": (
+            {str(a.t.owner_id), str(a.t.operator_id)},
+            {str(b.owner_id), str(b.operator_id)},
+        ),
+    }
+    assert set(own) == LISTS
+    for url, (a_ids, b_ids) in own.items():
+        r = await c.get(url, headers=b.owner)
+        assert r.status_code == 200, r.text
+        seen = ids(r.json())
+        assert seen == b_ids, url  # B's rows, and not one of A's
+        assert not seen & a_ids
+        assert "Secret of tenant A" not in r.text
+
+    # filters naming A's ids find nothing; a search for A's text finds nothing
+    for query in (
+        {"channel_id": a.t.api_channel_id},
+        {"contact_id": a.contact_id},
+        {"category_id": a.category_id},
+        {"q": "Secret of tenant A"},
+        {"assignee": str(a.t.operator_id)},
+    ):
+        r = await c.get(f"{API}/conversations", params=query, headers=b.owner)
+        assert r.status_code == 200, r.text
+        assert r.json()["items"] == [], query
+    r = await c.get(f"{API}/jobs", params={"status": "dead"}, headers=b.owner)
+    assert ids(r.json()) == {str(bd.job_id)}
+
+    me = (await c.get(f"{API}/me", headers=b.owner)).json()
+    assert [m["tenant_id"] for m in me["memberships"]] == [str(b.id)]
+    assert (await c.get(f"{API}/tenant", headers=b.owner)).json()["id"] == str(b.id)
+
+
+async def test_bodies_cannot_reference_another_tenants_rows(
+    factory: Factory, worker: Worker
+) -> None:
+    a_tenant = await factory.tenant()
+    b = await factory.tenant()
+    a = await build_tenant_data(factory, worker, a_tenant, "Secret of tenant A")
+    bd = await build_tenant_data(factory, worker, b, "Tenant B's own message")
+    c = factory.client
+    url = f"{API}/conversations/{bd.conversation_id}"
+    r = await c.patch(url, json={"category_id": a.category_id}, headers=b.owner)
+    assert r.status_code == 422, r.text
+    r = await c.post(f"{url}/assign", json={"assignee_id": str(a.t.operator_id)}, headers=b.owner)
+    assert r.status_code == 422, r.text
+    after = (await c.get(url, headers=b.owner)).json()
+    assert after["category_id"] == bd.category_id
+    assert after["assignee_id"] == str(b.operator_id)  # from the operator's reply
+    # logging in to A with B's owner account is refused
+    r = await c.post(
+        f"{API}/auth/login",
+        json={"email": b.owner_email, "password": b.owner_password, "tenant_id": str(a.t.id)},
+    )
+    assert r.status_code == 401, r.text
