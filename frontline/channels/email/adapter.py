@@ -151,7 +151,9 @@ def one_line(value: str) -> str:
 
 
 def normalize_message_id(value: str) -> str:
-    value = value.strip()
+    """``<id>`` with any whitespace or control characters removed (they would make every
+    header that later quotes this id - In-Reply-To, References - unsendable)."""
+    value = "".join(ch for ch in value if ch.isprintable() and not ch.isspace())
     if not value.startswith("<"):
         value = f"<{value}>"
     return value
