@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -26,6 +27,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -64,8 +66,12 @@ async def prepare_postgres(url: str) -> None:
         await conn.close()
 
 
-async def seed(url: str) -> tuple[str, str]:
-    """A tenant with an API channel; returns (channel_id, secret)."""
+SEEDED_CONTACTS = 5000
+
+
+async def seed(url: str, contacts: int = SEEDED_CONTACTS) -> tuple[str, str]:
+    """A tenant with an API channel and ``contacts`` customers who each already have an
+    open conversation (plus three other tenants); returns (channel_id, secret)."""
     from frontline.app import build_services
     from frontline.channels import service as channels
     from frontline.channels.base import ChannelType
@@ -99,9 +105,54 @@ async def seed(url: str) -> tuple[str, str]:
                 name="api",
                 config={},
             )
+            await _bulk_conversations(s, tenant.id, channel.id, contacts)
             return str(channel.id), secret
     finally:
         await services.db.dispose()
+
+
+async def _bulk_conversations(
+    session: Any, tenant_id: uuid.UUID, channel_id: uuid.UUID, n: int
+) -> None:
+    from sqlalchemy import insert
+
+    from frontline.kit.time import utcnow
+    from frontline.models import Contact, ContactIdentity, Conversation
+
+    now = utcnow()
+    ids = [uuid.uuid4() for _ in range(n)]
+    contacts = [
+        {"id": i, "tenant_id": tenant_id, "ai_enabled": True, "created_at": now, "updated_at": now}
+        for i in ids
+    ]
+    identities = [
+        {
+            "id": uuid.uuid4(),
+            "tenant_id": tenant_id,
+            "contact_id": i,
+            "channel_id": channel_id,
+            "external_id": f"cust-{k}",
+            "created_at": now,
+        }
+        for k, i in enumerate(ids)
+    ]
+    conversations = [
+        {
+            "tenant_id": tenant_id,
+            "channel_id": channel_id,
+            "contact_id": i,
+            "status": "pending",
+            "priority": "normal",
+            "subject": "",
+            "last_activity_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in ids
+    ]
+    await session.execute(insert(Contact), contacts)
+    await session.execute(insert(ContactIdentity), identities)
+    await session.execute(insert(Conversation), conversations)
 
 
 def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
@@ -138,12 +189,14 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def body_factory(contacts: int) -> object:
+    """Messages from the seeded customers, each to their ongoing conversation."""
     run = uuid.uuid4().hex[:8]
+    rng = random.Random(7)
 
     def make(cid: int, i: int) -> dict[str, object]:
         return {
             "external_id": f"{run}-{cid}-{i}",
-            "contact": {"external_id": f"cust-{cid}" if contacts == 0 else f"cust-{cid}-{i}"},
+            "contact": {"external_id": f"cust-{rng.randrange(contacts)}"},
             "text": "Здравствуйте! Сколько стоит тур на Байкал в июле на двоих?",
         }
 
@@ -155,7 +208,14 @@ def measure(
 ) -> LoadResult:
     return asyncio.run(
         run_load(
-            "127.0.0.1", port, path, body_factory(0), headers, n, duration, rate_per_client=rate
+            "127.0.0.1",
+            port,
+            path,
+            body_factory(SEEDED_CONTACTS),
+            headers,
+            n,
+            duration,
+            rate_per_client=rate,
         )  # type: ignore[arg-type]
     )
 

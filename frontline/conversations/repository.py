@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import BindParameter
 
 from frontline.contacts.schemas import ContactRef
@@ -44,48 +43,55 @@ class InboundContext:
 
 @functools.cache
 def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
-    """Built once: constructing this statement costs more than running it."""
+    """Built once from the tables (plain Core: no ORM entities to process per row);
+    constructing this statement costs more than running it."""
+    messages = Message.__table__.c
+    contacts = Contact.__table__.c
+    identities = ContactIdentity.__table__.c
+    conversations = Conversation.__table__
+    inner = conversations.alias("latest")
     tid: BindParameter[uuid.UUID] = bindparam("tid")
     channel_id: BindParameter[uuid.UUID] = bindparam("channel_id")
     dup = (
-        select(Message.id, Message.conversation_id)
+        select(messages.id, messages.conversation_id)
         .where(
-            Message.tenant_id == tid,
-            Message.channel_id == channel_id,
-            Message.external_id == bindparam("message_external_id"),
+            messages.tenant_id == tid,
+            messages.channel_id == channel_id,
+            messages.external_id == bindparam("message_external_id"),
         )
         .limit(1)
         .subquery()
     )
-    inner = aliased(Conversation)
     latest_id = (
-        select(func.max(inner.id))
+        select(func.max(inner.c.id))
         .where(
-            inner.tenant_id == tid, inner.contact_id == Contact.id, inner.channel_id == channel_id
+            inner.c.tenant_id == tid,
+            inner.c.contact_id == contacts.id,
+            inner.c.channel_id == channel_id,
         )
-        .correlate(Contact)
+        .correlate(Contact.__table__)
         .scalar_subquery()
     )
     with_contact = (
         select(
             dup.c.id,
             dup.c.conversation_id,
-            Contact.id,
-            Contact.name,
-            Contact.email,
-            Contact.phone,
-            Contact.ai_enabled,
-            Conversation.id,
-            Conversation.status,
+            contacts.id,
+            contacts.name,
+            contacts.email,
+            contacts.phone,
+            contacts.ai_enabled,
+            conversations.c.id,
+            conversations.c.status,
         )
-        .select_from(ContactIdentity)
-        .join(Contact, Contact.id == ContactIdentity.contact_id)
-        .outerjoin(Conversation, Conversation.id == latest_id)
+        .select_from(ContactIdentity.__table__)
+        .join(Contact.__table__, contacts.id == identities.contact_id)
+        .outerjoin(conversations, conversations.c.id == latest_id)
         .outerjoin(dup, dup.c.id.is_not(None))
         .where(
-            ContactIdentity.tenant_id == tid,
-            ContactIdentity.channel_id == channel_id,
-            ContactIdentity.external_id == bindparam("contact_external_id"),
+            identities.tenant_id == tid,
+            identities.channel_id == channel_id,
+            identities.external_id == bindparam("contact_external_id"),
         )
     )
     return with_contact, select(dup.c.id, dup.c.conversation_id)

@@ -1,13 +1,40 @@
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, update
+from sqlalchemy import Insert, Table, Update, bindparam, insert, update
 
 from frontline.kit.repository import TenantRepository
 from frontline.models import Conversation, Message, SenderType
+
+
+@functools.cache
+def _append_statements(postgres: bool) -> tuple[Insert, Update | None]:
+    """Built once, parameterised by the message's own values (constructing an INSERT with
+    literal values costs more than executing it)."""
+    messages = cast(Table, Message.__table__)
+    conversations = cast(Table, Conversation.__table__)
+    touch = (
+        update(conversations)
+        .where(
+            conversations.c.tenant_id == bindparam("touch_tenant_id"),
+            conversations.c.id == bindparam("touch_conversation_id"),
+        )
+        .values(last_activity_at=bindparam("touch_at"), updated_at=bindparam("touch_at"))
+    )
+    # every parameter is named explicitly, and no name equals a column's: with implicit
+    # names SQLAlchemy would also apply same-named parameters to the CTE's SET clause
+    insert_stmt = (
+        insert(messages)
+        .values({c.name: bindparam(f"m_{c.name}") for c in messages.c if c.name != "id"})
+        .returning(messages.c.id)
+    )
+    if postgres:
+        return insert_stmt.add_cte(touch.cte("touched")), None
+    return insert_stmt, touch
 
 
 class MessageRepository(TenantRepository[Message]):
@@ -21,23 +48,21 @@ class MessageRepository(TenantRepository[Message]):
         """
         if values.get("tenant_id") != self.scope.tenant_id:
             raise ValueError("message values must carry the repository's tenant")
-        when = values["created_at"]
-        touch = (
-            update(Conversation)
-            .where(
-                Conversation.tenant_id == self.scope.tenant_id,
-                Conversation.id == values["conversation_id"],
-            )
-            .values(last_activity_at=when, updated_at=when)
-        )
-        stmt = insert(Message).values(**values).returning(Message.id)
-        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
-            result = await self.session.execute(stmt.add_cte(touch.cte("touched")))
+        bind = self.session.bind
+        postgres = bind is not None and bind.dialect.name == "postgresql"
+        insert_stmt, touch_stmt = _append_statements(postgres)
+        touch = {
+            "touch_tenant_id": self.scope.tenant_id,
+            "touch_conversation_id": values["conversation_id"],
+            "touch_at": values["created_at"],
+        }
+        params = {f"m_{key}": value for key, value in values.items()}
+        if touch_stmt is None:
+            result = await self.session.execute(insert_stmt, {**params, **touch})
             return int(result.scalar_one())
-        result = await self.session.execute(stmt)
-        message_id = int(result.scalar_one())
-        await self.session.execute(touch.execution_options(synchronize_session=False))
-        return message_id
+        result = await self.session.execute(insert_stmt, params)
+        await self.session.execute(touch_stmt, touch)
+        return int(result.scalar_one())
 
     async def by_external_id(self, channel_id: uuid.UUID, external_id: str) -> Message | None:
         stmt = self.select().where(

@@ -91,13 +91,15 @@ class Message(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
-    )
+    # tenant_id and channel_id copy the conversation's (the foreign key to the conversation
+    # covers integrity and cascades). They carry no foreign keys of their own on purpose: on
+    # PostgreSQL every insert would share-lock the one tenant row and channel row, which
+    # under concurrent inbound traffic turns into multixact contention.
+    tenant_id: Mapped[uuid.UUID] = mapped_column()
     conversation_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("conversations.id", ondelete="CASCADE")
     )
-    channel_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    channel_id: Mapped[uuid.UUID] = mapped_column()
     sender_type: Mapped[str] = mapped_column(String(20))
     author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     is_internal: Mapped[bool] = mapped_column(default=False)
