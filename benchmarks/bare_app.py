@@ -37,6 +37,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             )
         )
     app.state.db = db
+    # the same garbage-collector tuning as `frontline serve`, so only the work differs
+    from frontline.cli import _tune_gc
+
+    _tune_gc()
     yield
     await db.dispose()
 
