@@ -8,12 +8,14 @@ import gc
 import json
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from frontline.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from frontline.demo import DemoInfo
     from frontline.deps import Services
 
@@ -127,77 +129,74 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_create_tenant(args: argparse.Namespace) -> int:
+def _in_transaction(work: Callable[[AsyncSession], Awaitable[dict[str, str]]]) -> int:
+    """Run ``work`` in one transaction and print its result as JSON; expected problems
+    (an existing slug, an unknown tenant) are one line on stderr and exit code 1."""
     from frontline.app import build_services
     from frontline.errors import AppError
-    from frontline.kit.repository import TenantScope
-    from frontline.models import Role
-    from frontline.tenants import service as tenants
 
     services = build_services(_settings())
 
-    async def run() -> str:
+    async def run() -> dict[str, str]:
         try:
             async with services.db.transaction() as session:
-                tenant = await tenants.create_tenant(
-                    session, name=args.name, slug=args.slug, locale=args.locale
-                )
-                await tenants.add_member(
-                    session,
-                    TenantScope(tenant.id),
-                    email=args.owner_email,
-                    password=args.owner_password,
-                    role=Role.OWNER,
-                    name=args.owner_name or "",
-                )
-                return str(tenant.id)
+                return await work(session)
         finally:
             await services.db.dispose()
 
     try:
-        tenant_id = asyncio.run(run())
+        result = asyncio.run(run())
     except AppError as exc:
         print(f"frontline: {exc.message}", file=sys.stderr)
         return 1
-    print(json.dumps({"tenant_id": tenant_id, "slug": args.slug}))
+    print(json.dumps(result, ensure_ascii=False))
     return 0
+
+
+def cmd_create_tenant(args: argparse.Namespace) -> int:
+    from frontline.kit.repository import TenantScope
+    from frontline.models import Role
+    from frontline.tenants import service as tenants
+
+    async def work(session: AsyncSession) -> dict[str, str]:
+        tenant = await tenants.create_tenant(
+            session, name=args.name, slug=args.slug, locale=args.locale
+        )
+        await tenants.add_member(
+            session,
+            TenantScope(tenant.id),
+            email=args.owner_email,
+            password=args.owner_password,
+            role=Role.OWNER,
+            name=args.owner_name or "",
+        )
+        return {"tenant_id": str(tenant.id), "slug": args.slug}
+
+    return _in_transaction(work)
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
-    from frontline.app import build_services
     from frontline.errors import AppError
     from frontline.kit.repository import TenantScope
     from frontline.models import Role
     from frontline.tenants import service as tenants
 
-    services = build_services(_settings())
+    async def work(session: AsyncSession) -> dict[str, str]:
+        tenant = await tenants.by_slug_or_id(session, args.tenant)
+        if tenant is None:
+            raise AppError(f"no tenant {args.tenant!r}")
+        user = await tenants.add_member(
+            session,
+            TenantScope(tenant.id),
+            email=args.email,
+            password=args.password,
+            role=Role(args.role),
+            name=args.name or "",
+            is_superadmin=args.superadmin,
+        )
+        return {"user_id": str(user.id), "email": user.email}
 
-    async def run() -> str:
-        try:
-            async with services.db.transaction() as session:
-                tenant = await tenants.by_slug_or_id(session, args.tenant)
-                if tenant is None:
-                    raise AppError(f"no tenant {args.tenant!r}")
-                user = await tenants.add_member(
-                    session,
-                    TenantScope(tenant.id),
-                    email=args.email,
-                    password=args.password,
-                    role=Role(args.role),
-                    name=args.name or "",
-                    is_superadmin=args.superadmin,
-                )
-                return str(user.id)
-        finally:
-            await services.db.dispose()
-
-    try:
-        user_id = asyncio.run(run())
-    except AppError as exc:
-        print(f"frontline: {exc.message}", file=sys.stderr)
-        return 1
-    print(json.dumps({"user_id": user_id, "email": args.email.lower()}))
-    return 0
+    return _in_transaction(work)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,10 +11,8 @@ from pydantic import BaseModel, ConfigDict
 from frontline.auth.deps import Admin
 from frontline.deps import Session
 from frontline.errors import Conflict, NotFound
-from frontline.jobs.queue import wake_local_workers
+from frontline.jobs import queue
 from frontline.jobs.repository import JobRepository
-from frontline.kit.db import after_commit
-from frontline.kit.time import utcnow
 from frontline.models import JobStatus
 
 router = APIRouter(tags=["jobs"])
@@ -54,14 +52,5 @@ async def requeue_job(job_id: int, subject: Admin, session: Session) -> JobOut:
         raise NotFound("job not found")
     if job.status != JobStatus.DEAD.value:
         raise Conflict("only dead jobs can be re-queued")
-    now = utcnow()
-    job.status = JobStatus.QUEUED.value
-    job.attempts = 0
-    job.run_at = now
-    job.updated_at = now
-    job.finished_at = None
-    job.locked_by = None
-    job.locked_until = None
-    await session.flush()
-    after_commit(session, wake_local_workers)
+    await queue.requeue(session, job)
     return JobOut.model_validate(job)

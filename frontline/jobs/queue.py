@@ -113,66 +113,76 @@ async def claim(
     return sorted(jobs, key=lambda j: j.id)
 
 
-async def extend_lease(
-    session: AsyncSession, job_id: int, worker_id: str, lease_seconds: int
-) -> bool:
-    now = utcnow()
+async def _update_held(session: AsyncSession, job_id: int, worker_id: str, **values: Any) -> bool:
+    """Update a job only while ``worker_id`` still holds it; False when the lease was lost
+    (it expired and another worker took the job)."""
     result = await session.execute(
         update(Job)
         .where(Job.id == job_id, Job.locked_by == worker_id, Job.status == JobStatus.RUNNING.value)
-        .values(locked_until=now + timedelta(seconds=lease_seconds), updated_at=now)
+        .values(updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def extend_lease(
+    session: AsyncSession, job_id: int, worker_id: str, lease_seconds: int
+) -> bool:
+    until = utcnow() + timedelta(seconds=lease_seconds)
+    return await _update_held(session, job_id, worker_id, locked_until=until)
 
 
 async def mark_done(session: AsyncSession, job_id: int, worker_id: str) -> bool:
     """Complete a job this worker holds; False when the lease was lost meanwhile."""
-    now = utcnow()
-    result = await session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.locked_by == worker_id, Job.status == JobStatus.RUNNING.value)
-        .values(status=JobStatus.DONE.value, finished_at=now, updated_at=now, locked_until=None)
-        .execution_options(synchronize_session=False)
+    return await _update_held(
+        session,
+        job_id,
+        worker_id,
+        status=JobStatus.DONE.value,
+        finished_at=utcnow(),
+        locked_until=None,
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def mark_retry(
     session: AsyncSession, job_id: int, worker_id: str, error: str, delay_seconds: float
 ) -> bool:
-    now = utcnow()
-    result = await session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.locked_by == worker_id, Job.status == JobStatus.RUNNING.value)
-        .values(
-            status=JobStatus.QUEUED.value,
-            run_at=now + timedelta(seconds=delay_seconds),
-            last_error=error[:4000],
-            locked_by=None,
-            locked_until=None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    return await _update_held(
+        session,
+        job_id,
+        worker_id,
+        status=JobStatus.QUEUED.value,
+        run_at=utcnow() + timedelta(seconds=delay_seconds),
+        last_error=error[:4000],
+        locked_by=None,
+        locked_until=None,
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def mark_dead(session: AsyncSession, job_id: int, worker_id: str, error: str) -> bool:
-    now = utcnow()
-    result = await session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.locked_by == worker_id, Job.status == JobStatus.RUNNING.value)
-        .values(
-            status=JobStatus.DEAD.value,
-            last_error=error[:4000],
-            locked_until=None,
-            finished_at=now,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    return await _update_held(
+        session,
+        job_id,
+        worker_id,
+        status=JobStatus.DEAD.value,
+        last_error=error[:4000],
+        locked_until=None,
+        finished_at=utcnow(),
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def requeue(session: AsyncSession, job: Job) -> None:
+    """Give a dead job a fresh set of attempts (the admin's "retry")."""
+    now = utcnow()
+    job.status = JobStatus.QUEUED.value
+    job.attempts = 0
+    job.run_at = now
+    job.updated_at = now
+    job.finished_at = None
+    job.locked_by = None
+    job.locked_until = None
+    await session.flush()
+    after_commit(session, wake_local_workers)
 
 
 async def counts_by_status(session: AsyncSession) -> dict[str, int]:
