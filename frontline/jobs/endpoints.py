@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
 from frontline.auth.deps import Admin
-from frontline.deps import Session
+from frontline.deps import ServicesDep, Session
 from frontline.errors import Conflict, NotFound
 from frontline.jobs import queue
 from frontline.jobs.repository import JobRepository
@@ -45,12 +45,15 @@ async def list_jobs(
 
 
 @router.post("/jobs/{job_id}/requeue", response_model=JobOut)
-async def requeue_job(job_id: int, subject: Admin, session: Session) -> JobOut:
+async def requeue_job(
+    job_id: int, subject: Admin, session: Session, services: ServicesDep
+) -> JobOut:
     """Give a dead job a fresh set of attempts."""
     job = await JobRepository(session, subject.scope).get(job_id)
     if job is None:
         raise NotFound("job not found")
     if job.status != JobStatus.DEAD.value:
         raise Conflict("only dead jobs can be re-queued")
-    await queue.requeue(session, job)
+    kind = services.jobs.get(job.kind)
+    await queue.requeue(session, job, kind.on_requeue if kind else None)
     return JobOut.model_validate(job)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontline.jobs.registry import RequeueHook
 from frontline.kit.db import after_commit
 from frontline.kit.time import utcnow
 from frontline.models.jobs import Job, JobStatus
@@ -171,8 +172,9 @@ async def mark_dead(session: AsyncSession, job_id: int, worker_id: str, error: s
     )
 
 
-async def requeue(session: AsyncSession, job: Job) -> None:
-    """Give a dead job a fresh set of attempts (the admin's "retry")."""
+async def requeue(session: AsyncSession, job: Job, hook: RequeueHook | None = None) -> None:
+    """Give a dead job a fresh set of attempts (the admin's "retry"); ``hook`` lets the job's
+    kind undo what going dead did (a failed message shows as queued again)."""
     now = utcnow()
     job.status = JobStatus.QUEUED.value
     job.attempts = 0
@@ -181,6 +183,8 @@ async def requeue(session: AsyncSession, job: Job) -> None:
     job.finished_at = None
     job.locked_by = None
     job.locked_until = None
+    if hook is not None:
+        await hook(session, job.tenant_id, job.payload)
     await session.flush()
     after_commit(session, wake_local_workers)
 

@@ -55,6 +55,8 @@ class LeaseLost(Exception):
 
 Handler = Callable[[JobContext], Awaitable[None]]
 DeadHook = Callable[[AsyncSession, JobContext, str], Awaitable[None]]
+# runs in the transaction that re-queues a dead job: (session, tenant id, payload)
+RequeueHook = Callable[[AsyncSession, uuid.UUID | None, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class JobKind:
     name: str
     handler: Handler
     on_dead: DeadHook | None = None
-    max_attempts: int | None = None
+    on_requeue: RequeueHook | None = None
 
 
 class JobRegistry:

@@ -13,4 +13,11 @@ def register(registry: JobRegistry, box: SecretBox, options: AdapterOptions) -> 
     async def deliver(ctx: JobContext) -> None:
         await service.deliver(ctx, box, options)
 
-    registry.register(JobKind(events.JOB_DELIVER_MESSAGE, deliver, on_dead=service.mark_failed))
+    registry.register(
+        JobKind(
+            events.JOB_DELIVER_MESSAGE,
+            deliver,
+            on_dead=service.mark_failed,
+            on_requeue=service.mark_requeued,
+        )
+    )

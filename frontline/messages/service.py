@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -172,9 +173,8 @@ async def _prepare(
     if found is None:
         return None
     message, conversation = found
-    # ``failed`` is delivered too: only an admin re-queueing the dead delivery job runs it again
-    deliverable = (DeliveryStatus.QUEUED.value, DeliveryStatus.FAILED.value)
-    if message.is_internal or message.delivery_status not in deliverable:
+    # a re-queued dead delivery set its failed message back to queued (``mark_requeued``)
+    if message.is_internal or message.delivery_status != DeliveryStatus.QUEUED.value:
         return None  # already sent (a redelivered job) or not deliverable
     channel = await channels.runtime_for(session, scope, box, message.channel_id)
     contact = await contacts.get_contact(session, scope, conversation.contact_id)
@@ -235,6 +235,23 @@ async def deliver(ctx: JobContext, box: SecretBox, options: AdapterOptions) -> N
         await ctx.complete_in(session)
         await session.flush()
         _publish(session, message, events.MESSAGE_UPDATED)
+
+
+async def mark_requeued(
+    session: AsyncSession, tenant_id: uuid.UUID | None, payload: dict[str, Any]
+) -> None:
+    """``on_requeue`` of the delivery job: a failed message is queued again."""
+    if tenant_id is None:
+        return
+    message = await MessageRepository(session, TenantScope(tenant_id)).get(
+        int(payload["message_id"])
+    )
+    if message is None or message.delivery_status != DeliveryStatus.FAILED.value:
+        return
+    message.delivery_status = DeliveryStatus.QUEUED.value
+    message.failure_reason = None
+    await session.flush()
+    _publish(session, message, events.MESSAGE_UPDATED)
 
 
 async def mark_failed(session: AsyncSession, ctx: JobContext, error: str) -> None:

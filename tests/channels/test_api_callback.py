@@ -344,6 +344,8 @@ async def test_dead_job_is_listed_and_requeued(
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["attempts"]) == ("queued", 0)
     assert r.json()["finished_at"] is None
+    requeued = await message(factory, t, conversation_id, reply_id)
+    assert (requeued["delivery_status"], requeued["failure_reason"]) == ("queued", None)
     # only a dead job can be re-queued
     r = await factory.client.post(f"/api/v1/jobs/{job['id']}/requeue", headers=t.owner)
     assert r.status_code == 409, r.text
