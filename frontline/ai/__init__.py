@@ -1,0 +1,1 @@
+"""The AI first line: LLM providers behind one contract, the offline engine, triage."""

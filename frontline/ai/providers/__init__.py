@@ -1,0 +1,1 @@
+"""LLM provider adapters (one module each) behind the contract in ``frontline.ai.base``."""
