@@ -13,6 +13,7 @@ processes ``busy_timeout`` makes writers wait for each other.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import (
 log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
+GATE_TIMEOUT_SECONDS = 30.0
 _AFTER_COMMIT_KEY = "frontline.after_commit"
 
 
@@ -111,6 +113,8 @@ class Database:
     ) -> None:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size, echo=echo)
+        self._gate_size = 1 if url.startswith("sqlite") else pool_size
+        self._gate: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         # ``session_info`` is copied into every session's ``info`` (e.g. the realtime broker)
         self.sessionmaker = async_sessionmaker(
             self.engine, expire_on_commit=False, info=dict(session_info or {})
@@ -120,18 +124,41 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._gate is None or self._gate[0] is not loop:
+            self._gate = (loop, asyncio.Semaphore(self._gate_size))
+        return self._gate[1]
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commit on success then release side effects; else roll back."""
-        async with self.sessionmaker() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                discard_after_commit(session)
-                await session.rollback()
-                raise
+        """One unit of work: commit on success then release side effects; else roll back.
+
+        Transactions queue first-come first-served for the pool's connections: the pool's
+        own queue lets newcomers overtake woken waiters, which under overload starves some
+        requests for seconds. Side effects run after the connection is given back.
+        """
+        gate = self._semaphore()
+        try:
+            await asyncio.wait_for(gate.acquire(), timeout=GATE_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise TimeoutError("no database connection became free in time") from None
+        released = False
+        try:
+            async with self.sessionmaker() as session:
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    discard_after_commit(session)
+                    await session.rollback()
+                    raise
+            gate.release()
+            released = True
             await run_after_commit(session)
+        finally:
+            if not released:
+                gate.release()
 
     async def ping(self) -> bool:
         try:
