@@ -199,6 +199,15 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return _in_transaction(work)
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from frontline.ai.offline import evaluate
+
+    forwarded = ["--data", str(args.data)] + (["--json"] if args.json else [])
+    if args.limit is not None:
+        forwarded += ["--limit", str(args.limit)]
+    return evaluate.main(forwarded)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="frontline", description="AI-first customer support platform"
@@ -246,6 +255,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     demo.set_defaults(func=cmd_demo)
+
+    ev = sub.add_parser("eval", help="measure the AI on public data sets")
+    ev_sub = ev.add_subparsers(dest="target", required=True)
+    triage = ev_sub.add_parser("triage", help="the offline engine on CLINC150 and NLU++")
+    triage.add_argument("--data", required=True, help="the eval-data folder")
+    triage.add_argument("--json", action="store_true", help="print one JSON object")
+    triage.add_argument("--limit", type=int, default=None, help="first N lines of each file")
+    triage.set_defaults(func=cmd_eval)
     return parser
 
 

@@ -168,3 +168,18 @@ def test_serve_prints_urls_and_demo_credentials_and_answers(tmp_path: Path) -> N
     assert f"http://127.0.0.1:{port}/docs" in out
     assert info["admin_password"] in out
     assert info["api_channel_secret"] in out
+
+
+def test_eval_triage_prints_the_metrics_as_json(tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parents[2] / "shared" / "eval-data"
+    result = _run(tmp_path, "eval", "triage", "--data", str(data), "--json", "--limit", "400")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert set(metrics) == {
+        "clinc_in_scope_accuracy",
+        "clinc_oos_recall",
+        "clinc_oos_precision",
+        "handoff_recall",
+        "handoff_precision",
+    }
+    assert all(0.0 <= v <= 1.0 for v in metrics.values())

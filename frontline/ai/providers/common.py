@@ -1,0 +1,157 @@
+"""Helpers shared by the remote provider adapters: HTTP status -> closed error, Retry-After,
+deadlines, JSON-by-instruction. Imports only the contract in :mod:`frontline.ai.base`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from frontline.ai.base import (
+    AuthFailed,
+    BadRequest,
+    ChatMessage,
+    ProviderError,
+    RateLimited,
+    Timeout,
+    Unavailable,
+)
+
+# seconds a Retry-After may ask for before we treat it as nonsense and cap it
+MAX_RETRY_AFTER = 3600.0
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from ``Retry-After`` (delta-seconds or an HTTP date) or the
+    non-standard ``retry-after-ms``; ``None`` when absent or unreadable."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return min(max(float(millis) / 1000.0, 0.0), MAX_RETRY_AFTER)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return min(max(when.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER)
+
+
+def error_for_status(status: int, detail: str, headers: Mapping[str, str]) -> ProviderError:
+    """The closed error for an HTTP error status."""
+    message = f"HTTP {status}: {detail[:300]}"
+    if status == 429:
+        return RateLimited(message, retry_after=parse_retry_after(headers))
+    if status in (401, 403):
+        return AuthFailed(message)
+    if status in (408, 504):
+        return Timeout(message)
+    if status >= 500:
+        return Unavailable(message)
+    return BadRequest(message)
+
+
+def raise_for_status(response: httpx.Response) -> None:
+    """Raise the closed error for a non-2xx answer (the body must already be read)."""
+    if response.status_code < 300:
+        return
+    raise error_for_status(response.status_code, response.text, response.headers)
+
+
+def transport_error(exc: httpx.TransportError, what: str) -> ProviderError:
+    """The closed error for an httpx transport failure."""
+    if isinstance(exc, httpx.TimeoutException):
+        return Timeout(f"{what} timed out: {exc!r}")
+    return Unavailable(f"{what} unreachable: {exc!r}")
+
+
+def json_body(response: httpx.Response) -> dict[str, Any]:
+    """A 2xx answer's JSON object, or :class:`BadRequest` when it is not one."""
+    try:
+        data = response.json()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"malformed JSON answer: {response.text[:200]!r}") from exc
+    if not isinstance(data, dict):
+        raise BadRequest(f"unexpected answer shape: {response.text[:200]!r}")
+    return data
+
+
+class Deadline:
+    """An absolute point on the event loop's clock by which a whole call must be done."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = asyncio.get_running_loop().time() + seconds
+
+    def remaining(self) -> float:
+        return max(self.at - asyncio.get_running_loop().time(), 0.001)
+
+    def timeout(self) -> asyncio.Timeout:
+        """A context manager cancelling the awaited work at the deadline (raises
+        :class:`TimeoutError`)."""
+        return asyncio.timeout_at(self.at)
+
+    def expired(self, what: str) -> Timeout:
+        return Timeout(f"{what}: no answer within the {self.seconds:g} s deadline")
+
+
+def schema_instruction(schema: Mapping[str, Any]) -> str:
+    """The instruction that asks for JSON following ``schema`` (for providers without a
+    native JSON-schema mode; the caller validates the answer)."""
+    return (
+        "Answer with one JSON object only, no prose and no Markdown code fences. "
+        "It must validate against this JSON Schema:\n"
+        + json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
+    )
+
+
+def with_system_instruction(
+    messages: tuple[ChatMessage, ...], instruction: str
+) -> tuple[ChatMessage, ...]:
+    """``messages`` with ``instruction`` appended to the first system message (or a new
+    system message first; some providers accept only one, and only first)."""
+    for index, message in enumerate(messages):
+        if message.role == "system":
+            merged = ChatMessage("system", f"{message.content}\n\n{instruction}")
+            return (*messages[:index], merged, *messages[index + 1 :])
+    return (ChatMessage("system", instruction), *messages)
+
+
+def ssl_verify(verify_ssl: bool, ca_bundle: str | None) -> ssl.SSLContext | bool:
+    """httpx ``verify``: a context trusting ``ca_bundle`` (plus nothing else) when given."""
+    if not verify_ssl:
+        return False
+    if ca_bundle is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=ca_bundle)
+    except (OSError, ssl.SSLError) as exc:
+        raise BadRequest(f"cannot load the CA bundle {ca_bundle!r}: {exc}") from exc
+
+
+def as_int(value: object) -> int:
+    """A token count that may arrive as a number or a string (YandexGPT); 0 when absent."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        raise BadRequest(f"bad token count {value!r}")
+    if isinstance(value, int | str | float):
+        try:
+            return int(value)
+        except ValueError as exc:
+            raise BadRequest(f"bad token count {value!r}") from exc
+    raise BadRequest(f"bad token count {value!r}")

@@ -1,0 +1,253 @@
+"""OpenAI-compatible chat completions through the official ``openai`` SDK: OpenAI itself,
+OpenRouter (attribution headers, ``vendor/model`` names) and self-hosted servers (vLLM,
+Ollama, LM Studio) at a configurable base URL.
+
+The SDK's own retries are off (``max_retries=0``): the fallback chain decides what to do
+after a failure. Each call opens and closes its own client, so an adapter holds no
+connections and can be thrown away after the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar, Literal
+
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from pydantic import ConfigDict, Field, SecretStr
+
+from frontline.ai.base import (
+    AuthFailed,
+    BadRequest,
+    Completion,
+    CompletionRequest,
+    PriceTable,
+    ProviderConfig,
+    ProviderError,
+    ProviderKind,
+    RateLimited,
+    StreamChunk,
+    Timeout,
+    Unavailable,
+    Usage,
+)
+from frontline.ai.providers.common import (
+    Deadline,
+    parse_retry_after,
+    schema_instruction,
+    with_system_instruction,
+)
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
+# what the SDK insists on when a self-hosted server wants no key
+NO_KEY = "not-needed"
+
+
+class OpenAICompatConfig(ProviderConfig):
+    """Shared settings. ``json_mode`` ``json_object`` is for servers that do not accept
+    ``response_format: json_schema`` (older vLLM/Ollama/LM Studio): they are asked for a JSON
+    object and given the schema as an instruction."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    api_key: SecretStr | None = None
+    base_url: str = Field(default=OPENAI_BASE_URL, min_length=1, max_length=2000)
+    json_mode: Literal["json_schema", "json_object"] = "json_schema"
+    extra_headers: dict[str, str] = Field(default_factory=dict)
+
+
+class OpenAIConfig(OpenAICompatConfig):
+    api_key: SecretStr
+    base_url: str = Field(default=OPENAI_BASE_URL, min_length=1, max_length=2000)
+    organization: str | None = None
+    project: str | None = None
+
+
+class OpenRouterConfig(OpenAICompatConfig):
+    """``http_referer`` and ``app_title`` are OpenRouter's attribution headers
+    (``HTTP-Referer``, ``X-Title``)."""
+
+    api_key: SecretStr
+    base_url: str = Field(default=OPENROUTER_BASE_URL, min_length=1, max_length=2000)
+    http_referer: str | None = Field(default=None, max_length=2000)
+    app_title: str | None = Field(default=None, max_length=200)
+
+
+class OpenAICompatibleConfig(OpenAICompatConfig):
+    """A self-hosted server: the base URL is required (e.g. ``http://localhost:11434/v1``
+    for Ollama), the key optional."""
+
+    base_url: str = Field(min_length=1, max_length=2000)
+
+
+def map_sdk_error(exc: Exception) -> ProviderError:
+    """The closed error for an ``openai`` SDK exception."""
+    if isinstance(exc, ProviderError):
+        return exc
+    if isinstance(exc, openai.APITimeoutError):  # before APIConnectionError, its base
+        return Timeout(f"request timed out: {exc}")
+    if isinstance(exc, openai.APIConnectionError):
+        return Unavailable(f"provider unreachable: {exc}")
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return AuthFailed(f"HTTP {exc.status_code}: {exc.message}")
+    if isinstance(exc, openai.RateLimitError):
+        return RateLimited(
+            f"HTTP 429: {exc.message}", retry_after=parse_retry_after(exc.response.headers)
+        )
+    if isinstance(exc, openai.APIStatusError):
+        message = f"HTTP {exc.status_code}: {exc.message}"
+        if exc.status_code in (408, 504):
+            return Timeout(message)
+        if exc.status_code >= 500:
+            return Unavailable(message)
+        return BadRequest(message)
+    # APIResponseValidationError, an error event inside a stream, or a body that is not JSON
+    return BadRequest(f"unusable answer: {exc!r}")
+
+
+class OpenAICompatProvider:
+    """One adapter for every OpenAI-compatible API; the subclasses only fix ``kind``."""
+
+    kind: ClassVar[ProviderKind] = ProviderKind.OPENAI_COMPATIBLE
+
+    def __init__(self, config: OpenAICompatConfig, prices: PriceTable | None = None) -> None:
+        self._config = config
+        self._prices = prices or PriceTable()
+
+    def _client(self) -> openai.AsyncOpenAI:
+        config = self._config
+        headers = dict(config.extra_headers)
+        if isinstance(config, OpenRouterConfig):
+            if config.http_referer:
+                headers["HTTP-Referer"] = config.http_referer
+            if config.app_title:
+                headers["X-Title"] = config.app_title
+        key = config.api_key.get_secret_value() if config.api_key else NO_KEY
+        return openai.AsyncOpenAI(
+            api_key=key or NO_KEY,
+            base_url=config.base_url,
+            organization=config.organization if isinstance(config, OpenAIConfig) else None,
+            project=config.project if isinstance(config, OpenAIConfig) else None,
+            default_headers=headers or None,
+            max_retries=0,
+        )
+
+    def _arguments(self, request: CompletionRequest) -> dict[str, Any]:
+        messages = request.messages
+        arguments: dict[str, Any] = {
+            "model": request.model,
+            "temperature": request.temperature,
+            "max_tokens": request.max_tokens,
+            "timeout": request.deadline_seconds,
+        }
+        if request.json_schema is not None:
+            if self._config.json_mode == "json_schema":
+                arguments["response_format"] = {
+                    "type": "json_schema",
+                    "json_schema": {
+                        "name": request.json_schema_name,
+                        "schema": request.json_schema,
+                        "strict": True,
+                    },
+                }
+            else:
+                arguments["response_format"] = {"type": "json_object"}
+                messages = with_system_instruction(
+                    messages, schema_instruction(request.json_schema)
+                )
+        arguments["messages"] = [{"role": m.role, "content": m.content} for m in messages]
+        return arguments
+
+    def _cost(self, model: str, fallback_model: str, usage: Usage) -> float | None:
+        cost = self._prices.cost(model, usage)
+        return cost if cost is not None else self._prices.cost(fallback_model, usage)
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        started = time.perf_counter()
+        deadline = Deadline(request.deadline_seconds)
+        try:
+            async with deadline.timeout(), self._client() as client:
+                answer = await client.chat.completions.create(**self._arguments(request))
+        except TimeoutError as exc:
+            raise deadline.expired(self.kind.value) from exc
+        except Exception as exc:  # the SDK's errors, and JSON errors from a malformed body
+            raise map_sdk_error(exc) from exc
+        return self._completion(request, answer, started)
+
+    def _completion(self, request: CompletionRequest, answer: object, started: float) -> Completion:
+        if not isinstance(answer, ChatCompletion) or not answer.choices:
+            raise BadRequest(f"answer without choices: {str(answer)[:200]!r}")
+        choice = answer.choices[0]
+        text = choice.message.content
+        if text is None:
+            refusal = getattr(choice.message, "refusal", None)
+            raise BadRequest(f"answer without content (refusal: {refusal!r})")
+        usage = Usage(
+            input_tokens=answer.usage.prompt_tokens if answer.usage else 0,
+            output_tokens=answer.usage.completion_tokens if answer.usage else 0,
+        )
+        model = answer.model or request.model
+        return Completion(
+            text=text,
+            model=model,
+            provider=self.kind,
+            usage=usage,
+            latency_ms=(time.perf_counter() - started) * 1000.0,
+            cost=self._cost(model, request.model, usage),
+            finish_reason=choice.finish_reason,
+        )
+
+    async def stream(self, request: CompletionRequest) -> AsyncIterator[StreamChunk]:
+        """Deltas as they come; the last chunk carries usage (``include_usage``) and the
+        finish reason. The deadline covers the whole stream."""
+        deadline = Deadline(request.deadline_seconds)
+        arguments = self._arguments(request)
+        finish_reason: str | None = None
+        usage: Usage | None = None
+        try:
+            async with self._client() as client:
+                async with deadline.timeout():
+                    chunks = await client.chat.completions.create(
+                        **arguments, stream=True, stream_options={"include_usage": True}
+                    )
+                async with chunks:
+                    iterator = aiter(chunks)
+                    while True:
+                        try:
+                            async with deadline.timeout():
+                                chunk = await anext(iterator)
+                        except StopAsyncIteration:
+                            break
+                        if not isinstance(chunk, ChatCompletionChunk):
+                            raise BadRequest(f"unexpected stream event {str(chunk)[:200]!r}")
+                        if chunk.usage is not None:
+                            usage = Usage(
+                                input_tokens=chunk.usage.prompt_tokens,
+                                output_tokens=chunk.usage.completion_tokens,
+                            )
+                        for choice in chunk.choices[:1]:
+                            finish_reason = choice.finish_reason or finish_reason
+                            if choice.delta.content:
+                                yield StreamChunk(delta=choice.delta.content)
+        except TimeoutError as exc:
+            raise deadline.expired(self.kind.value) from exc
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            raise map_sdk_error(exc) from exc
+        yield StreamChunk(delta="", usage=usage, finish_reason=finish_reason)
+
+
+class OpenAIProvider(OpenAICompatProvider):
+    kind: ClassVar[ProviderKind] = ProviderKind.OPENAI
+
+
+class OpenRouterProvider(OpenAICompatProvider):
+    kind: ClassVar[ProviderKind] = ProviderKind.OPENROUTER
+
+
+class OpenAICompatibleProvider(OpenAICompatProvider):
+    kind: ClassVar[ProviderKind] = ProviderKind.OPENAI_COMPATIBLE
