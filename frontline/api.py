@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from frontline.aisettings.endpoints import router as ai_settings_router
 from frontline.auth.endpoints import router as auth_router
 from frontline.channels.endpoints import router as channels_router
 from frontline.contacts.endpoints import router as contacts_router
@@ -23,6 +24,7 @@ def build_api_router() -> APIRouter:
         conversations_router,
         tickets_router,
         jobs_router,
+        ai_settings_router,
     ):
         api.include_router(router)
     return api

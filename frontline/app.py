@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from frontline import __version__
+from frontline.aisettings import jobs as ai_jobs
 from frontline.api import build_api_router
 from frontline.auth.tokens import TokenCodec
 from frontline.channels.registry import AdapterOptions
@@ -51,6 +52,7 @@ def build_services(settings: Settings) -> Services:
     )
     jobs = JobRegistry()
     message_jobs.register(jobs, box, options)
+    ai_jobs.register(jobs)
     return Services(
         settings=settings,
         db=db,

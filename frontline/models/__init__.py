@@ -1,5 +1,6 @@
 """ORM models. Importing this package registers every table on ``Base.metadata``."""
 
+from frontline.models.ai import AiCall, AiSettings
 from frontline.models.base import Base
 from frontline.models.channels import Channel
 from frontline.models.contacts import Contact, ContactIdentity
@@ -17,6 +18,8 @@ from frontline.models.tenants import ROLE_RANK, ApiKey, Membership, RefreshToken
 
 __all__ = [
     "ROLE_RANK",
+    "AiCall",
+    "AiSettings",
     "ApiKey",
     "Base",
     "Category",

@@ -22,12 +22,15 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
+from frontline.aisettings import service as ai_settings
+from frontline.aisettings.schemas import AiSettingsIn
 from frontline.auth.schemas import ApiKeyIn, LoginIn, RefreshIn
 from frontline.channels.schemas import ChannelIn, ChannelPatch
 from frontline.contacts.schemas import ContactPatch
 from frontline.conversations.schemas import AssignIn, ConversationPatch, NoteIn
 from frontline.jobs.worker import Worker
 from frontline.kit.crypto import sign
+from frontline.kit.repository import TenantScope
 from frontline.messages.schemas import ReplyIn
 from frontline.models import Contact, Conversation, Job, Message
 from frontline.tenants.schemas import MemberIn, TenantIn
@@ -57,10 +60,12 @@ LISTS = {
     f"{API}/jobs",
     f"{API}/api-keys",
     f"{API}/members",
+    f"{API}/ai/calls",
 }
 NOT_LISTS: dict[str, str] = {
     f"{API}/me": "the caller's own identity (checked: B sees only its own memberships)",
     f"{API}/tenant": "the caller's own tenant row (checked: B sees its own tenant)",
+    f"{API}/ai/settings": "the caller's own tenant's AI settings (checked: B sees its own)",
 }
 
 
@@ -76,6 +81,7 @@ class TenantAData:
     key_id: str
     api_key: str
     message_text: str
+    ai_call_id: int
 
     def values(self, param: str) -> list[Any]:
         """Every id of A's data that ``param`` can take (empty: the walk cannot fill it)."""
@@ -86,6 +92,7 @@ class TenantAData:
             "channel_id": [self.t.api_channel_id, self.t.email_channel_id],
             "job_id": [self.job_id],
             "key_id": [self.key_id],
+            "call_id": [self.ai_call_id],
         }
         return fillers.get(param, [])
 
@@ -118,6 +125,7 @@ BODIES: dict[type[BaseModel], Callable[[TenantFixture], dict[str, Any]]] = {
     MemberIn: lambda me: {"email": "walk@example.com", "password": "password 123"},
     ChannelIn: lambda me: {"type": "api", "name": "walk"},
     CategoryIn: lambda me: {"name": "walk"},
+    AiSettingsIn: lambda me: {"temperature": 0.3},
 }
 
 
@@ -201,6 +209,7 @@ def walk_plan(app: FastAPI, a: TenantAData | None) -> list[Call]:
             key_id="k",
             api_key="",
             message_text="",
+            ai_call_id=1,
         )
         unfillable = [n for n in names if not probe.values(n)]
         if unfillable:
@@ -281,6 +290,19 @@ async def build_tenant_data(
     r = await c.post(f"{API}/api-keys", json={"name": f"CRM {t.slug}"}, headers=t.owner)
     assert r.status_code == 201, r.text
     key = r.json()
+    r = await c.put(f"{API}/ai/settings", json={"system_prompt": text}, headers=t.owner)
+    assert r.status_code == 200, r.text
+    async with factory.services.db.transaction() as session:
+        ai_call = await ai_settings.record_call(
+            session,
+            TenantScope(t.id),
+            provider="offline",
+            model="offline",
+            prompt=[{"role": "user", "content": text}],
+            answer=text,
+            conversation_id=conversation_id,
+        )
+        ai_call_id = ai_call.id
     return TenantAData(
         t=t,
         conversation_id=conversation_id,
@@ -290,6 +312,7 @@ async def build_tenant_data(
         key_id=key["id"],
         api_key=key["key"],
         message_text=text,
+        ai_call_id=ai_call_id,
     )
 
 
@@ -306,6 +329,8 @@ async def snapshot(client: httpx.AsyncClient, a: TenantAData) -> dict[str, Any]:
         f"{API}/api-keys",
         f"{API}/members",
         f"{API}/tenant",
+        f"{API}/ai/settings",
+        f"{API}/ai/calls",
     ]
     out: dict[str, Any] = {}
     for url in urls:
@@ -473,6 +498,7 @@ async def test_lists_never_show_another_tenants_rows(factory: Factory, worker: W
             {str(a.t.owner_id), str(a.t.operator_id)},
             {str(b.owner_id), str(b.operator_id)},
         ),
+        f"{API}/ai/calls": ({str(a.ai_call_id)}, {str(bd.ai_call_id)}),
     }
     assert set(own) == LISTS
     for url, (a_ids, b_ids) in own.items():
@@ -500,6 +526,8 @@ async def test_lists_never_show_another_tenants_rows(factory: Factory, worker: W
     me = (await c.get(f"{API}/me", headers=b.owner)).json()
     assert [m["tenant_id"] for m in me["memberships"]] == [str(b.id)]
     assert (await c.get(f"{API}/tenant", headers=b.owner)).json()["id"] == str(b.id)
+    ai = (await c.get(f"{API}/ai/settings", headers=b.owner)).json()
+    assert ai["system_prompt"] == "Tenant B's own message"
 
 
 async def test_bodies_cannot_reference_another_tenants_rows(

@@ -20,36 +20,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field
-
 from frontline.ai.base import ChatMessage
 from frontline.ai.offline.retrieval import KnowledgeIndex, Match, Passage, ScoringWeights
 from frontline.ai.offline.signals import human_request, upset
 from frontline.ai.offline.text import Language, content_stems, detect_language, words
-
-
-class Decision(enum.StrEnum):
-    FULL_ANSWER = "full_answer"
-    NEED_MORE_INFO = "need_more_info"
-    ESCALATE_TO_HUMAN = "escalate_to_human"
+from frontline.ai.triage import Decision as Decision
+from frontline.ai.triage import TriageResult as TriageResult
 
 
 class HandoffReason(enum.StrEnum):
     HUMAN_REQUESTED = "human_requested"
     CUSTOMER_UPSET = "customer_upset"
     NO_CONFIDENT_ANSWER = "no_confident_answer"
-
-
-class TriageResult(BaseModel):
-    """What the AI decided for one inbound message (the same shape for every provider)."""
-
-    full_name: str | None = None
-    issue_summary: str = ""
-    decision: Decision
-    draft_reply: str
-    language: Language = "en"
-    citations: list[str] = Field(default_factory=list)
-    handoff_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

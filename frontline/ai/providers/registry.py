@@ -57,7 +57,7 @@ REGISTRY: dict[ProviderKind, ProviderSpec] = {
     ProviderKind.OPENAI_COMPATIBLE: ProviderSpec(OpenAICompatibleConfig, OpenAICompatibleProvider),
     ProviderKind.GIGACHAT: ProviderSpec(GigaChatConfig, GigaChatProvider),
     ProviderKind.YANDEXGPT: ProviderSpec(YandexGPTConfig, YandexGPTProvider),
-    # ProviderKind.OFFLINE: registered by frontline.ai.offline through register()
+    # ProviderKind.OFFLINE: registered by frontline.ai.providers.offline through register()
 }
 
 

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from frontline.ai.base import ProviderKind
+
+MAX_CHAIN = 10
+
+
+class ChainEntryIn(BaseModel):
+    """One provider of the fallback chain.
+
+    ``api_key`` is write-only: given, it is encrypted and stored; left out, the stored key
+    is kept; ``null`` removes it. An entry keeps its stored key when it names the stored
+    entry's ``id`` or, without an ``id``, has the same kind and model.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    kind: ProviderKind
+    model: str = Field(min_length=1, max_length=200)
+    config: dict[str, Any] = Field(default_factory=dict)
+    api_key: SecretStr | None = Field(default=None, max_length=4000)
+
+
+class AiSettingsIn(BaseModel):
+    """The new settings; fields left out keep their current value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider_chain: list[ChainEntryIn] | None = Field(default=None, max_length=MAX_CHAIN)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=32_000)
+    system_prompt: str | None = Field(default=None, max_length=20_000)
+    answer_style: str | None = Field(default=None, max_length=500)
+    auto_reply: bool | None = None
+    auto_booking: bool | None = None
+    offline_fallback: bool | None = None
+    ai_enabled: bool | None = None
+    escalation_keywords: list[str] | None = Field(default=None, max_length=200)
+    history_size: int | None = Field(default=None, ge=0, le=100)
+    log_retention_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class ChainEntryOut(BaseModel):
+    id: str
+    kind: ProviderKind
+    model: str
+    config: dict[str, Any]  # no secrets
+    has_api_key: bool
+    secret_fields: list[str]  # names of the stored secrets, never their values
+
+
+class AiSettingsOut(BaseModel):
+    provider_chain: list[ChainEntryOut]
+    temperature: float
+    max_tokens: int
+    system_prompt: str
+    answer_style: str
+    auto_reply: bool
+    auto_booking: bool
+    offline_fallback: bool
+    ai_enabled: bool
+    escalation_keywords: list[str]
+    history_size: int
+    log_retention_days: int
+    updated_at: datetime | None
+
+
+class KeysRotated(BaseModel):
+    rotated: int
+
+
+class AiCallSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    conversation_id: int | None
+    message_id: int | None
+    provider: str
+    model: str
+    answer: str
+    decision: str | None
+    tokens_in: int
+    tokens_out: int
+    latency_ms: int
+    cost: float | None
+    error: str | None
+    created_at: datetime
+
+
+class AiCallOut(AiCallSummary):
+    prompt: Any
+
+
+class AiCallPage(BaseModel):
+    items: list[AiCallSummary]
+    next_cursor: str | None = None

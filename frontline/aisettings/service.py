@@ -1,0 +1,464 @@
+"""AI settings (chain with write-only, encrypted keys) and the AI log with its retention.
+
+Secrets never leave this module in clear except through :func:`load_runtime_settings`,
+which the AI job uses to build provider adapters; nothing here logs them.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontline.ai.base import ProviderKind
+from frontline.ai.providers.registry import (
+    REGISTRY,
+    InvalidProviderConfig,
+    validate_config,
+)
+from frontline.aisettings.repository import (
+    AiCallFilter,
+    AiCallRepository,
+    AiSettingsRepository,
+    delete_calls_before,
+    delete_calls_of_other_tenants_before,
+    retention_days_by_tenant,
+)
+from frontline.aisettings.schemas import (
+    AiSettingsIn,
+    AiSettingsOut,
+    ChainEntryIn,
+    ChainEntryOut,
+)
+from frontline.errors import Conflict, NotFound, Unprocessable
+from frontline.kit.crypto import DecryptionError, SecretBox
+from frontline.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
+from frontline.kit.repository import TenantScope
+from frontline.kit.time import as_utc, utcnow
+from frontline.models import AiCall, AiSettings
+
+DEFAULT_TEMPERATURE = 0.2
+DEFAULT_MAX_TOKENS = 800
+DEFAULT_HISTORY_SIZE = 10
+DEFAULT_LOG_RETENTION_DAYS = 90
+
+# the credential an entry's ``api_key`` stands for, where the provider names it otherwise
+_KEY_FIELD: dict[ProviderKind, str] = {ProviderKind.GIGACHAT: "authorization_key"}
+
+
+class InvalidSettings(Unprocessable):
+    """Settings that do not validate; ``fields`` lists the errors (locations and messages,
+    never the submitted values)."""
+
+    def __init__(self, message: str, fields: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class RuntimeProvider:
+    """One chain entry with its secrets merged into ``config`` (ready for
+    ``frontline.ai.providers.registry.build_provider``)."""
+
+    id: str
+    kind: ProviderKind
+    model: str
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AiRuntimeSettings:
+    """A tenant's decrypted AI settings, for the AI job.
+
+    ``chain`` is the configured chain only; the offline engine is the caller's last resort
+    when ``offline_fallback`` is on (it need not be listed).
+    """
+
+    chain: tuple[RuntimeProvider, ...] = ()
+    temperature: float = DEFAULT_TEMPERATURE
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    system_prompt: str = ""
+    answer_style: str = ""
+    auto_reply: bool = True
+    auto_booking: bool = False
+    offline_fallback: bool = True
+    ai_enabled: bool = True
+    escalation_keywords: tuple[str, ...] = field(default_factory=tuple)
+    history_size: int = DEFAULT_HISTORY_SIZE
+    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
+
+
+def _is_secret(annotation: Any) -> bool:
+    if annotation is SecretStr:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_is_secret(a) for a in typing.get_args(annotation))
+    return False
+
+
+def secret_fields(kind: ProviderKind) -> set[str]:
+    """Names of the config fields of ``kind`` that hold secrets (stored encrypted)."""
+    spec = REGISTRY.get(kind)
+    if spec is None:
+        return {"api_key"}
+    return {name for name, f in spec.config_model.model_fields.items() if _is_secret(f.annotation)}
+
+
+def key_field(kind: ProviderKind) -> str:
+    return _KEY_FIELD.get(kind, "api_key")
+
+
+def _decrypt_secrets(row: AiSettings | None, box: SecretBox) -> dict[str, dict[str, str]]:
+    if row is None or not row.secrets_encrypted:
+        return {}
+    data: dict[str, dict[str, str]] = json.loads(_decrypt(row.secrets_encrypted, box))
+    return data
+
+
+_UNREADABLE = (
+    "the stored AI provider keys cannot be decrypted with the configured secret keys; "
+    "list the key they were written with in FRONTLINE_PREVIOUS_SECRET_KEYS"
+)
+
+
+def _decrypt(ciphertext: str, box: SecretBox) -> str:
+    try:
+        return box.decrypt(ciphertext)
+    except DecryptionError:
+        raise Conflict(_UNREADABLE) from None
+
+
+def _entry_out(entry: dict[str, Any]) -> ChainEntryOut:
+    kind = ProviderKind(entry["kind"])
+    names = sorted(entry.get("secret_fields", []))
+    return ChainEntryOut(
+        id=entry["id"],
+        kind=kind,
+        model=entry["model"],
+        config=dict(entry.get("config", {})),
+        has_api_key=key_field(kind) in names,
+        secret_fields=names,
+    )
+
+
+def to_out(row: AiSettings | None) -> AiSettingsOut:
+    """The settings as the API shows them: secrets replaced by their presence."""
+    if row is None:
+        return AiSettingsOut(
+            provider_chain=[],
+            temperature=DEFAULT_TEMPERATURE,
+            max_tokens=DEFAULT_MAX_TOKENS,
+            system_prompt="",
+            answer_style="",
+            auto_reply=True,
+            auto_booking=False,
+            offline_fallback=True,
+            ai_enabled=True,
+            escalation_keywords=[],
+            history_size=DEFAULT_HISTORY_SIZE,
+            log_retention_days=DEFAULT_LOG_RETENTION_DAYS,
+            updated_at=None,
+        )
+    return AiSettingsOut(
+        provider_chain=[_entry_out(e) for e in row.provider_chain],
+        temperature=row.temperature,
+        max_tokens=row.max_tokens,
+        system_prompt=row.system_prompt,
+        answer_style=row.answer_style,
+        auto_reply=row.auto_reply,
+        auto_booking=row.auto_booking,
+        offline_fallback=row.offline_fallback,
+        ai_enabled=row.ai_enabled,
+        escalation_keywords=list(row.escalation_keywords),
+        history_size=row.history_size,
+        log_retention_days=row.log_retention_days,
+        updated_at=row.updated_at,
+    )
+
+
+async def get_settings(session: AsyncSession, scope: TenantScope) -> AiSettings | None:
+    """The tenant's settings row, ``None`` when never set (the defaults apply)."""
+    return await AiSettingsRepository(session, scope).current()
+
+
+def _match(
+    entries: list[ChainEntryIn], stored: list[dict[str, Any]]
+) -> list[dict[str, Any] | None]:
+    """The stored entry each new entry continues (by id, else by kind and model)."""
+    by_id = {e["id"]: e for e in stored}
+    used: set[str] = set()
+    out: list[dict[str, Any] | None] = []
+    for entry in entries:
+        found: dict[str, Any] | None = None
+        if entry.id is not None:
+            found = by_id.get(entry.id)
+        else:
+            for candidate in stored:
+                if (
+                    candidate["id"] not in used
+                    and candidate["kind"] == entry.kind.value
+                    and candidate["model"] == entry.model
+                ):
+                    found = candidate
+                    break
+        if found is not None and found["id"] in used:
+            found = None
+        if found is not None:
+            used.add(found["id"])
+        out.append(found)
+    return out
+
+
+def _build_chain(
+    entries: list[ChainEntryIn],
+    stored: list[dict[str, Any]],
+    stored_secrets: dict[str, dict[str, str]],
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
+    ids = [e.id for e in entries if e.id is not None]
+    if len(ids) != len(set(ids)):
+        raise InvalidSettings(
+            "invalid AI settings",
+            [{"loc": ["body", "provider_chain"], "message": "duplicate entry id", "type": "value"}],
+        )
+    chain: list[dict[str, Any]] = []
+    secrets: dict[str, dict[str, str]] = {}
+    errors: list[dict[str, Any]] = []
+    taken = set(ids)
+    for index, (entry, previous) in enumerate(zip(entries, _match(entries, stored), strict=True)):
+        entry_id = entry.id or (previous["id"] if previous else None)
+        if entry_id is None or (entry.id is None and entry_id in taken):
+            entry_id = uuid.uuid4().hex[:12]
+        taken.add(entry_id)
+        names = secret_fields(entry.kind)
+        kept = dict(stored_secrets.get(previous["id"], {})) if previous else {}
+        kept = {k: v for k, v in kept.items() if k in names}
+        config = dict(entry.config)
+        for name in names & set(config):  # secrets given inside config: write-only too
+            value = config.pop(name)
+            if value is None:
+                kept.pop(name, None)
+            else:
+                kept[name] = str(value)
+        if "api_key" in entry.model_fields_set:
+            if entry.api_key is None:
+                kept.pop(key_field(entry.kind), None)
+            else:
+                kept[key_field(entry.kind)] = entry.api_key.get_secret_value()
+        if entry.kind in REGISTRY:
+            try:
+                parsed = validate_config(entry.kind, {**config, **kept})
+            except InvalidProviderConfig as exc:
+                for f in exc.fields:
+                    loc = ["body", "provider_chain", str(index), "config", *f["loc"]]
+                    errors.append({**f, "loc": loc})
+                continue
+            config = parsed.model_dump(mode="json", exclude=names, exclude_unset=True)
+        chain.append(
+            {
+                "id": entry_id,
+                "kind": entry.kind.value,
+                "model": entry.model,
+                "config": config,
+                "secret_fields": sorted(kept),
+            }
+        )
+        if kept:
+            secrets[entry_id] = kept
+    if errors:
+        raise InvalidSettings("invalid provider config", errors)
+    return chain, secrets
+
+
+async def update_settings(
+    session: AsyncSession, scope: TenantScope, box: SecretBox, body: AiSettingsIn
+) -> AiSettings:
+    """Apply ``body`` (fields left out keep their value) and store keys encrypted."""
+    repo = AiSettingsRepository(session, scope)
+    row = await repo.current(for_update=True)
+    if row is None:
+        row = repo.add(
+            AiSettings(
+                provider_chain=[],
+                secrets_encrypted=None,
+                temperature=DEFAULT_TEMPERATURE,
+                max_tokens=DEFAULT_MAX_TOKENS,
+                system_prompt="",
+                answer_style="",
+                auto_reply=True,
+                auto_booking=False,
+                offline_fallback=True,
+                ai_enabled=True,
+                escalation_keywords=[],
+                history_size=DEFAULT_HISTORY_SIZE,
+                log_retention_days=DEFAULT_LOG_RETENTION_DAYS,
+            )
+        )
+    if body.provider_chain is not None:
+        chain, secrets = _build_chain(
+            body.provider_chain, list(row.provider_chain), _decrypt_secrets(row, box)
+        )
+        row.provider_chain = chain
+        row.secrets_encrypted = box.encrypt(json.dumps(secrets)) if secrets else None
+    for name in (
+        "temperature",
+        "max_tokens",
+        "system_prompt",
+        "answer_style",
+        "auto_reply",
+        "auto_booking",
+        "offline_fallback",
+        "ai_enabled",
+        "history_size",
+        "log_retention_days",
+    ):
+        value = getattr(body, name)
+        if value is not None:
+            setattr(row, name, value)
+    if body.escalation_keywords is not None:
+        keywords = [k.strip() for k in body.escalation_keywords]
+        row.escalation_keywords = list(dict.fromkeys(k for k in keywords if k))
+    row.updated_at = utcnow()
+    await session.flush()
+    return row
+
+
+async def rotate_keys(session: AsyncSession, scope: TenantScope, box: SecretBox) -> int:
+    """Re-encrypt the tenant's stored secrets under the current (first) key; returns how
+    many ciphertexts were rewritten."""
+    row = await AiSettingsRepository(session, scope).current(for_update=True)
+    if row is None or not row.secrets_encrypted:
+        return 0
+    _decrypt(row.secrets_encrypted, box)  # a clear 409 when no configured key opens it
+    row.secrets_encrypted = box.rotate(row.secrets_encrypted)
+    await session.flush()
+    return 1
+
+
+async def load_runtime_settings(
+    session: AsyncSession, scope: TenantScope, box: SecretBox
+) -> AiRuntimeSettings:
+    """The tenant's settings with decrypted keys for the AI job (defaults when unset)."""
+    row = await get_settings(session, scope)
+    if row is None:
+        return AiRuntimeSettings()
+    secrets = _decrypt_secrets(row, box)
+    chain = tuple(
+        RuntimeProvider(
+            id=e["id"],
+            kind=ProviderKind(e["kind"]),
+            model=e["model"],
+            config={**e.get("config", {}), **secrets.get(e["id"], {})},
+        )
+        for e in row.provider_chain
+    )
+    return AiRuntimeSettings(
+        chain=chain,
+        temperature=row.temperature,
+        max_tokens=row.max_tokens,
+        system_prompt=row.system_prompt,
+        answer_style=row.answer_style,
+        auto_reply=row.auto_reply,
+        auto_booking=row.auto_booking,
+        offline_fallback=row.offline_fallback,
+        ai_enabled=row.ai_enabled,
+        escalation_keywords=tuple(row.escalation_keywords),
+        history_size=row.history_size,
+        log_retention_days=row.log_retention_days,
+    )
+
+
+# --- the AI log ---------------------------------------------------------------------------
+
+
+async def record_call(
+    session: AsyncSession,
+    scope: TenantScope,
+    *,
+    provider: str,
+    model: str,
+    prompt: Any,
+    answer: str = "",
+    decision: str | None = None,
+    tokens_in: int = 0,
+    tokens_out: int = 0,
+    latency_ms: float = 0,
+    cost: float | None = None,
+    error: str | None = None,
+    conversation_id: int | None = None,
+    message_id: int | None = None,
+) -> AiCall:
+    """Store one LLM call in the caller's transaction (with the effect it had).
+
+    ``prompt`` is JSON-able: the list of chat messages, or the text sent.
+    """
+    call = AiCallRepository(session, scope).add(
+        AiCall(
+            conversation_id=conversation_id,
+            message_id=message_id,
+            provider=provider,
+            model=model,
+            prompt=prompt,
+            answer=answer,
+            decision=decision,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            latency_ms=round(latency_ms),
+            cost=cost,
+            error=error,
+        )
+    )
+    await session.flush()
+    return call
+
+
+async def get_call(session: AsyncSession, scope: TenantScope, call_id: int) -> AiCall:
+    call = await AiCallRepository(session, scope).get(call_id)
+    if call is None:
+        raise NotFound("AI call not found")
+    return call
+
+
+async def list_calls(
+    session: AsyncSession,
+    scope: TenantScope,
+    flt: AiCallFilter,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[AiCall], str | None]:
+    """Newest first, ``limit`` at a time; the cursor continues after the last one."""
+    after: tuple[datetime, int] | None = None
+    if cursor:
+        try:
+            data = decode_cursor(cursor)
+            after = (as_utc(datetime.fromisoformat(str(data["t"]))), int(data["id"]))
+        except (InvalidCursor, KeyError, ValueError, TypeError):
+            raise Unprocessable("invalid cursor") from None
+    rows = await AiCallRepository(session, scope).search(flt, limit=limit + 1, after=after)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": last.id})
+    return rows, next_cursor
+
+
+async def purge_expired(session: AsyncSession, now: datetime) -> int:
+    """Delete AI calls older than their tenant's ``log_retention_days`` (the default for
+    tenants without settings); returns how many. Runs for every tenant (maintenance job)."""
+    retention = await retention_days_by_tenant(session)
+    deleted = 0
+    for tenant_id, days in retention.items():
+        deleted += await delete_calls_before(session, tenant_id, now - timedelta(days=days))
+    deleted += await delete_calls_of_other_tenants_before(
+        session, set(retention), now - timedelta(days=DEFAULT_LOG_RETENTION_DAYS)
+    )
+    return deleted
