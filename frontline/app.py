@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from frontline import __version__
-from frontline.aisettings import jobs as ai_jobs
+from frontline.ai import jobs as ai_reply_jobs
+from frontline.ai.chain import BreakerRegistry
+from frontline.aisettings import jobs as ai_log_jobs
 from frontline.api import build_api_router
 from frontline.auth.tokens import TokenCodec
 from frontline.channels.registry import AdapterOptions
@@ -51,8 +53,10 @@ def build_services(settings: Settings) -> Services:
         webhook_tolerance_seconds=settings.webhook_tolerance_seconds,
     )
     jobs = JobRegistry()
+    breakers = BreakerRegistry()
     message_jobs.register(jobs, box, options)
-    ai_jobs.register(jobs)
+    ai_log_jobs.register(jobs)
+    ai_reply_jobs.register(jobs, box, breakers)
     return Services(
         settings=settings,
         db=db,
@@ -64,6 +68,7 @@ def build_services(settings: Settings) -> Services:
         jobs=jobs,
         adapter_options=options,
         channel_cache=ChannelCache(settings.channel_cache_seconds),
+        breakers=breakers,
     )
 
 

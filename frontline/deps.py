@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontline.ai.chain import BreakerRegistry
 from frontline.auth.tokens import TokenCodec
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
@@ -34,6 +35,7 @@ class Services:
     jobs: JobRegistry
     adapter_options: AdapterOptions
     channel_cache: ChannelCache
+    breakers: BreakerRegistry
 
 
 async def get_services(request: Request) -> Services:

@@ -12,6 +12,7 @@ CONVERSATION_ASSIGNED = "conversation.assigned"
 
 # job kinds
 JOB_DELIVER_MESSAGE = "message.deliver"
+JOB_AI_REPLY = "ai.reply"
 
 
 def inbox_topic(tenant_id: object) -> str:

@@ -24,10 +24,19 @@ from frontline.app import build_worker, create_app
 from frontline.deps import Services
 from frontline.jobs.worker import Worker
 from frontline.migrate import upgrade
-from frontline.models import Base
+from frontline.models import AiSettings, Base
 from frontline.settings import Settings
 
 PG_URL = os.environ.get("FRONTLINE_TEST_POSTGRES_URL")
+# shared/ lies beside the checkout (in CI too); FRONTLINE_EVAL_DATA overrides
+EVAL_DATA = Path(
+    os.environ.get("FRONTLINE_EVAL_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "eval-data"
+)
+# in CI the data must be there: a missing folder fails instead of skipping
+EVAL_DATA_MISSING = pytest.mark.skipif(
+    not EVAL_DATA.is_dir() and not os.environ.get("CI"), reason=f"no eval data at {EVAL_DATA}"
+)
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 
@@ -175,8 +184,15 @@ class Factory:
         return data
 
     async def tenant(
-        self, *, callback_url: str | None = None, smtp_port: int = 1025, slug: str | None = None
+        self,
+        *,
+        callback_url: str | None = None,
+        smtp_port: int = 1025,
+        slug: str | None = None,
+        ai: bool = False,
     ) -> TenantFixture:
+        """A tenant; its AI first line is off unless ``ai`` (so conversations wait for an
+        operator, which most platform tests exercise; the AI tests turn it on)."""
         from frontline.channels import service as channels
         from frontline.channels.base import ChannelType
         from frontline.kit.repository import TenantScope
@@ -190,6 +206,8 @@ class Factory:
         password = "correct horse battery"
         async with self.services.db.transaction() as session:
             tenant = await tenants.create_tenant(session, name=f"Tenant {slug}", slug=slug)
+            if not ai:
+                session.add(AiSettings(tenant_id=tenant.id, ai_enabled=False))
             scope = TenantScope(tenant.id)
             owner = await tenants.add_member(
                 session, scope, email=owner_email, password=password, role=Role.OWNER

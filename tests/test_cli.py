@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import TEST_SECRET
+from tests.conftest import EVAL_DATA, EVAL_DATA_MISSING, TEST_SECRET
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -170,9 +170,9 @@ def test_serve_prints_urls_and_demo_credentials_and_answers(tmp_path: Path) -> N
     assert info["api_channel_secret"] in out
 
 
+@EVAL_DATA_MISSING
 def test_eval_triage_prints_the_metrics_as_json(tmp_path: Path) -> None:
-    data = Path(__file__).resolve().parents[2] / "shared" / "eval-data"
-    result = _run(tmp_path, "eval", "triage", "--data", str(data), "--json", "--limit", "400")
+    result = _run(tmp_path, "eval", "triage", "--data", str(EVAL_DATA), "--json", "--limit", "400")
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout)
     assert set(metrics) == {

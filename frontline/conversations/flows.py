@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontline.ai import flows as ai
 from frontline.channels.base import InboundMessage
 from frontline.contacts import service as contacts
 from frontline.conversations import service as conversations
@@ -16,7 +17,7 @@ from frontline.kit.db import Database
 from frontline.kit.metrics import inbound_messages
 from frontline.kit.repository import TenantScope
 from frontline.messages import service as messages
-from frontline.models import Conversation, Message, SenderType
+from frontline.models import Conversation, ConversationStatus, Message, SenderType
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +58,14 @@ async def receive_inbound(
         channel_id=channel_id,
         contact=contact,
         latest=context.latest,
+        tenant_ai_enabled=context.tenant_ai_enabled,
         thread_conversation_id=thread_id,
         new_thread_if_unmatched=inbound.new_thread_if_unmatched,
         subject=inbound.subject,
     )
     message_id = await messages.record_inbound(session, scope, conversation.id, channel_id, inbound)
+    if conversation.status == ConversationStatus.BOT.value:
+        ai.request_reply(session, scope, conversation.id, message_id)
     return InboundResult(message_id, conversation.id, False)
 
 

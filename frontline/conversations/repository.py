@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import BindParameter
 from frontline.contacts.schemas import ContactRef
 from frontline.conversations.schemas import ConversationRef
 from frontline.kit.repository import TenantRepository
-from frontline.models import Contact, ContactIdentity, Conversation, Message
+from frontline.models import AiSettings, Contact, ContactIdentity, Conversation, Message
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class InboundContext:
     duplicate: tuple[int, int] | None  # (message id, conversation id) of a redelivery
     contact: ContactRef | None
     latest: ConversationRef | None  # the contact's newest conversation on the channel
+    tenant_ai_enabled: bool = True  # the tenant's AI switch (on when never configured)
 
 
 @functools.cache
@@ -50,6 +51,11 @@ def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
     identities = ContactIdentity.__table__.c
     conversations = Conversation.__table__
     inner = conversations.alias("latest")
+    settings = AiSettings.__table__.c
+    tenant_ai = func.coalesce(
+        select(settings.ai_enabled).where(settings.tenant_id == bindparam("tid")).scalar_subquery(),
+        True,
+    )
     tid: BindParameter[uuid.UUID] = bindparam("tid")
     channel_id: BindParameter[uuid.UUID] = bindparam("channel_id")
     dup = (
@@ -83,6 +89,7 @@ def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
             contacts.ai_enabled,
             conversations.c.id,
             conversations.c.status,
+            tenant_ai,
         )
         .select_from(ContactIdentity.__table__)
         .join(Contact.__table__, contacts.id == identities.contact_id)
@@ -94,7 +101,9 @@ def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
             identities.external_id == bindparam("contact_external_id"),
         )
     )
-    return with_contact, select(dup.c.id, dup.c.conversation_id)
+    dup_id = select(dup.c.id).scalar_subquery()
+    dup_conversation = select(dup.c.conversation_id).scalar_subquery()
+    return with_contact, select(dup_id, dup_conversation, tenant_ai)
 
 
 class ConversationRepository(TenantRepository[Conversation]):
@@ -104,8 +113,9 @@ class ConversationRepository(TenantRepository[Conversation]):
         self, channel_id: uuid.UUID, message_external_id: str, contact_external_id: str
     ) -> InboundContext:
         """The hot path of every inbound message: is it a redelivery, who sent it, and which
-        conversation is theirs - one query instead of three (this read model spans the
-        identity, contact and message tables on purpose; writes stay in their domains)."""
+        conversation is theirs, is the tenant's AI on - one query instead of four (this read
+        model spans the identity, contact, message and AI settings tables on purpose; writes
+        stay in their domains)."""
         params = {
             "tid": self.scope.tenant_id,
             "channel_id": channel_id,
@@ -118,10 +128,11 @@ class ConversationRepository(TenantRepository[Conversation]):
             duplicate = (int(row[0]), int(row[1])) if row[0] is not None else None
             contact = ContactRef(row[2], row[3], row[4], row[5], bool(row[6]))
             latest = ConversationRef(int(row[7]), row[8]) if row[7] is not None else None
-            return InboundContext(duplicate, contact, latest)
+            return InboundContext(duplicate, contact, latest, bool(row[9]))
         # unknown sender: only a redelivery under another sender id could be a duplicate
-        found = (await self.session.execute(duplicate_only, params)).first()
-        return InboundContext((int(found[0]), int(found[1])) if found else None, None, None)
+        found = (await self.session.execute(duplicate_only, params)).one()
+        duplicate = (int(found[0]), int(found[1])) if found[0] is not None else None
+        return InboundContext(duplicate, None, None, bool(found[2]))
 
     async def get_for_update(self, conversation_id: int) -> Conversation | None:
         stmt = self.select().where(Conversation.id == conversation_id).with_for_update()

@@ -28,13 +28,11 @@ from frontline.realtime.publish import publish_after_commit
 from frontline.tickets import service as tickets
 
 
-def entry_status(contact: ContactRef) -> ConversationStatus:
-    """The state a new or reopened conversation enters.
-
-    Until the AI engine owns conversations there is no first line to answer, so every
-    conversation waits for an operator; the AI engine makes this ``bot`` when AI is on for
-    the tenant and the contact.
-    """
+def entry_status(contact: ContactRef, tenant_ai_enabled: bool) -> ConversationStatus:
+    """The state a new or reopened conversation enters: the AI owns it (``bot``) when AI is
+    on for the tenant and for this contact, else it waits for an operator (``pending``)."""
+    if tenant_ai_enabled and contact.ai_enabled:
+        return ConversationStatus.BOT
     return ConversationStatus.PENDING
 
 
@@ -77,6 +75,7 @@ async def find_or_open(
     channel_id: uuid.UUID,
     contact: ContactRef,
     latest: ConversationRef | None,
+    tenant_ai_enabled: bool,
     thread_conversation_id: int | None,
     new_thread_if_unmatched: bool,
     subject: str | None,
@@ -104,7 +103,7 @@ async def find_or_open(
             Conversation(
                 channel_id=channel_id,
                 contact_id=contact.id,
-                status=entry_status(contact).value,
+                status=entry_status(contact, tenant_ai_enabled).value,
                 priority=Priority.NORMAL.value,
                 subject=(subject or "")[:500],
                 last_activity_at=now,
@@ -116,7 +115,7 @@ async def find_or_open(
         publish_conversation(session, conversation, events.CONVERSATION_CREATED)
         return ConversationRef(conversation.id, conversation.status), True
     if conversation.status == ConversationStatus.RESOLVED.value:
-        conversation.status = entry_status(contact).value
+        conversation.status = entry_status(contact, tenant_ai_enabled).value
         conversation.resolved_at = None
         conversation.assignee_id = None
         publish_conversation(session, conversation, events.CONVERSATION_STATUS)
@@ -124,6 +123,18 @@ async def find_or_open(
     conversation.updated_at = now
     await session.flush()
     return ConversationRef(conversation.id, conversation.status), False
+
+
+async def hand_off(
+    session: AsyncSession, scope: TenantScope, conversation: Conversation, reason: str
+) -> None:
+    """The AI (or the customer) asks for a person: the conversation waits for an operator
+    with the reason, and operators are told in real time."""
+    _set_status(conversation, ConversationStatus.PENDING)
+    conversation.handoff_reason = reason[:500]
+    await touch(conversation)
+    await session.flush()
+    publish_conversation(session, conversation, events.CONVERSATION_HANDOFF_REQUESTED)
 
 
 async def touch(conversation: Conversation) -> None:

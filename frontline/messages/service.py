@@ -137,6 +137,31 @@ async def add_note(
     return message
 
 
+async def add_ai_suggestion(
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation: Conversation,
+    text: str,
+    meta: dict[str, Any],
+) -> Message:
+    """The AI's draft kept for the operator (auto-reply off): internal, never sent."""
+    message = MessageRepository(session, scope).add(
+        Message(
+            conversation_id=conversation.id,
+            channel_id=conversation.channel_id,
+            sender_type=SenderType.AI.value,
+            text=text,
+            meta={**meta, "suggestion": True},
+            delivery_status=DeliveryStatus.NOT_SENT.value,
+            is_internal=True,
+            created_at=utcnow(),
+        )
+    )
+    await session.flush()
+    _publish(session, message)
+    return message
+
+
 async def list_messages(
     session: AsyncSession,
     scope: TenantScope,

@@ -52,7 +52,7 @@ async def listing(client: httpx.AsyncClient, t: TenantFixture, **params: Any) ->
 
 
 async def test_list_filter_and_detail(factory: Factory, services: Services) -> None:
-    t = await factory.tenant()
+    t = await factory.tenant(ai=True)
     inbound = await factory.inbound(t, text="When do you open?")
     conversation_id = inbound["conversation_id"]
     old = await record(services, t, age_days=2, conversation_id=conversation_id)
@@ -125,8 +125,8 @@ async def test_list_filter_and_detail(factory: Factory, services: Services) -> N
 async def test_admins_only_and_other_tenants_calls_are_404(
     factory: Factory, services: Services
 ) -> None:
-    a = await factory.tenant()
-    b = await factory.tenant()
+    a = await factory.tenant(ai=True)
+    b = await factory.tenant(ai=True)
     a_call = await record(services, a, answer="Secret of tenant A")
     b_call = await record(services, b)
     r = await factory.client.get(URL, headers=a.operator)
@@ -148,9 +148,9 @@ async def test_admins_only_and_other_tenants_calls_are_404(
 async def test_purge_deletes_only_expired_rows_of_the_right_tenant(
     factory: Factory, services: Services
 ) -> None:
-    short = await factory.tenant()  # keeps 7 days
-    default = await factory.tenant()  # no settings row: 90 days
-    long = await factory.tenant()  # keeps 365 days
+    short = await factory.tenant(ai=True)  # keeps 7 days
+    default = await factory.tenant(ai=True)  # no settings row: 90 days
+    long = await factory.tenant(ai=True)  # keeps 365 days
     for t, days in ((short, 7), (long, 365)):
         r = await factory.client.put(
             f"{API}/ai/settings", json={"log_retention_days": days}, headers=t.owner
@@ -177,7 +177,7 @@ async def test_purge_deletes_only_expired_rows_of_the_right_tenant(
 
 
 async def test_purge_job_kind(factory: Factory, services: Services, worker: Worker) -> None:
-    t = await factory.tenant()
+    t = await factory.tenant(ai=True)
     expired = await record(services, t, age_days=100)
     fresh = await record(services, t)
     # the application registers the purge job kind with its worker

@@ -51,7 +51,7 @@ async def raw_row(services: Services, t: TenantFixture) -> AiSettings:
 
 
 async def test_defaults_when_unset(factory: Factory, services: Services) -> None:
-    t = await factory.tenant()
+    t = await factory.tenant(ai=True)
     data = await get(factory.client, t)
     assert data["provider_chain"] == []
     assert data["auto_reply"] is True
@@ -72,7 +72,7 @@ async def test_put_then_get_never_returns_the_key(
     factory: Factory, services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    t = await factory.tenant()
+    t = await factory.tenant(ai=True)
     r = await put(
         factory.client,
         t,
@@ -112,14 +112,14 @@ async def test_put_then_get_never_returns_the_key(
     assert KEY not in caplog.text  # never logged either
 
     # another tenant sees only its own defaults
-    other = await factory.tenant()
+    other = await factory.tenant(ai=True)
     assert (await get(factory.client, other))["provider_chain"] == []
 
 
 async def test_omitted_key_is_kept_and_null_removes_it(
     factory: Factory, services: Services
 ) -> None:
-    t = await factory.tenant()
+    t = await factory.tenant(ai=True)
     assert (await put(factory.client, t, provider_chain=CHAIN)).status_code == 200
     first = (await get(factory.client, t))["provider_chain"]
 
@@ -190,7 +190,7 @@ async def test_omitted_key_is_kept_and_null_removes_it(
 async def test_gigachat_key_and_secrets_inside_config_are_write_only(
     factory: Factory, services: Services
 ) -> None:
-    t = await factory.tenant()
+    t = await factory.tenant(ai=True)
     r = await put(
         factory.client,
         t,
@@ -233,7 +233,7 @@ async def test_gigachat_key_and_secrets_inside_config_are_write_only(
 async def test_invalid_chain_is_422_with_fields(
     factory: Factory, services: Services, entry: dict[str, Any], loc_part: str
 ) -> None:
-    t = await factory.tenant()
+    t = await factory.tenant(ai=True)
     r = await put(factory.client, t, provider_chain=[{"kind": "offline", "model": "x"}, entry])
     assert r.status_code == 422, r.text
     assert KEY not in r.text
@@ -246,7 +246,7 @@ async def test_invalid_chain_is_422_with_fields(
 
 
 async def test_invalid_scalars_are_422(factory: Factory) -> None:
-    t = await factory.tenant()
+    t = await factory.tenant(ai=True)
     for body in (
         {"temperature": 3},
         {"history_size": -1},
@@ -258,7 +258,7 @@ async def test_invalid_scalars_are_422(factory: Factory) -> None:
 
 
 async def test_operator_reads_but_cannot_write(factory: Factory) -> None:
-    t = await factory.tenant()
+    t = await factory.tenant(ai=True)
     r = await factory.client.get(URL, headers=t.operator)
     assert r.status_code == 200, r.text
     r = await factory.client.put(URL, json={"temperature": 0.1}, headers=t.operator)
@@ -275,7 +275,7 @@ NEW_SECRET = "a-brand-new-secret-key-abcdefghijklmnopqrstuvwxyz"
 async def test_rotation_re_encrypts_under_the_new_key(
     factory: Factory, services: Services, settings: Settings
 ) -> None:
-    t = await factory.tenant()
+    t = await factory.tenant(ai=True)
     assert (await put(factory.client, t, provider_chain=CHAIN)).status_code == 200
     old_ciphertext = (await raw_row(services, t)).secrets_encrypted
     assert old_ciphertext is not None
@@ -325,7 +325,7 @@ async def test_rotation_re_encrypts_under_the_new_key(
 
 
 async def test_rotation_without_keys_is_a_no_op(factory: Factory) -> None:
-    t = await factory.tenant()
+    t = await factory.tenant(ai=True)
     r = await factory.client.post(f"{URL}/rotate-keys", headers=t.owner)
     assert r.status_code == 200, r.text
     assert r.json() == {"rotated": 0}
@@ -334,7 +334,7 @@ async def test_rotation_without_keys_is_a_no_op(factory: Factory) -> None:
 async def test_unreadable_keys_are_a_clear_409(
     factory: Factory, services: Services, settings: Settings
 ) -> None:
-    t = await factory.tenant()
+    t = await factory.tenant(ai=True)
     assert (await put(factory.client, t, provider_chain=CHAIN)).status_code == 200
     forgetful = Settings(**{**settings.model_dump(), "secret_key": NEW_SECRET})
     new_app = create_app(forgetful, run_worker=False)

@@ -17,8 +17,7 @@ from frontline.ai.offline import (
     detect_language,
 )
 from frontline.ai.offline.evaluate import main, run_triage_eval
-
-EVAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "eval-data"
+from tests.conftest import EVAL_DATA, EVAL_DATA_MISSING
 
 KNOWLEDGE = [
     Passage(
@@ -220,7 +219,7 @@ def _slice(source: Path, target: Path, step: int) -> None:
     target.write_text("".join(lines[::step]), encoding="utf-8")
 
 
-@pytest.mark.skipif(not EVAL_DATA.is_dir(), reason="eval data not present")
+@EVAL_DATA_MISSING
 def test_eval_on_a_slice_beats_the_baselines(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,0 +1,16 @@
+"""Job kinds of the AI first line (thin: the workflow is in ``frontline.ai.flows``)."""
+
+from __future__ import annotations
+
+from frontline import events
+from frontline.ai import flows
+from frontline.ai.chain import BreakerRegistry
+from frontline.jobs.registry import JobContext, JobKind, JobRegistry
+from frontline.kit.crypto import SecretBox
+
+
+def register(registry: JobRegistry, box: SecretBox, breakers: BreakerRegistry) -> None:
+    async def reply(ctx: JobContext) -> None:
+        await flows.reply(ctx, box, breakers)
+
+    registry.register(JobKind(events.JOB_AI_REPLY, reply))
