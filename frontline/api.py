@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from frontline.ai.endpoints import router as ai_status_router
 from frontline.aisettings.endpoints import router as ai_settings_router
 from frontline.auth.endpoints import router as auth_router
 from frontline.channels.endpoints import router as channels_router
@@ -25,6 +26,7 @@ def build_api_router() -> APIRouter:
         tickets_router,
         jobs_router,
         ai_settings_router,
+        ai_status_router,
     ):
         api.include_router(router)
     return api

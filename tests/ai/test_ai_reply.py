@@ -242,3 +242,26 @@ async def test_ai_off_for_the_tenant_or_contact_means_no_ai_turn(
     async with services.db.transaction() as s:
         kinds = list((await s.execute(select(Job.kind).where(Job.tenant_id == off.id))).scalars())
     assert "ai.reply" not in kinds
+
+
+async def test_status_shows_what_would_answer_and_provider_health(
+    factory: Factory, worker: Worker, llm: FakeLLMServer
+) -> None:
+    t = await factory.tenant(ai=True)
+    await use_fake_llm(factory, t, llm)
+    r = await factory.client.get("/api/v1/ai/status", headers=t.operator)
+    assert r.status_code == 200, r.text
+    status = r.json()
+    assert [(c["kind"], c["state"]) for c in status["chain"]] == [
+        ("openai_compatible", "closed"),
+        ("offline", "closed"),
+    ]
+    assert status["answering"]["kind"] == "openai_compatible"
+    # three failures open the provider's circuit: the offline engine would answer now
+    for n in range(3):
+        llm.script(OPENAI_PATH, Reply(status=503, json={"error": {"message": "busy"}}))
+        await factory.inbound(t, text=f"Вопрос {n}: сколько стоит тур?", contact=f"c{n}")
+        await worker.run_until_idle()
+    status = (await factory.client.get("/api/v1/ai/status", headers=t.operator)).json()
+    assert status["chain"][0]["state"] == "open"
+    assert status["answering"]["kind"] == "offline"

@@ -66,6 +66,7 @@ NOT_LISTS: dict[str, str] = {
     f"{API}/me": "the caller's own identity (checked: B sees only its own memberships)",
     f"{API}/tenant": "the caller's own tenant row (checked: B sees its own tenant)",
     f"{API}/ai/settings": "the caller's own tenant's AI settings (checked: B sees its own)",
+    f"{API}/ai/status": "the caller's own tenant's chain and the process's provider health",
 }
 
 
