@@ -155,7 +155,9 @@ async def _bulk_conversations(
     await session.execute(insert(Conversation), conversations)
 
 
-def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def start(
+    cmd: list[str], env: dict[str, str], port: int, probe: str | None = None
+) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         cmd, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -164,9 +166,8 @@ def start(cmd: list[str], env: dict[str, str], port: int) -> subprocess.Popen[by
         try:
             if (
                 httpx.get(
-                    f"http://127.0.0.1:{port}/health"
-                    if "frontline" in cmd
-                    else f"http://127.0.0.1:{port}/docs",
+                    f"http://127.0.0.1:{port}"
+                    + (probe or ("/health" if "frontline" in cmd else "/docs")),
                     timeout=1,
                 ).status_code
                 == 200

@@ -22,6 +22,7 @@ from frontline.ai.base import (
     Timeout,
     Unavailable,
 )
+from frontline.kit import tls
 
 # seconds a Retry-After may ask for before we treat it as nonsense and cap it
 MAX_RETRY_AFTER = 3600.0
@@ -136,9 +137,9 @@ def ssl_verify(verify_ssl: bool, ca_bundle: str | None) -> ssl.SSLContext | bool
     if not verify_ssl:
         return False
     if ca_bundle is None:
-        return True
+        return tls.default_context()
     try:
-        return ssl.create_default_context(cafile=ca_bundle)
+        return tls.context_for_bundle(ca_bundle)
     except (OSError, ssl.SSLError) as exc:
         raise BadRequest(f"cannot load the CA bundle {ca_bundle!r}: {exc}") from exc
 

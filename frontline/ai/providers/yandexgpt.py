@@ -37,6 +37,7 @@ from frontline.ai.providers.common import (
     transport_error,
     with_system_instruction,
 )
+from frontline.kit import tls
 
 YANDEX_BASE_URL = "https://llm.api.cloud.yandex.net/foundationModels/v1"
 FINAL_STATUSES = {"ALTERNATIVE_STATUS_FINAL", "ALTERNATIVE_STATUS_TRUNCATED_FINAL"}
@@ -129,7 +130,9 @@ class YandexGPTProvider:
         try:
             async with (
                 deadline.timeout(),
-                httpx.AsyncClient(timeout=deadline.remaining()) as client,
+                httpx.AsyncClient(
+                    timeout=deadline.remaining(), verify=tls.default_context()
+                ) as client,
             ):
                 response = await client.post(self._url(), json=body, headers=self._headers())
         except TimeoutError as exc:
@@ -157,7 +160,9 @@ class YandexGPTProvider:
         usage: Usage | None = None
         status: str | None = None
         try:
-            async with httpx.AsyncClient(timeout=deadline.remaining()) as client:
+            async with httpx.AsyncClient(
+                timeout=deadline.remaining(), verify=tls.default_context()
+            ) as client:
                 http_request = client.build_request(
                     "POST", self._url(), json=body, headers=self._headers()
                 )

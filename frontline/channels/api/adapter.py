@@ -26,6 +26,7 @@ from frontline.channels.base import (
     validation_fields,
 )
 from frontline.channels.http import raise_for_http_status
+from frontline.kit import tls
 from frontline.kit.crypto import constant_time_equals, sign
 
 MAX_TEXT_CHARS = 20_000
@@ -103,7 +104,9 @@ class ApiChannelAdapter:
             "X-Frontline-Signature": sign(self._secret, body),
         }
         try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
+            async with httpx.AsyncClient(
+                timeout=self._timeout, verify=tls.default_context()
+            ) as client:
                 response = await client.post(
                     str(self._config.callback_url), content=body, headers=headers
                 )
