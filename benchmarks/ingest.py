@@ -159,7 +159,13 @@ def start(
     cmd: list[str], env: dict[str, str], port: int, probe: str | None = None
 ) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        cmd, env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        cmd,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=open(os.environ["BENCH_SERVER_LOG"], "ab")  # noqa: SIM115
+        if os.environ.get("BENCH_SERVER_LOG")
+        else subprocess.PIPE,
     )
     deadline = time.time() + 30
     while time.time() < deadline:
