@@ -39,9 +39,9 @@ from frontline.aisettings.schemas import (
 )
 from frontline.errors import Conflict, NotFound, Unprocessable
 from frontline.kit.crypto import DecryptionError, SecretBox
-from frontline.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
+from frontline.kit.pagination import InvalidCursor, decode_time_cursor, time_page
 from frontline.kit.repository import TenantScope
-from frontline.kit.time import as_utc, utcnow
+from frontline.kit.time import utcnow
 from frontline.models import AiCall, AiSettings
 
 DEFAULT_TEMPERATURE = 0.2
@@ -435,20 +435,12 @@ async def list_calls(
     cursor: str | None,
 ) -> tuple[list[AiCall], str | None]:
     """Newest first, ``limit`` at a time; the cursor continues after the last one."""
-    after: tuple[datetime, int] | None = None
-    if cursor:
-        try:
-            data = decode_cursor(cursor)
-            after = (as_utc(datetime.fromisoformat(str(data["t"]))), int(data["id"]))
-        except (InvalidCursor, KeyError, ValueError, TypeError):
-            raise Unprocessable("invalid cursor") from None
+    try:
+        after = decode_time_cursor(cursor)
+    except InvalidCursor:
+        raise Unprocessable("invalid cursor") from None
     rows = await AiCallRepository(session, scope).search(flt, limit=limit + 1, after=after)
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": last.id})
-    return rows, next_cursor
+    return time_page(rows, limit, lambda c: c.created_at, lambda c: c.id)
 
 
 async def purge_expired(session: AsyncSession, now: datetime) -> int:

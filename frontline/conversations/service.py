@@ -7,7 +7,6 @@ States (DESIGN.md): ``bot`` (AI handles) -> ``pending`` (waiting for an operator
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,9 +19,9 @@ from frontline.conversations.repository import (
 )
 from frontline.conversations.schemas import ConversationOut, ConversationPatch, ConversationRef
 from frontline.errors import NotFound, Unprocessable
-from frontline.kit.pagination import InvalidCursor, decode_cursor, encode_cursor
+from frontline.kit.pagination import InvalidCursor, decode_time_cursor, time_page
 from frontline.kit.repository import TenantScope
-from frontline.kit.time import as_utc, utcnow
+from frontline.kit.time import utcnow
 from frontline.models import Conversation, ConversationStatus, Priority
 from frontline.realtime.publish import publish_after_commit
 from frontline.tickets import service as tickets
@@ -151,20 +150,12 @@ async def search(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Conversation], str | None]:
-    after: tuple[datetime, int] | None = None
-    if cursor:
-        try:
-            data = decode_cursor(cursor)
-            after = (as_utc(datetime.fromisoformat(str(data["t"]))), int(data["id"]))
-        except (InvalidCursor, KeyError, ValueError, TypeError):
-            raise Unprocessable("invalid cursor") from None
+    try:
+        after = decode_time_cursor(cursor)
+    except InvalidCursor:
+        raise Unprocessable("invalid cursor") from None
     rows = await ConversationRepository(session, scope).search(flt, limit=limit + 1, after=after)
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = encode_cursor({"t": last.last_activity_at.isoformat(), "id": last.id})
-    return rows, next_cursor
+    return time_page(rows, limit, lambda c: c.last_activity_at, lambda c: c.id)
 
 
 def _set_status(conversation: Conversation, status: ConversationStatus) -> None:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
+
+from frontline.kit.time import as_utc
+
+R = TypeVar("R")
 
 
 class InvalidCursor(ValueError):
@@ -35,3 +41,26 @@ T = TypeVar("T")
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+
+
+def decode_time_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """The ``(timestamp, id)`` a newest-first keyset cursor points after (None: first page);
+    raises :class:`InvalidCursor`."""
+    if not cursor:
+        return None
+    data = decode_cursor(cursor)
+    try:
+        return as_utc(datetime.fromisoformat(str(data["t"]))), int(data["id"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InvalidCursor("invalid cursor") from exc
+
+
+def time_page(
+    rows: list[R], limit: int, stamp: Callable[[R], datetime], ident: Callable[[R], int]
+) -> tuple[list[R], str | None]:
+    """Cut ``limit + 1`` fetched rows to a page and the cursor of the next one (if any)."""
+    if len(rows) <= limit:
+        return rows, None
+    page = rows[:limit]
+    last = page[-1]
+    return page, encode_cursor({"t": stamp(last).isoformat(), "id": ident(last)})
