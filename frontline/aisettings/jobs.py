@@ -7,6 +7,7 @@ from frontline.jobs.registry import JobContext, JobKind, JobRegistry
 from frontline.kit.time import utcnow
 
 JOB_AI_LOG_PURGE = "ai.log_purge"
+PURGE_HOUR_UTC = 3
 
 
 async def purge_log(ctx: JobContext) -> None:
@@ -17,4 +18,4 @@ async def purge_log(ctx: JobContext) -> None:
 
 
 def register(registry: JobRegistry) -> None:
-    registry.register(JobKind(JOB_AI_LOG_PURGE, purge_log))
+    registry.register(JobKind(JOB_AI_LOG_PURGE, purge_log, daily_at_utc_hour=PURGE_HOUR_UTC))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -187,6 +187,29 @@ async def requeue(session: AsyncSession, job: Job, hook: RequeueHook | None = No
         await hook(session, job.tenant_id, job.payload)
     await session.flush()
     after_commit(session, wake_local_workers)
+
+
+async def schedule_once(
+    session: AsyncSession,
+    kind: str,
+    key: str,
+    run_at: datetime,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Enqueue ``kind`` for ``run_at`` under the idempotency ``key`` unless a job with that
+    key exists (a concurrent insert of the same key fails the caller's transaction)."""
+    found = await session.execute(select(Job.id).where(Job.idempotency_key == key))
+    if found.first() is not None:
+        return False
+    delay = max(0.0, (run_at - utcnow()).total_seconds())
+    enqueue(session, kind, payload or {}, idempotency_key=key, delay_seconds=delay)
+    await session.flush()
+    return True
+
+
+def daily_run(kind: str, hour: int, day: date) -> tuple[str, datetime]:
+    """The idempotency key and start time of a daily job's run on ``day``."""
+    return f"{kind}@{day.isoformat()}", datetime.combine(day, time(hour), tzinfo=UTC)
 
 
 async def counts_by_status(session: AsyncSession) -> dict[str, int]:

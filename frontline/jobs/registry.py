@@ -65,6 +65,8 @@ class JobKind:
     handler: Handler
     on_dead: DeadHook | None = None
     on_requeue: RequeueHook | None = None
+    # run once a day at this UTC hour (workers keep one run scheduled; see Worker)
+    daily_at_utc_hour: int | None = None
 
 
 class JobRegistry:

@@ -15,13 +15,17 @@ import logging
 import os
 import socket
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from frontline.jobs import queue
 from frontline.jobs.registry import JobContext, JobRegistry, LeaseLost
 from frontline.jobs.retry import PermanentJobError, RetryAfter, backoff_seconds
 from frontline.kit.db import Database
 from frontline.kit.metrics import jobs_processed
+from frontline.kit.time import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +64,30 @@ class Worker:
         self._stopping.set()
         self._wake.set()
 
+    async def ensure_daily(self) -> None:
+        """Make sure today's run of every daily job kind is scheduled (idempotent across
+        restarts and workers: one job per kind and day)."""
+        today = utcnow().date()
+        for name in self.registry.names():
+            kind = self.registry.get(name)
+            if kind is not None and kind.daily_at_utc_hour is not None:
+                key, run_at = queue.daily_run(name, kind.daily_at_utc_hour, today)
+                await self._schedule(name, key, min(run_at, utcnow()))
+
+    async def _schedule(self, kind: str, key: str, run_at: datetime) -> None:
+        try:
+            async with self.db.transaction() as session:
+                await queue.schedule_once(session, kind, key, run_at)
+        except IntegrityError:
+            pass  # another worker scheduled the same run at the same moment
+
     async def run(self) -> None:
         """Run until :meth:`stop`; then wait for the jobs in flight to settle."""
         queue.add_waker(self.wake)
+        try:
+            await self.ensure_daily()
+        except Exception:
+            log.exception("scheduling daily jobs failed")
         log.info("worker started", extra={"worker_id": self.worker_id})
         try:
             while not self._stopping.is_set():
@@ -172,6 +197,10 @@ class Worker:
             async with self.db.transaction() as session:
                 await queue.mark_done(session, job.id, self.worker_id)
         jobs_processed.labels(job.kind, "done").inc()
+        if kind.daily_at_utc_hour is not None:
+            tomorrow = utcnow().date() + timedelta(days=1)
+            key, run_at = queue.daily_run(job.kind, kind.daily_at_utc_hour, tomorrow)
+            await self._schedule(job.kind, key, run_at)
 
     async def _settle_dead(self, ctx: JobContext, hook: Any, error: str) -> None:
         log.warning("job dead", extra={"job_id": ctx.job_id, "kind": ctx.kind, "error": error})

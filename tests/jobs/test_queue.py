@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.deps import Services
 from frontline.jobs import queue
-from frontline.jobs.queue import claim, enqueue, mark_done
+from frontline.jobs.queue import claim, daily_run, enqueue, mark_done
 from frontline.jobs.registry import JobContext, JobKind, JobRegistry, LeaseLost
 from frontline.jobs.retry import PermanentJobError, RetryAfter, backoff_seconds
 from frontline.jobs.worker import Worker
@@ -619,3 +619,39 @@ async def test_admin_lists_and_requeues_dead_jobs_of_its_tenant(
     async with services.db.transaction() as s:
         claimed = await claim(s, "w1", 10, 30)
     assert [(c.id, c.attempts) for c in claimed] == [(dead1, 1)]
+
+
+async def test_daily_job_kinds_keep_one_run_scheduled(services: Services) -> None:
+    runs: list[int] = []
+
+    async def handler(ctx: JobContext) -> None:
+        runs.append(ctx.job_id)
+
+    registry = JobRegistry()
+    registry.register(JobKind("test.daily", handler, daily_at_utc_hour=3))
+    worker = Worker(services.db, registry, lease_seconds=30)
+    await worker.ensure_daily()
+    await worker.ensure_daily()  # a restart (or a second worker) schedules nothing more
+    today = utcnow().date()
+    async with services.db.transaction() as session:
+        jobs = list((await session.execute(select(Job).where(Job.kind == "test.daily"))).scalars())
+    assert [j.idempotency_key for j in jobs] == [daily_run("test.daily", 3, today)[0]]
+    assert await worker.run_until_idle() == 1 and len(runs) == 1
+    async with services.db.transaction() as session:
+        jobs = list(
+            (
+                await session.execute(select(Job).where(Job.kind == "test.daily").order_by(Job.id))
+            ).scalars()
+        )
+    key, run_at = daily_run("test.daily", 3, today + timedelta(days=1))
+    assert [(j.idempotency_key, j.status) for j in jobs] == [
+        (daily_run("test.daily", 3, today)[0], "done"),
+        (key, "queued"),
+    ]
+    assert abs((jobs[1].run_at - run_at).total_seconds()) < 1
+    assert await worker.run_until_idle() == 0  # tomorrow's run is not due yet
+
+
+async def test_ai_log_purge_is_a_daily_job(services: Services) -> None:
+    kind = services.jobs.get("ai.log_purge")
+    assert kind is not None and kind.daily_at_utc_hour is not None
