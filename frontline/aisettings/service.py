@@ -149,24 +149,29 @@ def _entry_out(entry: dict[str, Any]) -> ChainEntryOut:
     )
 
 
+def _default_row() -> AiSettings:
+    """The settings a tenant has before it sets any (unsaved; ``updated_at`` is None)."""
+    return AiSettings(
+        provider_chain=[],
+        secrets_encrypted=None,
+        temperature=DEFAULT_TEMPERATURE,
+        max_tokens=DEFAULT_MAX_TOKENS,
+        system_prompt="",
+        answer_style="",
+        auto_reply=True,
+        auto_booking=False,
+        offline_fallback=True,
+        ai_enabled=True,
+        escalation_keywords=[],
+        history_size=DEFAULT_HISTORY_SIZE,
+        log_retention_days=DEFAULT_LOG_RETENTION_DAYS,
+    )
+
+
 def to_out(row: AiSettings | None) -> AiSettingsOut:
     """The settings as the API shows them: secrets replaced by their presence."""
     if row is None:
-        return AiSettingsOut(
-            provider_chain=[],
-            temperature=DEFAULT_TEMPERATURE,
-            max_tokens=DEFAULT_MAX_TOKENS,
-            system_prompt="",
-            answer_style="",
-            auto_reply=True,
-            auto_booking=False,
-            offline_fallback=True,
-            ai_enabled=True,
-            escalation_keywords=[],
-            history_size=DEFAULT_HISTORY_SIZE,
-            log_retention_days=DEFAULT_LOG_RETENTION_DAYS,
-            updated_at=None,
-        )
+        row = _default_row()
     return AiSettingsOut(
         provider_chain=[_entry_out(e) for e in row.provider_chain],
         temperature=row.temperature,
@@ -284,23 +289,7 @@ async def update_settings(
     repo = AiSettingsRepository(session, scope)
     row = await repo.current(for_update=True)
     if row is None:
-        row = repo.add(
-            AiSettings(
-                provider_chain=[],
-                secrets_encrypted=None,
-                temperature=DEFAULT_TEMPERATURE,
-                max_tokens=DEFAULT_MAX_TOKENS,
-                system_prompt="",
-                answer_style="",
-                auto_reply=True,
-                auto_booking=False,
-                offline_fallback=True,
-                ai_enabled=True,
-                escalation_keywords=[],
-                history_size=DEFAULT_HISTORY_SIZE,
-                log_retention_days=DEFAULT_LOG_RETENTION_DAYS,
-            )
-        )
+        row = repo.add(_default_row())
     if body.provider_chain is not None:
         chain, secrets = _build_chain(
             body.provider_chain, list(row.provider_chain), _decrypt_secrets(row, box)

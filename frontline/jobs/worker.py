@@ -75,11 +75,10 @@ class Worker:
                 await self._schedule(name, key, min(run_at, utcnow()))
 
     async def _schedule(self, kind: str, key: str, run_at: datetime) -> None:
-        try:
+        # IntegrityError: another worker scheduled the same run at the same moment
+        with contextlib.suppress(IntegrityError):
             async with self.db.transaction() as session:
                 await queue.schedule_once(session, kind, key, run_at)
-        except IntegrityError:
-            pass  # another worker scheduled the same run at the same moment
 
     async def run(self) -> None:
         """Run until :meth:`stop`; then wait for the jobs in flight to settle."""
