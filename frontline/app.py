@@ -56,7 +56,7 @@ def build_services(settings: Settings) -> Services:
     breakers = BreakerRegistry()
     message_jobs.register(jobs, box, options)
     ai_log_jobs.register(jobs)
-    ai_reply_jobs.register(jobs, box, breakers)
+    ai_reply_jobs.register(jobs, box, breakers, broker)
     return Services(
         settings=settings,
         db=db,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 MESSAGE_CREATED = "message.created"
 MESSAGE_UPDATED = "message.updated"  # delivery status changed
+MESSAGE_DELTA = "message.delta"  # AI reply text as it is written (not stored)
 CONVERSATION_CREATED = "conversation.created"
 CONVERSATION_UPDATED = "conversation.updated"
 CONVERSATION_STATUS = "conversation.status"

@@ -25,7 +25,7 @@ import dataclasses
 import enum
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -39,6 +39,7 @@ from frontline.ai.base import (
     ProviderError,
     ProviderKind,
     StreamChunk,
+    Usage,
 )
 from frontline.ai.offline import OfflineEngine, Passage
 from frontline.ai.providers.offline import OFFLINE_MODEL, OfflineProvider
@@ -240,6 +241,9 @@ def _describe(error: BaseException) -> str:
 # --- the chain -----------------------------------------------------------------------------
 
 RequestBuilder = CompletionRequest | Callable[[ChainLink], CompletionRequest]
+# receives (attempt number, text delta) while a remote link streams its answer; a new attempt
+# number means the previous link failed mid-answer and its text is void
+DeltaSink = Callable[[int, str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +321,13 @@ class FallbackChain:
             states.append((link, BreakerState.CLOSED if key is None else self.breakers.state(key)))
         return states
 
-    async def complete(self, request: RequestBuilder) -> ChainResult:
+    async def complete(
+        self, request: RequestBuilder, *, on_delta: DeltaSink | None = None
+    ) -> ChainResult:
+        """The first answer in chain order. With ``on_delta`` remote links stream and each
+        text delta is passed on as it arrives (the offline engine answers at once); the
+        result is the same :class:`Completion` either way, and a link that fails mid-stream
+        is a failure like any other: the next link answers from the start."""
         attempts: list[Attempt] = []
         for link in self.links:
             started = time.perf_counter()
@@ -331,7 +341,11 @@ class FallbackChain:
                 continue
             verdict = False
             try:
-                completion = await ready.provider.complete(self._request(request, link))
+                built = self._request(request, link)
+                if on_delta is not None and ready.key is not None:
+                    completion = await self._streamed(ready, built, on_delta, len(attempts))
+                else:
+                    completion = await ready.provider.complete(built)
                 verdict = True
             except ProviderError as exc:
                 verdict = True
@@ -347,6 +361,29 @@ class FallbackChain:
             attempts.append(Attempt(link.kind, link.model, None, _ms(started)))
             return ChainResult(completion, tuple(attempts))
         raise AllProvidersFailed(attempts)
+
+    async def _streamed(
+        self, ready: _Ready, request: CompletionRequest, on_delta: DeltaSink, attempt: int
+    ) -> Completion:
+        started = time.perf_counter()
+        parts: list[str] = []
+        usage = Usage()
+        finish_reason: str | None = None
+        async for chunk in ready.provider.stream(request):
+            if chunk.delta:
+                parts.append(chunk.delta)
+                await on_delta(attempt, chunk.delta)
+            usage = chunk.usage or usage
+            finish_reason = chunk.finish_reason or finish_reason
+        return Completion(
+            text="".join(parts),
+            model=request.model,
+            provider=ready.link.kind,
+            usage=usage,
+            latency_ms=_ms(started),
+            cost=self.prices.cost(request.model, usage),
+            finish_reason=finish_reason,
+        )
 
     def stream(self, request: RequestBuilder) -> ChainStream:
         """The answer as it is generated, from the first link that starts streaming. A link

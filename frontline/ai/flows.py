@@ -10,6 +10,7 @@ conversation (an operator may have taken it meanwhile).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,6 +28,7 @@ from frontline.ai.chain import (
 from frontline.ai.prompts import HistoryMessage, PromptSettings, build_prompt, gather_context
 from frontline.ai.triage import (
     Decision,
+    DraftReplyStream,
     TriageOutcome,
     TriageParams,
     TriagePrompt,
@@ -44,11 +46,14 @@ from frontline.kit.crypto import SecretBox
 from frontline.kit.repository import TenantScope
 from frontline.messages import service as messages
 from frontline.models import ConversationStatus, Message, SenderType
+from frontline.realtime.broker import Broker
 from frontline.tenants import service as tenants
 
 log = logging.getLogger(__name__)
 
 ALL_FAILED_REASON = "all AI providers failed"
+# how often streamed reply text is sent to viewers (deltas in between are merged)
+STREAM_FLUSH_SECONDS = 0.05
 
 
 def request_reply(
@@ -123,9 +128,73 @@ async def _prepare(
     return _Turn(prompt, params, chain, keyword, settings)
 
 
-async def _decide(turn: _Turn) -> tuple[TriageOutcome | None, TriageResult, list[Attempt]]:
-    """Run the chain; never raises for provider or model trouble (it escalates)."""
+class LiveDraft:
+    """Shows the AI's reply to the conversation's live viewers (the web chat, an operator
+    with the conversation open) while the model is still writing it, as ``message.delta``
+    events: ``{stream_id, delta}`` pieces, ``{stream_id, reset}`` when a provider failed
+    mid-answer and the next one starts over, and ``{stream_id, done, discarded}`` at the
+    end. The stored reply's ``message.created`` carries the same ``stream_id`` in its meta,
+    so a viewer replaces the streamed text with it; ``discarded`` means the streamed text
+    was not sent (the model escalated, its output was invalid, an operator took over).
+    Deltas are events only - the database keeps the final message, as always."""
+
+    def __init__(self, broker: Broker, scope: TenantScope, conversation_id: int, stream_id: str):
+        self._broker = broker
+        self._topic = events.conversation_topic(scope.tenant_id, conversation_id)
+        self._conversation_id = conversation_id
+        self.stream_id = stream_id
+        self._parser = DraftReplyStream()
+        self._attempt: int | None = None
+        self._pending = ""
+        self._flushed_at = 0.0
+        self.published = False
+
+    async def on_delta(self, attempt: int, delta: str) -> None:
+        if attempt != self._attempt:
+            if self.published:
+                self._pending = ""
+                await self._send({"reset": True})
+            self._attempt = attempt
+            self._parser = DraftReplyStream()
+        text = self._parser.feed(delta)
+        if not text or self._parser.decision == Decision.ESCALATE_TO_HUMAN.value:
+            return  # an escalation's text is the handoff notice, sent when stored
+        self._pending += text
+        if self._parser.done or time.monotonic() - self._flushed_at >= STREAM_FLUSH_SECONDS:
+            await self._flush()
+
+    async def finish(self, sent: bool) -> None:
+        if not self.published:
+            return
+        if sent:
+            await self._flush()
+        await self._send({"done": True, "discarded": not sent})
+
+    async def _flush(self) -> None:
+        if self._pending:
+            text, self._pending = self._pending, ""
+            self._flushed_at = time.monotonic()
+            await self._send({"delta": text})
+
+    async def _send(self, data: dict[str, Any]) -> None:
+        self.published = True
+        event = {
+            "type": events.MESSAGE_DELTA,
+            "data": {"conversation_id": self._conversation_id, "stream_id": self.stream_id, **data},
+        }
+        try:
+            await self._broker.publish(self._topic, event)
+        except Exception:
+            log.warning("streaming a reply failed", extra={"topic": self._topic}, exc_info=True)
+
+
+async def _decide(
+    turn: _Turn, live: LiveDraft | None = None
+) -> tuple[TriageOutcome | None, TriageResult, list[Attempt]]:
+    """Run the chain; never raises for provider or model trouble (it escalates). With
+    ``live`` the first call streams (a repair call, if needed, does not)."""
     attempts: list[Attempt] = []
+    calls = 0
     if turn.keyword is not None:
         reason = f"escalation keyword: {turn.keyword}"
         return None, fallback_result(turn.prompt, reason), attempts
@@ -138,8 +207,11 @@ async def _decide(turn: _Turn) -> tuple[TriageOutcome | None, TriageResult, list
                 return replace(request, model=link.model, messages=(customer,))
             return replace(request, model=link.model)
 
+        nonlocal calls
+        calls += 1
+        on_delta = live.on_delta if live is not None and calls == 1 else None
         try:
-            result = await turn.chain.complete(for_link)
+            result = await turn.chain.complete(for_link, on_delta=on_delta)
         except AllProvidersFailed as failed:
             attempts.extend(failed.attempts)
             raise
@@ -208,6 +280,7 @@ async def _act(
     turn: _Turn,
     result: TriageResult,
     conversation_id: int,
+    live: LiveDraft | None = None,
 ) -> Message | None:
     conversation = await conversations.get(session, scope, conversation_id, for_update=True)
     if conversation.status != ConversationStatus.BOT.value:
@@ -229,12 +302,24 @@ async def _act(
             session, scope, conversation, result.draft_reply, meta
         )
     await conversations.touch(conversation)
+    if live is not None and live.published:
+        meta["stream_id"] = live.stream_id
     return await messages.queue_outbound(
         session, scope, conversation, result.draft_reply, sender_type=SenderType.AI, meta=meta
     )
 
 
-async def reply(ctx: JobContext, box: SecretBox, breakers: BreakerRegistry) -> None:
+async def _watched(broker: Broker, scope: TenantScope, conversation_id: int) -> bool:
+    try:
+        return await broker.watched(events.conversation_topic(scope.tenant_id, conversation_id))
+    except Exception:
+        log.warning("realtime broker unreachable; the reply is not streamed", exc_info=True)
+        return False
+
+
+async def reply(
+    ctx: JobContext, box: SecretBox, breakers: BreakerRegistry, broker: Broker
+) -> None:
     """The ``ai.reply`` job."""
     if ctx.tenant_id is None:
         return
@@ -245,11 +330,16 @@ async def reply(ctx: JobContext, box: SecretBox, breakers: BreakerRegistry) -> N
         turn = await _prepare(session, scope, box, breakers, conversation_id, message_id)
     if turn is None:
         return
-    outcome, result, attempts = await _decide(turn)
+    live = None
+    if turn.settings.auto_reply and await _watched(broker, scope, conversation_id):
+        live = LiveDraft(broker, scope, conversation_id, f"ai-{message_id}")
+    outcome, result, attempts = await _decide(turn, live)
     async with ctx.db.transaction() as session:
         await _log_calls(session, scope, outcome, attempts, result, conversation_id, message_id)
-        sent = await _act(session, scope, turn, result, conversation_id)
+        sent = await _act(session, scope, turn, result, conversation_id, live)
         await ctx.complete_in(session)
+    if live is not None:
+        await live.finish(sent is not None and "stream_id" in (sent.meta or {}))
     log.info(
         "ai turn",
         extra={

@@ -7,10 +7,13 @@ from frontline.ai import flows
 from frontline.ai.chain import BreakerRegistry
 from frontline.jobs.registry import JobContext, JobKind, JobRegistry
 from frontline.kit.crypto import SecretBox
+from frontline.realtime.broker import Broker
 
 
-def register(registry: JobRegistry, box: SecretBox, breakers: BreakerRegistry) -> None:
+def register(
+    registry: JobRegistry, box: SecretBox, breakers: BreakerRegistry, broker: Broker
+) -> None:
     async def reply(ctx: JobContext) -> None:
-        await flows.reply(ctx, box, breakers)
+        await flows.reply(ctx, box, breakers, broker)
 
     registry.register(JobKind(events.JOB_AI_REPLY, reply))

@@ -407,3 +407,87 @@ def _invalid(
         errors=tuple(errors),
         customer_language=prompt.customer_language,
     )
+
+
+# --- streaming ------------------------------------------------------------------------------
+
+_DRAFT_KEY = re.compile(r'"draft_reply"\s*:\s*"')
+_DECISION_VALUE = re.compile(r'"decision"\s*:\s*"([a-z_]+)"')
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+class DraftReplyStream:
+    """Pulls the ``draft_reply`` text out of a triage answer while its JSON is still being
+    generated, so a chat can show the reply as it is written.
+
+    :meth:`feed` takes the next piece of the model's raw output and returns the reply text
+    that became known with it (decoded: escapes resolved; an escape cut in half waits for
+    the next piece). ``decision`` is set once the model has written it; the schema puts it
+    before ``draft_reply``, so a reader knows whether the text is meant for the customer
+    before the first character arrives. Output that is not the JSON object (prose, a fence
+    the model added) yields nothing until the key appears."""
+
+    def __init__(self) -> None:
+        self._raw = ""
+        self._start: int | None = None  # index in _raw of the reply's first character
+        self._pos = 0  # next undecoded index
+        self.decision: str | None = None
+        self.done = False
+        self.text = ""
+
+    def feed(self, piece: str) -> str:
+        self._raw += piece
+        if self.decision is None:
+            found = _DECISION_VALUE.search(self._raw)
+            if found is not None:
+                self.decision = found.group(1)
+        if self._start is None:
+            key = _DRAFT_KEY.search(self._raw)
+            if key is None:
+                return ""
+            self._start = self._pos = key.end()
+        if self.done:
+            return ""
+        out: list[str] = []
+        raw, i = self._raw, self._pos
+        while i < len(raw):
+            ch = raw[i]
+            if ch == '"':
+                self.done = True
+                i += 1
+                break
+            if ch != "\\":
+                out.append(ch)
+                i += 1
+                continue
+            if i + 1 >= len(raw):
+                break  # the escape continues in the next piece
+            code = raw[i + 1]
+            if code == "u":
+                if i + 6 > len(raw):
+                    break
+                try:
+                    point = int(raw[i + 2 : i + 6], 16)
+                except ValueError:
+                    point = 0xFFFD  # not a valid escape: the final validation judges the answer
+                if 0xD800 <= point < 0xDC00:  # a surrogate pair (JSON's escape of an emoji)
+                    if i + 12 > len(raw):
+                        break
+                    try:
+                        low = int(raw[i + 8 : i + 12], 16)
+                    except ValueError:
+                        low = 0
+                    if raw[i + 6 : i + 8] == "\\u" and 0xDC00 <= low < 0xE000:
+                        point = 0x10000 + ((point - 0xD800) << 10) + (low - 0xDC00)
+                        i += 6
+                    else:
+                        point = 0xFFFD
+                out.append(chr(point))
+                i += 6
+                continue
+            out.append(_ESCAPES.get(code, code))
+            i += 2
+        self._pos = i
+        delta = "".join(out)
+        self.text += delta
+        return delta

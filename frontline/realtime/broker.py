@@ -24,6 +24,12 @@ class Broker(Protocol):
 
     def subscribe(self, topic: str) -> AsyncIterator[dict[str, Any]]: ...
 
+    async def watched(self, topic: str) -> bool:
+        """Whether anyone (in any process) is subscribed to ``topic`` now: work that only a
+        live viewer needs, such as streaming an AI reply as it is written, is skipped
+        otherwise."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -52,6 +58,9 @@ class MemoryBroker:
             if not self._subscribers[topic]:
                 self._subscribers.pop(topic, None)
 
+    async def watched(self, topic: str) -> bool:
+        return bool(self._subscribers.get(topic))
+
     async def close(self) -> None:
         self._subscribers.clear()
 
@@ -78,6 +87,10 @@ class RedisBroker:
             with contextlib.suppress(Exception):
                 await pubsub.unsubscribe(topic)
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def watched(self, topic: str) -> bool:
+        counts = await self._redis.pubsub_numsub(topic)
+        return any(int(count) > 0 for _name, count in counts)
 
     async def close(self) -> None:
         await self._redis.aclose()

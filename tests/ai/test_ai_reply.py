@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from frontline import events
 from frontline.deps import Services
 from frontline.jobs.worker import Worker
 from frontline.models import AiCall, Job
-from tests.ai.fakes import OPENAI_PATH, FakeLLMServer, Reply, openai_completion, serve
+from tests.ai.fakes import OPENAI_PATH, FakeLLMServer, Reply, openai_completion
 from tests.conftest import Factory, TenantFixture
-
-
-@pytest.fixture(scope="module")
-def llm_server() -> Iterator[FakeLLMServer]:
-    with serve(FakeLLMServer()) as server:
-        yield server
-
-
-@pytest.fixture
-def llm(llm_server: FakeLLMServer) -> Iterator[FakeLLMServer]:
-    llm_server.reset()
-    yield llm_server
-    llm_server.reset()
 
 
 def answer(decision: str, reply: str, language: str = "ru", **extra: Any) -> Reply:

@@ -44,3 +44,29 @@ async def test_publish_reaches_subscribers_of_another_broker() -> None:
         await publisher.close()
         await subscriber.close()
     assert received[-1] == {"type": "message.created", "data": {"text": "Привет"}}
+
+
+async def test_watched_sees_subscribers_of_other_processes() -> None:
+    assert REDIS_URL
+    watcher, viewer = RedisBroker(REDIS_URL), RedisBroker(REDIS_URL)
+    topic = f"test:{uuid.uuid4().hex}"
+    try:
+        assert not await watcher.watched(topic)
+        iterator = viewer.subscribe(topic)
+        task = asyncio.create_task(anext(iterator))
+        for _ in range(100):  # the subscription is live once Redis counts it
+            if await watcher.watched(topic):
+                break
+            await asyncio.sleep(0.02)
+        assert await watcher.watched(topic)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await iterator.aclose()
+        for _ in range(100):
+            if not await watcher.watched(topic):
+                break
+            await asyncio.sleep(0.02)
+        assert not await watcher.watched(topic)
+    finally:
+        await watcher.close()
+        await viewer.close()
