@@ -1,5 +1,5 @@
-"""The LLM provider contract: neutral message and usage types, the Protocol, the closed
-error set, and the price table.
+"""The LLM provider contract: neutral message and usage types, the completion and embedding
+Protocols, the closed error set, and the price table.
 
 A provider adapter is built per call from one tenant's config (a Pydantic model whose keys
 are ``SecretStr``, stored encrypted) and is never mutated. Adapters import only
@@ -25,6 +25,8 @@ class ProviderKind(enum.StrEnum):
     GIGACHAT = "gigachat"
     YANDEXGPT = "yandexgpt"
     OFFLINE = "offline"
+    # embeddings only: sentence-transformers in-process (the optional ``local-embeddings`` extra)
+    LOCAL = "local"
 
 
 Role = Literal["system", "user", "assistant"]
@@ -78,6 +80,33 @@ class StreamChunk:
     delta: str
     usage: Usage | None = None
     finish_reason: str | None = None
+
+
+EmbeddingPurpose = Literal["document", "query"]
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingRequest:
+    """Texts to embed, answered in the same order. ``purpose`` matters to asymmetric models
+    (YandexGPT's ``text-search-doc``/``text-search-query``); the others ignore it."""
+
+    texts: tuple[str, ...]
+    model: str
+    # seconds the whole call (every batch) may take
+    deadline_seconds: float = 30.0
+    purpose: EmbeddingPurpose = "document"
+
+
+@dataclass(frozen=True, slots=True)
+class Embeddings:
+    """One vector per requested text, in the request's order, all of one dimension."""
+
+    vectors: list[list[float]]
+    model: str
+    provider: ProviderKind
+    usage: Usage = field(default_factory=Usage)
+    latency_ms: float = 0.0
+    cost: float | None = None
 
 
 class ProviderError(Exception):
@@ -151,4 +180,15 @@ class LLMProvider(Protocol):
 
     def stream(self, request: CompletionRequest) -> AsyncIterator[StreamChunk]:
         """The answer as it is generated."""
+        ...
+
+
+class Embedder(Protocol):
+    """Dense embeddings. Failures are the same closed errors as completions; a malformed
+    answer (wrong count, ragged or non-numeric vectors) is :class:`BadRequest`."""
+
+    kind: ClassVar[ProviderKind]
+
+    async def embed(self, request: EmbeddingRequest) -> Embeddings:
+        """The vectors of ``request.texts`` in order (batched as the provider needs)."""
         ...

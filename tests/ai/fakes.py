@@ -1,6 +1,7 @@
 """Local fake LLM servers: one Starlette app, served by uvicorn on a free 127.0.0.1 port in a
-background thread, speaking the OpenAI chat-completions protocol (also OpenRouter and
-self-hosted servers), GigaChat's OAuth + chat API and YandexGPT's completion API.
+background thread, speaking the OpenAI chat-completions and embeddings protocols (also
+OpenRouter and self-hosted servers), GigaChat's OAuth + chat + embeddings API and YandexGPT's
+completion and textEmbedding APIs.
 
 Answers are recorded-style payloads. A test scripts what comes next per route with
 :meth:`FakeLLMServer.script` (status, body, headers, delay, streamed lines) and reads what
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import socket
 import threading
@@ -29,6 +31,9 @@ OPENAI_PATH = "/openai/v1/chat/completions"
 GIGA_AUTH_PATH = "/gigachat/api/v2/oauth"
 GIGA_CHAT_PATH = "/gigachat/api/v1/chat/completions"
 YANDEX_PATH = "/yandex/foundationModels/v1/completion"
+OPENAI_EMBED_PATH = "/openai/v1/embeddings"
+GIGA_EMBED_PATH = "/gigachat/api/v1/embeddings"
+YANDEX_EMBED_PATH = "/yandex/foundationModels/v1/textEmbedding"
 
 
 @dataclass
@@ -197,6 +202,58 @@ def yandex_stream(parts: list[str]) -> list[str]:
     return lines
 
 
+def fake_vector(text: str, dimensions: int = 4) -> list[float]:
+    """The fake servers' embedding of ``text``: deterministic, different per text."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return [round(byte / 255.0 - 0.5, 6) for byte in digest[:dimensions]]
+
+
+def fake_tokens(text: str) -> int:
+    return len(text.split())
+
+
+def openai_embeddings(texts: list[str], model: str = "text-embedding-3-small") -> Any:
+    """An ``/embeddings`` answer; the items come last-first (their ``index`` says where each
+    belongs, as the API promises)."""
+    data = [
+        {"object": "embedding", "index": index, "embedding": fake_vector(text)}
+        for index, text in enumerate(texts)
+    ]
+    tokens = sum(fake_tokens(text) for text in texts)
+    return {
+        "object": "list",
+        "data": data[::-1],
+        "model": model,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+
+
+def giga_embeddings(texts: list[str], model: str = "Embeddings") -> Any:
+    """GigaChat's ``/embeddings`` answer: token counts per item."""
+    return {
+        "object": "list",
+        "data": [
+            {
+                "object": "embedding",
+                "embedding": fake_vector(text),
+                "index": index,
+                "usage": {"prompt_tokens": fake_tokens(text)},
+            }
+            for index, text in enumerate(texts)
+        ],
+        "model": model,
+    }
+
+
+def yandex_embedding(text: str) -> Any:
+    """YandexGPT's ``textEmbedding`` answer (``numTokens`` is a string, as int64s are)."""
+    return {
+        "embedding": fake_vector(text),
+        "numTokens": str(fake_tokens(text)),
+        "modelVersion": "13.12.2023",
+    }
+
+
 # --- the server ----------------------------------------------------------------------------
 
 
@@ -213,6 +270,9 @@ class FakeLLMServer:
                 Route(GIGA_AUTH_PATH, self._giga_auth, methods=["POST"]),
                 Route(GIGA_CHAT_PATH, self._giga_chat, methods=["POST"]),
                 Route(YANDEX_PATH, self._yandex, methods=["POST"]),
+                Route(OPENAI_EMBED_PATH, self._openai_embed, methods=["POST"]),
+                Route(GIGA_EMBED_PATH, self._giga_embed, methods=["POST"]),
+                Route(YANDEX_EMBED_PATH, self._yandex_embed, methods=["POST"]),
             ]
         )
 
@@ -310,6 +370,25 @@ class FakeLLMServer:
                 reply = Reply(lines=yandex_stream(["Добрый ", "день", "!"]))
             else:
                 reply = Reply(json=yandex_result("Добрый день!"))
+        return await self._answer(reply)
+
+    async def _openai_embed(self, request: Request) -> Response:
+        received, reply = await self._record(request)
+        if reply is None:
+            body = received.json()
+            reply = Reply(json=openai_embeddings(body["input"], body["model"]))
+        return await self._answer(reply)
+
+    async def _giga_embed(self, request: Request) -> Response:
+        received, reply = await self._record(request)
+        if reply is None:
+            reply = Reply(json=giga_embeddings(received.json()["input"]))
+        return await self._answer(reply)
+
+    async def _yandex_embed(self, request: Request) -> Response:
+        received, reply = await self._record(request)
+        if reply is None:
+            reply = Reply(json=yandex_embedding(received.json()["text"]))
         return await self._answer(reply)
 
 

@@ -1,13 +1,15 @@
 """Helpers shared by the remote provider adapters: HTTP status -> closed error, Retry-After,
-deadlines, JSON-by-instruction. Imports only the contract in :mod:`frontline.ai.base`."""
+deadlines, JSON-by-instruction, embedding answers. Imports only the contract in
+:mod:`frontline.ai.base`."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -156,3 +158,62 @@ def as_int(value: object) -> int:
         except ValueError as exc:
             raise BadRequest(f"bad token count {value!r}") from exc
     raise BadRequest(f"bad token count {value!r}")
+
+
+# --- embeddings ----------------------------------------------------------------------------
+
+
+def check_texts(texts: Sequence[str]) -> None:
+    """:class:`BadRequest` for a text the providers would refuse or embed as noise (empty or
+    blank): the caller has a bug, and one such text would fail a whole batch."""
+    for index, text in enumerate(texts):
+        if not isinstance(text, str) or not text.strip():
+            raise BadRequest(f"text {index} to embed is empty")
+
+
+def batches(texts: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(texts), size):
+        yield texts[start : start + size]
+
+
+def as_vector(value: object, what: str) -> list[float]:
+    """An embedding as floats: a non-empty list of finite numbers (or numeric strings, which
+    proto3 JSON may send for doubles); :class:`BadRequest` otherwise."""
+    if not isinstance(value, list) or not value:
+        raise BadRequest(f"{what}: an embedding is not a list of numbers: {str(value)[:100]!r}")
+    vector: list[float] = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int | float | str):
+            raise BadRequest(f"{what}: an embedding holds {item!r}")
+        try:
+            number = float(item)
+        except ValueError as exc:
+            raise BadRequest(f"{what}: an embedding holds {item!r}") from exc
+        if not math.isfinite(number):
+            raise BadRequest(f"{what}: an embedding holds {item!r}")
+        vector.append(number)
+    return vector
+
+
+def ordered_vectors(
+    items: Iterable[tuple[object, object]], count: int, what: str
+) -> list[list[float]]:
+    """``(index, embedding)`` pairs of one batch answer as vectors in index order; the indices
+    must be exactly ``0 .. count - 1`` (answers may come in any order)."""
+    by_index: dict[int, list[float]] = {}
+    for index, embedding in items:
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < count:
+            raise BadRequest(f"{what}: an embedding has the index {index!r} (of {count})")
+        if index in by_index:
+            raise BadRequest(f"{what}: two embeddings have the index {index}")
+        by_index[index] = as_vector(embedding, what)
+    if len(by_index) != count:
+        raise BadRequest(f"{what}: {len(by_index)} embeddings for {count} texts")
+    return [by_index[index] for index in range(count)]
+
+
+def check_dimensions(vectors: Sequence[Sequence[float]], what: str) -> None:
+    """:class:`BadRequest` unless every vector has the same dimension."""
+    dimensions = {len(vector) for vector in vectors}
+    if len(dimensions) > 1:
+        raise BadRequest(f"{what}: embeddings of different dimensions {sorted(dimensions)}")

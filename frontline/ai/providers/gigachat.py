@@ -1,10 +1,11 @@
 """GigaChat (Sber) over plain HTTP: OAuth client-credentials token exchange, then
-OpenAI-like chat completions with the access token.
+OpenAI-like chat completions and embeddings (``POST /embeddings``) with the access token.
 
 The token is cached per process, keyed by a hash of the credentials (auth URL, scope and
-authorization key), until :data:`TOKEN_MARGIN_SECONDS` before it expires; a 401 on chat drops
-it and the call is retried once with a fresh one. GigaChat's servers use certificates of the
-Russian national CA: point ``ca_bundle`` at a PEM file that contains it.
+authorization key), until :data:`TOKEN_MARGIN_SECONDS` before it expires; chat and embeddings
+share it. A 401 on either drops it and the call is retried once with a fresh one. GigaChat's
+servers use certificates of the Russian national CA: point ``ca_bundle`` at a PEM file that
+contains it.
 
 GigaChat has no JSON-schema mode: a schema is given as a system instruction and the caller
 validates the answer.
@@ -31,6 +32,8 @@ from frontline.ai.base import (
     BadRequest,
     Completion,
     CompletionRequest,
+    EmbeddingRequest,
+    Embeddings,
     PriceTable,
     ProviderConfig,
     ProviderKind,
@@ -40,7 +43,11 @@ from frontline.ai.base import (
 from frontline.ai.providers.common import (
     Deadline,
     as_int,
+    batches,
+    check_dimensions,
+    check_texts,
     json_body,
+    ordered_vectors,
     raise_for_status,
     schema_instruction,
     ssl_verify,
@@ -54,6 +61,8 @@ GIGACHAT_BASE_URL = "https://gigachat.devices.sberbank.ru/api/v1"
 TOKEN_MARGIN_SECONDS = 60.0
 # when the token answer carries no expiry (GigaChat tokens live 30 minutes)
 DEFAULT_TOKEN_TTL_SECONDS = 30 * 60.0
+# texts per embeddings request (GigaChat's own clients send at most 90)
+EMBEDDING_BATCH = 64
 
 
 class GigaChatConfig(ProviderConfig):
@@ -191,26 +200,29 @@ class GigaChatProvider:
             "stream": stream,
         }
 
-    def _chat_request(
-        self, client: httpx.AsyncClient, token: str, body: dict[str, Any]
+    def _api_request(
+        self, client: httpx.AsyncClient, token: str, path: str, body: dict[str, Any]
     ) -> httpx.Request:
         return client.build_request(
             "POST",
-            f"{self._config.base_url.rstrip('/')}/chat/completions",
+            f"{self._config.base_url.rstrip('/')}/{path}",
             json=body,
             headers={
                 "Authorization": f"Bearer {token}",
-                "Accept": "text/event-stream" if body["stream"] else "application/json",
+                "Accept": "text/event-stream" if body.get("stream") else "application/json",
             },
         )
 
-    async def _send(self, client: httpx.AsyncClient, body: dict[str, Any]) -> httpx.Response:
-        """The chat answer with the body not yet read (status checked); a 401 drops the
-        cached token and tries once more with a new one."""
+    async def _send(
+        self, client: httpx.AsyncClient, body: dict[str, Any], path: str = "chat/completions"
+    ) -> httpx.Response:
+        """The answer with the body not yet read (status checked); a 401 drops the cached
+        token and tries once more with a new one."""
         for attempt in (1, 2):
             token = await self._token(client)
+            request = self._api_request(client, token, path, body)
             try:
-                response = await client.send(self._chat_request(client, token, body), stream=True)
+                response = await client.send(request, stream=True)
             except httpx.TransportError as exc:
                 raise transport_error(exc, "GigaChat") from exc
             if response.status_code == 401 and attempt == 1:
@@ -270,6 +282,49 @@ class GigaChatProvider:
             finish_reason=choice.get("finish_reason") if isinstance(choice, dict) else None,
         )
 
+    async def embed(self, request: EmbeddingRequest) -> Embeddings:
+        """``POST /embeddings`` ``{"model", "input": [...]}`` in batches of
+        :data:`EMBEDDING_BATCH` under one deadline. The answer is ``{"data": [{"embedding",
+        "index", "usage": {"prompt_tokens"}}], "model"}``, put back in input order by index."""
+        started = time.perf_counter()
+        check_texts(request.texts)
+        deadline = Deadline(request.deadline_seconds)
+        vectors: list[list[float]] = []
+        input_tokens = 0
+        model: str | None = None
+        if request.texts:
+            try:
+                async with deadline.timeout(), self._http(deadline) as client:
+                    for batch in batches(request.texts, EMBEDDING_BATCH):
+                        body = {"model": request.model, "input": list(batch)}
+                        response = await self._send(client, body, path="embeddings")
+                        try:
+                            await response.aread()
+                        except httpx.TransportError as exc:
+                            raise transport_error(exc, "GigaChat") from exc
+                        finally:
+                            await response.aclose()
+                        batch_vectors, tokens, answer_model = _embedding_batch(
+                            json_body(response), len(batch)
+                        )
+                        vectors.extend(batch_vectors)
+                        input_tokens += tokens
+                        model = model or answer_model
+            except TimeoutError as exc:
+                raise deadline.expired("GigaChat") from exc
+        check_dimensions(vectors, "GigaChat")
+        usage = Usage(input_tokens=input_tokens)
+        model = model or request.model
+        cost = self._prices.cost(model, usage)
+        return Embeddings(
+            vectors=vectors,
+            model=model,
+            provider=self.kind,
+            usage=usage,
+            latency_ms=(time.perf_counter() - started) * 1000.0,
+            cost=cost if cost is not None else self._prices.cost(request.model, usage),
+        )
+
     async def stream(self, request: CompletionRequest) -> AsyncIterator[StreamChunk]:
         """Server-sent events ``data: {...}`` with ``choices[0].delta.content``, ending with
         ``data: [DONE]``; usage comes with the last event."""
@@ -311,6 +366,28 @@ class GigaChatProvider:
         if not done and finish_reason is None:
             raise BadRequest("GigaChat stream ended without [DONE]")
         yield StreamChunk(delta="", usage=usage, finish_reason=finish_reason)
+
+
+def _embedding_batch(data: dict[str, Any], count: int) -> tuple[list[list[float]], int, str | None]:
+    """(vectors in input order, prompt tokens, the model named) of one embeddings answer.
+    Tokens are counted per item (``data[i].usage``), or from a top-level ``usage``."""
+    items = data.get("data")
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise BadRequest(f"GigaChat embeddings answer without data: {str(data)[:200]!r}")
+    vectors = ordered_vectors(
+        ((item.get("index"), item.get("embedding")) for item in items),
+        count,
+        "GigaChat embeddings answer",
+    )
+    tokens = sum(
+        as_int(item["usage"].get("prompt_tokens"))
+        for item in items
+        if isinstance(item.get("usage"), dict)
+    )
+    if not tokens and isinstance(data.get("usage"), dict):
+        tokens = as_int(data["usage"].get("prompt_tokens"))
+    model = data.get("model")
+    return vectors, tokens, model if isinstance(model, str) and model else None
 
 
 def _event(payload: str) -> dict[str, Any]:

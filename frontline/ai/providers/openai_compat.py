@@ -1,6 +1,6 @@
-"""OpenAI-compatible chat completions through the official ``openai`` SDK: OpenAI itself,
-OpenRouter (attribution headers, ``vendor/model`` names) and self-hosted servers (vLLM,
-Ollama, LM Studio) at a configurable base URL.
+"""OpenAI-compatible chat completions and embeddings through the official ``openai`` SDK:
+OpenAI itself, OpenRouter (attribution headers, ``vendor/model`` names) and self-hosted
+servers (vLLM, Ollama, LM Studio) at a configurable base URL.
 
 The SDK's own retries are off (``max_retries=0``): the fallback chain decides what to do
 after a failure. Each call opens and closes its own client, so an adapter holds no
@@ -23,6 +23,8 @@ from frontline.ai.base import (
     BadRequest,
     Completion,
     CompletionRequest,
+    EmbeddingRequest,
+    Embeddings,
     PriceTable,
     ProviderConfig,
     ProviderError,
@@ -35,6 +37,10 @@ from frontline.ai.base import (
 )
 from frontline.ai.providers.common import (
     Deadline,
+    batches,
+    check_dimensions,
+    check_texts,
+    ordered_vectors,
     parse_retry_after,
     schema_instruction,
     with_system_instruction,
@@ -45,6 +51,8 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
 # what the SDK insists on when a self-hosted server wants no key
 NO_KEY = "not-needed"
+# texts per embeddings request (OpenAI takes up to 2048 inputs, self-hosted servers fewer)
+EMBEDDING_BATCH = 64
 
 
 class OpenAICompatConfig(ProviderConfig):
@@ -252,6 +260,74 @@ class OpenAICompatProvider:
         except Exception as exc:
             raise map_sdk_error(exc) from exc
         yield StreamChunk(delta="", usage=usage, finish_reason=finish_reason)
+
+    async def embed(self, request: EmbeddingRequest) -> Embeddings:
+        """``POST /embeddings`` in batches of :data:`EMBEDDING_BATCH`, one after another under
+        one deadline; each answer is put back in input order by its ``index``. Floats are
+        asked for explicitly (the SDK would ask for base64, which not every self-hosted
+        server speaks)."""
+        started = time.perf_counter()
+        check_texts(request.texts)
+        deadline = Deadline(request.deadline_seconds)
+        vectors: list[list[float]] = []
+        input_tokens = 0
+        model: str | None = None
+        if request.texts:
+            try:
+                async with deadline.timeout(), self._client() as client:
+                    for batch in batches(request.texts, EMBEDDING_BATCH):
+                        answer = await client.embeddings.create(
+                            model=request.model,
+                            input=list(batch),
+                            encoding_format="float",
+                            timeout=deadline.remaining(),
+                        )
+                        batch_vectors, tokens, answer_model = _embedding_batch(answer, len(batch))
+                        vectors.extend(batch_vectors)
+                        input_tokens += tokens
+                        model = model or answer_model
+            except TimeoutError as exc:
+                raise deadline.expired(self.kind.value) from exc
+            except Exception as exc:  # the SDK's errors, and JSON errors from a malformed body
+                raise map_sdk_error(exc) from exc
+        check_dimensions(vectors, self.kind.value)
+        usage = Usage(input_tokens=input_tokens)
+        model = model or request.model
+        return Embeddings(
+            vectors=vectors,
+            model=model,
+            provider=self.kind,
+            usage=usage,
+            latency_ms=(time.perf_counter() - started) * 1000.0,
+            cost=self._cost(model, request.model, usage),
+        )
+
+
+def _attribute(item: object, name: str) -> object:
+    """A field of an SDK object the SDK built without validation (a malformed answer may leave
+    it missing, or a plain dict)."""
+    if isinstance(item, dict):
+        return item.get(name)
+    return getattr(item, name, None)
+
+
+def _embedding_batch(answer: object, count: int) -> tuple[list[list[float]], int, str | None]:
+    """(vectors in input order, prompt tokens, the model the server names) of one answer."""
+    data = _attribute(answer, "data")
+    if not isinstance(data, list):
+        raise BadRequest(f"embeddings answer without data: {str(answer)[:200]!r}")
+    vectors = ordered_vectors(
+        ((_attribute(item, "index"), _attribute(item, "embedding")) for item in data),
+        count,
+        "embeddings answer",
+    )
+    tokens = _attribute(_attribute(answer, "usage"), "prompt_tokens")
+    model = _attribute(answer, "model")
+    return (
+        vectors,
+        tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else 0,
+        model if isinstance(model, str) and model else None,
+    )
 
 
 class OpenAIProvider(OpenAICompatProvider):

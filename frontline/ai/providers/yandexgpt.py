@@ -1,18 +1,24 @@
-"""YandexGPT through the Yandex Cloud Foundation Models completion API.
+"""YandexGPT through the Yandex Cloud Foundation Models completion and text-embedding APIs.
 
 Auth is an API key (``Authorization: Api-Key ...``) or an IAM token (``Bearer``), with the
 folder in ``x-folder-id``. Models are URIs ``gpt://<folder>/<model>/<version>``; a short name
 (``yandexgpt-lite``, ``yandexgpt/rc``) is expanded with the configured folder. Token counts
 arrive as strings. A streamed answer is newline-delimited JSON whose every object carries the
 whole text so far; the adapter yields only the new suffix.
+
+Embeddings (``POST .../textEmbedding``) take one text per call; the model is asymmetric,
+``text-search-doc`` for the knowledge base's passages and ``text-search-query`` for the
+questions, chosen from the request's ``purpose`` (:func:`embedding_model_uri`). The calls run a
+few at a time (:data:`EMBEDDING_CONCURRENCY`) under one deadline.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
-from typing import Any, ClassVar, Self
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
 from pydantic import ConfigDict, Field, SecretStr, model_validator
@@ -21,8 +27,12 @@ from frontline.ai.base import (
     BadRequest,
     Completion,
     CompletionRequest,
+    EmbeddingPurpose,
+    EmbeddingRequest,
+    Embeddings,
     PriceTable,
     ProviderConfig,
+    ProviderError,
     ProviderKind,
     StreamChunk,
     Usage,
@@ -30,6 +40,9 @@ from frontline.ai.base import (
 from frontline.ai.providers.common import (
     Deadline,
     as_int,
+    as_vector,
+    check_dimensions,
+    check_texts,
     error_for_status,
     json_body,
     raise_for_status,
@@ -41,6 +54,17 @@ from frontline.kit import tls
 
 YANDEX_BASE_URL = "https://llm.api.cloud.yandex.net/foundationModels/v1"
 FINAL_STATUSES = {"ALTERNATIVE_STATUS_FINAL", "ALTERNATIVE_STATUS_TRUNCATED_FINAL"}
+# the asymmetric text-search embedding pair: passages and questions
+EMBEDDING_MODELS: dict[EmbeddingPurpose, str] = {
+    "document": "text-search-doc",
+    "query": "text-search-query",
+}
+# names that stand for the pair (the purpose picks the member)
+_EMBEDDING_PAIR = {"text-search", *EMBEDDING_MODELS.values()}
+# textEmbedding calls in flight at once (the default quota is 10 requests a second)
+EMBEDDING_CONCURRENCY = 3
+
+_T = TypeVar("_T")
 
 
 class YandexGPTConfig(ProviderConfig):
@@ -73,6 +97,47 @@ def model_uri(model: str, folder_id: str) -> str:
         raise BadRequest("empty YandexGPT model name")
     name, _, version = model.partition("/")
     return f"gpt://{folder_id}/{name}/{version or 'latest'}"
+
+
+def embedding_model_uri(model: str, folder_id: str, purpose: EmbeddingPurpose) -> str:
+    """The ``emb://`` URI for ``purpose``. ``text-search`` (or either member of the pair,
+    ``text-search-doc``/``text-search-query``, optionally ``/<version>``) becomes
+    ``emb://<folder>/text-search-doc/latest`` for documents and ``.../text-search-query/...``
+    for queries, so one configured name serves both sides; a full ``emb://`` URI naming a
+    member of the pair is switched the same way; any other name or URI is used as is."""
+    model = model.strip()
+    if not model:
+        raise BadRequest("empty YandexGPT embedding model name")
+    wanted = EMBEDDING_MODELS[purpose]
+    if "://" in model:
+        scheme, _, path = model.partition("://")
+        parts = path.split("/")
+        if len(parts) >= 2 and parts[1] in _EMBEDDING_PAIR:
+            parts[1] = wanted
+        return f"{scheme}://{'/'.join(parts)}"
+    name, _, version = model.partition("/")
+    if name in _EMBEDDING_PAIR:
+        name = wanted
+    return f"emb://{folder_id}/{name}/{version or 'latest'}"
+
+
+async def _map_limited(
+    items: Sequence[_T], call: Callable[[_T], Awaitable[list[float]]], limit: int
+) -> list[list[float]]:
+    """``call`` on every item, at most ``limit`` at once, answers in the items' order. The
+    first failure cancels the rest and is raised as itself (not an exception group)."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(item: _T) -> list[float]:
+        async with semaphore:
+            return await call(item)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(item)) for item in items]
+    except* ProviderError as errors:
+        raise errors.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 class YandexGPTProvider:
@@ -151,6 +216,65 @@ class YandexGPTProvider:
             latency_ms=(time.perf_counter() - started) * 1000.0,
             cost=self._cost(uri, request, usage or Usage()),
             finish_reason=status,
+        )
+
+    def _embedding_cost(self, request: EmbeddingRequest, uri: str, usage: Usage) -> float | None:
+        """Priced by the configured name, the model's short name or the full URI."""
+        parts = uri.split("/")
+        short = parts[3] if uri.startswith("emb://") and len(parts) >= 4 else uri
+        for name in (request.model, short, uri):
+            cost = self._prices.cost(name, usage)
+            if cost is not None:
+                return cost
+        return None
+
+    async def embed(self, request: EmbeddingRequest) -> Embeddings:
+        """One ``textEmbedding`` call per text ``{"modelUri", "text"}`` -> ``{"embedding",
+        "numTokens"}``, :data:`EMBEDDING_CONCURRENCY` at a time, under one deadline."""
+        started = time.perf_counter()
+        check_texts(request.texts)
+        deadline = Deadline(request.deadline_seconds)
+        uri = embedding_model_uri(request.model, self._config.folder_id, request.purpose)
+        url = f"{self._config.base_url.rstrip('/')}/textEmbedding"
+        headers = self._headers()
+        tokens: list[int] = []
+
+        async def one(client: httpx.AsyncClient, text: str) -> list[float]:
+            try:
+                response = await client.post(
+                    url, json={"modelUri": uri, "text": text}, headers=headers
+                )
+            except httpx.TransportError as exc:
+                raise transport_error(exc, "YandexGPT") from exc
+            raise_for_status(response)
+            data = json_body(response)
+            vector = as_vector(data.get("embedding"), "YandexGPT embedding answer")
+            tokens.append(as_int(data.get("numTokens")))
+            return vector
+
+        vectors: list[list[float]] = []
+        if request.texts:
+            try:
+                async with (
+                    deadline.timeout(),
+                    httpx.AsyncClient(
+                        timeout=deadline.remaining(), verify=tls.default_context()
+                    ) as client,
+                ):
+                    vectors = await _map_limited(
+                        request.texts, lambda text: one(client, text), EMBEDDING_CONCURRENCY
+                    )
+            except TimeoutError as exc:
+                raise deadline.expired("YandexGPT") from exc
+        check_dimensions(vectors, "YandexGPT")
+        usage = Usage(input_tokens=sum(tokens))
+        return Embeddings(
+            vectors=vectors,
+            model=request.model,
+            provider=self.kind,
+            usage=usage,
+            latency_ms=(time.perf_counter() - started) * 1000.0,
+            cost=self._embedding_cost(request, uri, usage),
         )
 
     async def stream(self, request: CompletionRequest) -> AsyncIterator[StreamChunk]:
