@@ -1,0 +1,1 @@
+"""Knowledge base: documents, parsing, chunking, index backends and search."""
