@@ -11,6 +11,7 @@ from frontline.channels.endpoints import router as channels_router
 from frontline.contacts.endpoints import router as contacts_router
 from frontline.conversations.endpoints import router as conversations_router
 from frontline.jobs.endpoints import router as jobs_router
+from frontline.knowledge.endpoints import router as knowledge_router
 from frontline.tenants.endpoints import router as tenants_router
 from frontline.tickets.endpoints import router as tickets_router
 
@@ -27,6 +28,7 @@ def build_api_router() -> APIRouter:
         jobs_router,
         ai_settings_router,
         ai_status_router,
+        knowledge_router,
     ):
         api.include_router(router)
     return api

@@ -29,6 +29,9 @@ from frontline.kit.asgi import BodySizeLimitMiddleware, RequestContextMiddleware
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
 from frontline.kit.metrics import jobs_by_state, registry
+from frontline.knowledge import jobs as knowledge_jobs
+from frontline.knowledge.index import InProcessIndex
+from frontline.knowledge.parsing import ParseLimits
 from frontline.messages import jobs as message_jobs
 from frontline.models import JobStatus
 from frontline.realtime.broker import make_broker
@@ -57,6 +60,7 @@ def build_services(settings: Settings) -> Services:
     message_jobs.register(jobs, box, options)
     ai_log_jobs.register(jobs)
     ai_reply_jobs.register(jobs, box, breakers, broker)
+    knowledge_jobs.register(jobs, ParseLimits(max_bytes=settings.knowledge_max_file_bytes))
     return Services(
         settings=settings,
         db=db,
@@ -68,6 +72,7 @@ def build_services(settings: Settings) -> Services:
         jobs=jobs,
         adapter_options=options,
         channel_cache=ChannelCache(settings.channel_cache_seconds),
+        knowledge=InProcessIndex(),
         breakers=breakers,
     )
 
@@ -154,6 +159,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             log.warning("could not sample job counts", exc_info=True)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        # uploads: a little over the file limit for the multipart envelope
+        overrides={"/api/v1/knowledge/documents": settings.knowledge_max_file_bytes + 64 * 1024},
+    )
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -9,7 +9,8 @@ import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from frontline.settings import Settings, get_settings
 
@@ -208,6 +209,131 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return evaluate.main(forwarded)
 
 
+def _kb_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"no such file or directory: {raw}")
+    return files
+
+
+def cmd_kb_ingest(args: argparse.Namespace) -> int:
+    """Upload files (or every file under a directory) into a tenant's knowledge base and
+    ingest them here, with a progress bar; one JSON line per file at the end."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from frontline.app import build_services
+    from frontline.errors import AppError
+    from frontline.kit.repository import TenantScope
+    from frontline.knowledge import service as knowledge
+    from frontline.knowledge.parsing import ParseLimits
+    from frontline.tenants import service as tenants
+
+    try:
+        files = _kb_files(args.paths)
+    except FileNotFoundError as exc:
+        print(f"frontline: {exc}", file=sys.stderr)
+        return 1
+    settings = _settings()
+    services = build_services(settings)
+    limits = knowledge.Limits(
+        max_file_bytes=settings.knowledge_max_file_bytes,
+        max_tenant_bytes=settings.knowledge_max_tenant_bytes,
+    )
+    results: list[dict[str, Any]] = []
+
+    async def run() -> int:
+        async with services.db.transaction() as session:
+            tenant = await tenants.by_slug_or_id(session, args.tenant)
+            if tenant is None:
+                raise AppError(f"no tenant {args.tenant!r}")
+            scope = TenantScope(tenant.id)
+        failed = 0
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            disable=args.quiet,
+        ) as progress:
+            overall = progress.add_task("files", total=len(files), status="")
+            for path in files:
+                task = progress.add_task(path.name[:40], total=None, status="")
+                try:
+                    async with services.db.transaction() as session:
+                        doc = await knowledge.upload(
+                            session,
+                            scope,
+                            path.read_bytes(),
+                            filename=path.name,
+                            limits=limits,
+                            queue_job=False,
+                        )
+                        doc_id, revision = doc.id, doc.revision
+
+                    def on_page(done: int, total: int, task: Any = task) -> None:
+                        progress.update(task, completed=done, total=total, status="pages")
+
+                    status = await knowledge.ingest(
+                        services.db,
+                        scope,
+                        doc_id,
+                        revision,
+                        parse_limits=ParseLimits(max_bytes=limits.max_file_bytes),
+                        on_progress=on_page,
+                    )
+                    async with services.db.transaction() as session:
+                        doc = await knowledge.get_document(session, scope, doc_id)
+                    result = {
+                        "file": str(path),
+                        "document_id": doc_id,
+                        "status": status,
+                        "pages": doc.pages_total,
+                        "chunks": doc.chunks_done,
+                        "reason": doc.failure_reason,
+                    }
+                except AppError as exc:
+                    result = {"file": str(path), "status": "rejected", "reason": exc.message}
+                failed += result["status"] != "ready"
+                results.append(result)
+                progress.update(task, total=1, completed=1, status=str(result["status"]))
+                progress.advance(overall)
+        return failed
+
+    async def main() -> int:
+        try:
+            return await run()
+        finally:
+            await services.db.dispose()
+
+    try:
+        failed = asyncio.run(main())
+    except AppError as exc:
+        print(f"frontline: {exc.message}", file=sys.stderr)
+        return 1
+    for result in results:
+        print(json.dumps(result, ensure_ascii=False))
+    return 1 if failed else 0
+
+
+def cmd_eval_retrieval(args: argparse.Namespace) -> int:
+    from frontline.knowledge.evaluate import evaluate_retrieval, render_table
+
+    data = Path(args.data)
+    folder = data / "xquad_r_ru_en" if (data / "xquad_r_ru_en").is_dir() else data
+    if not (folder / "queries.jsonl").is_file():
+        print(f"frontline: no XQuAD-R data in {data}", file=sys.stderr)
+        return 1
+    metrics = evaluate_retrieval(folder)
+    print(json.dumps(metrics) if args.json else render_table(metrics))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="frontline", description="AI-first customer support platform"
@@ -263,6 +389,20 @@ def build_parser() -> argparse.ArgumentParser:
     triage.add_argument("--json", action="store_true", help="print one JSON object")
     triage.add_argument("--limit", type=int, default=None, help="first N lines of each file")
     triage.set_defaults(func=cmd_eval)
+    retrieval = ev_sub.add_parser(
+        "retrieval", help="knowledge search on XQuAD-R (ru, en), with a bm25s baseline"
+    )
+    retrieval.add_argument("--data", required=True, help="the eval-data folder")
+    retrieval.add_argument("--json", action="store_true", help="print one JSON object")
+    retrieval.set_defaults(func=cmd_eval_retrieval)
+
+    kb = sub.add_parser("kb", help="the knowledge base")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    ingest = kb_sub.add_parser("ingest", help="upload and ingest files into a tenant's base")
+    ingest.add_argument("--tenant", required=True, help="tenant id or slug")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.add_argument("paths", nargs="+", help="files or directories")
+    ingest.set_defaults(func=cmd_kb_ingest)
     return parser
 
 

@@ -12,12 +12,16 @@ import hmac
 import json
 import uuid
 from dataclasses import asdict, dataclass
+from importlib import resources
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.channels import service as channels
 from frontline.channels.base import ChannelType
 from frontline.deps import Services
 from frontline.kit.repository import TenantScope
+from frontline.knowledge import service as knowledge
 from frontline.models import Role
 from frontline.tenants import service as tenants
 from frontline.tickets import service as tickets
@@ -26,6 +30,19 @@ DEMO_SLUG = "demo"
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_OPERATOR_EMAIL = "operator@example.com"
 DEMO_CATEGORIES = ("Бронирование", "Оплата", "Жалоба", "Другое")
+DEMO_FAQ = (
+    (
+        "Можно ли взять с собой собаку?",
+        "Да, в туры по Карелии и Алтаю можно с собакой до 15 кг, "
+        "это бесплатно. В тур на Байкал с животными нельзя.",
+    ),
+    (
+        "Can I bring my dog?",
+        "Yes, dogs up to 15 kg may join the Karelia and Altai tours free "
+        "of charge. Pets are not allowed on the Baikal tour.",
+    ),
+    ("Нужна ли виза?", "Гражданам России виза не нужна: все туры проходят по России."),
+)
 
 
 @dataclass(frozen=True)
@@ -108,6 +125,9 @@ async def ensure_demo(services: Services) -> DemoInfo:
             }
         scope = TenantScope(tenant.id)
         ids = dict(tenant.settings.get("demo", {}))
+        if not ids.get("knowledge"):
+            await _seed_knowledge(session, scope)
+            tenant.settings = {**tenant.settings, "demo": {**ids, "knowledge": True}}
         api_rt = await channels.runtime_for(
             session, scope, services.secret_box, _uuid(ids["api_channel_id"])
         )
@@ -126,6 +146,17 @@ async def ensure_demo(services: Services) -> DemoInfo:
         email_webhook_secret=email_rt.secret,
         base_url=services.settings.public_url,
     )
+
+
+async def _seed_knowledge(session: AsyncSession, scope: TenantScope) -> None:
+    """The demo knowledge base (a tour company's prices, booking rules and FAQ, in Russian
+    and English): uploaded like any tenant's files, ingested by the worker."""
+    folder = resources.files("frontline") / "demo_knowledge"
+    for item in sorted(folder.iterdir(), key=lambda i: i.name):
+        if item.name.endswith(".md"):
+            await knowledge.upload(session, scope, item.read_bytes(), filename=item.name)
+    for question, answer in DEMO_FAQ:
+        await knowledge.save_faq(session, scope, question, answer)
 
 
 def _uuid(value: str) -> uuid.UUID:

@@ -21,6 +21,7 @@ from frontline.channels.service import ChannelCache
 from frontline.jobs.registry import JobRegistry
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
+from frontline.knowledge.index import IndexBackend
 from frontline.realtime.broker import Broker
 from frontline.settings import Settings
 
@@ -36,6 +37,7 @@ class Services:
     adapter_options: AdapterOptions
     channel_cache: ChannelCache
     breakers: BreakerRegistry
+    knowledge: IndexBackend
 
 
 async def get_services(request: Request) -> Services:

@@ -14,6 +14,7 @@ CONVERSATION_ASSIGNED = "conversation.assigned"
 # job kinds
 JOB_DELIVER_MESSAGE = "message.deliver"
 JOB_AI_REPLY = "ai.reply"
+JOB_KNOWLEDGE_INGEST = "knowledge.ingest"
 
 
 def inbox_topic(tenant_id: object) -> str:

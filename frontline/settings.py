@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     job_lease_seconds: int = Field(default=60, ge=1)
     job_backoff_base_seconds: float = Field(default=2.0, gt=0)
     job_backoff_max_seconds: float = Field(default=600.0, gt=0)
+    # knowledge base: one upload, and all of a tenant's stored uploads together
+    knowledge_max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    knowledge_max_tenant_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     # outbound delivery
     outbound_timeout_seconds: float = Field(default=10.0, gt=0)
     # logging

@@ -96,18 +96,28 @@ class _BodyTooLarge(Exception):
 
 
 class BodySizeLimitMiddleware:
-    """Answers 413 for request bodies over ``max_bytes``, declared or streamed."""
+    """Answers 413 for request bodies over ``max_bytes``, declared or streamed.
+    ``overrides`` maps path prefixes to their own limit (file uploads)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.overrides = sorted((overrides or {}).items(), key=lambda kv: -len(kv[0]))
 
-    async def _reject(self, send: Send) -> None:
+    def _limit(self, path: str) -> int:
+        for prefix, limit in self.overrides:
+            if path.startswith(prefix):
+                return limit
+        return self.max_bytes
+
+    async def _reject(self, send: Send, limit: int) -> None:
         body = json.dumps(
             {
                 "error": {
                     "code": "payload_too_large",
-                    "message": f"request body over {self.max_bytes} bytes",
+                    "message": f"request body over {limit} bytes",
                 }
             }
         ).encode()
@@ -127,11 +137,12 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope.get("path", ""))
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    if int(value) > self.max_bytes:
-                        await self._reject(send)
+                    if int(value) > limit:
+                        await self._reject(send, limit)
                         return
                 except ValueError:
                     pass
@@ -144,12 +155,12 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # answer now: the app may catch the error while reading its body (FastAPI
                     # turns it into a 400) and must not get to answer in place of the 413
                     if not started and not rejected:
                         rejected = True
-                        await self._reject(send)
+                        await self._reject(send, limit)
                     raise _BodyTooLarge
             return message
 
@@ -165,7 +176,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not started and not rejected:
-                await self._reject(send)
+                await self._reject(send, limit)
 
 
 def header(scope: dict[str, Any], name: bytes) -> str | None:

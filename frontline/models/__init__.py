@@ -14,6 +14,12 @@ from frontline.models.conversations import (
     SenderType,
 )
 from frontline.models.jobs import Job, JobStatus
+from frontline.models.knowledge import (
+    DocumentStatus,
+    KnowledgeChunk,
+    KnowledgeDocument,
+    KnowledgeState,
+)
 from frontline.models.tenants import ROLE_RANK, ApiKey, Membership, RefreshToken, Role, Tenant, User
 
 __all__ = [
@@ -29,8 +35,12 @@ __all__ = [
     "Conversation",
     "ConversationStatus",
     "DeliveryStatus",
+    "DocumentStatus",
     "Job",
     "JobStatus",
+    "KnowledgeChunk",
+    "KnowledgeDocument",
+    "KnowledgeState",
     "Membership",
     "Message",
     "Priority",

@@ -31,6 +31,7 @@ from frontline.conversations.schemas import AssignIn, ConversationPatch, NoteIn
 from frontline.jobs.worker import Worker
 from frontline.kit.crypto import sign
 from frontline.kit.repository import TenantScope
+from frontline.knowledge.schemas import FaqIn
 from frontline.messages.schemas import ReplyIn
 from frontline.models import Contact, Conversation, Job, Message
 from frontline.tenants.schemas import MemberIn, TenantIn
@@ -61,12 +62,15 @@ LISTS = {
     f"{API}/api-keys",
     f"{API}/members",
     f"{API}/ai/calls",
+    f"{API}/knowledge/documents",
 }
 NOT_LISTS: dict[str, str] = {
     f"{API}/me": "the caller's own identity (checked: B sees only its own memberships)",
     f"{API}/tenant": "the caller's own tenant row (checked: B sees its own tenant)",
     f"{API}/ai/settings": "the caller's own tenant's AI settings (checked: B sees its own)",
     f"{API}/ai/status": "the caller's own tenant's chain and the process's provider health",
+    f"{API}/knowledge/search": "needs a query; its tenant scope is checked by "
+    "tests/knowledge/test_api.py::test_search_is_tenant_scoped",
 }
 
 
@@ -83,6 +87,9 @@ class TenantAData:
     api_key: str
     message_text: str
     ai_call_id: int
+    document_id: int
+    faq_id: int
+    all_job_ids: set[str]
 
     def values(self, param: str) -> list[Any]:
         """Every id of A's data that ``param`` can take (empty: the walk cannot fill it)."""
@@ -94,6 +101,8 @@ class TenantAData:
             "job_id": [self.job_id],
             "key_id": [self.key_id],
             "call_id": [self.ai_call_id],
+            "document_id": [self.document_id],
+            "faq_id": [self.faq_id],
         }
         return fillers.get(param, [])
 
@@ -127,6 +136,14 @@ BODIES: dict[type[BaseModel], Callable[[TenantFixture], dict[str, Any]]] = {
     ChannelIn: lambda me: {"type": "api", "name": "walk"},
     CategoryIn: lambda me: {"name": "walk"},
     AiSettingsIn: lambda me: {"temperature": 0.3},
+    FaqIn: lambda me: {"question": "taken over?", "answer": "taken over"},
+}
+
+# Routes whose body is a multipart form (file uploads), with a minimal valid form.
+MULTIPART: dict[tuple[str, str], Callable[[TenantFixture], dict[str, Any]]] = {
+    ("PUT", f"{API}/knowledge/documents/{{document_id}}"): lambda me: {
+        "file": ("taken.txt", b"taken over")
+    },
 }
 
 
@@ -154,6 +171,7 @@ class Call:
     template: str
     url: str
     body: Callable[[TenantFixture], dict[str, Any]] | None
+    files: Callable[[TenantFixture], dict[str, Any]] | None = None
 
 
 def api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
@@ -211,6 +229,9 @@ def walk_plan(app: FastAPI, a: TenantAData | None) -> list[Call]:
             api_key="",
             message_text="",
             ai_call_id=1,
+            document_id=1,
+            faq_id=1,
+            all_job_ids=set(),
         )
         unfillable = [n for n in names if not probe.values(n)]
         if unfillable:
@@ -218,7 +239,8 @@ def walk_plan(app: FastAPI, a: TenantAData | None) -> list[Call]:
                 f"{method} {path}: cannot fill {unfillable}; add A's id to TenantAData.values"
             )
             continue
-        model = body_model(route)
+        files = MULTIPART.get((method, path))
+        model = None if files else body_model(route)
         if model is not None and model not in BODIES:
             problems.append(
                 f"{method} {path}: no minimal body for {model.__name__}; add it to BODIES"
@@ -233,7 +255,7 @@ def walk_plan(app: FastAPI, a: TenantAData | None) -> list[Call]:
             url = path
             for name, value in combo.items():
                 url = url.replace("{" + name + "}", str(value))
-            calls.append(Call(method, path, url, BODIES[model] if model else None))
+            calls.append(Call(method, path, url, BODIES[model] if model else None, files))
     stale = set(EXCLUDED) - seen_excluded
     if stale:
         problems.append(f"EXCLUDED names routes that no longer exist: {sorted(stale)}")
@@ -304,6 +326,20 @@ async def build_tenant_data(
             conversation_id=conversation_id,
         )
         ai_call_id = ai_call.id
+    r = await c.post(
+        f"{API}/knowledge/documents",
+        files={"file": ("prices.txt", f"{text}: prices".encode())},
+        headers=t.owner,
+    )
+    assert r.status_code == 202, r.text
+    document_id = r.json()["id"]
+    r = await c.post(
+        f"{API}/knowledge/faq", json={"question": f"{text}?", "answer": text}, headers=t.owner
+    )
+    assert r.status_code == 202, r.text
+    faq_id = r.json()["id"]
+    await worker.run_until_idle()
+    all_jobs = (await c.get(f"{API}/jobs", headers=t.owner)).json()
     return TenantAData(
         t=t,
         conversation_id=conversation_id,
@@ -314,6 +350,9 @@ async def build_tenant_data(
         api_key=key["key"],
         message_text=text,
         ai_call_id=ai_call_id,
+        document_id=document_id,
+        faq_id=faq_id,
+        all_job_ids={str(j["id"]) for j in all_jobs},
     )
 
 
@@ -372,7 +411,10 @@ async def test_the_isolation_walk(factory: Factory, worker: Worker, app: FastAPI
     for who, headers in b_credentials.items():
         for call in calls:
             body = call.body(b) if call.body else None
-            r = await factory.client.request(call.method, call.url, json=body, headers=headers)
+            files = call.files(b) if call.files else None
+            r = await factory.client.request(
+                call.method, call.url, json=body, files=files, headers=headers
+            )
             if r.status_code != 404 or "Secret of tenant A" in r.text:
                 failures.append(
                     f"{who}: {call.method} {call.url} -> {r.status_code} {r.text[:200]}"
@@ -394,7 +436,10 @@ async def test_the_isolation_walk(factory: Factory, worker: Worker, app: FastAPI
     ordered = sorted(calls, key=lambda c: c.method == "DELETE")
     for call in ordered:
         body = call.body(a.t) if call.body else None
-        r = await factory.client.request(call.method, call.url, json=body, headers=a.t.owner)
+        files = call.files(a.t) if call.files else None
+        r = await factory.client.request(
+            call.method, call.url, json=body, files=files, headers=a.t.owner
+        )
         assert r.status_code < 300, (call.method, call.url, r.status_code, r.text)
 
 
@@ -493,13 +538,17 @@ async def test_lists_never_show_another_tenants_rows(factory: Factory, worker: W
             {a.t.api_channel_id, a.t.email_channel_id},
             {b.api_channel_id, b.email_channel_id},
         ),
-        f"{API}/jobs": ({str(a.job_id)}, {str(bd.job_id)}),
+        f"{API}/jobs": (a.all_job_ids, bd.all_job_ids),
         f"{API}/api-keys": ({a.key_id}, {bd.key_id}),
         f"{API}/members": (
             {str(a.t.owner_id), str(a.t.operator_id)},
             {str(b.owner_id), str(b.operator_id)},
         ),
         f"{API}/ai/calls": ({str(a.ai_call_id)}, {str(bd.ai_call_id)}),
+        f"{API}/knowledge/documents": (
+            {str(a.document_id), str(a.faq_id)},
+            {str(bd.document_id), str(bd.faq_id)},
+        ),
     }
     assert set(own) == LISTS
     for url, (a_ids, b_ids) in own.items():

@@ -1,0 +1,179 @@
+"""HTTP: the knowledge base (operators read and search, admins change it)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile, status
+
+from frontline.auth.deps import Admin, Operator
+from frontline.deps import ServicesDep, Session
+from frontline.errors import PayloadTooLarge, Unprocessable
+from frontline.knowledge import service
+from frontline.knowledge.schemas import (
+    MAX_QUERY_CHARS,
+    DocumentOut,
+    DocumentPage,
+    FaqIn,
+    PassageOut,
+    SearchOut,
+)
+from frontline.settings import Settings
+
+router = APIRouter(prefix="/knowledge", tags=["knowledge"])
+
+BIGINT_MAX = 2**63 - 1
+DocumentId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+ERRORS: dict[int | str, dict[str, str]] = {
+    413: {"description": "the file, or the tenant's knowledge base, is too big"},
+    415: {"description": "not a type Frontline reads (PDF, DOCX, HTML, Markdown, text)"},
+    422: {"description": "empty file"},
+}
+
+
+def _limits(settings: Settings) -> service.Limits:
+    return service.Limits(
+        max_file_bytes=settings.knowledge_max_file_bytes,
+        max_tenant_bytes=settings.knowledge_max_tenant_bytes,
+    )
+
+
+async def _read(file: UploadFile, limit: int) -> bytes:
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"the file is larger than {limit / (1024 * 1024):.1f} MB")
+    return data
+
+
+@router.post(
+    "/documents",
+    response_model=DocumentOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=ERRORS,
+)
+async def upload_document(
+    subject: Admin,
+    session: Session,
+    services: ServicesDep,
+    file: Annotated[UploadFile, File(description="PDF, DOCX, HTML, Markdown or text")],
+    title: Annotated[str | None, Form(max_length=300)] = None,
+) -> DocumentOut:
+    """Upload a document; it is ingested in the background (``status`` goes from
+    ``processing`` to ``ready`` or ``failed`` with ``failure_reason``; ``pages_done`` and
+    ``chunks_done`` show progress)."""
+    limits = _limits(services.settings)
+    data = await _read(file, limits.max_file_bytes)
+    doc = await service.upload(
+        session, subject.scope, data, filename=file.filename or "", title=title, limits=limits
+    )
+    return DocumentOut.model_validate(doc)
+
+
+@router.put(
+    "/documents/{document_id}",
+    response_model=DocumentOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=ERRORS,
+)
+async def replace_document(
+    document_id: DocumentId,
+    subject: Admin,
+    session: Session,
+    services: ServicesDep,
+    file: Annotated[UploadFile, File()],
+    title: Annotated[str | None, Form(max_length=300)] = None,
+) -> DocumentOut:
+    """New content for a document: its chunks are replaced when the new version is ready
+    (until then search keeps answering from the old one)."""
+    limits = _limits(services.settings)
+    data = await _read(file, limits.max_file_bytes)
+    doc = await service.upload(
+        session,
+        subject.scope,
+        data,
+        filename=file.filename or "",
+        title=title,
+        limits=limits,
+        document_id=document_id,
+    )
+    return DocumentOut.model_validate(doc)
+
+
+@router.get("/documents", response_model=DocumentPage)
+async def list_documents(
+    subject: Operator,
+    session: Session,
+    cursor: Annotated[str | None, Query(max_length=30, pattern=r"^\d+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> DocumentPage:
+    """Documents and FAQ entries, newest first."""
+    after = int(cursor) if cursor else None
+    if after is not None and after > BIGINT_MAX:
+        raise Unprocessable("invalid cursor")
+    rows = await service.list_documents(session, subject.scope, limit=limit, after_id=after)
+    return DocumentPage(
+        items=[DocumentOut.model_validate(r) for r in rows],
+        next_cursor=str(rows[-1].id) if len(rows) == limit else None,
+    )
+
+
+@router.get("/documents/{document_id}", response_model=DocumentOut)
+async def get_document(document_id: DocumentId, subject: Operator, session: Session) -> DocumentOut:
+    """One document with its ingestion status and progress."""
+    return DocumentOut.model_validate(
+        await service.get_document(session, subject.scope, document_id)
+    )
+
+
+@router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_document(document_id: DocumentId, subject: Admin, session: Session) -> None:
+    """Delete a document or FAQ entry; it leaves search at once."""
+    await service.delete_document(session, subject.scope, document_id)
+
+
+@router.post("/faq", response_model=DocumentOut, status_code=status.HTTP_202_ACCEPTED)
+async def create_faq(body: FaqIn, subject: Admin, session: Session) -> DocumentOut:
+    """A manual FAQ entry (question + answer), searchable as one passage."""
+    doc = await service.save_faq(session, subject.scope, body.question, body.answer)
+    return DocumentOut.model_validate(doc)
+
+
+@router.put("/faq/{faq_id}", response_model=DocumentOut, status_code=status.HTTP_202_ACCEPTED)
+async def update_faq(
+    faq_id: DocumentId, body: FaqIn, subject: Admin, session: Session
+) -> DocumentOut:
+    """Edit an FAQ entry (its id is a document id; delete it through ``/documents``)."""
+    doc = await service.save_faq(
+        session, subject.scope, body.question, body.answer, document_id=faq_id
+    )
+    return DocumentOut.model_validate(doc)
+
+
+@router.get("/search", response_model=SearchOut, responses={422: {"description": "bad query"}})
+async def search(
+    subject: Operator,
+    session: Session,
+    services: ServicesDep,
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS)],
+    k: Annotated[int, Query(ge=1, le=50)] = 5,
+) -> SearchOut:
+    """The passages that best answer ``q`` (lexical with Russian/English stemming, fused
+    with dense vectors when the tenant has an embedding model), best first."""
+    if not q.strip():
+        raise Unprocessable("the query is empty")
+    hits = await services.knowledge.search(session, subject.scope, q, k)
+    return SearchOut(
+        query=q,
+        passages=[
+            PassageOut(
+                chunk_id=h.chunk_id,
+                document_id=h.document_id,
+                document_title=h.title,
+                heading_path=list(h.heading_path),
+                page=h.page,
+                text=h.text,
+                score=round(h.score, 6),
+            )
+            for h in hits
+        ],
+    )

@@ -1,0 +1,145 @@
+"""SQL of the knowledge base (documents, chunks, the per-tenant version)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import undefer
+
+from frontline.kit.repository import TenantRepository
+from frontline.models import KnowledgeChunk, KnowledgeDocument, KnowledgeState
+
+
+class DocumentRepository(TenantRepository[KnowledgeDocument]):
+    model = KnowledgeDocument
+
+    async def get_for_update(self, document_id: int) -> KnowledgeDocument | None:
+        stmt = self.select().where(KnowledgeDocument.id == document_id).with_for_update()
+        return await self.one_or_none(stmt)
+
+    async def get_with_content(self, document_id: int) -> KnowledgeDocument | None:
+        stmt = (
+            self.select()
+            .where(KnowledgeDocument.id == document_id)
+            .options(undefer(KnowledgeDocument.content))
+        )
+        return await self.one_or_none(stmt)
+
+    async def page(self, *, limit: int, after_id: int | None) -> list[KnowledgeDocument]:
+        stmt = self.select().order_by(KnowledgeDocument.id.desc()).limit(limit)
+        if after_id is not None:
+            stmt = stmt.where(KnowledgeDocument.id < after_id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def set_progress(self, document_id: int, revision: int, **values: Any) -> None:
+        """Progress of the ingestion of ``revision`` (a newer upload's progress wins)."""
+        await self.session.execute(
+            update(KnowledgeDocument)
+            .where(
+                KnowledgeDocument.tenant_id == self.scope.tenant_id,
+                KnowledgeDocument.id == document_id,
+                KnowledgeDocument.revision == revision,
+            )
+            .values(**values)
+        )
+
+
+class ChunkRepository(TenantRepository[KnowledgeChunk]):
+    model = KnowledgeChunk
+
+    async def replace(self, document_id: int, rows: Sequence[dict[str, Any]]) -> None:
+        """The document's chunks become ``rows`` (new ids: indexes see removals + additions)."""
+        await self.delete_of(document_id)
+        if rows:
+            tenant = self.scope.tenant_id
+            await self.session.execute(
+                insert(KnowledgeChunk),
+                [{**row, "tenant_id": tenant, "document_id": document_id} for row in rows],
+            )
+
+    async def delete_of(self, document_id: int) -> None:
+        await self.session.execute(
+            delete(KnowledgeChunk).where(
+                KnowledgeChunk.tenant_id == self.scope.tenant_id,
+                KnowledgeChunk.document_id == document_id,
+            )
+        )
+
+    async def index_rows(self, after_id: int, limit: int) -> list[Any]:
+        """Chunks with ``id > after_id`` for an index: id, terms, embedding, its model."""
+        stmt = (
+            select(
+                KnowledgeChunk.id,
+                KnowledgeChunk.terms,
+                KnowledgeChunk.embedding,
+                KnowledgeChunk.embedding_model,
+            )
+            .where(KnowledgeChunk.tenant_id == self.scope.tenant_id, KnowledgeChunk.id > after_id)
+            .order_by(KnowledgeChunk.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).all())
+
+    async def all_ids(self) -> list[int]:
+        stmt = select(KnowledgeChunk.id).where(KnowledgeChunk.tenant_id == self.scope.tenant_id)
+        return [int(i) for i in (await self.session.execute(stmt)).scalars()]
+
+    async def passages(self, ids: Sequence[int]) -> list[Any]:
+        """The chunks ``ids`` (those still there) with their document's title and kind."""
+        if not ids:
+            return []
+        stmt = (
+            select(
+                KnowledgeChunk.id,
+                KnowledgeChunk.document_id,
+                KnowledgeChunk.text,
+                KnowledgeChunk.heading_path,
+                KnowledgeChunk.page,
+                KnowledgeChunk.meta,
+                KnowledgeDocument.title,
+                KnowledgeDocument.kind,
+            )
+            .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
+            .where(
+                KnowledgeChunk.tenant_id == self.scope.tenant_id,
+                KnowledgeDocument.tenant_id == self.scope.tenant_id,
+                KnowledgeChunk.id.in_(list(ids)),
+            )
+        )
+        return list((await self.session.execute(stmt)).all())
+
+
+class StateRepository(TenantRepository[KnowledgeState]):
+    model = KnowledgeState
+
+    async def version(self) -> int:
+        stmt = select(KnowledgeState.version).where(
+            KnowledgeState.tenant_id == self.scope.tenant_id
+        )
+        return int((await self.session.execute(stmt)).scalar_one_or_none() or 0)
+
+    async def locked(self) -> KnowledgeState:
+        """The tenant's row, locked (created on first use, race-free); it serialises
+        changes to one tenant's knowledge base."""
+        insert_ = (
+            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        await self.session.execute(
+            insert_(KnowledgeState)
+            .values(tenant_id=self.scope.tenant_id, version=0, bytes_used=0)
+            .on_conflict_do_nothing(index_elements=["tenant_id"])
+        )
+        stmt = self.select().with_for_update().execution_options(populate_existing=True)
+        row = await self.one_or_none(stmt)
+        assert row is not None
+        return row
+
+    async def bytes_stored(self) -> int:
+        stmt = select(func.coalesce(func.sum(KnowledgeDocument.size_bytes), 0)).where(
+            KnowledgeDocument.tenant_id == self.scope.tenant_id
+        )
+        return int((await self.session.execute(stmt)).scalar_one())

@@ -1,0 +1,380 @@
+"""The knowledge base: uploads, FAQ entries, ingestion (parse -> chunk -> analyse -> embed ->
+store) and the version bump that tells every process's index to catch up.
+
+Uploads are checked at once (empty, too big, not a type we read, the tenant's space) and
+answered with a 4xx; everything that needs the file's content (a corrupt or encrypted PDF, a
+zip bomb, no text) happens in the ``knowledge.ingest`` job and ends the document ``failed``
+with the reason. A document's chunks are replaced in one transaction together with the
+version bump, so a search sees either the old chunks or the new ones; a delete takes them out
+of search at once (search reads the chunk rows it returns, and deleted rows are gone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontline import events
+from frontline.ai.base import Embedder, EmbeddingRequest
+from frontline.errors import AppError, NotFound, PayloadTooLarge, Unprocessable
+from frontline.jobs.queue import enqueue
+from frontline.kit.db import Database
+from frontline.kit.repository import TenantScope
+from frontline.kit.time import utcnow
+from frontline.knowledge.analysis import analyze
+from frontline.knowledge.chunking import Chunk, chunk_document, chunk_search_text, faq_chunk
+from frontline.knowledge.parsing import DocumentError, ParseLimits, parse_document, sniff_type
+from frontline.knowledge.repository import ChunkRepository, DocumentRepository, StateRepository
+from frontline.models import DocumentStatus, KnowledgeDocument
+
+log = logging.getLogger(__name__)
+
+FAQ_KIND = "faq"
+# progress is written at most this often while a document is parsed
+PROGRESS_SECONDS = 0.5
+EMBED_BATCH = 64
+
+
+class UnsupportedType(AppError):
+    status_code = 415
+    code = "unsupported_type"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_tenant_bytes: int = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingModel:
+    """The tenant's embedding model, when it has one: chunks get vectors for dense search."""
+
+    embedder: Embedder
+    model: str
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+async def get_document(session: AsyncSession, scope: TenantScope, document_id: int) -> Any:
+    doc = await DocumentRepository(session, scope).get(document_id)
+    if doc is None:
+        raise NotFound("document not found")
+    return doc
+
+
+async def list_documents(
+    session: AsyncSession, scope: TenantScope, *, limit: int, after_id: int | None
+) -> list[KnowledgeDocument]:
+    return await DocumentRepository(session, scope).page(limit=limit, after_id=after_id)
+
+
+def _request_ingest(session: AsyncSession, scope: TenantScope, doc: KnowledgeDocument) -> None:
+    enqueue(
+        session,
+        events.JOB_KNOWLEDGE_INGEST,
+        {"document_id": doc.id, "revision": doc.revision},
+        tenant_id=scope.tenant_id,
+        idempotency_key=f"kb-ingest:{doc.id}:{doc.revision}",
+        max_attempts=3,
+    )
+
+
+async def upload(
+    session: AsyncSession,
+    scope: TenantScope,
+    data: bytes,
+    *,
+    filename: str = "",
+    title: str | None = None,
+    limits: Limits = Limits(),
+    document_id: int | None = None,
+    queue_job: bool = True,
+) -> KnowledgeDocument:
+    """Store an upload (a new document, or new content for ``document_id``) and queue its
+    ingestion (unless the caller ingests it itself: ``queue_job=False``). Raises 4xx errors
+    for what can be told without parsing."""
+    if not data:
+        raise Unprocessable("the file is empty")
+    if len(data) > limits.max_file_bytes:
+        raise PayloadTooLarge(f"the file is larger than {_mb(limits.max_file_bytes)}")
+    try:
+        kind = sniff_type(data, filename)
+    except DocumentError as exc:
+        raise UnsupportedType(exc.reason) from exc
+    documents = DocumentRepository(session, scope)
+    state = await StateRepository(session, scope).locked()  # one upload at a time per tenant
+    doc: KnowledgeDocument | None = None
+    if document_id is not None:
+        doc = await documents.get_for_update(document_id)
+        if doc is None or doc.kind == FAQ_KIND:
+            raise NotFound("document not found")
+    used = state.bytes_used - (doc.size_bytes if doc is not None else 0)
+    if used + len(data) > limits.max_tenant_bytes:
+        raise PayloadTooLarge(
+            f"the knowledge base is full: {_mb(used)} of {_mb(limits.max_tenant_bytes)} used; "
+            "delete documents to make room"
+        )
+    state.bytes_used = used + len(data)
+    name = filename.rsplit("/", 1)[-1][:300]
+    if doc is None:
+        doc = documents.add(
+            KnowledgeDocument(title=(title or "").strip()[:300], filename=name, revision=1)
+        )
+    else:
+        doc.revision += 1
+        doc.filename = name or doc.filename
+        if title is not None:
+            doc.title = title.strip()[:300]
+    doc.kind = kind
+    doc.size_bytes = len(data)
+    doc.content = data
+    _reset(doc)
+    await session.flush()
+    if queue_job:
+        _request_ingest(session, scope, doc)
+    return doc
+
+
+async def save_faq(
+    session: AsyncSession,
+    scope: TenantScope,
+    question: str,
+    answer: str,
+    *,
+    document_id: int | None = None,
+) -> KnowledgeDocument:
+    """A manual FAQ entry (new, or an edit of ``document_id``): one chunk, ingested by the
+    same job as files (so it gets embeddings the same way)."""
+    documents = DocumentRepository(session, scope)
+    await StateRepository(session, scope).locked()
+    if document_id is None:
+        doc = documents.add(KnowledgeDocument(kind=FAQ_KIND, revision=1))
+    else:
+        found = await documents.get_for_update(document_id)
+        if found is None or found.kind != FAQ_KIND:
+            raise NotFound("FAQ entry not found")
+        doc = found
+        doc.revision += 1
+    doc.question, doc.answer = question.strip(), answer.strip()
+    doc.title = doc.question[:300]
+    _reset(doc)
+    await session.flush()
+    _request_ingest(session, scope, doc)
+    return doc
+
+
+def _reset(doc: KnowledgeDocument) -> None:
+    doc.status = DocumentStatus.PROCESSING.value
+    doc.failure_reason = None
+    doc.pages_total = doc.pages_done = doc.chunks_done = 0
+    doc.updated_at = utcnow()
+
+
+async def delete_document(session: AsyncSession, scope: TenantScope, document_id: int) -> None:
+    state = await StateRepository(session, scope).locked()
+    documents = DocumentRepository(session, scope)
+    doc = await documents.get_for_update(document_id)
+    if doc is None:
+        raise NotFound("document not found")
+    await ChunkRepository(session, scope).delete_of(doc.id)
+    state.bytes_used = max(0, state.bytes_used - doc.size_bytes)
+    state.version += 1
+    await session.delete(doc)
+    await session.flush()
+
+
+# --- ingestion -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    chunks: list[Chunk]
+    terms: list[str]
+    pages: int
+    kind: str
+    title: str
+
+
+def prepare(
+    data: bytes | None,
+    *,
+    filename: str,
+    title: str,
+    faq: tuple[str, str] | None,
+    limits: ParseLimits,
+    on_page: Callable[[int, int], None] | None = None,
+) -> Prepared:
+    """Parse, chunk and analyse (CPU work, run in a thread). Raises DocumentError."""
+    if faq is not None:
+        chunks = [faq_chunk(*faq)]
+        kind, pages = FAQ_KIND, 0
+    else:
+        parsed = parse_document(data or b"", filename=filename, limits=limits, on_page=on_page)
+        title = title or parsed.title
+        chunks = chunk_document(parsed)
+        kind, pages = parsed.kind, parsed.pages
+        if not chunks:
+            raise DocumentError("no text found in the file", code="empty")
+    return Prepared(chunks, index_terms(chunks, title), pages, kind, title)
+
+
+def index_terms(chunks: Sequence[Chunk], title: str) -> list[str]:
+    """What a chunk's ``terms`` column stores: three lines of analysed terms - its text, its
+    document title and heading path, and its context (the neighbouring chunks' text, weaker
+    evidence of the topic) - the fields of :class:`~frontline.knowledge.lexical.IndexDoc`."""
+    bodies = [" ".join(analyze(chunk.text)) for chunk in chunks]
+    out = []
+    for i, chunk in enumerate(chunks):
+        heading = " ".join(analyze(chunk_search_text(replace(chunk, text=""), title)))
+        context = " ".join(bodies[j] for j in (i - 1, i + 1) if 0 <= j < len(chunks))
+        out.append(f"{bodies[i]}\n{heading}\n{context}")
+    return out
+
+
+async def ingest(
+    db: Database,
+    scope: TenantScope,
+    document_id: int,
+    revision: int,
+    *,
+    parse_limits: ParseLimits = ParseLimits(),
+    embedding: EmbeddingModel | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> str | None:
+    """Ingest one revision of a document; returns its final status (``None`` when the job is
+    stale: the document was deleted or re-uploaded meanwhile). Provider errors while
+    embedding propagate (the job retries); a bad file ends the document ``failed``."""
+    async with db.transaction() as session:
+        doc = await DocumentRepository(session, scope).get_with_content(document_id)
+        if doc is None or doc.revision != revision:
+            return None
+        content, filename, title = doc.content, doc.filename, doc.title
+        faq = (doc.question, doc.answer) if doc.kind == FAQ_KIND else None
+
+    pages = [0, 0]
+
+    def on_page(done: int, total: int) -> None:  # runs in the parsing thread
+        pages[0], pages[1] = done, total
+        if on_progress is not None:
+            on_progress(done, total)
+
+    work = asyncio.create_task(
+        asyncio.to_thread(
+            prepare,
+            content,
+            filename=filename,
+            title=title,
+            faq=faq,
+            limits=parse_limits,
+            on_page=on_page,
+        )
+    )
+    try:
+        while True:
+            done, _ = await asyncio.wait({work}, timeout=PROGRESS_SECONDS)
+            if done:
+                break
+            await _progress(
+                db, scope, document_id, revision, pages_done=pages[0], pages_total=pages[1]
+            )
+        prepared = work.result()
+    except DocumentError as exc:
+        return await _fail(db, scope, document_id, revision, exc.reason)
+    vectors: list[bytes | None] = [None] * len(prepared.chunks)
+    if embedding is not None:
+        vectors = list(await embed_texts(embedding, [c.text for c in prepared.chunks]))
+    rows = [
+        {
+            "ordinal": chunk.ordinal,
+            "text": chunk.text,
+            "heading_path": list(chunk.heading_path),
+            "page": chunk.page,
+            "terms": terms,
+            "embedding": vector,
+            "embedding_model": embedding.model if embedding is not None and vector else None,
+            "meta": _chunk_meta(chunk, faq),
+        }
+        for chunk, terms, vector in zip(prepared.chunks, prepared.terms, vectors, strict=True)
+    ]
+    async with db.transaction() as session:
+        state = await StateRepository(session, scope).locked()
+        doc = await DocumentRepository(session, scope).get_for_update(document_id)
+        if doc is None or doc.revision != revision:
+            return None
+        await ChunkRepository(session, scope).replace(document_id, rows)
+        state.version += 1
+        doc.status = DocumentStatus.READY.value
+        doc.failure_reason = None
+        doc.kind = prepared.kind
+        doc.title = doc.title or prepared.title[:300]
+        doc.pages_total = doc.pages_done = prepared.pages
+        doc.chunks_done = len(rows)
+        doc.updated_at = utcnow()
+    return DocumentStatus.READY.value
+
+
+def _chunk_meta(chunk: Chunk, faq: tuple[str, str] | None) -> dict[str, Any]:
+    if faq is not None:
+        return {"question": faq[0], "answer": faq[1]}
+    return {}
+
+
+async def embed_texts(embedding: EmbeddingModel, texts: Sequence[str]) -> list[bytes]:
+    """float32 vectors (normalised, as bytes) for ``texts``, in batches."""
+    out: list[bytes] = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        batch = tuple(texts[start : start + EMBED_BATCH])
+        result = await embedding.embedder.embed(
+            EmbeddingRequest(texts=batch, model=embedding.model, deadline_seconds=120.0)
+        )
+        out.extend(vector_bytes(v) for v in result.vectors)
+    return out
+
+
+def vector_bytes(vector: Sequence[float]) -> bytes:
+    array = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(array))
+    return (array / norm if norm > 0 else array).tobytes()
+
+
+async def _progress(
+    db: Database, scope: TenantScope, document_id: int, revision: int, **values: int
+) -> None:
+    try:
+        async with db.transaction() as session:
+            await DocumentRepository(session, scope).set_progress(document_id, revision, **values)
+    except Exception:
+        log.warning("recording ingestion progress failed", exc_info=True)
+
+
+async def _fail(
+    db: Database, scope: TenantScope, document_id: int, revision: int, reason: str
+) -> str:
+    async with db.transaction() as session:
+        await mark_failed(session, scope, document_id, revision, reason)
+    log.info("document failed", extra={"document_id": document_id, "reason": reason})
+    return DocumentStatus.FAILED.value
+
+
+async def mark_failed(
+    session: AsyncSession, scope: TenantScope, document_id: int, revision: int, reason: str
+) -> None:
+    await DocumentRepository(session, scope).set_progress(
+        document_id,
+        revision,
+        status=DocumentStatus.FAILED.value,
+        failure_reason=reason,
+        updated_at=utcnow(),
+    )
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB"

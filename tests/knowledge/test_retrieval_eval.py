@@ -1,0 +1,59 @@
+"""Knowledge search on the real XQuAD-R development data (ru and en): the targets the
+product's lexical retrieval must keep, and that it stays well ahead of plain bm25s."""
+
+from __future__ import annotations
+
+import pytest
+
+from frontline.knowledge.evaluate import (
+    LANGUAGES,
+    LEVELS,
+    METRICS,
+    evaluate_retrieval,
+    render_table,
+)
+from tests.conftest import EVAL_DATA, EVAL_DATA_MISSING
+
+XQUAD_R = EVAL_DATA / "xquad_r_ru_en"
+
+pytestmark = EVAL_DATA_MISSING
+
+
+@pytest.fixture(scope="module")
+def metrics() -> dict[str, float]:
+    return evaluate_retrieval(XQUAD_R)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_targets(metrics: dict[str, float], lang: str) -> None:
+    assert metrics[f"{lang}_sentence_recall_at_1"] >= 0.78
+    assert metrics[f"{lang}_paragraph_recall_at_5"] >= 0.99
+    # not only on the half the weights were tuned on
+    assert metrics[f"heldout_{lang}_sentence_recall_at_1"] >= 0.78
+
+
+def test_every_metric_beats_plain_bm25s(metrics: dict[str, float]) -> None:
+    for lang in LANGUAGES:
+        for level in LEVELS:
+            for metric in METRICS:
+                key = f"{lang}_{level}_{metric}"
+                assert metrics[key] >= metrics[f"baseline_{key}"], key
+                assert 0.0 < metrics[f"baseline_{key}"] <= 1.0
+    # the baseline is the known plain BM25 (no stemming): ~0.62 ru / ~0.69 en
+    assert metrics["baseline_ru_sentence_recall_at_1"] == pytest.approx(0.62, abs=0.03)
+    assert metrics["baseline_en_sentence_recall_at_1"] == pytest.approx(0.69, abs=0.03)
+
+
+def test_every_key_has_a_baseline_twin(metrics: dict[str, float]) -> None:
+    ours = {k for k in metrics if not k.startswith("baseline_")}
+    assert {f"baseline_{k}" for k in ours} == set(metrics) - ours
+    assert len(ours) == 3 * len(LANGUAGES) * len(LEVELS) * len(METRICS)
+    assert all(0.0 <= v <= 1.0 for v in metrics.values())
+
+
+def test_table_shows_ours_and_the_baseline(metrics: dict[str, float]) -> None:
+    table = render_table(metrics)
+    assert "bm25s" in table
+    assert f"{metrics['ru_sentence_recall_at_1']:.3f}" in table
+    assert f"{metrics['baseline_en_paragraph_mrr_at_10']:.3f}" in table
+    assert len(table.splitlines()) == 3 + len(LANGUAGES) * len(LEVELS) * len(METRICS)
