@@ -225,6 +225,7 @@ def _kb_files(paths: Sequence[str]) -> list[Path]:
 def cmd_kb_ingest(args: argparse.Namespace) -> int:
     """Upload files (or every file under a directory) into a tenant's knowledge base and
     ingest them here, with a progress bar; one JSON line per file at the end."""
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from frontline.app import build_services
@@ -259,6 +260,7 @@ def cmd_kb_ingest(args: argparse.Namespace) -> int:
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[status]}"),
+            console=Console(stderr=True),  # stdout carries the JSON results
             disable=args.quiet,
         ) as progress:
             overall = progress.add_task("files", total=len(files), status="")

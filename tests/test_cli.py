@@ -183,3 +183,46 @@ def test_eval_triage_prints_the_metrics_as_json(tmp_path: Path) -> None:
         "handoff_precision",
     }
     assert all(0.0 <= v <= 1.0 for v in metrics.values())
+
+
+@EVAL_DATA_MISSING
+def test_eval_retrieval_prints_the_metrics_as_json(tmp_path: Path) -> None:
+    result = _run(tmp_path, "eval", "retrieval", "--data", str(EVAL_DATA), "--json")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    for lang in ("ru", "en"):
+        assert metrics[f"{lang}_sentence_recall_at_1"] >= 0.78
+        assert metrics[f"{lang}_paragraph_recall_at_5"] >= 0.99
+        assert f"baseline_{lang}_sentence_recall_at_1" in metrics
+
+
+def test_kb_ingest_uploads_files_with_progress_and_reports_each(tmp_path: Path) -> None:
+    assert _run(tmp_path, "migrate").returncode == 0
+    created = _run(
+        tmp_path,
+        "create-tenant",
+        "--name",
+        "KB",
+        "--slug",
+        "kb",
+        "--owner-email",
+        "o@kb.example.com",
+        "--owner-password",
+        "password 123",
+    )
+    assert created.returncode == 0, created.stderr
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "prices.md").write_text("# Цены\n\nТур на Байкал стоит 45 000 ₽.\n", encoding="utf-8")
+    (docs / "sub" / "rules.txt").write_text("Отмена бесплатна за 30 дней.\n", encoding="utf-8")
+    (docs / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    result = _run(tmp_path, "kb", "ingest", "--tenant", "kb", str(docs))
+    assert result.returncode == 1, result.stderr  # one file was refused
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    by_file = {Path(line["file"]).name: line for line in lines}
+    assert by_file["prices.md"]["status"] == "ready" and by_file["prices.md"]["chunks"] == 1
+    assert by_file["rules.txt"]["status"] == "ready"
+    assert by_file["image.png"]["status"] == "rejected"
+    assert "unsupported" in by_file["image.png"]["reason"]
+    missing = _run(tmp_path, "kb", "ingest", "--tenant", "nope", str(docs / "prices.md"))
+    assert missing.returncode == 1 and "no tenant" in missing.stderr
