@@ -324,7 +324,12 @@ def cmd_kb_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_retrieval(args: argparse.Namespace) -> int:
-    from frontline.knowledge.evaluate import evaluate_retrieval, render_table
+    from frontline.knowledge.evaluate import (
+        evaluate_offline_answers,
+        evaluate_retrieval,
+        render_offline_table,
+        render_table,
+    )
 
     data = Path(args.data)
     folder = data / "xquad_r_ru_en" if (data / "xquad_r_ru_en").is_dir() else data
@@ -332,7 +337,11 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
         print(f"frontline: no XQuAD-R data in {data}", file=sys.stderr)
         return 1
     metrics = evaluate_retrieval(folder)
-    print(json.dumps(metrics) if args.json else render_table(metrics))
+    offline = evaluate_offline_answers(folder, args.limit)
+    if args.json:
+        print(json.dumps(metrics | offline))
+    else:
+        print(render_table(metrics), render_offline_table(offline), sep="\n\n")
     return 0
 
 
@@ -396,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     retrieval.add_argument("--data", required=True, help="the eval-data folder")
     retrieval.add_argument("--json", action="store_true", help="print one JSON object")
+    retrieval.add_argument(
+        "--limit", type=int, default=None, help="offline answering: first N questions per language"
+    )
     retrieval.set_defaults(func=cmd_eval_retrieval)
 
     kb = sub.add_parser("kb", help="the knowledge base")

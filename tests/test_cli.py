@@ -187,13 +187,17 @@ def test_eval_triage_prints_the_metrics_as_json(tmp_path: Path) -> None:
 
 @EVAL_DATA_MISSING
 def test_eval_retrieval_prints_the_metrics_as_json(tmp_path: Path) -> None:
-    result = _run(tmp_path, "eval", "retrieval", "--data", str(EVAL_DATA), "--json")
+    result = _run(
+        tmp_path, "eval", "retrieval", "--data", str(EVAL_DATA), "--json", "--limit", "40"
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout)
     for lang in ("ru", "en"):
         assert metrics[f"{lang}_sentence_recall_at_1"] >= 0.78
         assert metrics[f"{lang}_paragraph_recall_at_5"] >= 0.99
         assert f"baseline_{lang}_sentence_recall_at_1" in metrics
+        assert metrics[f"offline_{lang}_answered_right"] > metrics[f"offline_{lang}_answered_wrong"]
+        assert 0 <= metrics[f"offline_{lang}_false_answer_when_missing"] <= 1
 
 
 def test_kb_ingest_uploads_files_with_progress_and_reports_each(tmp_path: Path) -> None:

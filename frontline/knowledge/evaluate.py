@@ -237,3 +237,68 @@ def render_table(metrics: Mapping[str, float]) -> str:
                     cells.append(" ".join("   n/a" if v is None else f"{v:6.3f}" for v in values))
                 lines.append(f"{lang:<4} {level:<9} {_LABELS[metric]:<8} | {cells[0]} | {cells[1]}")
     return "\n".join(lines)
+
+
+def _offline_citation(
+    passages: Sequence[tuple[str, str, str]], question: str, lang: str
+) -> str | None:
+    """The passage id the offline engine answers ``question`` with, or ``None``."""
+    from frontline.ai.offline import DOCUMENT_THRESHOLDS, Decision, OfflineEngine, Passage
+
+    engine = OfflineEngine(
+        [Passage(id=key, title=title, text=text) for key, title, text in passages],
+        thresholds=DOCUMENT_THRESHOLDS,
+        default_language="ru" if lang == "ru" else "en",
+    )
+    result = engine.triage(question)
+    if result.decision is Decision.FULL_ANSWER and result.citations:
+        return result.citations[0]
+    return None
+
+
+def evaluate_offline_answers(data_dir: Path, limit: int | None = None) -> dict[str, float]:
+    """The offline engine answering from retrieved documents, as the AI job runs it: the
+    top 5 paragraphs of the lexical index are the passages, the engine uses
+    ``DOCUMENT_THRESHOLDS``. Per language (the first ``limit`` questions, default all): the
+    share answered citing the gold paragraph (``offline_{lang}_answered_right``), answered
+    citing another (``..._answered_wrong``), and - with the gold paragraph removed from the
+    base, so the answer is not there - answered anyway (``..._false_answer_when_missing``;
+    the rest escalate or ask)."""
+    metrics: dict[str, float] = {}
+    for lang in LANGUAGES:
+        kb = _knowledge_bases(data_dir, lang)["paragraph"]
+        rows = {
+            row["doc_id"]: (row["doc_id"], _title(row["title"]), row["text"])
+            for row in _rows(data_dir / "corpus_paragraphs.jsonl")
+            if row["lang"] == lang
+        }
+        index = LexicalIndex.build(kb.docs)
+        queries = _queries(data_dir, lang, "paragraph")[:limit]
+        right = wrong = false_answers = 0
+        for query in queries:
+            keys = [kb.keys[i] for i, _ in index.search(analyze(query.question), 6)]
+            cited = _offline_citation([rows[k] for k in keys[:5]], query.question, lang)
+            if cited is not None:
+                right += cited in query.gold
+                wrong += cited not in query.gold
+            missing = [rows[k] for k in keys if k not in query.gold][:5]
+            false_answers += _offline_citation(missing, query.question, lang) is not None
+        n = len(queries) or 1
+        metrics[f"offline_{lang}_answered_right"] = right / n
+        metrics[f"offline_{lang}_answered_wrong"] = wrong / n
+        metrics[f"offline_{lang}_false_answer_when_missing"] = false_answers / n
+    return metrics
+
+
+def render_offline_table(metrics: Mapping[str, float]) -> str:
+    lines = [
+        "Offline engine answering from the top 5 retrieved paragraphs",
+        f"{'lang':<4} {'answered right':>15} {'answered wrong':>15} {'answered, gold removed':>23}",
+    ]
+    for lang in LANGUAGES:
+        lines.append(
+            f"{lang:<4} {metrics[f'offline_{lang}_answered_right']:>15.3f}"
+            f" {metrics[f'offline_{lang}_answered_wrong']:>15.3f}"
+            f" {metrics[f'offline_{lang}_false_answer_when_missing']:>23.3f}"
+        )
+    return "\n".join(lines)

@@ -2,6 +2,7 @@
 requests for a person, upset customers, extractive answers from the knowledge base)."""
 
 from frontline.ai.offline.engine import (
+    DOCUMENT_THRESHOLDS,
     Analysis,
     Decision,
     HandoffReason,
@@ -13,6 +14,7 @@ from frontline.ai.offline.retrieval import KnowledgeIndex, Match, Passage, Scori
 from frontline.ai.offline.text import Language, detect_language
 
 __all__ = [
+    "DOCUMENT_THRESHOLDS",
     "Analysis",
     "Decision",
     "HandoffReason",

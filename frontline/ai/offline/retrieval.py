@@ -58,13 +58,13 @@ class Match:
     best_unit: str
 
 
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
+SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 
 Vector = dict[str, float]
 
 
 def _units(passage: Passage) -> list[str]:
-    units = [u.strip() for u in _SENTENCE_SPLIT.split(passage.text) if u.strip()]
+    units = [u.strip() for u in SENTENCE_SPLIT.split(passage.text) if u.strip()]
     if passage.title.strip():
         units.insert(0, passage.title.strip())
     return units or [passage.id]
