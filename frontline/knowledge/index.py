@@ -65,12 +65,15 @@ class IndexBackend(Protocol):
 class _TenantIndex:
     def __init__(self) -> None:
         self.version = -1
+        self.removals = 0
         self.max_id = 0
         self.lexical = LexicalIndex()
         self.vectors: dict[int, np.ndarray] = {}
         self._matrix: tuple[np.ndarray, np.ndarray] | None = None
 
     def add(self, rows: Sequence[Any]) -> None:
+        """Index stored chunk rows (CPU work: the caller runs it in a thread). All rows in
+        one call make one segment, so a first load does not merge again and again."""
         self.lexical.add([index_doc(int(r.id), r.terms) for r in rows])
         for r in rows:
             if r.embedding:
@@ -112,7 +115,9 @@ class InProcessIndex:
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
 
     async def sync(self, session: AsyncSession, scope: TenantScope) -> _TenantIndex:
-        version = await StateRepository(session, scope).version()
+        """The tenant's index, caught up with the committed chunks (see the module doc).
+        Indexing runs in a thread so the event loop keeps serving other requests."""
+        version, removals = await StateRepository(session, scope).version()
         index = self._tenants.get(scope.tenant_id)
         if index is not None and index.version == version:
             return index
@@ -121,23 +126,23 @@ class InProcessIndex:
             index = self._tenants.get(scope.tenant_id)
             if index is not None and index.version == version:
                 return index
-            fresh = index is None
-            if index is None:
-                index = _TenantIndex()
+            current = index or _TenantIndex()
             chunks = ChunkRepository(session, scope)
-            if not fresh:
+            if index is not None and removals != index.removals:
                 present = set(await chunks.all_ids())
-                gone = [i for i in index.lexical.ids() if i not in present]
+                gone = [i for i in current.lexical.ids() if i not in present]
                 if gone:
-                    index.remove(gone)
-            while True:
-                rows = await chunks.index_rows(index.max_id, LOAD_BATCH)
-                if not rows:
-                    break
-                index.add(rows)
-            index.version = version
-            self._tenants[scope.tenant_id] = index
-            return index
+                    await asyncio.to_thread(current.remove, gone)
+            rows: list[Any] = []
+            after = current.max_id
+            while batch := await chunks.index_rows(after, LOAD_BATCH):
+                rows.extend(batch)
+                after = int(batch[-1].id)
+            if rows:
+                await asyncio.to_thread(current.add, rows)
+            current.version, current.removals = version, removals
+            self._tenants[scope.tenant_id] = current
+            return current
 
     async def search(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import undefer
@@ -51,23 +51,26 @@ class DocumentRepository(TenantRepository[KnowledgeDocument]):
 class ChunkRepository(TenantRepository[KnowledgeChunk]):
     model = KnowledgeChunk
 
-    async def replace(self, document_id: int, rows: Sequence[dict[str, Any]]) -> None:
-        """The document's chunks become ``rows`` (new ids: indexes see removals + additions)."""
-        await self.delete_of(document_id)
+    async def replace(self, document_id: int, rows: Sequence[dict[str, Any]]) -> int:
+        """The document's chunks become ``rows`` (new ids: indexes see removals + additions);
+        returns how many old chunks were deleted."""
+        deleted = await self.delete_of(document_id)
         if rows:
             tenant = self.scope.tenant_id
             await self.session.execute(
                 insert(KnowledgeChunk),
                 [{**row, "tenant_id": tenant, "document_id": document_id} for row in rows],
             )
+        return deleted
 
-    async def delete_of(self, document_id: int) -> None:
-        await self.session.execute(
+    async def delete_of(self, document_id: int) -> int:
+        result = await self.session.execute(
             delete(KnowledgeChunk).where(
                 KnowledgeChunk.tenant_id == self.scope.tenant_id,
                 KnowledgeChunk.document_id == document_id,
             )
         )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def index_rows(self, after_id: int, limit: int) -> list[Any]:
         """Chunks with ``id > after_id`` for an index: id, terms, embedding, its model."""
@@ -103,10 +106,12 @@ class ChunkRepository(TenantRepository[KnowledgeChunk]):
                 KnowledgeDocument.title,
                 KnowledgeDocument.kind,
             )
+            # the chunk's tenant filter is the scope (a chunk's document is always of the
+            # same tenant); filtering documents by tenant too made PostgreSQL scan all of the
+            # tenant's documents instead of joining the few chunks' documents by key
             .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
             .where(
                 KnowledgeChunk.tenant_id == self.scope.tenant_id,
-                KnowledgeDocument.tenant_id == self.scope.tenant_id,
                 KnowledgeChunk.id.in_(list(ids)),
             )
         )
@@ -116,11 +121,13 @@ class ChunkRepository(TenantRepository[KnowledgeChunk]):
 class StateRepository(TenantRepository[KnowledgeState]):
     model = KnowledgeState
 
-    async def version(self) -> int:
-        stmt = select(KnowledgeState.version).where(
+    async def version(self) -> tuple[int, int]:
+        """``(version, removals)`` of the tenant's knowledge base (``(0, 0)`` before any)."""
+        stmt = select(KnowledgeState.version, KnowledgeState.removals).where(
             KnowledgeState.tenant_id == self.scope.tenant_id
         )
-        return int((await self.session.execute(stmt)).scalar_one_or_none() or 0)
+        row = (await self.session.execute(stmt)).first()
+        return (int(row.version), int(row.removals)) if row is not None else (0, 0)
 
     async def locked(self) -> KnowledgeState:
         """The tenant's row, locked (created on first use, race-free); it serialises
@@ -130,16 +137,10 @@ class StateRepository(TenantRepository[KnowledgeState]):
         )
         await self.session.execute(
             insert_(KnowledgeState)
-            .values(tenant_id=self.scope.tenant_id, version=0, bytes_used=0)
+            .values(tenant_id=self.scope.tenant_id, version=0, removals=0, bytes_used=0)
             .on_conflict_do_nothing(index_elements=["tenant_id"])
         )
         stmt = self.select().with_for_update().execution_options(populate_existing=True)
         row = await self.one_or_none(stmt)
         assert row is not None
         return row
-
-    async def bytes_stored(self) -> int:
-        stmt = select(func.coalesce(func.sum(KnowledgeDocument.size_bytes), 0)).where(
-            KnowledgeDocument.tenant_id == self.scope.tenant_id
-        )
-        return int((await self.session.execute(stmt)).scalar_one())

@@ -184,7 +184,8 @@ async def delete_document(session: AsyncSession, scope: TenantScope, document_id
     doc = await documents.get_for_update(document_id)
     if doc is None:
         raise NotFound("document not found")
-    await ChunkRepository(session, scope).delete_of(doc.id)
+    if await ChunkRepository(session, scope).delete_of(doc.id):
+        state.removals += 1
     state.bytes_used = max(0, state.bytes_used - doc.size_bytes)
     state.version += 1
     await session.delete(doc)
@@ -309,7 +310,8 @@ async def ingest(
         doc = await DocumentRepository(session, scope).get_for_update(document_id)
         if doc is None or doc.revision != revision:
             return None
-        await ChunkRepository(session, scope).replace(document_id, rows)
+        if await ChunkRepository(session, scope).replace(document_id, rows):
+            state.removals += 1
         state.version += 1
         doc.status = DocumentStatus.READY.value
         doc.failure_reason = None

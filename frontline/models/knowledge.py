@@ -88,4 +88,7 @@ class KnowledgeState(Base):
         ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
     )
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # goes up when chunks are deleted (a re-upload replaces its chunks): an index that saw
+    # the same count only needs to load the new chunks, not to look for removed ones
+    removals: Mapped[int] = mapped_column(BigInteger, default=0)
     bytes_used: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -61,6 +61,7 @@ def upgrade() -> None:
         "kb_state",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.Column("removals", sa.BigInteger(), nullable=False),
         sa.Column("bytes_used", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"],
