@@ -60,7 +60,7 @@ def build_services(settings: Settings) -> Services:
     message_jobs.register(jobs, box, options)
     ai_log_jobs.register(jobs)
     ai_reply_jobs.register(jobs, box, breakers, broker)
-    knowledge_jobs.register(jobs, ParseLimits(max_bytes=settings.knowledge_max_file_bytes))
+    knowledge_jobs.register(jobs, ParseLimits(max_bytes=settings.knowledge_max_file_bytes), box)
     return Services(
         settings=settings,
         db=db,

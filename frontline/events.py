@@ -15,6 +15,7 @@ CONVERSATION_ASSIGNED = "conversation.assigned"
 JOB_DELIVER_MESSAGE = "message.deliver"
 JOB_AI_REPLY = "ai.reply"
 JOB_KNOWLEDGE_INGEST = "knowledge.ingest"
+JOB_KNOWLEDGE_EMBED = "knowledge.embed"
 
 
 def inbox_topic(tenant_id: object) -> str:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile, status
+from fastapi.responses import JSONResponse
 
 from frontline.auth.deps import Admin, Operator
 from frontline.deps import ServicesDep, Session
-from frontline.errors import PayloadTooLarge, Unprocessable
+from frontline.errors import PayloadTooLarge, Unprocessable, error_body
 from frontline.knowledge import service
 from frontline.knowledge.schemas import (
     MAX_QUERY_CHARS,
     DocumentOut,
     DocumentPage,
+    EmbeddingOut,
     FaqIn,
+    KnowledgeSettingsIn,
+    KnowledgeSettingsOut,
     PassageOut,
     SearchOut,
 )
@@ -161,7 +165,9 @@ async def search(
     with dense vectors when the tenant has an embedding model), best first."""
     if not q.strip():
         raise Unprocessable("the query is empty")
-    hits = await services.knowledge.search(session, subject.scope, q, k)
+    hits = await service.search(
+        session, subject.scope, services.secret_box, services.knowledge, q, k
+    )
     return SearchOut(
         query=q,
         passages=[
@@ -177,3 +183,59 @@ async def search(
             for h in hits
         ],
     )
+
+
+async def _settings_out(session: Session, subject: Operator) -> KnowledgeSettingsOut:
+    current = await service.embedding_settings(session, subject.scope)
+    embedding = None
+    if current.kind is not None and current.model is not None:
+        embedding = EmbeddingOut(
+            kind=current.kind,
+            model=current.model,
+            config=current.config,
+            has_api_key=current.has_api_key,
+        )
+    return KnowledgeSettingsOut(
+        embedding=embedding,
+        chunks_embedded=current.chunks_embedded,
+        chunks_total=current.chunks_total,
+    )
+
+
+@router.get("/settings", response_model=KnowledgeSettingsOut)
+async def get_settings(subject: Operator, session: Session) -> KnowledgeSettingsOut:
+    """The embedding model (API key shown only as ``has_api_key``) and how many chunks have
+    a vector of it."""
+    return await _settings_out(session, subject)
+
+
+@router.put(
+    "/settings",
+    response_model=KnowledgeSettingsOut,
+    responses={422: {"description": "invalid embedding provider config"}},
+)
+async def put_settings(
+    body: KnowledgeSettingsIn, subject: Admin, session: Session, services: ServicesDep
+) -> KnowledgeSettingsOut | JSONResponse:
+    """Set the embedding model (``null`` turns dense search off). A new model re-embeds
+    every chunk in the background."""
+    e = body.embedding
+    extra: dict[str, Any] = {}
+    if e is not None and "api_key" in e.model_fields_set:
+        extra["api_key"] = e.api_key.get_secret_value() if e.api_key is not None else None
+    try:
+        await service.set_embedding(
+            session,
+            subject.scope,
+            services.secret_box,
+            kind=e.kind.value if e is not None else None,
+            model=e.model if e is not None else None,
+            config=e.config if e is not None else {},
+            **extra,
+        )
+    except service.InvalidEmbedding as exc:
+        return JSONResponse(
+            error_body(exc.code, exc.message, fields=exc.fields), status_code=exc.status_code
+        )
+    await session.flush()
+    return await _settings_out(session, subject)

@@ -66,6 +66,7 @@ class _TenantIndex:
     def __init__(self) -> None:
         self.version = -1
         self.removals = 0
+        self.epoch = 0
         self.max_id = 0
         self.lexical = LexicalIndex()
         self.vectors: dict[int, np.ndarray] = {}
@@ -117,7 +118,7 @@ class InProcessIndex:
     async def sync(self, session: AsyncSession, scope: TenantScope) -> _TenantIndex:
         """The tenant's index, caught up with the committed chunks (see the module doc).
         Indexing runs in a thread so the event loop keeps serving other requests."""
-        version, removals = await StateRepository(session, scope).version()
+        version, removals, epoch = await StateRepository(session, scope).version()
         index = self._tenants.get(scope.tenant_id)
         if index is not None and index.version == version:
             return index
@@ -126,6 +127,8 @@ class InProcessIndex:
             index = self._tenants.get(scope.tenant_id)
             if index is not None and index.version == version:
                 return index
+            if index is not None and index.epoch != epoch:
+                index = None  # rebuilt from scratch (e.g. every chunk has a new vector)
             current = index or _TenantIndex()
             chunks = ChunkRepository(session, scope)
             if index is not None and removals != index.removals:
@@ -140,7 +143,7 @@ class InProcessIndex:
                 after = int(batch[-1].id)
             if rows:
                 await asyncio.to_thread(current.add, rows)
-            current.version, current.removals = version, removals
+            current.version, current.removals, current.epoch = version, removals, epoch
             self._tenants[scope.tenant_id] = current
             return current
 

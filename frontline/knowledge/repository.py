@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import undefer
@@ -117,17 +117,54 @@ class ChunkRepository(TenantRepository[KnowledgeChunk]):
         )
         return list((await self.session.execute(stmt)).all())
 
+    async def embedding_pending(self, model: str, limit: int) -> list[Any]:
+        """Chunks without a vector of ``model``: id and text, oldest first."""
+        stmt = (
+            select(KnowledgeChunk.id, KnowledgeChunk.text)
+            .where(
+                KnowledgeChunk.tenant_id == self.scope.tenant_id,
+                or_(
+                    KnowledgeChunk.embedding_model.is_(None),
+                    KnowledgeChunk.embedding_model != model,
+                ),
+            )
+            .order_by(KnowledgeChunk.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).all())
+
+    async def set_embedding(self, chunk_id: int, vector: bytes | None, model: str | None) -> None:
+        await self.session.execute(
+            update(KnowledgeChunk)
+            .where(KnowledgeChunk.tenant_id == self.scope.tenant_id, KnowledgeChunk.id == chunk_id)
+            .values(embedding=vector, embedding_model=model)
+        )
+
+    async def embedding_counts(self, model: str | None) -> tuple[int, int]:
+        """``(chunks with a vector of model, all chunks)``."""
+        total = select(func.count()).where(KnowledgeChunk.tenant_id == self.scope.tenant_id)
+        done = total.where(KnowledgeChunk.embedding_model == model)
+        all_ = int((await self.session.execute(total)).scalar_one())
+        if model is None:
+            return 0, all_
+        return int((await self.session.execute(done)).scalar_one()), all_
+
 
 class StateRepository(TenantRepository[KnowledgeState]):
     model = KnowledgeState
 
-    async def version(self) -> tuple[int, int]:
-        """``(version, removals)`` of the tenant's knowledge base (``(0, 0)`` before any)."""
-        stmt = select(KnowledgeState.version, KnowledgeState.removals).where(
+    async def version(self) -> tuple[int, int, int]:
+        """``(version, removals, epoch)`` of the tenant's knowledge base (zeros before any)."""
+        stmt = select(KnowledgeState.version, KnowledgeState.removals, KnowledgeState.epoch).where(
             KnowledgeState.tenant_id == self.scope.tenant_id
         )
         row = (await self.session.execute(stmt)).first()
-        return (int(row.version), int(row.removals)) if row is not None else (0, 0)
+        if row is None:
+            return (0, 0, 0)
+        return (int(row.version), int(row.removals), int(row.epoch))
+
+    async def current(self) -> KnowledgeState | None:
+        return await self.one_or_none(self.select())
 
     async def locked(self) -> KnowledgeState:
         """The tenant's row, locked (created on first use, race-free); it serialises
@@ -137,7 +174,7 @@ class StateRepository(TenantRepository[KnowledgeState]):
         )
         await self.session.execute(
             insert_(KnowledgeState)
-            .values(tenant_id=self.scope.tenant_id, version=0, removals=0, bytes_used=0)
+            .values(tenant_id=self.scope.tenant_id, version=0, removals=0, epoch=0, bytes_used=0)
             .on_conflict_do_nothing(index_elements=["tenant_id"])
         )
         stmt = self.select().with_for_update().execution_options(populate_existing=True)

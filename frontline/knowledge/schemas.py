@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from frontline.ai.base import ProviderKind
 
 MAX_QUERY_CHARS = 1000
 
@@ -54,3 +57,35 @@ class PassageOut(BaseModel):
 class SearchOut(BaseModel):
     query: str
     passages: list[PassageOut]
+
+
+class EmbeddingIn(BaseModel):
+    """The embedding model for dense search: a provider kind with embeddings
+    (``openai_compatible``, ``gigachat``, ``yandexgpt``, ``local``), its model and config.
+    ``api_key`` is write-only: given, stored encrypted; left out, kept; ``null``, removed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ProviderKind
+    model: str = Field(min_length=1, max_length=200)
+    config: dict[str, Any] = Field(default_factory=dict)
+    api_key: SecretStr | None = Field(default=None, max_length=4000)
+
+
+class KnowledgeSettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    embedding: EmbeddingIn | None
+
+
+class EmbeddingOut(BaseModel):
+    kind: str
+    model: str
+    config: dict[str, Any]
+    has_api_key: bool
+
+
+class KnowledgeSettingsOut(BaseModel):
+    embedding: EmbeddingOut | None
+    chunks_embedded: int
+    chunks_total: int

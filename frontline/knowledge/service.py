@@ -12,6 +12,7 @@ of search at once (search reads the chunk rows it returns, and deleted rows are 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -21,17 +22,25 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline import events
-from frontline.ai.base import Embedder, EmbeddingRequest
+from frontline.ai.base import Embedder, EmbeddingRequest, ProviderError
+from frontline.ai.providers.registry import (
+    InvalidProviderConfig,
+    build_embedder,
+    supports_embeddings,
+    validate_embedder_config,
+)
 from frontline.errors import AppError, NotFound, PayloadTooLarge, Unprocessable
 from frontline.jobs.queue import enqueue
+from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
 from frontline.knowledge.analysis import analyze
 from frontline.knowledge.chunking import Chunk, chunk_document, chunk_search_text, faq_chunk
+from frontline.knowledge.index import Hit, IndexBackend
 from frontline.knowledge.parsing import DocumentError, ParseLimits, parse_document, sniff_type
 from frontline.knowledge.repository import ChunkRepository, DocumentRepository, StateRepository
-from frontline.models import DocumentStatus, KnowledgeDocument
+from frontline.models import DocumentStatus, KnowledgeDocument, KnowledgeState
 
 log = logging.getLogger(__name__)
 
@@ -380,3 +389,176 @@ async def mark_failed(
 
 def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
+
+
+# --- the embedding model (dense search) ------------------------------------------------------
+
+QUERY_EMBED_DEADLINE = 5.0
+
+
+class InvalidEmbedding(AppError):
+    status_code = 422
+    code = "invalid"
+
+    def __init__(self, message: str, fields: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or []
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingSettings:
+    kind: str | None
+    model: str | None
+    config: dict[str, Any]
+    has_api_key: bool
+    chunks_embedded: int
+    chunks_total: int
+
+
+async def embedding_settings(session: AsyncSession, scope: TenantScope) -> EmbeddingSettings:
+    state = await StateRepository(session, scope).current()
+    spec = (state.embedding if state is not None else None) or {}
+    model = spec.get("model")
+    done, total = await ChunkRepository(session, scope).embedding_counts(model)
+    return EmbeddingSettings(
+        kind=spec.get("kind"),
+        model=model,
+        config=dict(spec.get("config") or {}),
+        has_api_key=bool(state is not None and state.embedding_secret),
+        chunks_embedded=done,
+        chunks_total=total,
+    )
+
+
+_KEEP = object()
+
+
+async def set_embedding(
+    session: AsyncSession,
+    scope: TenantScope,
+    box: SecretBox,
+    *,
+    kind: str | None,
+    model: str | None,
+    config: dict[str, Any],
+    api_key: object = _KEEP,
+) -> None:
+    """Set (or with ``kind=None`` remove) the tenant's embedding model. ``api_key``: a new
+    key, ``None`` to remove it, left out to keep the stored one. A new model re-embeds every
+    chunk in the background (search stays lexical for chunks without a vector meanwhile)."""
+    state = await StateRepository(session, scope).locked()
+    if kind is None:
+        state.embedding, state.embedding_secret = None, None
+        state.epoch += 1
+        state.version += 1
+        return
+    if not model:
+        raise InvalidEmbedding("an embedding model is required")
+    if not supports_embeddings(kind):
+        raise InvalidEmbedding(f"{kind} has no embeddings (search stays lexical without one)")
+    if "api_key" in config:
+        raise InvalidEmbedding("the API key goes in api_key, not in config")
+    key: str | None
+    if api_key is _KEEP:
+        key = _stored_key(state, box)
+    else:
+        key = str(api_key) if api_key is not None else None
+    try:
+        validate_embedder_config(kind, {**config, **({"api_key": key} if key else {})})
+    except InvalidProviderConfig as exc:
+        raise InvalidEmbedding("invalid embedding provider config", exc.fields) from exc
+    previous = state.embedding or {}
+    state.embedding = {"kind": kind, "model": model, "config": config}
+    state.embedding_secret = box.encrypt(json.dumps({"api_key": key})) if key else None
+    if (previous.get("kind"), previous.get("model")) != (kind, model) or previous.get(
+        "config"
+    ) != config:
+        enqueue(
+            session,
+            events.JOB_KNOWLEDGE_EMBED,
+            {},
+            tenant_id=scope.tenant_id,
+            idempotency_key=f"kb-embed:{scope.tenant_id}:{state.version}:{model}",
+            max_attempts=5,
+        )
+
+
+def _stored_key(state: KnowledgeState, box: SecretBox) -> str | None:
+    if not state.embedding_secret:
+        return None
+    key = json.loads(box.decrypt(state.embedding_secret)).get("api_key")
+    return str(key) if key else None
+
+
+async def load_embedding(
+    session: AsyncSession, scope: TenantScope, box: SecretBox
+) -> EmbeddingModel | None:
+    """The tenant's embedding model, ready to call (``None``: lexical search only)."""
+    state = await StateRepository(session, scope).current()
+    if state is None or not state.embedding:
+        return None
+    spec = state.embedding
+    key = _stored_key(state, box)
+    config = {**spec.get("config", {}), **({"api_key": key} if key else {})}
+    try:
+        embedder = build_embedder(spec["kind"], config)
+    except ProviderError:
+        log.warning("the tenant's embedding provider is misconfigured", exc_info=True)
+        return None
+    return EmbeddingModel(embedder, str(spec["model"]))
+
+
+async def embed_pending(db: Database, scope: TenantScope, box: SecretBox) -> int:
+    """The ``knowledge.embed`` job: give every chunk a vector of the current model, batch
+    by batch (provider errors propagate: the job retries), then make every process rebuild
+    its index with the new vectors. Returns how many chunks were embedded."""
+    done = 0
+    while True:
+        async with db.transaction() as session:
+            embedding = await load_embedding(session, scope, box)
+            if embedding is None:
+                return done
+            pending = await ChunkRepository(session, scope).embedding_pending(
+                embedding.model, EMBED_BATCH
+            )
+        if not pending:
+            break
+        vectors = await embed_texts(embedding, [row.text for row in pending])
+        async with db.transaction() as session:
+            chunks = ChunkRepository(session, scope)
+            for row, vector in zip(pending, vectors, strict=True):
+                await chunks.set_embedding(int(row.id), vector, embedding.model)
+        done += len(pending)
+    async with db.transaction() as session:
+        state = await StateRepository(session, scope).locked()
+        state.epoch += 1
+        state.version += 1
+    return done
+
+
+async def search(
+    session: AsyncSession,
+    scope: TenantScope,
+    box: SecretBox,
+    index: IndexBackend,
+    query: str,
+    k: int,
+) -> list[Hit]:
+    """Knowledge search as the API and the AI use it: lexical, fused with dense vectors when
+    the tenant has an embedding model (a failing embedding provider leaves it lexical)."""
+    vector: list[float] | None = None
+    embedding = await load_embedding(session, scope, box)
+    if embedding is not None:
+        try:
+            result = await embedding.embedder.embed(
+                EmbeddingRequest(
+                    texts=(query,),
+                    model=embedding.model,
+                    purpose="query",
+                    deadline_seconds=QUERY_EMBED_DEADLINE,
+                )
+            )
+            vector = list(result.vectors[0])
+        except ProviderError:
+            log.warning("query embedding failed; searching lexically", exc_info=True)
+    return await index.search(session, scope, query, k, query_vector=vector)

@@ -91,4 +91,10 @@ class KnowledgeState(Base):
     # goes up when chunks are deleted (a re-upload replaces its chunks): an index that saw
     # the same count only needs to load the new chunks, not to look for removed ones
     removals: Mapped[int] = mapped_column(BigInteger, default=0)
+    # goes up when every process must rebuild its index from scratch (new embeddings)
+    epoch: Mapped[int] = mapped_column(BigInteger, default=0)
     bytes_used: Mapped[int] = mapped_column(BigInteger, default=0)
+    # the embedding model for dense search: {kind, model, config} without secrets; the
+    # provider's API key in ``embedding_secret`` (SecretBox ciphertext)
+    embedding: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    embedding_secret: Mapped[str | None] = mapped_column(Text)

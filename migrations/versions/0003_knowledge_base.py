@@ -62,7 +62,10 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
         sa.Column("removals", sa.BigInteger(), nullable=False),
+        sa.Column("epoch", sa.BigInteger(), nullable=False),
         sa.Column("bytes_used", sa.BigInteger(), nullable=False),
+        sa.Column("embedding", sa.JSON(), nullable=True),
+        sa.Column("embedding_secret", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["tenant_id"],
             ["tenants.id"],

@@ -31,7 +31,7 @@ from frontline.conversations.schemas import AssignIn, ConversationPatch, NoteIn
 from frontline.jobs.worker import Worker
 from frontline.kit.crypto import sign
 from frontline.kit.repository import TenantScope
-from frontline.knowledge.schemas import FaqIn
+from frontline.knowledge.schemas import FaqIn, KnowledgeSettingsIn
 from frontline.messages.schemas import ReplyIn
 from frontline.models import Contact, Conversation, Job, Message
 from frontline.tenants.schemas import MemberIn, TenantIn
@@ -69,6 +69,8 @@ NOT_LISTS: dict[str, str] = {
     f"{API}/tenant": "the caller's own tenant row (checked: B sees its own tenant)",
     f"{API}/ai/settings": "the caller's own tenant's AI settings (checked: B sees its own)",
     f"{API}/ai/status": "the caller's own tenant's chain and the process's provider health",
+    f"{API}/knowledge/settings": "the caller's own tenant's embedding model (checked: B sees "
+    "its own)",
     f"{API}/knowledge/search": "needs a query; its tenant scope is checked by "
     "tests/knowledge/test_api.py::test_search_is_tenant_scoped",
 }
@@ -137,6 +139,7 @@ BODIES: dict[type[BaseModel], Callable[[TenantFixture], dict[str, Any]]] = {
     CategoryIn: lambda me: {"name": "walk"},
     AiSettingsIn: lambda me: {"temperature": 0.3},
     FaqIn: lambda me: {"question": "taken over?", "answer": "taken over"},
+    KnowledgeSettingsIn: lambda me: {"embedding": None},
 }
 
 # Routes whose body is a multipart form (file uploads), with a minimal valid form.
