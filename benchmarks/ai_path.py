@@ -2,12 +2,27 @@
 
 ``frontline serve`` (in-process worker) gets messages from C concurrent conversations over
 the API channel; each conversation sends its next message when the previous reply reached
-its callback URL. The tenant's chain is one OpenAI-compatible provider: a fake server that
-answers after a fixed latency (200 ms). The platform's own share is the end-to-end time
-minus the provider's time, and is printed as p50/p99.
+its callback URL, after the customer's think time. The tenant's chain is one
+OpenAI-compatible provider: a fake server that answers after a fixed latency (200 ms). The
+platform's own share is the end-to-end time (message POSTed -> reply received at the
+callback) minus the provider's fixed latency, printed as p50/p99 - everything else (our
+HTTP handling, queueing, the database, the LLM client, the delivery, and the fake's own
+overhead beyond its sleep) counts as the platform's.
+
+One row per ``--think-ms`` value, against the same server, each with fresh conversations:
+
+- ``0`` - closed loop: each customer answers at once. Its throughput (turns/s) is what the
+  server sustains at saturation; latency there is mostly queueing (~ C / throughput).
+- ``3000`` (default paced row) - each customer takes 1.5-4.5 s (uniform, mean 3 s) to read
+  the reply and write the next message, starting at random offsets. That is the fast end
+  of real chats (a short answer, a tap on a suggested reply; people typing a sentence take
+  10 s and more), so it overstates the load 100 real conversations put on a server.
+
+Also printed: turns/s completed and the server process's CPU time per turn (user + system,
+from /proc; the fake LLM and this load generator run in their own processes).
 
     python benchmarks/ai_path.py [--conversations 100] [--duration 20] [--latency-ms 200]
-                                 [--database sqlite|postgres]
+                                 [--think-ms 0,3000] [--database sqlite|postgres]
 """
 
 from __future__ import annotations
@@ -16,13 +31,13 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import statistics
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -104,51 +119,130 @@ class Receiver:
         return server
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Client:
+    """One customer's keep-alive HTTP/1.1 connection (raw asyncio streams: a few tens of
+    microseconds per request, so the load generator takes little of the shared CPU)."""
+
+    def __init__(self, port: int, secret: str) -> None:
+        self.port = port
+        self.secret = secret
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, body: dict[str, object]) -> int:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {self.secret}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n"
+        ).encode()
+        for attempt in (1, 2):
+            try:
+                if self.writer is None:
+                    self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+                assert self.reader is not None
+                self.writer.write(head + data)
+                await self.writer.drain()
+                status_head = await self.reader.readuntil(b"\r\n\r\n")
+                lines = status_head.decode("latin-1").split("\r\n")
+                length = 0
+                for line in lines[1:]:
+                    if line.lower().startswith("content-length:"):
+                        length = int(line.split(":", 1)[1])
+                await self.reader.readexactly(length)
+                return int(lines[0].split(" ", 2)[1])
+            except (ConnectionError, asyncio.IncompleteReadError):
+                # a keep-alive connection the server closed: resend on a new one (the same
+                # external_id, so a message that did arrive is not doubled)
+                await self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+@dataclass
+class Phase:
+    think_ms: float
+    shares: list[float]  # platform ms of each turn but every conversation's first
+    turns: int  # every completed turn
+    seconds: float
+    cpu_seconds: float
+
+
 async def drive(
-    base: str,
+    port: int,
+    server_pid: int,
     channel_id: str,
     secret: str,
     receiver: Receiver,
     conversations: int,
     duration: float,
     latency_ms: float,
-) -> list[float]:
+    think_ms: float,
+) -> Phase:
     shares: list[float] = []
-    stop_at = time.perf_counter() + duration
-    headers = {"Authorization": f"Bearer {secret}"}
-    limits = httpx.Limits(max_connections=conversations, max_keepalive_connections=conversations)
-    async with httpx.AsyncClient(
-        base_url=base, headers=headers, limits=limits, timeout=30
-    ) as client:
+    turns = 0
+    run = uuid.uuid4().hex[:6]
+    started = time.perf_counter()
+    cpu_started = cpu_seconds(server_pid)
+    stop_at = started + duration
+    url = f"/api/v1/channels/{channel_id}/messages"
+    rng = random.Random(1)
 
-        async def conversation(n: int) -> None:
-            i = 0
-            warm = True
+    def think() -> float:
+        return rng.uniform(0.5, 1.5) * think_ms / 1000 if think_ms > 0 else 0.0
+
+    async def conversation(n: int) -> None:
+        nonlocal turns
+        contact = f"bench-{run}-{n}"
+        client = Client(port, secret)
+        # paced customers start at random moments of one think time, not in lockstep
+        await asyncio.sleep(rng.uniform(0, think_ms / 1000) if think_ms > 0 else 0.0)
+        i = 0
+        try:
             while time.perf_counter() < stop_at:
                 body = {
                     "external_id": f"{n}-{i}-{uuid.uuid4().hex[:6]}",
-                    "contact": {"external_id": f"bench-{n}"},
+                    "contact": {"external_id": contact},
                     "text": "Здравствуйте! Сколько стоит тур на Байкал в июле?",
                 }
-                i += 1
                 waiter: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-                receiver.waiters[f"bench-{n}"] = waiter  # before sending: the reply may race
+                receiver.waiters[contact] = waiter  # before sending: the reply may race
                 sent = time.perf_counter()
-                url = f"/api/v1/channels/{channel_id}/messages"
-                try:
-                    r = await client.post(url, json=body)
-                except httpx.TransportError:
-                    # a keep-alive connection the server closed while we waited: resend
-                    # (the same external_id, so a message that did arrive is not doubled)
-                    r = await client.post(url, json=body)
-                r.raise_for_status()
+                status = await client.post(url, body)
+                if status not in (200, 202):
+                    raise RuntimeError(f"inbound answered {status}")
                 arrived = await asyncio.wait_for(waiter, timeout=60)
-                if not warm:
+                turns += 1
+                if i > 0:
                     shares.append((arrived - sent) * 1000 - latency_ms)
-                warm = False
+                i += 1
+                await asyncio.sleep(think())
+        finally:
+            await client.close()
 
-        await asyncio.gather(*(conversation(n) for n in range(conversations)))
-    return shares
+    await asyncio.gather(*(conversation(n) for n in range(conversations)))
+    return Phase(
+        think_ms,
+        shares,
+        turns,
+        time.perf_counter() - started,
+        cpu_seconds(server_pid) - cpu_started,
+    )
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -210,31 +304,46 @@ async def main_async(args: argparse.Namespace) -> None:
             front_env,
             port,
         )
+        phases: list[Phase] = []
         try:
-            shares = await drive(
-                f"http://127.0.0.1:{port}",
-                channel_id,
-                secret,
-                receiver,
-                args.conversations,
-                args.duration,
-                args.latency_ms,
-            )
+            for think_ms in args.think_ms:
+                phases.append(
+                    await drive(
+                        port,
+                        front.pid,
+                        channel_id,
+                        secret,
+                        receiver,
+                        args.conversations,
+                        args.duration,
+                        args.latency_ms,
+                        think_ms,
+                    )
+                )
         finally:
             stop(front)
     finally:
         stop(llm)
         server.close()
-    shares.sort()
-    p99 = shares[min(len(shares) - 1, round(0.99 * (len(shares) - 1)))] if shares else float("nan")
     print(
-        f"{'db':<9}{'conversations':>14}{'turns':>8}{'provider ms':>13}"
-        f"{'platform p50 ms':>17}{'platform p99 ms':>17}"
+        f"{'db':<9}{'conversations':>14}{'think ms':>10}{'turns':>8}{'turns/s':>9}"
+        f"{'provider ms':>13}{'platform p50 ms':>17}{'platform p99 ms':>17}"
+        f"{'server CPU ms/turn':>20}"
     )
-    print(
-        f"{args.database:<9}{args.conversations:>14}{len(shares):>8}{args.latency_ms:>13.0f}"
-        f"{statistics.median(shares) if shares else float('nan'):>17.1f}{p99:>17.1f}"
-    )
+    for phase in phases:
+        shares = sorted(phase.shares)
+        p50 = statistics.median(shares) if shares else float("nan")
+        p99 = shares[min(len(shares) - 1, round(0.99 * (len(shares) - 1)))] if shares else p50
+        cpu = phase.cpu_seconds * 1000 / phase.turns if phase.turns else float("nan")
+        print(
+            f"{args.database:<9}{args.conversations:>14}{phase.think_ms:>10.0f}{len(shares):>8}"
+            f"{phase.turns / phase.seconds:>9.1f}{args.latency_ms:>13.0f}{p50:>17.1f}"
+            f"{p99:>17.1f}{cpu:>20.1f}"
+        )
+
+
+def think_times(value: str) -> list[float]:
+    return [float(v) for v in value.split(",") if v.strip()]
 
 
 def main() -> int:
@@ -244,6 +353,12 @@ def main() -> int:
     ap.add_argument("--conversations", type=int, default=100)
     ap.add_argument("--duration", type=float, default=20.0)
     ap.add_argument("--latency-ms", type=float, default=200.0)
+    ap.add_argument(
+        "--think-ms",
+        type=think_times,
+        default=[0.0, 3000.0],
+        help="customer think time(s) in ms, comma-separated, one row each (0: closed loop)",
+    )
     ap.add_argument("--database", choices=["sqlite", "postgres"], default="postgres")
     ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
     asyncio.run(main_async(ap.parse_args()))

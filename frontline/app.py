@@ -59,7 +59,8 @@ def build_services(settings: Settings) -> Services:
     breakers = BreakerRegistry()
     message_jobs.register(jobs, box, options)
     ai_log_jobs.register(jobs)
-    ai_reply_jobs.register(jobs, box, breakers, broker)
+    knowledge_index = InProcessIndex()
+    ai_reply_jobs.register(jobs, box, breakers, broker, knowledge_index)
     knowledge_jobs.register(jobs, ParseLimits(max_bytes=settings.knowledge_max_file_bytes), box)
     return Services(
         settings=settings,
@@ -72,7 +73,7 @@ def build_services(settings: Settings) -> Services:
         jobs=jobs,
         adapter_options=options,
         channel_cache=ChannelCache(settings.channel_cache_seconds),
-        knowledge=InProcessIndex(),
+        knowledge=knowledge_index,
         breakers=breakers,
     )
 

@@ -2,15 +2,17 @@
 ``full_answer | need_more_info | escalate_to_human`` and act on it.
 
 The job runs in three steps so that no transaction is held while a model thinks: read the
-context (settings, conversation, history) in one transaction; call the provider chain; then,
-in one transaction, store the AI log and act - but only if the AI still owns the
-conversation (an operator may have taken it meanwhile).
+context (settings, conversation, history: one query, no transaction needed); call the
+provider chain; then, in one transaction, store the AI log and act - but only if the AI
+still owns the conversation (an operator may have taken it meanwhile). The reply's delivery
+job is held by the same worker, which sends the reply right after that commit.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,7 +27,14 @@ from frontline.ai.chain import (
     ChainLink,
     FallbackChain,
 )
-from frontline.ai.prompts import HistoryMessage, PromptSettings, build_prompt, gather_context
+from frontline.ai.offline import DOCUMENT_THRESHOLDS, OfflineEngine, Passage
+from frontline.ai.prompts import (
+    HistoryMessage,
+    KnowledgePassage,
+    PromptSettings,
+    build_prompt,
+    gather_context,
+)
 from frontline.ai.triage import (
     Decision,
     DraftReplyStream,
@@ -38,34 +47,40 @@ from frontline.ai.triage import (
     run_triage,
 )
 from frontline.aisettings import service as aisettings
-from frontline.contacts import service as contacts
 from frontline.conversations import service as conversations
-from frontline.jobs.queue import enqueue
+from frontline.errors import NotFound
+from frontline.jobs import queue
 from frontline.jobs.registry import JobContext
 from frontline.kit.crypto import SecretBox
 from frontline.kit.repository import TenantScope
+from frontline.knowledge import service as knowledge
+from frontline.knowledge.index import IndexBackend
 from frontline.messages import service as messages
+from frontline.messages.schemas import MessageOut
 from frontline.models import ConversationStatus, Message, SenderType
 from frontline.realtime.broker import Broker
-from frontline.tenants import service as tenants
 
 log = logging.getLogger(__name__)
 
 ALL_FAILED_REASON = "all AI providers failed"
 # how often streamed reply text is sent to viewers (deltas in between are merged)
 STREAM_FLUSH_SECONDS = 0.05
+# knowledge passages a turn gives the model (and the offline engine)
+KNOWLEDGE_PASSAGES = 5
 
 
-def request_reply(
+async def request_reply(
     session: AsyncSession, scope: TenantScope, conversation_id: int, message_id: int
 ) -> None:
-    """Enqueue the AI's turn for a customer message, in the caller's transaction."""
-    enqueue(
+    """Enqueue the AI's turn for a customer message, in the caller's transaction (handed
+    straight to this process's worker loop when it has a free slot)."""
+    await queue.insert(
         session,
         events.JOB_AI_REPLY,
         {"conversation_id": conversation_id, "message_id": message_id},
         tenant_id=scope.tenant_id,
         idempotency_key=f"ai-reply:{message_id}",
+        run_locally=True,
     )
 
 
@@ -78,12 +93,89 @@ class _Turn:
     settings: aisettings.AiRuntimeSettings
 
 
-def _history(rows: list[Message], until_id: int) -> list[HistoryMessage]:
-    return [
-        HistoryMessage(sender_type=m.sender_type, content=m.text)  # type: ignore[arg-type]
-        for m in rows
-        if not m.is_internal and m.id <= until_id
-    ]
+@dataclass(frozen=True, slots=True)
+class _TurnTenant:
+    """The tenant as a turn sees it (for context providers: see ``TenantLike``)."""
+
+    id: uuid.UUID
+    name: str
+    locale: str
+
+
+@dataclass(frozen=True, slots=True)
+class _TurnConversation:
+    """The conversation as a turn sees it (for context providers: ``ConversationLike``)."""
+
+    id: int
+    status: str
+    channel_id: uuid.UUID
+    contact_id: uuid.UUID
+
+
+# the prompt's language guess looks at the customer's last messages (``build_prompt``)
+LANGUAGE_MESSAGES = 3
+
+
+def _pick_history(
+    rows: list[tuple[int, str, str]], message_id: int, history_size: int, complete: bool
+) -> tuple[str, list[HistoryMessage]] | bool | None:
+    """From the conversation's newest non-internal messages (``rows``, newest first;
+    ``complete`` when they go back to its start): the text of the customer message
+    ``message_id`` and the conversation up to it (oldest first).
+
+    ``None`` when the turn has nothing to answer: a newer customer message exists (its
+    turn answers them all, with the full context) or ``message_id`` is not a customer
+    message. ``False`` when ``rows`` do not reach back far enough to tell, or to fill what
+    the prompt uses of the history: its last ``history_size`` turns besides the message
+    itself, and the customer's last :data:`LANGUAGE_MESSAGES` messages."""
+    target: str | None = None
+    older: list[HistoryMessage] = []
+    turns = customer = 0
+    for mid, sender, text in rows:
+        if mid > message_id:
+            if sender == SenderType.CONTACT.value:
+                return None
+            continue
+        if mid == message_id:
+            if sender != SenderType.CONTACT.value:
+                return None
+            target = text
+        elif target is None:
+            return None  # the window reaches past the message: it is not a customer's
+        older.append(HistoryMessage(sender_type=sender, content=text))  # type: ignore[arg-type]
+        turns += sender != SenderType.SYSTEM.value and bool(text.strip())
+        customer += sender == SenderType.CONTACT.value
+    if target is None:
+        return None if complete else False
+    if not complete and (turns < max(history_size, 0) + 1 or customer < LANGUAGE_MESSAGES):
+        return False
+    older.reverse()
+    return target, older
+
+
+async def _recent_history(
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation_id: int,
+    message_id: int,
+    history_size: int,
+    first: tuple[list[tuple[int, str, str]], int] | None = None,
+) -> tuple[str, list[HistoryMessage]] | None:
+    """:func:`_pick_history` over as few of the newest messages as it needs: the history
+    the prompt shows plus a few (``first``: those rows, already read, and the limit they
+    were read with), more only when those do not suffice - the cost of a turn does not
+    grow with the conversation."""
+    if first is not None:
+        rows, limit = first
+    else:
+        limit = max(history_size + 1, 2 * LANGUAGE_MESSAGES) + 2
+        rows = await messages.recent(session, scope, conversation_id, limit)
+    while True:
+        picked = _pick_history(rows, message_id, history_size, complete=len(rows) < limit)
+        if picked is not False:
+            return picked  # type: ignore[return-value]
+        limit *= 4
+        rows = await messages.recent(session, scope, conversation_id, limit)
 
 
 async def _prepare(
@@ -93,20 +185,36 @@ async def _prepare(
     breakers: BreakerRegistry,
     conversation_id: int,
     message_id: int,
+    knowledge: IndexBackend | None = None,
 ) -> _Turn | None:
-    settings = await aisettings.load_runtime_settings(session, scope, box)
-    conversation = await conversations.get(session, scope, conversation_id)
-    if conversation.status != ConversationStatus.BOT.value or not settings.ai_enabled:
+    """Read the turn's context in one query: the conversation, its contact, the tenant, its
+    AI settings (decrypted keys come from a per-process cache keyed on what that query
+    read) and the recent history (more of it only if the prompt needs more)."""
+    found = await conversations.turn_context(session, scope, conversation_id)
+    settings = aisettings.runtime_settings(found.settings, box)
+    if found.status != ConversationStatus.BOT.value or not settings.ai_enabled:
         return None  # a person owns it, or AI was switched off meanwhile
-    contact = await contacts.get_contact(session, scope, conversation.contact_id)
-    if not contact.ai_enabled:
+    if not found.contact_found:
+        raise NotFound("contact not found")
+    if not found.contact_ai_enabled:
         return None
-    rows = await messages.list_messages(session, scope, conversation.id)
-    customer = [m for m in rows if m.sender_type == SenderType.CONTACT.value and not m.is_internal]
-    target = next((m for m in customer if m.id == message_id), None)
-    if target is None or customer[-1].id != message_id:
+    picked = await _recent_history(
+        session,
+        scope,
+        conversation_id,
+        message_id,
+        settings.history_size,
+        first=(found.recent, found.recent_limit),
+    )
+    if picked is None:
         return None  # a newer message's turn answers them all, with the full context
-    tenant = await tenants.get_tenant(session, scope)
+    target_text, history = picked
+    if not found.tenant_found:
+        raise NotFound("tenant not found")
+    tenant = _TurnTenant(scope.tenant_id, found.tenant_name, found.tenant_locale)
+    conversation = _TurnConversation(
+        found.conversation_id, found.status, found.channel_id, found.contact_id
+    )
     prompt_settings = PromptSettings(
         system_prompt=settings.system_prompt or None,
         answer_style=settings.answer_style or None,
@@ -115,10 +223,22 @@ async def _prepare(
         language="en" if tenant.locale == "en" else "ru",
     )
     context = await gather_context(tenant, conversation)
-    prompt = build_prompt(prompt_settings, _history(rows, message_id), (), context, target.text)
-    links = [ChainLink(p.kind, p.model, p.config) for p in settings.chain]
-    chain = FallbackChain(links, breakers, offline_fallback=settings.offline_fallback)
-    text = target.text.casefold()
+    passages = await _knowledge(session, scope, box, knowledge, target_text)
+    prompt = build_prompt(
+        prompt_settings,
+        history,
+        [KnowledgePassage(id=p.id, text=p.text, title=p.title) for p in passages],
+        context,
+        target_text,
+    )
+    links = [ChainLink(p.kind, p.model, p.link_config) for p in settings.chain]
+    engine = OfflineEngine(
+        passages, thresholds=DOCUMENT_THRESHOLDS, default_language=prompt_settings.language
+    )
+    chain = FallbackChain(
+        links, breakers, offline_fallback=settings.offline_fallback, offline_engine=engine
+    )
+    text = target_text.casefold()
     keyword = next((k for k in settings.escalation_keywords if k and k.casefold() in text), None)
     params = TriageParams(
         model=links[0].model if links else "offline",
@@ -126,6 +246,36 @@ async def _prepare(
         max_tokens=settings.max_tokens,
     )
     return _Turn(prompt, params, chain, keyword, settings)
+
+
+async def _knowledge(
+    session: AsyncSession,
+    scope: TenantScope,
+    box: SecretBox,
+    index: IndexBackend | None,
+    text: str,
+) -> list[Passage]:
+    """The knowledge passages for the customer's message (ids are chunk ids, which the
+    result's citations then name). A failing search leaves the turn without knowledge: the
+    customer still gets an answer or an operator."""
+    if index is None or not text.strip():
+        return []
+    try:
+        hits = await knowledge.search(
+            session, scope, box, index, text[: knowledge.MAX_QUERY_CHARS], KNOWLEDGE_PASSAGES
+        )
+    except Exception:
+        log.warning("knowledge search failed; answering without it", exc_info=True)
+        return []
+    return [
+        Passage(
+            id=str(h.chunk_id),
+            title=" > ".join(dict.fromkeys(part for part in (h.title, *h.heading_path) if part)),
+            text=h.text,
+            answer=h.meta.get("answer") or None,
+        )
+        for h in hits
+    ]
 
 
 class LiveDraft:
@@ -239,39 +389,39 @@ async def _log_calls(
     message_id: int,
 ) -> None:
     prompt = _prompt_log(outcome.requests[0]) if outcome else []
-    for attempt in attempts:
-        if attempt.error is not None:
-            await aisettings.record_call(
-                session,
-                scope,
-                provider=attempt.provider.value,
-                model=attempt.model,
-                prompt=prompt,
-                latency_ms=attempt.latency_ms,
-                error=attempt.error,
-                conversation_id=conversation_id,
-                message_id=message_id,
-            )
-    if outcome is None:
-        return
-    for index, completion in enumerate(outcome.completions):
-        last = index == len(outcome.completions) - 1
-        await aisettings.record_call(
-            session,
-            scope,
-            provider=completion.provider.value,
-            model=completion.model,
-            prompt=_prompt_log(outcome.requests[index]),
-            answer=completion.text,
-            decision=result.decision.value if last else None,
-            tokens_in=completion.usage.input_tokens,
-            tokens_out=completion.usage.output_tokens,
-            latency_ms=completion.latency_ms,
-            cost=completion.cost,
-            error=None if last and outcome.valid else "; ".join(outcome.errors) or None,
+    rows = [
+        aisettings.call_row(
+            provider=attempt.provider.value,
+            model=attempt.model,
+            prompt=prompt,
+            latency_ms=attempt.latency_ms,
+            error=attempt.error,
             conversation_id=conversation_id,
             message_id=message_id,
         )
+        for attempt in attempts
+        if attempt.error is not None
+    ]
+    if outcome is not None:
+        for index, completion in enumerate(outcome.completions):
+            last = index == len(outcome.completions) - 1
+            rows.append(
+                aisettings.call_row(
+                    provider=completion.provider.value,
+                    model=completion.model,
+                    prompt=_prompt_log(outcome.requests[index]),
+                    answer=completion.text,
+                    decision=result.decision.value if last else None,
+                    tokens_in=completion.usage.input_tokens,
+                    tokens_out=completion.usage.output_tokens,
+                    latency_ms=completion.latency_ms,
+                    cost=completion.cost,
+                    error=None if last and outcome.valid else "; ".join(outcome.errors) or None,
+                    conversation_id=conversation_id,
+                    message_id=message_id,
+                )
+            )
+    await aisettings.record_calls(session, scope, rows)
 
 
 async def _act(
@@ -281,31 +431,41 @@ async def _act(
     result: TriageResult,
     conversation_id: int,
     live: LiveDraft | None = None,
-) -> Message | None:
-    conversation = await conversations.get(session, scope, conversation_id, for_update=True)
-    if conversation.status != ConversationStatus.BOT.value:
-        return None  # an operator took over while the model was thinking: stay silent
+    held_by: JobContext | None = None,
+) -> Message | MessageOut | None:
+    """Act on the decision if the AI still owns the conversation; the reply's delivery job
+    is held by ``held_by``'s worker (it sends the reply right after the commit)."""
     meta: dict[str, Any] = {
         "decision": result.decision.value,
         "citations": list(result.citations),
         "language": result.language,
     }
-    if result.decision is Decision.ESCALATE_TO_HUMAN:
+    if result.decision is Decision.ESCALATE_TO_HUMAN or not turn.settings.auto_reply:
+        conversation = await conversations.get(session, scope, conversation_id, for_update=True)
+        if conversation.status != ConversationStatus.BOT.value:
+            return None  # an operator took over while the model was thinking: stay silent
+        if result.decision is not Decision.ESCALATE_TO_HUMAN:
+            return await messages.add_ai_suggestion(
+                session, scope, conversation, result.draft_reply, meta
+            )
         reason = result.handoff_reason or "escalated by the AI"
         await conversations.hand_off(session, scope, conversation, reason)
         text = result.draft_reply.strip() or handoff_reply(result.language)
         return await messages.queue_outbound(
-            session, scope, conversation, text, sender_type=SenderType.AI, meta=meta
+            session,
+            scope,
+            conversation,
+            text,
+            sender_type=SenderType.AI,
+            meta=meta,
+            held_by=held_by,
         )
-    if not turn.settings.auto_reply:
-        return await messages.add_ai_suggestion(
-            session, scope, conversation, result.draft_reply, meta
-        )
-    await conversations.touch(conversation)
+    # the common case: no entity, no SELECT ... FOR UPDATE - the reply is stored only if
+    # the AI still owns the conversation (one conditional statement)
     if live is not None and live.published:
         meta["stream_id"] = live.stream_id
-    return await messages.queue_outbound(
-        session, scope, conversation, result.draft_reply, sender_type=SenderType.AI, meta=meta
+    return await messages.queue_reply_if_bot(
+        session, scope, conversation_id, result.draft_reply, meta=meta, held_by=held_by
     )
 
 
@@ -318,7 +478,11 @@ async def _watched(broker: Broker, scope: TenantScope, conversation_id: int) -> 
 
 
 async def reply(
-    ctx: JobContext, box: SecretBox, breakers: BreakerRegistry, broker: Broker
+    ctx: JobContext,
+    box: SecretBox,
+    breakers: BreakerRegistry,
+    broker: Broker,
+    knowledge_index: IndexBackend | None = None,
 ) -> None:
     """The ``ai.reply`` job."""
     if ctx.tenant_id is None:
@@ -326,8 +490,10 @@ async def reply(
     scope = TenantScope(ctx.tenant_id)
     conversation_id = int(ctx.payload["conversation_id"])
     message_id = int(ctx.payload["message_id"])
-    async with ctx.db.transaction() as session:
-        turn = await _prepare(session, scope, box, breakers, conversation_id, message_id)
+    async with ctx.db.reader() as session:
+        turn = await _prepare(
+            session, scope, box, breakers, conversation_id, message_id, knowledge_index
+        )
     if turn is None:
         return
     live = None
@@ -336,16 +502,17 @@ async def reply(
     outcome, result, attempts = await _decide(turn, live)
     async with ctx.db.transaction() as session:
         await _log_calls(session, scope, outcome, attempts, result, conversation_id, message_id)
-        sent = await _act(session, scope, turn, result, conversation_id, live)
+        sent = await _act(session, scope, turn, result, conversation_id, live, held_by=ctx)
         await ctx.complete_in(session)
     if live is not None:
         await live.finish(sent is not None and "stream_id" in (sent.meta or {}))
-    log.info(
-        "ai turn",
-        extra={
-            "conversation_id": conversation_id,
-            "decision": result.decision.value,
-            "acted": sent is not None,
-            "providers": [a.provider.value for a in attempts],
-        },
-    )
+    if log.isEnabledFor(logging.INFO):
+        log.info(
+            "ai turn",
+            extra={
+                "conversation_id": conversation_id,
+                "decision": result.decision.value,
+                "acted": sent is not None,
+                "providers": [a.provider.value for a in attempts],
+            },
+        )

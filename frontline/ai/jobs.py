@@ -7,13 +7,18 @@ from frontline.ai import flows
 from frontline.ai.chain import BreakerRegistry
 from frontline.jobs.registry import JobContext, JobKind, JobRegistry
 from frontline.kit.crypto import SecretBox
+from frontline.knowledge.index import IndexBackend
 from frontline.realtime.broker import Broker
 
 
 def register(
-    registry: JobRegistry, box: SecretBox, breakers: BreakerRegistry, broker: Broker
+    registry: JobRegistry,
+    box: SecretBox,
+    breakers: BreakerRegistry,
+    broker: Broker,
+    knowledge: IndexBackend | None = None,
 ) -> None:
     async def reply(ctx: JobContext) -> None:
-        await flows.reply(ctx, box, breakers, broker)
+        await flows.reply(ctx, box, breakers, broker, knowledge)
 
     registry.register(JobKind(events.JOB_AI_REPLY, reply))

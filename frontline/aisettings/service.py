@@ -1,23 +1,27 @@
 """AI settings (chain with write-only, encrypted keys) and the AI log with its retention.
 
-Secrets never leave this module in clear except through :func:`load_runtime_settings`,
-which the AI job uses to build provider adapters; nothing here logs them.
+Secrets never leave this module in clear except through :func:`load_runtime_settings` and
+:func:`runtime_settings`, which the AI job uses to build provider adapters; nothing here logs
+them.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import types
 import typing
 import uuid
-from dataclasses import dataclass, field
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontline.ai.base import ProviderKind
+from frontline.ai.base import ProviderConfig, ProviderError, ProviderKind
 from frontline.ai.providers.registry import (
     REGISTRY,
     InvalidProviderConfig,
@@ -65,12 +69,20 @@ class InvalidSettings(Unprocessable):
 @dataclass(frozen=True)
 class RuntimeProvider:
     """One chain entry with its secrets merged into ``config`` (ready for
-    ``frontline.ai.providers.registry.build_provider``)."""
+    ``frontline.ai.providers.registry.build_provider``). ``validated`` is that config parsed
+    by its provider's model (frozen), ``None`` when it does not validate (the chain then
+    reports the error when it reaches the entry)."""
 
     id: str
     kind: ProviderKind
     model: str
     config: dict[str, Any]
+    validated: ProviderConfig | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def link_config(self) -> Mapping[str, Any] | ProviderConfig:
+        """What a chain link takes: the validated config when there is one."""
+        return self.validated if self.validated is not None else self.config
 
 
 @dataclass(frozen=True)
@@ -338,29 +350,96 @@ async def load_runtime_settings(
     row = await get_settings(session, scope)
     if row is None:
         return AiRuntimeSettings()
-    secrets = _decrypt_secrets(row, box)
-    chain = tuple(
-        RuntimeProvider(
-            id=e["id"],
-            kind=ProviderKind(e["kind"]),
-            model=e["model"],
-            config={**e.get("config", {}), **secrets.get(e["id"], {})},
-        )
-        for e in row.provider_chain
-    )
+    columns = {name: getattr(row, name) for name in RUNTIME_COLUMNS}
+    columns["provider_chain"] = json.dumps(row.provider_chain)
+    return runtime_settings(columns, box)
+
+
+# the settings columns :func:`runtime_settings` reads (``provider_chain`` as its JSON text)
+RUNTIME_COLUMNS = (
+    "provider_chain",
+    "secrets_encrypted",
+    "temperature",
+    "max_tokens",
+    "system_prompt",
+    "answer_style",
+    "auto_reply",
+    "auto_booking",
+    "offline_fallback",
+    "ai_enabled",
+    "escalation_keywords",
+    "history_size",
+    "log_retention_days",
+)
+
+
+def runtime_settings(columns: Mapping[str, Any] | None, box: SecretBox) -> AiRuntimeSettings:
+    """The AI job's settings from the stored columns (:data:`RUNTIME_COLUMNS`, read by the
+    caller together with the rest of its context; ``None``: never set, the defaults).
+
+    Decrypting the keys and validating the provider configs happen once per distinct
+    stored chain, not per call: the result is cached per process (per ``box``) under the
+    chain's JSON text and ciphertext as read in the caller's query, so a settings change
+    is seen by the very next turn of every process - the cache cannot serve stale keys."""
+    if columns is None:
+        return AiRuntimeSettings()
     return AiRuntimeSettings(
-        chain=chain,
-        temperature=row.temperature,
-        max_tokens=row.max_tokens,
-        system_prompt=row.system_prompt,
-        answer_style=row.answer_style,
-        auto_reply=row.auto_reply,
-        auto_booking=row.auto_booking,
-        offline_fallback=row.offline_fallback,
-        ai_enabled=row.ai_enabled,
-        escalation_keywords=tuple(row.escalation_keywords),
-        history_size=row.history_size,
-        log_retention_days=row.log_retention_days,
+        chain=_runtime_chain(box, str(columns["provider_chain"]), columns["secrets_encrypted"]),
+        temperature=columns["temperature"],
+        max_tokens=columns["max_tokens"],
+        system_prompt=columns["system_prompt"],
+        answer_style=columns["answer_style"],
+        auto_reply=columns["auto_reply"],
+        auto_booking=columns["auto_booking"],
+        offline_fallback=columns["offline_fallback"],
+        ai_enabled=columns["ai_enabled"],
+        escalation_keywords=tuple(columns["escalation_keywords"] or ()),
+        history_size=columns["history_size"],
+        log_retention_days=columns["log_retention_days"],
+    )
+
+
+_CHAIN_CACHE_ENTRIES = 1024
+_ChainKey = tuple[str, str | None]
+_chain_caches: weakref.WeakKeyDictionary[SecretBox, dict[_ChainKey, tuple[RuntimeProvider, ...]]]
+_chain_caches = weakref.WeakKeyDictionary()
+_chain_lock = threading.Lock()
+
+
+def _runtime_chain(
+    box: SecretBox, chain_json: str, secrets_encrypted: str | None
+) -> tuple[RuntimeProvider, ...]:
+    key = (chain_json, secrets_encrypted)
+    with _chain_lock:
+        cache = _chain_caches.setdefault(box, {})
+        found = cache.get(key)
+    if found is not None:
+        # the configs are the caller's to keep (the validated ones are frozen)
+        return tuple(replace(p, config=dict(p.config)) for p in found)
+    entries: list[dict[str, Any]] = json.loads(chain_json) or []
+    secrets: dict[str, dict[str, str]] = (
+        json.loads(_decrypt(secrets_encrypted, box)) if secrets_encrypted else {}
+    )
+    chain = tuple(
+        _runtime_provider(e, {**e.get("config", {}), **secrets.get(e["id"], {})}) for e in entries
+    )
+    with _chain_lock:
+        if len(cache) >= _CHAIN_CACHE_ENTRIES:
+            cache.clear()
+        cache[key] = tuple(replace(p, config=dict(p.config)) for p in chain)
+    return chain
+
+
+def _runtime_provider(entry: dict[str, Any], config: dict[str, Any]) -> RuntimeProvider:
+    kind = ProviderKind(entry["kind"])
+    validated: ProviderConfig | None = None
+    if kind is not ProviderKind.OFFLINE:
+        try:
+            validated = validate_config(kind, config)
+        except ProviderError:
+            validated = None  # the chain reports it when it reaches this entry
+    return RuntimeProvider(
+        id=entry["id"], kind=kind, model=entry["model"], config=config, validated=validated
     )
 
 
@@ -406,6 +485,47 @@ async def record_call(
     )
     await session.flush()
     return call
+
+
+def call_row(
+    *,
+    provider: str,
+    model: str,
+    prompt: Any,
+    answer: str = "",
+    decision: str | None = None,
+    tokens_in: int = 0,
+    tokens_out: int = 0,
+    latency_ms: float = 0,
+    cost: float | None = None,
+    error: str | None = None,
+    conversation_id: int | None = None,
+    message_id: int | None = None,
+) -> dict[str, Any]:
+    """One LLM call as :func:`record_calls` stores it (the arguments of :func:`record_call`)."""
+    return {
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+        "provider": provider,
+        "model": model,
+        "prompt": prompt,
+        "answer": answer,
+        "decision": decision,
+        "tokens_in": tokens_in,
+        "tokens_out": tokens_out,
+        "latency_ms": round(latency_ms),
+        "cost": cost,
+        "error": error,
+        "created_at": utcnow(),
+    }
+
+
+async def record_calls(
+    session: AsyncSession, scope: TenantScope, rows: list[dict[str, Any]]
+) -> None:
+    """Store LLM calls (rows of :func:`call_row`) in the caller's transaction, in one
+    statement and without entities (the AI job's hot path)."""
+    await AiCallRepository(session, scope).insert_rows(rows)
 
 
 async def get_call(session: AsyncSession, scope: TenantScope, call_id: int) -> AiCall:

@@ -69,14 +69,39 @@ def to_out(channel: Channel, box: SecretBox) -> ChannelOut:
 
 
 def runtime(channel: Channel, box: SecretBox) -> ChannelRuntime:
-    return ChannelRuntime(
-        id=channel.id,
+    return decrypted_runtime(
+        box,
+        channel_id=channel.id,
         tenant_id=channel.tenant_id,
-        type=ChannelType(channel.type),
+        channel_type=channel.type,
         name=channel.name,
         is_active=channel.is_active,
-        config=json.loads(box.decrypt(channel.config_encrypted)),
-        secret=box.decrypt(channel.secret_encrypted),
+        config_encrypted=channel.config_encrypted,
+        secret_encrypted=channel.secret_encrypted,
+    )
+
+
+def decrypted_runtime(
+    box: SecretBox,
+    *,
+    channel_id: uuid.UUID,
+    tenant_id: uuid.UUID,
+    channel_type: str,
+    name: str,
+    is_active: bool,
+    config_encrypted: str,
+    secret_encrypted: str,
+) -> ChannelRuntime:
+    """A channel's runtime from its stored columns (read by whoever needs it, e.g. together
+    with the message a delivery sends)."""
+    return ChannelRuntime(
+        id=channel_id,
+        tenant_id=tenant_id,
+        type=ChannelType(channel_type),
+        name=name,
+        is_active=is_active,
+        config=json.loads(box.decrypt(config_encrypted)),
+        secret=box.decrypt(secret_encrypted),
     )
 
 

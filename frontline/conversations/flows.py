@@ -65,7 +65,7 @@ async def receive_inbound(
     )
     message_id = await messages.record_inbound(session, scope, conversation.id, channel_id, inbound)
     if conversation.status == ConversationStatus.BOT.value:
-        ai.request_reply(session, scope, conversation.id, message_id)
+        await ai.request_reply(session, scope, conversation.id, message_id)
     return InboundResult(message_id, conversation.id, False)
 
 

@@ -6,13 +6,32 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import (
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.sql.elements import BindParameter
 
+from frontline.aisettings.service import DEFAULT_HISTORY_SIZE, RUNTIME_COLUMNS
 from frontline.contacts.schemas import ContactRef
 from frontline.conversations.schemas import ConversationRef
 from frontline.kit.repository import TenantRepository
-from frontline.models import AiSettings, Contact, ContactIdentity, Conversation, Message
+from frontline.models import (
+    AiSettings,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    Message,
+    Tenant,
+)
 
 
 @dataclass(frozen=True)
@@ -106,8 +125,135 @@ def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
     return with_contact, select(dup_id, dup_conversation, tenant_ai)
 
 
+@dataclass(frozen=True)
+class TurnContext:
+    """What an AI turn reads before calling the model, in one round trip. ``contact_found``
+    / ``tenant_found`` are False when those rows are missing; ``settings`` holds the AI
+    settings columns (:data:`RUNTIME_COLUMNS`), ``None`` when never set. ``recent`` is
+    ``(id, sender_type, text)`` of the conversation's newest non-internal messages, newest
+    first: at most ``recent_limit`` (the tenant's history size plus
+    :data:`TURN_RECENT_EXTRA`), all of them when fewer."""
+
+    conversation_id: int
+    status: str
+    channel_id: uuid.UUID
+    contact_id: uuid.UUID
+    contact_found: bool
+    contact_ai_enabled: bool
+    tenant_found: bool
+    tenant_name: str
+    tenant_locale: str
+    settings: dict[str, Any] | None
+    recent: list[tuple[int, str, str]]
+    recent_limit: int
+
+
+# messages a turn reads beyond its history size (the message itself, and room for the
+# customer's last few messages the language guess looks at)
+TURN_RECENT_EXTRA = 8
+
+
+@functools.cache
+def _turn_context_statement() -> Select[Any]:
+    conversations = Conversation.__table__.c
+    contacts = Contact.__table__.c
+    tenants = Tenant.__table__.c
+    settings = AiSettings.__table__.c
+    tid: BindParameter[uuid.UUID] = bindparam("tid")
+    cid: BindParameter[int] = bindparam("cid")
+    sizes = AiSettings.__table__.alias("sizes")
+    limit = (
+        func.coalesce(
+            select(sizes.c.history_size).where(sizes.c.tenant_id == tid).scalar_subquery(),
+            DEFAULT_HISTORY_SIZE,
+        )
+        + TURN_RECENT_EXTRA
+    )
+    messages = Message.__table__.c
+    recent = (
+        select(messages.id, messages.sender_type, messages.text)
+        .where(
+            messages.tenant_id == tid,
+            messages.conversation_id == cid,
+            messages.is_internal.is_(False),
+        )
+        .order_by(messages.id.desc())
+        .limit(limit)
+        .subquery("recent")
+    )
+    setting_columns = [
+        (cast(settings.provider_chain, Text) if name == "provider_chain" else settings[name]).label(
+            f"s_{name}"
+        )
+        for name in RUNTIME_COLUMNS
+    ]
+    return (
+        select(
+            conversations.id,
+            conversations.status,
+            conversations.channel_id,
+            conversations.contact_id,
+            contacts.id.label("contact_found"),
+            contacts.ai_enabled.label("contact_ai_enabled"),
+            tenants.id.label("tenant_found"),
+            tenants.name.label("tenant_name"),
+            tenants.locale.label("tenant_locale"),
+            settings.tenant_id.label("settings_found"),
+            *setting_columns,
+            recent.c.id.label("m_id"),
+            recent.c.sender_type.label("m_sender_type"),
+            recent.c.text.label("m_text"),
+        )
+        .select_from(Conversation.__table__)
+        .outerjoin(
+            Contact.__table__,
+            and_(contacts.id == conversations.contact_id, contacts.tenant_id == tid),
+        )
+        .outerjoin(Tenant.__table__, tenants.id == tid)
+        .outerjoin(AiSettings.__table__, settings.tenant_id == tid)
+        .outerjoin(recent, true())
+        .where(conversations.tenant_id == tid, conversations.id == cid)
+        .order_by(recent.c.id.desc())
+    )
+
+
 class ConversationRepository(TenantRepository[Conversation]):
     model = Conversation
+
+    async def turn_context(self, conversation_id: int) -> TurnContext | None:
+        """The AI turn's read model: the conversation's state, its contact's AI switch,
+        the tenant's name and locale, its AI settings and the conversation's recent
+        messages - one query instead of six (it spans those tables on purpose; writes stay
+        in their domains). ``None`` when the conversation does not exist."""
+        params = {"tid": self.scope.tenant_id, "cid": conversation_id}
+        rows = (await self.session.execute(_turn_context_statement(), params)).all()
+        if not rows:
+            return None
+        m = rows[0]._mapping
+        settings = (
+            {name: m[f"s_{name}"] for name in RUNTIME_COLUMNS}
+            if m["settings_found"] is not None
+            else None
+        )
+        history_size = settings["history_size"] if settings else DEFAULT_HISTORY_SIZE
+        return TurnContext(
+            conversation_id=int(m["id"]),
+            status=m["status"],
+            channel_id=m["channel_id"],
+            contact_id=m["contact_id"],
+            contact_found=m["contact_found"] is not None,
+            contact_ai_enabled=bool(m["contact_ai_enabled"]),
+            tenant_found=m["tenant_found"] is not None,
+            tenant_name=m["tenant_name"] or "",
+            tenant_locale=m["tenant_locale"] or "",
+            settings=settings,
+            recent=[
+                (int(r.m_id), str(r.m_sender_type), str(r.m_text))
+                for r in rows
+                if r.m_id is not None
+            ],
+            recent_limit=history_size + TURN_RECENT_EXTRA,
+        )
 
     async def inbound_context(
         self, channel_id: uuid.UUID, message_external_id: str, contact_external_id: str

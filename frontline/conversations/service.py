@@ -16,6 +16,7 @@ from frontline.conversations.repository import (
     ConversationFilter,
     ConversationRepository,
     InboundContext,
+    TurnContext,
 )
 from frontline.conversations.schemas import ConversationOut, ConversationPatch, ConversationRef
 from frontline.errors import NotFound, Unprocessable
@@ -50,6 +51,17 @@ async def get(
     found = await (
         repo.get_for_update(conversation_id) if for_update else repo.get(conversation_id)
     )
+    if found is None:
+        raise NotFound("conversation not found")
+    return found
+
+
+async def turn_context(
+    session: AsyncSession, scope: TenantScope, conversation_id: int
+) -> TurnContext:
+    """What the AI's turn in a conversation reads first (see
+    :meth:`ConversationRepository.turn_context`)."""
+    found = await ConversationRepository(session, scope).turn_context(conversation_id)
     if found is None:
         raise NotFound("conversation not found")
     return found

@@ -1,7 +1,12 @@
 """The job table as a queue.
 
 - :func:`enqueue` adds a job to the caller's session, so it commits (or rolls back) with the
-  data it concerns; local workers are woken after commit.
+  data it concerns; local workers are woken after commit. :func:`insert` does the same with
+  one Core statement at once (hot paths: no ORM unit of work at flush).
+- :func:`insert_held` enqueues a job already leased to a worker, which runs it itself right
+  after the commit (see :meth:`frontline.jobs.registry.JobContext.enqueue_held`);
+  ``insert(..., run_locally=True)`` hands a job to a worker loop of this process that has a
+  free slot the same way (no claim round trip), else enqueues it for any worker.
 - :func:`claim` takes due jobs, and running jobs whose lease has expired (their worker died),
   in one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)`` statement; on SQLite
   the write lock of ``BEGIN IMMEDIATE`` gives the same exclusion.
@@ -9,21 +14,46 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Insert, Table, Update, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontline.jobs.registry import RequeueHook
-from frontline.kit.db import after_commit
+from frontline.jobs.registry import FollowUp, RequeueHook
+from frontline.kit.db import after_commit, on_rollback
 from frontline.kit.time import utcnow
 from frontline.models.jobs import Job, JobStatus
 
 _wakers: set[Callable[[], None]] = set()
+_runners: list[LocalRunner] = []
+
+
+class LocalRunner(Protocol):
+    """A worker loop of this process that takes jobs handed over (see :func:`insert`)."""
+
+    worker_id: str
+    lease_seconds: int
+
+    def try_reserve(self, kind: str, bind: object) -> bool: ...
+
+    def unreserve(self) -> None: ...
+
+    def submit(self, job: ClaimedJob) -> None: ...
+
+
+def add_runner(runner: LocalRunner) -> None:
+    _runners.append(runner)
+
+
+def remove_runner(runner: LocalRunner) -> None:
+    if runner in _runners:
+        _runners.remove(runner)
 
 
 def add_waker(waker: Callable[[], None]) -> None:
@@ -68,6 +98,104 @@ def enqueue(
     return job
 
 
+@functools.cache
+def _insert_statement() -> Insert:
+    """Built once (constructing an INSERT costs more than running it); every column is a
+    named parameter."""
+    jobs = cast(Table, Job.__table__)
+    names = [c.name for c in jobs.c if c.name != "id"]
+    return sql_insert(jobs).values({n: bindparam(f"j_{n}") for n in names}).returning(jobs.c.id)
+
+
+def _job_values(
+    kind: str,
+    payload: dict[str, Any],
+    tenant_id: uuid.UUID | None,
+    idempotency_key: str | None,
+    max_attempts: int,
+    run_at: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "j_tenant_id": tenant_id,
+        "j_kind": kind,
+        "j_payload": payload,
+        "j_status": JobStatus.QUEUED.value,
+        "j_attempts": 0,
+        "j_max_attempts": max_attempts,
+        "j_run_at": run_at,
+        "j_locked_until": None,
+        "j_locked_by": None,
+        "j_last_error": None,
+        "j_idempotency_key": idempotency_key,
+        "j_created_at": now,
+        "j_updated_at": now,
+        "j_finished_at": None,
+    }
+
+
+async def insert(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    tenant_id: uuid.UUID | None = None,
+    idempotency_key: str | None = None,
+    max_attempts: int = 8,
+    delay_seconds: float = 0.0,
+    run_locally: bool = False,
+) -> int:
+    """:func:`enqueue` in one Core statement, executed now; returns the job's id. A
+    duplicate ``idempotency_key`` fails here rather than at flush.
+
+    ``run_locally``: when a worker loop of this process (on the same database) has a free
+    slot for the kind, the job is inserted leased to it and starts as soon as the
+    transaction commits (no wake-up,
+    no claim round trip; the slot is reserved meanwhile and freed on rollback). Else it is
+    queued as usual. Only inside ``Database.transaction`` (which runs the commit and
+    rollback hooks)."""
+    if run_locally and delay_seconds <= 0:
+        for runner in _runners:
+            if runner.try_reserve(kind, session.bind):
+                return await _hand_over(
+                    session, runner, kind, payload, tenant_id, idempotency_key, max_attempts
+                )
+    now = utcnow()
+    run_at = now + timedelta(seconds=delay_seconds)
+    values = _job_values(kind, payload, tenant_id, idempotency_key, max_attempts, run_at, now)
+    job_id = int((await session.execute(_insert_statement(), values)).scalar_one())
+    after_commit(session, wake_local_workers)
+    return job_id
+
+
+async def _hand_over(
+    session: AsyncSession,
+    runner: LocalRunner,
+    kind: str,
+    payload: dict[str, Any],
+    tenant_id: uuid.UUID | None,
+    idempotency_key: str | None,
+    max_attempts: int,
+) -> int:
+    on_rollback(session, runner.unreserve)
+    job = await insert_held(
+        session,
+        kind,
+        payload,
+        worker_id=runner.worker_id,
+        lease_seconds=runner.lease_seconds,
+        tenant_id=tenant_id,
+        idempotency_key=idempotency_key,
+        max_attempts=max_attempts,
+    )
+
+    async def _submit() -> None:
+        runner.submit(job)
+
+    after_commit(session, _submit)
+    return job.id
+
+
 @dataclass(frozen=True)
 class ClaimedJob:
     id: int
@@ -78,36 +206,91 @@ class ClaimedJob:
     max_attempts: int
 
 
+def _held_values(
+    follow_up: FollowUp, worker_id: str, lease_seconds: int, now: datetime
+) -> dict[str, Any]:
+    f = follow_up
+    values = _job_values(
+        f.kind, f.payload, f.tenant_id, f.idempotency_key, f.max_attempts, now, now
+    )
+    values.update(
+        j_status=JobStatus.RUNNING.value,
+        j_attempts=1,
+        j_locked_by=worker_id,
+        j_locked_until=now + timedelta(seconds=lease_seconds),
+    )
+    return values
+
+
+async def insert_held(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    worker_id: str,
+    lease_seconds: int,
+    tenant_id: uuid.UUID | None = None,
+    idempotency_key: str | None = None,
+    max_attempts: int = 8,
+) -> ClaimedJob:
+    """Enqueue a job already claimed by ``worker_id`` (``running``, its first attempt
+    counted, leased for ``lease_seconds``), as :func:`claim` would leave it. No worker is
+    woken: the holder runs it; if the holder dies, the job is claimed after the lease."""
+    follow_up = FollowUp(kind, payload, tenant_id, idempotency_key, max_attempts)
+    values = _held_values(follow_up, worker_id, lease_seconds, utcnow())
+    job_id = int((await session.execute(_insert_statement(), values)).scalar_one())
+    return ClaimedJob(job_id, kind, tenant_id, payload, 1, max_attempts)
+
+
+@functools.cache
+def _claim_statement() -> Update:
+    """Built once (the worker claims often); every value is a named parameter."""
+    jobs = cast(Table, Job.__table__)
+    now = bindparam("claim_now", type_=jobs.c.run_at.type)
+    due = or_(
+        and_(jobs.c.status == JobStatus.QUEUED.value, jobs.c.run_at <= now),
+        and_(jobs.c.status == JobStatus.RUNNING.value, jobs.c.locked_until < now),
+    )
+    candidates = (
+        select(jobs.c.id)
+        .where(due)
+        .order_by(jobs.c.run_at, jobs.c.id)
+        .limit(bindparam("claim_limit"))
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(jobs)
+        .where(jobs.c.id.in_(candidates.scalar_subquery()))
+        .values(
+            status=JobStatus.RUNNING.value,
+            attempts=jobs.c.attempts + 1,
+            locked_by=bindparam("claim_by"),
+            locked_until=bindparam("claim_until", type_=jobs.c.locked_until.type),
+            updated_at=now,
+        )
+        .returning(
+            jobs.c.id,
+            jobs.c.kind,
+            jobs.c.tenant_id,
+            jobs.c.payload,
+            jobs.c.attempts,
+            jobs.c.max_attempts,
+        )
+    )
+
+
 async def claim(
     session: AsyncSession, worker_id: str, limit: int, lease_seconds: int
 ) -> list[ClaimedJob]:
     """Lease up to ``limit`` due jobs to ``worker_id``; counts an attempt for each."""
     now = utcnow()
-    due = or_(
-        and_(Job.status == JobStatus.QUEUED.value, Job.run_at <= now),
-        and_(Job.status == JobStatus.RUNNING.value, Job.locked_until < now),
-    )
-    candidates = (
-        select(Job.id)
-        .where(due)
-        .order_by(Job.run_at, Job.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    stmt = (
-        update(Job)
-        .where(Job.id.in_(candidates.scalar_subquery()))
-        .values(
-            status=JobStatus.RUNNING.value,
-            attempts=Job.attempts + 1,
-            locked_by=worker_id,
-            locked_until=now + timedelta(seconds=lease_seconds),
-            updated_at=now,
-        )
-        .returning(Job.id, Job.kind, Job.tenant_id, Job.payload, Job.attempts, Job.max_attempts)
-        .execution_options(synchronize_session=False)
-    )
-    rows = (await session.execute(stmt)).all()
+    params = {
+        "claim_now": now,
+        "claim_limit": limit,
+        "claim_by": worker_id,
+        "claim_until": now + timedelta(seconds=lease_seconds),
+    }
+    rows = (await session.execute(_claim_statement(), params)).all()
     jobs = [
         ClaimedJob(r.id, r.kind, r.tenant_id, r.payload, r.attempts, r.max_attempts) for r in rows
     ]
@@ -133,16 +316,80 @@ async def extend_lease(
     return await _update_held(session, job_id, worker_id, locked_until=until)
 
 
+@functools.cache
+def _done_statement() -> Update:
+    """Complete a job while ``done_by`` holds it (built once: every job ends with it)."""
+    jobs = cast(Table, Job.__table__)
+    at = bindparam("done_at", type_=jobs.c.finished_at.type)
+    return (
+        update(jobs)
+        .where(
+            jobs.c.id == bindparam("done_id"),
+            jobs.c.locked_by == bindparam("done_by"),
+            jobs.c.status == JobStatus.RUNNING.value,
+        )
+        .values(status=JobStatus.DONE.value, finished_at=at, locked_until=None, updated_at=at)
+    )
+
+
 async def mark_done(session: AsyncSession, job_id: int, worker_id: str) -> bool:
     """Complete a job this worker holds; False when the lease was lost meanwhile."""
-    return await _update_held(
-        session,
-        job_id,
-        worker_id,
-        status=JobStatus.DONE.value,
-        finished_at=utcnow(),
-        locked_until=None,
+    params = {"done_id": job_id, "done_by": worker_id, "done_at": utcnow()}
+    result = await session.execute(_done_statement(), params)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _complete_and_hold_statement() -> Insert:
+    """PostgreSQL: complete a held job and insert one follow-up held by the same worker, in
+    one statement - the follow-up only if the completion matched (the lease is still ours)."""
+    jobs = cast(Table, Job.__table__)
+    done = _done_statement().returning(jobs.c.id).cte("done")
+    names = [c.name for c in jobs.c if c.name != "id"]
+    values = select(*[bindparam(f"j_{n}", type_=jobs.c[n].type) for n in names]).where(
+        exists(select(done.c.id))
     )
+    return sql_insert(jobs).from_select(names, values).returning(jobs.c.id).add_cte(done)
+
+
+async def complete_and_hold(
+    session: AsyncSession,
+    job_id: int,
+    worker_id: str,
+    follow_ups: list[FollowUp],
+    *,
+    lease_seconds: int,
+) -> list[ClaimedJob] | None:
+    """Mark a job this worker holds done and enqueue ``follow_ups`` held by the same worker
+    (:func:`insert_held`), atomically in the caller's transaction: one statement on
+    PostgreSQL for a single follow-up. ``None`` when the lease was lost (nothing written)."""
+    if not follow_ups:
+        return [] if await mark_done(session, job_id, worker_id) else None
+    bind = session.bind
+    if len(follow_ups) > 1 or bind is None or bind.dialect.name != "postgresql":
+        if not await mark_done(session, job_id, worker_id):
+            return None
+        return [
+            await insert_held(
+                session,
+                f.kind,
+                f.payload,
+                worker_id=worker_id,
+                lease_seconds=lease_seconds,
+                tenant_id=f.tenant_id,
+                idempotency_key=f.idempotency_key,
+                max_attempts=f.max_attempts,
+            )
+            for f in follow_ups
+        ]
+    [f] = follow_ups
+    now = utcnow()
+    values = _held_values(f, worker_id, lease_seconds, now)
+    values.update(done_id=job_id, done_by=worker_id, done_at=now)
+    found = (await session.execute(_complete_and_hold_statement(), values)).scalar_one_or_none()
+    if found is None:
+        return None
+    return [ClaimedJob(int(found), f.kind, f.tenant_id, f.payload, 1, f.max_attempts)]
 
 
 async def mark_retry(

@@ -5,6 +5,18 @@ completed it atomically with its effect), back to ``queued`` with backoff after 
 failure, or ``dead`` with the error kept (permanent failure, or attempts exhausted; the kind's
 ``on_dead`` hook runs in that same transaction). A heartbeat extends the lease while a handler
 runs; a worker that dies stops renewing and its jobs are claimed again after the lease.
+
+Follow-up jobs a handler enqueued *held* (``JobContext.enqueue_held``: leased to this worker
+in the handler's transaction) run right after their parent, in the parent's task and slot:
+no claim round trip, no wake-up, and the concurrency count stays honest (one slot runs one
+job at a time). A running loop also takes jobs handed over by code of its own process
+(``queue.insert(..., run_locally=True)``): a free slot is reserved before the job is
+inserted leased to this worker, and the job starts when its transaction commits (the slot
+is freed if it rolls back).
+
+The loop claims when woken by a local commit, every ``poll_seconds`` (jobs of other
+processes, delayed retries), and when a job ends while the last claim may have left due
+work behind (it filled every free slot).
 """
 
 from __future__ import annotations
@@ -28,6 +40,9 @@ from frontline.kit.metrics import jobs_processed
 from frontline.kit.time import utcnow
 
 log = logging.getLogger(__name__)
+
+# how long a stopping worker waits for jobs handed over whose transaction is committing
+HANDOVER_PATIENCE_SECONDS = 30.0
 
 
 class Worker:
@@ -55,10 +70,45 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: set[asyncio.Task[int]] = set()
+        self._reserved = 0  # slots promised to jobs handed over, not yet started
+        self._may_have_more = False  # the last claim filled every free slot
+        self._accepting = False  # the loop runs: it may take jobs handed over
 
     def wake(self) -> None:
         self._wake.set()
+
+    def _free(self) -> int:
+        return self.concurrency - len(self._running) - self._reserved
+
+    def try_reserve(self, kind: str, bind: object) -> bool:
+        """Promise a slot to a job of ``kind`` about to be inserted through ``bind`` and
+        handed over (see :func:`frontline.jobs.queue.insert`); False when full, stopping,
+        unable to run it, or working on another database. Exactly one of :meth:`submit`
+        and :meth:`unreserve` must follow."""
+        if not self._accepting or self._stopping.is_set() or not self.can_run(kind):
+            return False
+        if bind is not self.db.engine:
+            return False
+        if self._free() <= 0:
+            return False
+        self._reserved += 1
+        return True
+
+    def unreserve(self) -> None:
+        """The job a slot was promised to was not committed: free the slot."""
+        self._reserved -= 1
+        if self._may_have_more:
+            self._wake.set()
+
+    def submit(self, job: queue.ClaimedJob) -> None:
+        """Start a job handed over (committed, leased to this worker) in its reserved slot."""
+        self._reserved -= 1
+        self._start(job)
+
+    def can_run(self, kind: str) -> bool:
+        """Whether this worker has a handler for ``kind`` (it can then hold such jobs)."""
+        return self.registry.get(kind) is not None
 
     def stop(self) -> None:
         self._stopping.set()
@@ -83,6 +133,8 @@ class Worker:
     async def run(self) -> None:
         """Run until :meth:`stop`; then wait for the jobs in flight to settle."""
         queue.add_waker(self.wake)
+        queue.add_runner(self)
+        self._accepting = True
         try:
             await self.ensure_daily()
         except Exception:
@@ -93,20 +145,33 @@ class Worker:
                 # cleared before claiming: a commit that wakes us during the claim is kept
                 self._wake.clear()
                 claimed = 0
-                free = self.concurrency - len(self._running)
+                free = self._free()
                 if free > 0:
                     try:
                         claimed = await self._claim_and_start(free)
                     except Exception:
                         log.exception("claiming jobs failed")
-                if claimed and len(self._running) < self.concurrency:
+                # a full batch (or no free slot) may have left due work: claim again as
+                # soon as a slot frees; otherwise wait for a commit, a hand-over or the poll
+                self._may_have_more = free <= 0 or claimed >= free
+                if claimed and self._free() > 0:
                     continue  # there may be more due work
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
         finally:
+            self._accepting = False
+            queue.remove_runner(self)
             queue.remove_waker(self.wake)
-            if self._running:
-                await asyncio.gather(*self._running, return_exceptions=True)
+            # a hand-over still committing starts (or is released) shortly; one that never
+            # does would be a caller's bug: its job is claimed again after the lease
+            patience = asyncio.get_running_loop().time() + HANDOVER_PATIENCE_SECONDS
+            while self._running or (
+                self._reserved > 0 and asyncio.get_running_loop().time() < patience
+            ):
+                if self._running:
+                    await asyncio.gather(*self._running, return_exceptions=True)
+                else:
+                    await asyncio.sleep(0.01)
             log.info("worker stopped", extra={"worker_id": self.worker_id})
 
     async def run_until_idle(self, max_rounds: int = 1000) -> int:
@@ -119,20 +184,26 @@ class Worker:
                 )
             if not jobs:
                 break
-            await asyncio.gather(*(self._execute(job) for job in jobs))
-            total += len(jobs)
+            counts = await asyncio.gather(*(self._execute(job) for job in jobs))
+            total += sum(counts)
         return total
 
     async def _claim_and_start(self, limit: int) -> int:
         async with self.db.transaction() as session:
             jobs = await queue.claim(session, self.worker_id, limit, self.lease_seconds)
         for job in jobs:
-            task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
-            # wake the loop so a freed slot is refilled promptly
-            task.add_done_callback(lambda _t: self._wake.set())
+            self._start(job)
         return len(jobs)
+
+    def _start(self, job: queue.ClaimedJob) -> None:
+        task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
+        self._running.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[int]) -> None:
+        self._running.discard(task)
+        if self._may_have_more:
+            self._wake.set()  # refill the freed slot promptly
 
     async def _heartbeat(self, job_id: int) -> None:
         interval = max(0.5, self.lease_seconds / 3)
@@ -147,9 +218,18 @@ class Worker:
             except Exception:
                 log.warning("lease renewal failed", extra={"job_id": job_id}, exc_info=True)
 
-    async def _execute(self, job: queue.ClaimedJob) -> None:
-        kind = self.registry.get(job.kind)
-        ctx = JobContext(
+    async def _execute(self, job: queue.ClaimedJob) -> int:
+        """Run ``job`` and then the follow-ups it enqueued held; returns how many ran."""
+        ctx = self._context(job)
+        await self._run(job, ctx)
+        ran = 1
+        # committed follow-ups are ours whatever became of their parent afterwards
+        for held in ctx.take_held():
+            ran += await self._execute(held)
+        return ran
+
+    def _context(self, job: queue.ClaimedJob) -> JobContext:
+        return JobContext(
             job_id=job.id,
             kind=job.kind,
             tenant_id=job.tenant_id,
@@ -159,7 +239,11 @@ class Worker:
             worker_id=self.worker_id,
             db=self.db,
             services=self.services,
+            runner=self,
         )
+
+    async def _run(self, job: queue.ClaimedJob, ctx: JobContext) -> None:
+        kind = self.registry.get(job.kind)
         if kind is None:
             await self._settle_dead(ctx, None, f"unknown job kind {job.kind!r}")
             return

@@ -3,7 +3,10 @@
 Services never commit: they ``flush()`` and buffer side effects with :func:`after_commit`.
 The edge (a request dependency or the job wrapper) opens a transaction with
 :meth:`Database.transaction`, commits, and only then releases the buffered side effects
-(realtime events, worker wake-ups). On rollback the buffer is dropped.
+(realtime events, worker wake-ups). On rollback the buffer is dropped (and
+:func:`on_rollback` hooks undo in-process reservations); :func:`before_commit` hooks write
+what was buffered to go into one statement. :meth:`Database.reader` serves reads that need
+no transaction of their own.
 
 SQLite (the embedded default) runs in WAL mode with ``BEGIN IMMEDIATE`` transactions, so a
 transaction that reads then writes cannot dead-lock on the lock upgrade; inside one process a
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 AfterCommit = Callable[[], Awaitable[None]]
 GATE_TIMEOUT_SECONDS = 30.0
 _AFTER_COMMIT_KEY = "frontline.after_commit"
+_ON_ROLLBACK_KEY = "frontline.on_rollback"
+_BEFORE_COMMIT_KEY = "frontline.before_commit"
 
 
 def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEngine:
@@ -82,6 +87,18 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def before_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run ``callback`` in the session's transaction just before it commits (e.g. to write
+    what was buffered for a single statement); an exception rolls the transaction back."""
+    session.info.setdefault(_BEFORE_COMMIT_KEY, []).append(callback)
+
+
+async def run_before_commit(session: AsyncSession) -> None:
+    while callbacks := session.info.pop(_BEFORE_COMMIT_KEY, []):
+        for callback in callbacks:
+            await callback()
+
+
 def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
     """Run ``callback`` once the session's transaction has committed; drop it on rollback."""
     session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
@@ -98,6 +115,27 @@ async def run_after_commit(session: AsyncSession) -> None:
 
 def discard_after_commit(session: AsyncSession) -> None:
     session.info.pop(_AFTER_COMMIT_KEY, None)
+
+
+def on_rollback(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run ``callback`` (synchronous, quick: it undoes an in-process reservation) if the
+    session's transaction does not commit; dropped on commit."""
+    session.info.setdefault(_ON_ROLLBACK_KEY, []).append(callback)
+
+
+def _run_undo(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("on-rollback callback failed")
+
+
+def _check_reader(session: AsyncSession) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a reader session must not write")
+    if any(session.info.get(k) for k in (_AFTER_COMMIT_KEY, _BEFORE_COMMIT_KEY, _ON_ROLLBACK_KEY)):
+        raise RuntimeError("a reader session has no commit to wait for")
 
 
 class Database:
@@ -118,6 +156,16 @@ class Database:
         # ``session_info`` is copied into every session's ``info`` (e.g. the realtime broker)
         self.sessionmaker = async_sessionmaker(
             self.engine, expire_on_commit=False, info=dict(session_info or {})
+        )
+        # reads without BEGIN/COMMIT (see :meth:`reader`); SQLite keeps its transactions
+        self._readmaker = (
+            self.sessionmaker
+            if url.startswith("sqlite")
+            else async_sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+                info=dict(session_info or {}),
+            )
         )
 
     @property
@@ -148,17 +196,49 @@ class Database:
             async with self.sessionmaker() as session:
                 try:
                     yield session
+                    await run_before_commit(session)
                     await session.commit()
                 except BaseException:
+                    undo = session.info.pop(_ON_ROLLBACK_KEY, [])
+                    session.info.pop(_BEFORE_COMMIT_KEY, None)
                     discard_after_commit(session)
-                    await session.rollback()
+                    try:
+                        await session.rollback()
+                    finally:
+                        _run_undo(undo)
                     raise
+                session.info.pop(_ON_ROLLBACK_KEY, None)
             gate.release()
             released = True
             await run_after_commit(session)
         finally:
             if not released:
                 gate.release()
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only, without a transaction of its own: on PostgreSQL each
+        statement commits by itself (no ``BEGIN``/``COMMIT`` round trips). Under READ
+        COMMITTED - PostgreSQL's default, which Frontline uses - every statement of a
+        transaction sees its own snapshot anyway, so this changes what reads see only
+        for ``FOR UPDATE`` locks, which a reader must not take (nor write). On SQLite it
+        is :meth:`transaction` (same connection, same serialisation)."""
+        if self._readmaker is self.sessionmaker:
+            async with self.transaction() as session:
+                yield session
+                _check_reader(session)
+            return
+        gate = self._semaphore()
+        try:
+            await asyncio.wait_for(gate.acquire(), timeout=GATE_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise TimeoutError("no database connection became free in time") from None
+        try:
+            async with self._readmaker() as session:
+                yield session
+                _check_reader(session)
+        finally:
+            gate.release()
 
     async def ping(self) -> bool:
         try:

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 M = TypeVar("M")
@@ -49,6 +49,20 @@ class TenantRepository(Generic[M]):
         """Run a statement built from :meth:`select` that yields at most one entity."""
         found: M | None = (await self.session.execute(stmt)).scalars().first()
         return found
+
+    async def insert_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Insert rows of this repository's table in one Core statement (no entities, no
+        ids returned: for hot paths that never read them back). Each row gets the scope's
+        tenant; a row naming another tenant is refused."""
+        if not rows:
+            return
+        values = []
+        for row in rows:
+            if row.get("tenant_id", self.scope.tenant_id) != self.scope.tenant_id:
+                raise ValueError("row belongs to another tenant")
+            values.append({**row, "tenant_id": self.scope.tenant_id})
+        table = self.model.__table__
+        await self.session.execute(insert(table), values)
 
     def add(self, obj: M) -> M:
         if getattr(obj, "tenant_id", None) is None:

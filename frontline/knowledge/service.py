@@ -394,6 +394,7 @@ def _mb(n: int) -> str:
 # --- the embedding model (dense search) ------------------------------------------------------
 
 QUERY_EMBED_DEADLINE = 5.0
+MAX_QUERY_CHARS = 1000
 
 
 class InvalidEmbedding(AppError):

@@ -5,10 +5,32 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, Update, bindparam, insert, update
+from sqlalchemy import (
+    JSON,
+    Insert,
+    Row,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.sql.elements import BindParameter
 
 from frontline.kit.repository import TenantRepository
-from frontline.models import Conversation, Message, SenderType
+from frontline.models import (
+    Channel,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    ConversationStatus,
+    Message,
+    SenderType,
+)
 
 
 @functools.cache
@@ -37,8 +59,242 @@ def _append_statements(postgres: bool) -> tuple[Insert, Update | None]:
     return insert_stmt, touch
 
 
+@functools.cache
+def _insert_statement() -> Insert:
+    messages = cast(Table, Message.__table__)
+    return (
+        insert(messages)
+        .values({c.name: bindparam(f"m_{c.name}") for c in messages.c if c.name != "id"})
+        .returning(messages.c.id)
+    )
+
+
+@functools.cache
+def _reply_statements(postgres: bool) -> tuple[Insert, Update | None]:
+    """The AI's reply: bump the conversation's activity if the AI still owns it (``bot``),
+    and insert the message only then. On PostgreSQL one statement (the UPDATE as a
+    data-modifying CTE the INSERT selects from); elsewhere the UPDATE ... RETURNING, then
+    the plain insert."""
+    messages = cast(Table, Message.__table__)
+    conversations = cast(Table, Conversation.__table__)
+    touched = (
+        update(conversations)
+        .where(
+            conversations.c.tenant_id == bindparam("r_tenant_id"),
+            conversations.c.id == bindparam("r_conversation_id"),
+            conversations.c.status == ConversationStatus.BOT.value,
+        )
+        .values(last_activity_at=bindparam("r_now"), updated_at=bindparam("r_now"))
+        .returning(conversations.c.id, conversations.c.channel_id)
+    )
+    if not postgres:
+        return _insert_statement(), touched
+    cte = touched.cte("touched")
+    names = [c.name for c in messages.c if c.name != "id"]
+    columns = [
+        cte.c.id
+        if name == "conversation_id"
+        else cte.c.channel_id
+        if name == "channel_id"
+        else bindparam(f"m_{name}", type_=messages.c[name].type)
+        for name in names
+    ]
+    stmt = (
+        insert(messages)
+        .from_select(names, select(*columns).select_from(cte))
+        .returning(messages.c.id, messages.c.channel_id)
+        .add_cte(cte)
+    )
+    return stmt, None
+
+
+@functools.cache
+def _delivery_statement(postgres: bool, thread_limit: int) -> Select[Any]:
+    """A message to deliver with everything its delivery needs, in one round trip (a read
+    model over the message, conversation, contact, identity and channel tables): ``thread``
+    is ``[id, sender_type, external_id]`` of the last ``thread_limit`` earlier non-internal
+    messages with an external id (a JSON array, in no particular order)."""
+    messages = cast(Table, Message.__table__)
+    conversations = Conversation.__table__.c
+    contacts = Contact.__table__.c
+    identities = ContactIdentity.__table__.c
+    channels = Channel.__table__.c
+    tid: BindParameter[uuid.UUID] = bindparam("tid")
+    identity = (
+        select(identities.external_id)
+        .where(
+            identities.tenant_id == tid,
+            identities.contact_id == conversations.contact_id,
+            identities.channel_id == messages.c.channel_id,
+        )
+        .limit(1)
+        .correlate(Conversation.__table__, messages)
+        .scalar_subquery()
+    )
+    earlier = messages.alias("earlier")
+    own = messages.alias("own")
+    thread_rows = (
+        select(earlier.c.id, earlier.c.sender_type, earlier.c.external_id)
+        .where(
+            earlier.c.tenant_id == tid,
+            earlier.c.conversation_id
+            == select(own.c.conversation_id)
+            .where(own.c.tenant_id == tid, own.c.id == bindparam("message_id"))
+            .scalar_subquery(),
+            earlier.c.id < bindparam("message_id"),
+            earlier.c.external_id.is_not(None),
+            earlier.c.is_internal.is_(False),
+        )
+        .order_by(earlier.c.id.desc())
+        .limit(thread_limit)
+        .subquery("thread_rows")
+    )
+    t = thread_rows.c
+    aggregate = (
+        func.json_agg(func.json_build_array(t.id, t.sender_type, t.external_id))
+        if postgres
+        else func.json_group_array(func.json_array(t.id, t.sender_type, t.external_id))
+    )
+    thread = select(aggregate).select_from(thread_rows).scalar_subquery()
+    return (
+        select(
+            *messages.c,
+            type_coerce(thread, JSON).label("thread"),
+            conversations.contact_id.label("conversation_contact_id"),
+            conversations.subject.label("conversation_subject"),
+            contacts.id.label("contact_id"),
+            contacts.name.label("contact_name"),
+            contacts.email.label("contact_email"),
+            identity.label("identity_external_id"),
+            channels.id.label("channel_found"),
+            channels.type.label("channel_type"),
+            channels.name.label("channel_name"),
+            channels.is_active.label("channel_is_active"),
+            channels.config_encrypted.label("channel_config_encrypted"),
+            channels.secret_encrypted.label("channel_secret_encrypted"),
+        )
+        .select_from(messages)
+        .join(Conversation.__table__, conversations.id == messages.c.conversation_id)
+        .outerjoin(
+            Contact.__table__,
+            (contacts.id == conversations.contact_id) & (contacts.tenant_id == tid),
+        )
+        .outerjoin(
+            Channel.__table__,
+            (channels.id == messages.c.channel_id) & (channels.tenant_id == tid),
+        )
+        .where(messages.c.tenant_id == tid, messages.c.id == bindparam("message_id"))
+    )
+
+
+@functools.cache
+def _mark_sent_statement() -> Update:
+    messages = cast(Table, Message.__table__)
+    return (
+        update(messages)
+        .where(messages.c.tenant_id == bindparam("tid"), messages.c.id == bindparam("mid"))
+        .values(
+            delivery_status=bindparam("status"),
+            failure_reason=None,
+            external_id=func.coalesce(messages.c.external_id, bindparam("ext")),
+        )
+        .returning(*messages.c)
+    )
+
+
+@functools.cache
+def _recent_statement() -> Select[Any]:
+    messages = cast(Table, Message.__table__)
+    return (
+        select(messages.c.id, messages.c.sender_type, messages.c.text)
+        .where(
+            messages.c.tenant_id == bindparam("tid"),
+            messages.c.conversation_id == bindparam("cid"),
+            messages.c.is_internal.is_(False),
+        )
+        .order_by(messages.c.id.desc())
+        .limit(bindparam("limit"))
+    )
+
+
+_FROM_CONVERSATION = ("conversation_id", "channel_id")
+
+
 class MessageRepository(TenantRepository[Message]):
     model = Message
+
+    async def insert(self, values: dict[str, Any]) -> int:
+        """Insert a message (one Core statement: no entity); returns its id."""
+        if values.get("tenant_id") != self.scope.tenant_id:
+            raise ValueError("message values must carry the repository's tenant")
+        params = {f"m_{key}": value for key, value in values.items()}
+        result = await self.session.execute(_insert_statement(), params)
+        return int(result.scalar_one())
+
+    async def reply_if_bot(self, values: dict[str, Any]) -> tuple[int, uuid.UUID] | None:
+        """Insert the AI's reply (``values`` without ``channel_id``: it is the
+        conversation's) and bump the conversation's activity - only while the AI owns the
+        conversation: the conditional UPDATE's row lock orders it against an operator
+        taking over, as ``SELECT ... FOR UPDATE`` then ``UPDATE`` would. Returns the
+        message id and channel, ``None`` (nothing written) when the conversation is not the
+        AI's (or does not exist). One statement on PostgreSQL."""
+        if values.get("tenant_id") != self.scope.tenant_id:
+            raise ValueError("message values must carry the repository's tenant")
+        bind = self.session.bind
+        postgres = bind is not None and bind.dialect.name == "postgresql"
+        stmt, touch = _reply_statements(postgres)
+        touch_params = {
+            "r_tenant_id": self.scope.tenant_id,
+            "r_conversation_id": values["conversation_id"],
+            "r_now": values["created_at"],
+        }
+        if touch is None:
+            params = {f"m_{k}": v for k, v in values.items() if k not in _FROM_CONVERSATION}
+            row = (await self.session.execute(stmt, {**params, **touch_params})).first()
+            return (int(row[0]), row[1]) if row is not None else None
+        touched = (await self.session.execute(touch, touch_params)).first()
+        if touched is None:
+            return None
+        channel_id: uuid.UUID = touched[1]
+        message_id = await self.insert({**values, "channel_id": channel_id})
+        return message_id, channel_id
+
+    async def recent(self, conversation_id: int, limit: int) -> list[tuple[int, str, str]]:
+        """``(id, sender_type, text)`` of the conversation's last ``limit`` messages that are
+        not internal, newest first."""
+        params = {"tid": self.scope.tenant_id, "cid": conversation_id, "limit": limit}
+        rows = (await self.session.execute(_recent_statement(), params)).all()
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def for_delivery(
+        self, message_id: int, thread_limit: int
+    ) -> tuple[Row[Any], list[tuple[str, str]]] | None:
+        """The message with its conversation's contact, the contact's identity on the
+        message's channel and the channel's stored (encrypted) config, and its thread:
+        ``(sender_type, external_id)`` of the last ``thread_limit`` earlier non-internal
+        messages with an external id, oldest first - in one query. ``None`` when the message
+        does not exist. Missing related rows read as NULL (``contact_id``,
+        ``identity_external_id``, ``channel_found``)."""
+        bind = self.session.bind
+        postgres = bind is not None and bind.dialect.name == "postgresql"
+        params = {"tid": self.scope.tenant_id, "message_id": message_id}
+        stmt = _delivery_statement(postgres, thread_limit)
+        row: Row[Any] | None = (await self.session.execute(stmt, params)).first()
+        if row is None:
+            return None
+        entries = sorted((int(i), str(s), e) for i, s, e in row.thread or ())
+        return row, [(s, e) for _i, s, e in entries if e]
+
+    async def mark_delivered(
+        self, message_id: int, status: str, external_id: str | None
+    ) -> dict[str, Any] | None:
+        """Set the delivery status (clearing the failure reason; ``external_id`` fills an
+        empty one); returns the message's columns after the update, ``None`` when it is
+        gone."""
+        params = {"tid": self.scope.tenant_id, "mid": message_id, "status": status}
+        params["ext"] = external_id
+        row = (await self.session.execute(_mark_sent_statement(), params)).first()
+        return dict(row._mapping) if row is not None else None
 
     async def append(self, values: dict[str, Any]) -> int:
         """Append a message to its conversation and bump the conversation's last activity.
@@ -92,28 +348,24 @@ class MessageRepository(TenantRepository[Message]):
         stmt = stmt.order_by(Message.id).limit(limit)
         return list((await self.session.execute(stmt)).scalars())
 
-    async def with_conversation(self, message_id: int) -> tuple[Message, Conversation] | None:
+    async def last_customer_external_id(self, conversation_id: int, before_id: int) -> str | None:
+        """The external id of the customer's last message before ``before_id`` that has
+        one (and is not internal)."""
         stmt = (
-            self.select(Message, Conversation)
-            .join(Conversation, Conversation.id == Message.conversation_id)
-            .where(Message.id == message_id)
-        )
-        row = (await self.session.execute(stmt)).first()
-        return (row[0], row[1]) if row else None
-
-    async def thread_ids(self, conversation_id: int, before_id: int) -> list[tuple[str, str]]:
-        """``(sender_type, external_id)`` of earlier non-internal messages with an external id."""
-        stmt = (
-            self.select(Message.sender_type, Message.external_id)
+            self.select(Message.external_id)
             .where(
                 Message.conversation_id == conversation_id,
                 Message.id < before_id,
+                Message.sender_type == SenderType.CONTACT.value,
                 Message.external_id.is_not(None),
+                Message.external_id != "",
                 Message.is_internal.is_(False),
             )
-            .order_by(Message.id)
+            .order_by(Message.id.desc())
+            .limit(1)
         )
-        return [(s, e) for s, e in (await self.session.execute(stmt)).all() if e]
+        found: str | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return found
 
 
 def is_customer(sender_type: str) -> bool:

@@ -13,8 +13,8 @@ from frontline import events
 from frontline.channels import service as channels
 from frontline.channels.base import ChannelError, InboundMessage, OutboundMessage, RateLimited
 from frontline.channels.registry import AdapterOptions, build_adapter
-from frontline.contacts import service as contacts
-from frontline.jobs.queue import enqueue
+from frontline.errors import NotFound
+from frontline.jobs import queue
 from frontline.jobs.registry import JobContext
 from frontline.jobs.retry import PermanentJobError, RetryAfter
 from frontline.kit.crypto import SecretBox
@@ -84,8 +84,10 @@ async def queue_outbound(
     sender_type: SenderType,
     author_id: uuid.UUID | None = None,
     meta: dict[str, object] | None = None,
+    held_by: JobContext | None = None,
 ) -> Message:
-    """Store a reply and enqueue its delivery in the same transaction."""
+    """Store a reply and enqueue its delivery in the same transaction (``held_by``: see
+    :func:`queue_reply_if_bot`)."""
     message = MessageRepository(session, scope).add(
         Message(
             conversation_id=conversation.id,
@@ -100,15 +102,66 @@ async def queue_outbound(
         )
     )
     await session.flush()
-    enqueue(
-        session,
-        events.JOB_DELIVER_MESSAGE,
-        {"message_id": message.id},
-        tenant_id=scope.tenant_id,
-        idempotency_key=f"deliver:{message.id}",
-    )
+    await _enqueue_delivery(session, scope, message.id, held_by)
     _publish(session, message)
     return message
+
+
+async def queue_reply_if_bot(
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation_id: int,
+    text: str,
+    *,
+    meta: dict[str, object] | None = None,
+    held_by: JobContext | None = None,
+) -> MessageOut | None:
+    """The AI's reply, stored and queued for delivery only while the AI still owns the
+    conversation (state ``bot``; its activity is bumped): :func:`queue_outbound` without
+    entities, for the AI's hot path - one statement for the check and the message on
+    PostgreSQL, one for the delivery job. Returns the message as the API shows it, ``None``
+    (nothing written) when an operator took the conversation meanwhile.
+
+    With ``held_by`` (the job writing the reply) the delivery job is enqueued leased to
+    that job's worker, which sends the reply right after this transaction commits; if that
+    worker dies first, any worker delivers it after the lease (same idempotency key)."""
+    values: dict[str, Any] = {
+        "tenant_id": scope.tenant_id,
+        "conversation_id": conversation_id,
+        "sender_type": SenderType.AI.value,
+        "author_id": None,
+        "is_internal": False,
+        "text": text,
+        "external_id": None,
+        "meta": dict(meta or {}),
+        "delivery_status": DeliveryStatus.QUEUED.value,
+        "failure_reason": None,
+        "created_at": utcnow(),
+    }
+    stored = await MessageRepository(session, scope).reply_if_bot(values)
+    if stored is None:
+        return None
+    message_id, channel_id = stored
+    await _enqueue_delivery(session, scope, message_id, held_by)
+    message = MessageOut(id=message_id, channel_id=channel_id, **values)
+    event = message.model_dump(mode="json")
+    _publish_data(session, scope.tenant_id, conversation_id, events.MESSAGE_CREATED, event)
+    return message
+
+
+async def _enqueue_delivery(
+    session: AsyncSession, scope: TenantScope, message_id: int, held_by: JobContext | None
+) -> None:
+    kind, payload = events.JOB_DELIVER_MESSAGE, {"message_id": message_id}
+    key = f"deliver:{message_id}"
+    if held_by is not None:
+        await held_by.enqueue_held(
+            session, kind, payload, tenant_id=scope.tenant_id, idempotency_key=key
+        )
+    else:
+        await queue.insert(
+            session, kind, payload, tenant_id=scope.tenant_id, idempotency_key=key, run_locally=True
+        )
 
 
 async def add_note(
@@ -174,6 +227,15 @@ async def list_messages(
     )
 
 
+async def recent(
+    session: AsyncSession, scope: TenantScope, conversation_id: int, limit: int
+) -> list[tuple[int, str, str]]:
+    """``(id, sender_type, text)`` of the conversation's last ``limit`` messages that are not
+    internal, newest first (an AI turn's context: its cost does not grow with the
+    conversation)."""
+    return await MessageRepository(session, scope).recent(conversation_id, limit)
+
+
 def outbound_message_id(
     message_id: int, idempotency_key: str, domain: str = "frontline.local"
 ) -> str:
@@ -190,39 +252,58 @@ class Delivery:
     outbound: OutboundMessage
 
 
+# the most recent earlier messages a delivery names as its thread (``references``): channels
+# use a few dozen at most (e-mail's References header keeps the last 30)
+THREAD_REFERENCES = 50
+
+
 async def _prepare(
     session: AsyncSession, scope: TenantScope, box: SecretBox, message_id: int
 ) -> Delivery | None:
+    """What sending the message takes, read in one round trip."""
     repo = MessageRepository(session, scope)
-    found = await repo.with_conversation(message_id)
+    found = await repo.for_delivery(message_id, THREAD_REFERENCES)
     if found is None:
         return None
-    message, conversation = found
+    row, thread = found
     # a re-queued dead delivery set its failed message back to queued (``mark_requeued``)
-    if message.is_internal or message.delivery_status != DeliveryStatus.QUEUED.value:
+    if row.is_internal or row.delivery_status != DeliveryStatus.QUEUED.value:
         return None  # already sent (a redelivered job) or not deliverable
-    channel = await channels.runtime_for(session, scope, box, message.channel_id)
-    contact = await contacts.get_contact(session, scope, conversation.contact_id)
-    identity = await contacts.identity_on_channel(session, scope, contact.id, channel.id)
-    if identity is None:
+    if row.channel_found is None:
+        raise NotFound("channel not found")
+    channel = channels.decrypted_runtime(
+        box,
+        channel_id=row.channel_found,
+        tenant_id=scope.tenant_id,
+        channel_type=row.channel_type,
+        name=row.channel_name,
+        is_active=row.channel_is_active,
+        config_encrypted=row.channel_config_encrypted,
+        secret_encrypted=row.channel_secret_encrypted,
+    )
+    if row.contact_id is None:
+        raise NotFound("contact not found")
+    if row.identity_external_id is None:
         raise PermanentJobError("the contact has no identity on this channel")
-    thread = await repo.thread_ids(conversation.id, before_id=message.id)
     customer_ids = [ext for sender, ext in thread if is_customer(sender)]
-    idem = f"deliver:{message.id}"
+    in_reply_to = customer_ids[-1] if customer_ids else None
+    if in_reply_to is None and len(thread) >= THREAD_REFERENCES:
+        in_reply_to = await repo.last_customer_external_id(row.conversation_id, row.id)
+    idem = f"deliver:{row.id}"
     domain = str(channel.config.get("from_address", "x@frontline.local")).rsplit("@", 1)[-1]
     outbound = OutboundMessage(
-        message_id=message.id,
-        conversation_id=conversation.id,
+        message_id=row.id,
+        conversation_id=row.conversation_id,
         idempotency_key=idem,
-        recipient_external_id=identity.external_id,
-        recipient_name=contact.name,
-        recipient_email=contact.email,
-        text=message.text,
-        subject=conversation.subject or None,
-        external_id=outbound_message_id(message.id, idem, domain),
-        in_reply_to=customer_ids[-1] if customer_ids else None,
+        recipient_external_id=row.identity_external_id,
+        recipient_name=row.contact_name,
+        recipient_email=row.contact_email,
+        text=row.text,
+        subject=row.conversation_subject or None,
+        external_id=outbound_message_id(row.id, idem, domain),
+        in_reply_to=in_reply_to,
         references=tuple(ext for _s, ext in thread),
-        sender_type=message.sender_type,
+        sender_type=row.sender_type,
     )
     return Delivery(channel.type.value, channel.config, channel.secret, outbound)
 
@@ -235,7 +316,7 @@ async def deliver(ctx: JobContext, box: SecretBox, options: AdapterOptions) -> N
         raise PermanentJobError("delivery job without a tenant")
     scope = TenantScope(ctx.tenant_id)
     message_id = int(ctx.payload["message_id"])
-    async with ctx.db.transaction() as session:
+    async with ctx.db.reader() as session:
         delivery = await _prepare(session, scope, box, message_id)
     if delivery is None:
         return
@@ -249,17 +330,16 @@ async def deliver(ctx: JobContext, box: SecretBox, options: AdapterOptions) -> N
             raise
         raise PermanentJobError(f"{type(exc).__name__}: {exc}") from exc
     async with ctx.db.transaction() as session:
-        repo = MessageRepository(session, scope)
-        message = await repo.get(message_id)
-        if message is None:
+        updated = await MessageRepository(session, scope).mark_delivered(
+            message_id, DeliveryStatus.SENT.value, result.external_id or None
+        )
+        if updated is None:
             return
-        message.delivery_status = DeliveryStatus.SENT.value
-        message.failure_reason = None
-        if result.external_id and message.external_id is None:
-            message.external_id = result.external_id
         await ctx.complete_in(session)
-        await session.flush()
-        _publish(session, message, events.MESSAGE_UPDATED)
+        event = MessageOut.model_validate(updated).model_dump(mode="json")
+        _publish_data(
+            session, scope.tenant_id, updated["conversation_id"], events.MESSAGE_UPDATED, event
+        )
 
 
 async def mark_requeued(

@@ -1,0 +1,72 @@
+"""The commit edge's hooks and the reader session (real databases)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from frontline.deps import Services
+from frontline.kit.db import after_commit, before_commit, on_rollback
+from frontline.models import Tenant
+
+
+class Boom(Exception):
+    pass
+
+
+async def tenant_count(services: Services) -> int:
+    async with services.db.reader() as s:
+        return int((await s.execute(select(func.count()).select_from(Tenant))).scalar_one())
+
+
+async def test_hooks_run_on_their_outcome_only(services: Services) -> None:
+    seen: list[str] = []
+
+    async def before() -> None:
+        seen.append("before")
+
+    async def after() -> None:
+        seen.append("after")
+
+    async with services.db.transaction() as s:
+        before_commit(s, before)
+        after_commit(s, after)
+        on_rollback(s, lambda: seen.append("rollback"))
+    assert seen == ["before", "after"]
+
+    seen.clear()
+    with pytest.raises(Boom):
+        async with services.db.transaction() as s:
+            before_commit(s, before)
+            after_commit(s, after)
+            on_rollback(s, lambda: seen.append("rollback"))
+            raise Boom()
+    assert seen == ["rollback"]
+
+
+async def test_a_failing_before_commit_hook_rolls_back(services: Services) -> None:
+    async def fail() -> None:
+        raise Boom("not written")
+
+    undone: list[bool] = []
+    with pytest.raises(Boom):
+        async with services.db.transaction() as s:
+            s.add(Tenant(name="x", slug="before-commit-fails", locale="ru", settings={}))
+            await s.flush()
+            before_commit(s, fail)
+            on_rollback(s, lambda: undone.append(True))
+    assert undone == [True]
+    assert await tenant_count(services) == 0
+
+
+async def test_the_reader_sees_committed_rows_and_refuses_writes(services: Services) -> None:
+    async with services.db.transaction() as s:
+        s.add(Tenant(name="x", slug="reader-sees-me", locale="ru", settings={}))
+    assert await tenant_count(services) == 1
+    with pytest.raises(RuntimeError, match="must not write"):
+        async with services.db.reader() as s:
+            s.add(Tenant(name="y", slug="reader-writes", locale="ru", settings={}))
+    with pytest.raises(RuntimeError, match="no commit"):
+        async with services.db.reader() as s:
+            on_rollback(s, lambda: None)
+    assert await tenant_count(services) == 1
