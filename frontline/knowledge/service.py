@@ -91,7 +91,7 @@ def _request_ingest(session: AsyncSession, scope: TenantScope, doc: KnowledgeDoc
         events.JOB_KNOWLEDGE_INGEST,
         {"document_id": doc.id, "revision": doc.revision},
         tenant_id=scope.tenant_id,
-        idempotency_key=f"kb-ingest:{doc.id}:{doc.revision}",
+        idempotency_key=f"kb-ingest:{scope.tenant_id}:{doc.id}:{doc.revision}",
         max_attempts=3,
     )
 

@@ -27,7 +27,12 @@ class KnowledgeDocument(Base):
     turned out to be (``pdf | docx | html | markdown | text``) or ``faq``."""
 
     __tablename__ = "kb_documents"
-    __table_args__ = (Index("ix_kb_documents_tenant_id", "tenant_id", "id"),)
+    # ids are never reused (SQLite would reuse a deleted highest id): an id a client kept,
+    # or a job queued for it, must not come to mean another document
+    __table_args__ = (
+        Index("ix_kb_documents_tenant_id", "tenant_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))

@@ -53,6 +53,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_documents")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("kb_documents", schema=None) as batch_op:
         batch_op.create_index("ix_kb_documents_tenant_id", ["tenant_id", "id"], unique=False)
