@@ -42,11 +42,30 @@ def _limits(settings: Settings) -> service.Limits:
     )
 
 
-async def _read(file: UploadFile, limit: int) -> bytes:
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(f"the file is larger than {limit / (1024 * 1024):.1f} MB")
-    return data
+async def _store(
+    session: Session,
+    services: ServicesDep,
+    subject: Admin,
+    file: UploadFile,
+    title: str | None,
+    document_id: int | None = None,
+) -> DocumentOut:
+    limits = _limits(services.settings)
+    data = await file.read(limits.max_file_bytes + 1)
+    if len(data) > limits.max_file_bytes:
+        raise PayloadTooLarge(
+            f"the file is larger than {limits.max_file_bytes / (1024 * 1024):.1f} MB"
+        )
+    doc = await service.upload(
+        session,
+        subject.scope,
+        data,
+        filename=file.filename or "",
+        title=title,
+        limits=limits,
+        document_id=document_id,
+    )
+    return DocumentOut.model_validate(doc)
 
 
 @router.post(
@@ -65,12 +84,7 @@ async def upload_document(
     """Upload a document; it is ingested in the background (``status`` goes from
     ``processing`` to ``ready`` or ``failed`` with ``failure_reason``; ``pages_done`` and
     ``chunks_done`` show progress)."""
-    limits = _limits(services.settings)
-    data = await _read(file, limits.max_file_bytes)
-    doc = await service.upload(
-        session, subject.scope, data, filename=file.filename or "", title=title, limits=limits
-    )
-    return DocumentOut.model_validate(doc)
+    return await _store(session, services, subject, file, title)
 
 
 @router.put(
@@ -89,18 +103,7 @@ async def replace_document(
 ) -> DocumentOut:
     """New content for a document: its chunks are replaced when the new version is ready
     (until then search keeps answering from the old one)."""
-    limits = _limits(services.settings)
-    data = await _read(file, limits.max_file_bytes)
-    doc = await service.upload(
-        session,
-        subject.scope,
-        data,
-        filename=file.filename or "",
-        title=title,
-        limits=limits,
-        document_id=document_id,
-    )
-    return DocumentOut.model_validate(doc)
+    return await _store(session, services, subject, file, title, document_id)
 
 
 @router.get("/documents", response_model=DocumentPage)
