@@ -446,43 +446,11 @@ def _runtime_provider(entry: dict[str, Any], config: dict[str, Any]) -> RuntimeP
 # --- the AI log ---------------------------------------------------------------------------
 
 
-async def record_call(
-    session: AsyncSession,
-    scope: TenantScope,
-    *,
-    provider: str,
-    model: str,
-    prompt: Any,
-    answer: str = "",
-    decision: str | None = None,
-    tokens_in: int = 0,
-    tokens_out: int = 0,
-    latency_ms: float = 0,
-    cost: float | None = None,
-    error: str | None = None,
-    conversation_id: int | None = None,
-    message_id: int | None = None,
-) -> AiCall:
-    """Store one LLM call in the caller's transaction (with the effect it had).
-
-    ``prompt`` is JSON-able: the list of chat messages, or the text sent.
-    """
-    call = AiCallRepository(session, scope).add(
-        AiCall(
-            conversation_id=conversation_id,
-            message_id=message_id,
-            provider=provider,
-            model=model,
-            prompt=prompt,
-            answer=answer,
-            decision=decision,
-            tokens_in=tokens_in,
-            tokens_out=tokens_out,
-            latency_ms=round(latency_ms),
-            cost=cost,
-            error=error,
-        )
-    )
+async def record_call(session: AsyncSession, scope: TenantScope, **fields: Any) -> AiCall:
+    """Store one LLM call in the caller's transaction (with the effect it had) and return
+    it; ``fields`` are :func:`call_row`'s. ``prompt`` is JSON-able: the list of chat
+    messages, or the text sent."""
+    call = AiCallRepository(session, scope).add(AiCall(**call_row(**fields)))
     await session.flush()
     return call
 
