@@ -259,7 +259,8 @@ class FallbackChain:
     ``request`` for :meth:`complete` and :meth:`stream` is either a template
     :class:`CompletionRequest` (its ``model`` is replaced by each link's) or a callable
     building the request for a link (e.g. JSON-schema output for one provider, instructions
-    for another). ``knowledge`` or a prebuilt ``offline_engine`` feed the offline link.
+    for another). ``knowledge`` or ``offline_engine`` (an engine, or a function that builds
+    one - called only if the chain reaches the offline link) feed the offline link.
     """
 
     def __init__(
@@ -269,7 +270,7 @@ class FallbackChain:
         *,
         offline_fallback: bool = True,
         knowledge: Sequence[Passage] = (),
-        offline_engine: OfflineEngine | None = None,
+        offline_engine: OfflineEngine | Callable[[], OfflineEngine] | None = None,
         prices: PriceTable | None = None,
     ) -> None:
         self.links: tuple[ChainLink, ...] = tuple(links)
@@ -294,6 +295,8 @@ class FallbackChain:
     def _offline(self) -> OfflineProvider:
         if self._offline_engine is None:
             self._offline_engine = OfflineEngine(self._knowledge)
+        elif not isinstance(self._offline_engine, OfflineEngine):
+            self._offline_engine = self._offline_engine()
         return OfflineProvider(engine=self._offline_engine)
 
     def _prepare(self, link: ChainLink) -> _Ready:

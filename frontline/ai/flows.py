@@ -232,11 +232,13 @@ async def _prepare(
         target_text,
     )
     links = [ChainLink(p.kind, p.model, p.link_config) for p in settings.chain]
-    engine = OfflineEngine(
-        passages, thresholds=DOCUMENT_THRESHOLDS, default_language=prompt_settings.language
-    )
+    language = prompt_settings.language
+
+    def offline_engine() -> OfflineEngine:  # built only if the chain reaches the offline link
+        return OfflineEngine(passages, thresholds=DOCUMENT_THRESHOLDS, default_language=language)
+
     chain = FallbackChain(
-        links, breakers, offline_fallback=settings.offline_fallback, offline_engine=engine
+        links, breakers, offline_fallback=settings.offline_fallback, offline_engine=offline_engine
     )
     text = target_text.casefold()
     keyword = next((k for k in settings.escalation_keywords if k and k.casefold() in text), None)
