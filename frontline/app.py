@@ -7,9 +7,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from frontline import __version__
@@ -20,6 +22,8 @@ from frontline.api import build_api_router
 from frontline.auth.tokens import TokenCodec
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
+from frontline.console.pages import router as console_router
+from frontline.console.public import router as public_router
 from frontline.deps import Services
 from frontline.errors import install_error_handlers
 from frontline.jobs import queue
@@ -35,10 +39,16 @@ from frontline.knowledge.parsing import ParseLimits
 from frontline.messages import jobs as message_jobs
 from frontline.models import JobStatus
 from frontline.realtime.broker import make_broker
+from frontline.realtime.console import router as console_socket_router
+from frontline.realtime.presence import make_presence, make_rate_limiter
 from frontline.realtime.publish import session_info
+from frontline.realtime.visitors import VisitorTokens
+from frontline.realtime.widget import router as widget_router
 from frontline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "console" / "static"
 
 
 def build_services(settings: Settings) -> Services:
@@ -75,6 +85,9 @@ def build_services(settings: Settings) -> Services:
         channel_cache=ChannelCache(settings.channel_cache_seconds),
         knowledge=knowledge_index,
         breakers=breakers,
+        presence=make_presence(settings.redis_url),
+        rate_limiter=make_rate_limiter(settings.redis_url),
+        visitor_tokens=VisitorTokens(settings.secret_keys()),
     )
 
 
@@ -121,8 +134,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                 worker.stop()
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(worker_task, timeout=30)
-            await services.broker.close()
-            await services.db.dispose()
+            await services.aclose()
 
     app = FastAPI(
         title="Frontline",
@@ -134,6 +146,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.state.worker = None
     install_error_handlers(app)
     app.include_router(build_api_router())
+    app.include_router(console_router)
+    app.include_router(public_router)
+    app.include_router(widget_router)
+    app.include_router(console_socket_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
     async def landing() -> HTMLResponse:

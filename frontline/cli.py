@@ -66,6 +66,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(
             f"    E-mail webhook: {base}/api/v1/webhooks/email/{info.email_channel_id}", flush=True
         )
+        print(f"    Web chat demo page: {base}/demo   (widget key {info.widget_key})", flush=True)
+        print(f"    Operator console:   {base}/console", flush=True)
     app = create_app(settings, run_worker=False if args.no_worker else None)
     _tune_gc()
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
@@ -78,7 +80,7 @@ async def _demo_and_close(services: Services) -> DemoInfo:
     try:
         return await ensure_demo(services)
     finally:
-        await services.db.dispose()
+        await services.aclose()
 
 
 def _tune_gc() -> None:
@@ -107,8 +109,7 @@ def cmd_worker(_args: argparse.Namespace) -> int:
         try:
             await worker.run()
         finally:
-            await services.broker.close()
-            await services.db.dispose()
+            await services.aclose()
 
     asyncio.run(run())
     return 0
@@ -143,7 +144,7 @@ def _in_transaction(work: Callable[[AsyncSession], Awaitable[dict[str, str]]]) -
             async with services.db.transaction() as session:
                 return await work(session)
         finally:
-            await services.db.dispose()
+            await services.aclose()
 
     try:
         result = asyncio.run(run())
@@ -311,7 +312,7 @@ def cmd_kb_ingest(args: argparse.Namespace) -> int:
         try:
             return await run()
         finally:
-            await services.db.dispose()
+            await services.aclose()
 
     try:
         failed = asyncio.run(main())

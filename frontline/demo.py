@@ -14,6 +14,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +24,7 @@ from frontline.deps import Services
 from frontline.kit.repository import TenantScope
 from frontline.knowledge import service as knowledge
 from frontline.models import Role
+from frontline.realtime.visitors import widget_key
 from frontline.tenants import service as tenants
 from frontline.tickets import service as tickets
 
@@ -45,6 +47,9 @@ DEMO_FAQ = (
 )
 
 
+DEMO_GREETING = "Здравствуйте! Спросите про туры, цены или бронирование. Hello! Ask about tours."
+
+
 @dataclass(frozen=True)
 class DemoInfo:
     tenant_id: str
@@ -57,6 +62,9 @@ class DemoInfo:
     email_channel_id: str
     email_webhook_secret: str
     base_url: str
+    widget_key: str
+    demo_page_url: str
+    console_url: str
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -125,6 +133,21 @@ async def ensure_demo(services: Services) -> DemoInfo:
             }
         scope = TenantScope(tenant.id)
         ids = dict(tenant.settings.get("demo", {}))
+        if not ids.get("web_channel_id"):
+            web, _ = await channels.create_channel(
+                session,
+                scope,
+                services.secret_box,
+                channel_type=ChannelType.WEB,
+                name="Web chat",
+                config={
+                    "title": "Demo Tours",
+                    "greeting": DEMO_GREETING,
+                    "allowed_origins": [_origin(services.settings.public_url)],
+                },
+            )
+            ids["web_channel_id"] = str(web.id)
+            tenant.settings = {**tenant.settings, "demo": ids}
         if not ids.get("knowledge"):
             await _seed_knowledge(session, scope)
             tenant.settings = {**tenant.settings, "demo": {**ids, "knowledge": True}}
@@ -145,6 +168,9 @@ async def ensure_demo(services: Services) -> DemoInfo:
         email_channel_id=str(email_rt.id),
         email_webhook_secret=email_rt.secret,
         base_url=services.settings.public_url,
+        widget_key=widget_key(_uuid(ids["web_channel_id"])),
+        demo_page_url=services.settings.public_url.rstrip("/") + "/demo",
+        console_url=services.settings.public_url.rstrip("/") + "/console",
     )
 
 
@@ -157,6 +183,20 @@ async def _seed_knowledge(session: AsyncSession, scope: TenantScope) -> None:
             await knowledge.upload(session, scope, item.read_bytes(), filename=item.name)
     for question, answer in DEMO_FAQ:
         await knowledge.save_faq(session, scope, question, answer)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+async def demo_widget_key(session: AsyncSession) -> str | None:
+    """The demo web channel's widget key, if the demo tenant exists (for the demo page)."""
+    tenant = await tenants.by_slug(session, DEMO_SLUG)
+    if tenant is None:
+        return None
+    channel_id = (tenant.settings or {}).get("demo", {}).get("web_channel_id")
+    return widget_key(_uuid(channel_id)) if channel_id else None
 
 
 def _uuid(value: str) -> uuid.UUID:

@@ -23,6 +23,8 @@ from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
 from frontline.knowledge.index import IndexBackend
 from frontline.realtime.broker import Broker
+from frontline.realtime.presence import PresenceStore, RateLimiter
+from frontline.realtime.visitors import VisitorTokens
 from frontline.settings import Settings
 
 
@@ -38,6 +40,16 @@ class Services:
     channel_cache: ChannelCache
     breakers: BreakerRegistry
     knowledge: IndexBackend
+    presence: PresenceStore
+    rate_limiter: RateLimiter
+    visitor_tokens: VisitorTokens
+
+    async def aclose(self) -> None:
+        """Release connections (database pool, Redis) when the process stops."""
+        await self.broker.close()
+        await self.presence.close()
+        await self.rate_limiter.close()
+        await self.db.dispose()
 
 
 async def get_services(request: Request) -> Services:

@@ -10,6 +10,10 @@ CONVERSATION_UPDATED = "conversation.updated"
 CONVERSATION_STATUS = "conversation.status"
 CONVERSATION_HANDOFF_REQUESTED = "conversation.handoff_requested"
 CONVERSATION_ASSIGNED = "conversation.assigned"
+AI_TYPING = "ai.typing"  # the AI is working on a reply (not stored)
+TYPING = "typing"  # a visitor or an operator is typing (not stored)
+OPERATORS_PRESENCE = "operators.presence"  # the first operator came online / the last left
+WIDGET_BOUND = "widget.bound"  # a visitor's first message opened their conversation
 
 # job kinds
 JOB_DELIVER_MESSAGE = "message.deliver"
@@ -25,3 +29,13 @@ def inbox_topic(tenant_id: object) -> str:
 
 def conversation_topic(tenant_id: object, conversation_id: int) -> str:
     return f"tenant:{tenant_id}:conversation:{conversation_id}"
+
+
+def presence_topic(tenant_id: object) -> str:
+    """Topic of a tenant's operator presence changes (widgets show "no operator online")."""
+    return f"tenant:{tenant_id}:presence"
+
+
+def visitor_topic(tenant_id: object, channel_id: object, visitor_id: str) -> str:
+    """Topic of one web visitor's open widgets (all their tabs)."""
+    return f"tenant:{tenant_id}:visitor:{channel_id}:{visitor_id}"

@@ -33,12 +33,17 @@ class Settings(BaseSettings):
     previous_secret_keys: str = ""
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=30)
     refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    # the operator console's session cookie (an access token; one working day)
+    console_session_ttl_seconds: int = Field(default=12 * 3600, ge=60)
     # http
     public_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
     # how long a process trusts its cached copy of a channel's secret and config
     channel_cache_seconds: float = Field(default=5.0, ge=0)
+    # realtime (widget and console sockets): ping after this long without a frame, at most
+    # 30 s (the protocol promises it); a client silent for 3 heartbeats is closed
+    realtime_heartbeat_seconds: float = Field(default=25.0, gt=0, le=30)
     # jobs
     run_worker_in_process: bool = True
     worker_concurrency: int = Field(default=8, ge=1)

@@ -328,12 +328,23 @@ class LiveDraft:
             self._flushed_at = time.monotonic()
             await self._send({"delta": text})
 
+    async def typing(self, active: bool) -> None:
+        """``ai.typing``: the AI started (or stopped) working on a reply."""
+        event = {
+            "type": events.AI_TYPING,
+            "data": {"conversation_id": self._conversation_id, "active": active},
+        }
+        await self._publish(event)
+
     async def _send(self, data: dict[str, Any]) -> None:
         self.published = True
         event = {
             "type": events.MESSAGE_DELTA,
             "data": {"conversation_id": self._conversation_id, "stream_id": self.stream_id, **data},
         }
+        await self._publish(event)
+
+    async def _publish(self, event: dict[str, Any]) -> None:
         try:
             await self._broker.publish(self._topic, event)
         except Exception:
@@ -441,6 +452,7 @@ async def _act(
         "decision": result.decision.value,
         "citations": list(result.citations),
         "language": result.language,
+        "issue_summary": result.issue_summary,
     }
     if result.decision is Decision.ESCALATE_TO_HUMAN or not turn.settings.auto_reply:
         conversation = await conversations.get(session, scope, conversation_id, for_update=True)
@@ -501,11 +513,18 @@ async def reply(
     live = None
     if turn.settings.auto_reply and await _watched(broker, scope, conversation_id):
         live = LiveDraft(broker, scope, conversation_id, f"ai-{message_id}")
-    outcome, result, attempts = await _decide(turn, live)
-    async with ctx.db.transaction() as session:
-        await _log_calls(session, scope, outcome, attempts, result, conversation_id, message_id)
-        sent = await _act(session, scope, turn, result, conversation_id, live, held_by=ctx)
-        await ctx.complete_in(session)
+        await live.typing(True)
+    try:
+        outcome, result, attempts = await _decide(turn, live)
+        async with ctx.db.transaction() as session:
+            await _log_calls(
+                session, scope, outcome, attempts, result, conversation_id, message_id
+            )
+            sent = await _act(session, scope, turn, result, conversation_id, live, held_by=ctx)
+            await ctx.complete_in(session)
+    finally:
+        if live is not None:
+            await live.typing(False)
     if live is not None:
         await live.finish(sent is not None and "stream_id" in (sent.meta or {}))
     if log.isEnabledFor(logging.INFO):

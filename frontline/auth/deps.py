@@ -11,13 +11,19 @@ from fastapi import Depends, Request
 
 from frontline.auth.repository import api_key_by_hash
 from frontline.auth.tokens import InvalidToken
-from frontline.deps import Session
+from frontline.deps import Services, Session
 from frontline.errors import Forbidden, Unauthorized
-from frontline.kit.crypto import hash_token
+from frontline.kit.crypto import constant_time_equals, hash_token
 from frontline.kit.repository import TenantScope
 from frontline.models import ROLE_RANK, Role
 
 API_KEY_PREFIX = "flk_"
+# the operator console's session: an access JWT in an HttpOnly cookie, plus the CSRF token
+# (double submit: a readable cookie the console's script echoes in ``CSRF_HEADER``)
+SESSION_COOKIE = "fl_session"
+CSRF_COOKIE = "fl_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,44 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
+def subject_from_access_token(services: Services, token: str) -> Subject:
+    """The staff user an access JWT names (a bearer token, or the console's session cookie,
+    which the console WebSocket authenticates with too); raises :class:`Unauthorized`."""
+    try:
+        claims = services.tokens.verify(token)
+    except InvalidToken:
+        raise Unauthorized("invalid or expired access token") from None
+    try:
+        role = Role(claims.role) if claims.role else None
+    except ValueError:
+        raise Unauthorized("invalid or expired access token") from None
+    return Subject(claims.user_id, claims.tenant_id, role, claims.is_superadmin)
+
+
+def check_csrf(request: Request) -> None:
+    """Refuse a state-changing request authenticated by the session cookie unless it echoes
+    the CSRF cookie in the ``X-CSRF-Token`` header (a cross-site page can make the browser
+    send the cookies, but cannot read them to set the header)."""
+    if request.method.upper() in SAFE_METHODS:
+        return
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    header = request.headers.get(CSRF_HEADER, "")
+    if not cookie or not header or not constant_time_equals(cookie, header):
+        raise Forbidden(
+            "missing or wrong CSRF token: a request authenticated by the console session "
+            f"must send the {CSRF_COOKIE} cookie's value in the {CSRF_HEADER} header"
+        )
+
+
 async def current_subject(request: Request, session: Session) -> Subject:
+    """The caller: a bearer JWT or API key in ``Authorization`` or, without that header, the
+    console's session cookie (state-changing requests then need the CSRF header)."""
+    if "authorization" not in request.headers:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            subject = subject_from_access_token(request.app.state.services, cookie)
+            check_csrf(request)
+            return subject
     token = _bearer(request)
     if token.startswith(API_KEY_PREFIX):
         key = await api_key_by_hash(session, hash_token(token))
@@ -59,12 +102,7 @@ async def current_subject(request: Request, session: Session) -> Subject:
         return Subject(
             user_id=None, tenant_id=key.tenant_id, role=Role(key.role), api_key_id=key.id
         )
-    try:
-        claims = request.app.state.services.tokens.verify(token)
-    except InvalidToken:
-        raise Unauthorized("invalid or expired access token") from None
-    role = Role(claims.role) if claims.role else None
-    return Subject(claims.user_id, claims.tenant_id, role, claims.is_superadmin)
+    return subject_from_access_token(request.app.state.services, token)
 
 
 CurrentSubject = Annotated[Subject, Depends(current_subject)]

@@ -193,3 +193,11 @@ async def create_user(
     )
     await session.flush()
     return user
+
+
+async def display_name(session: AsyncSession, user_id: uuid.UUID) -> str | None:
+    """The name an operator shows customers (their name, else the e-mail's local part)."""
+    user = await UserRepository(session).get(user_id)
+    if user is None:
+        return None
+    return user.name or user.email.split("@", 1)[0]

@@ -32,8 +32,11 @@ class TokenCodec:
         self._key = derive_key(secret_key, "frontline.jwt.v1")
         self.ttl_seconds = ttl_seconds
 
-    def issue(self, claims: AccessClaims) -> str:
+    def issue(self, claims: AccessClaims, ttl_seconds: int | None = None) -> str:
+        """A signed access token for ``claims``, valid for ``ttl_seconds`` (default: the
+        codec's TTL; the console's session cookie lives longer than an API token)."""
         now = utcnow()
+        ttl = self.ttl_seconds if ttl_seconds is None else ttl_seconds
         payload = {
             "iss": ISSUER,
             "typ": "access",
@@ -42,7 +45,7 @@ class TokenCodec:
             "role": claims.role,
             "sa": claims.is_superadmin,
             "iat": int(now.timestamp()),
-            "exp": int((now + timedelta(seconds=self.ttl_seconds)).timestamp()),
+            "exp": int((now + timedelta(seconds=ttl)).timestamp()),
             "jti": uuid.uuid4().hex,
         }
         return jwt.encode(payload, self._key, algorithm=ALGORITHM)

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 class ChannelType(enum.StrEnum):
     API = "api"
     EMAIL = "email"
+    WEB = "web"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
-from frontline.auth.deps import Admin
+from frontline.auth.deps import Admin, Operator
 from frontline.channels import service
 from frontline.channels.api.adapter import ApiMessageIn
 from frontline.channels.base import ChannelType, InboundRequest, InvalidPayload, SignatureRejected
@@ -16,6 +16,7 @@ from frontline.channels.schemas import (
     ChannelIn,
     ChannelOut,
     ChannelPatch,
+    ChannelSummary,
     ChannelWithSecret,
     InboundAccepted,
 )
@@ -33,6 +34,13 @@ async def list_channels(
 ) -> list[ChannelOut]:
     rows = await service.list_channels(session, subject.scope)
     return [service.to_out(c, services.secret_box) for c in rows]
+
+
+@router.get("/inbox/channels", response_model=list[ChannelSummary])
+async def inbox_channels(subject: Operator, session: Session) -> list[ChannelSummary]:
+    """The workspace's channels by name, for operators' inbox filters (no configuration)."""
+    rows = await service.list_channels(session, subject.scope)
+    return [ChannelSummary(id=c.id, name=c.name, type=ChannelType(c.type)) for c in rows]
 
 
 @router.post("/channels", response_model=ChannelWithSecret, status_code=status.HTTP_201_CREATED)

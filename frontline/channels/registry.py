@@ -17,6 +17,7 @@ from frontline.channels.base import (
     validation_fields,
 )
 from frontline.channels.email.adapter import EmailChannelAdapter, EmailChannelConfig
+from frontline.channels.web.adapter import WebChannelAdapter, WebChannelConfig
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ REGISTRY: dict[ChannelType, ChannelSpec] = {
     ChannelType.EMAIL: ChannelSpec(
         EmailChannelConfig,
         lambda cfg, secret, opts: EmailChannelAdapter(cfg, secret, opts.webhook_tolerance_seconds),
+    ),
+    ChannelType.WEB: ChannelSpec(
+        WebChannelConfig, lambda cfg, _secret, _opts: WebChannelAdapter(cfg)
     ),
 }
 

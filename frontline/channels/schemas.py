@@ -34,6 +34,12 @@ class ChannelOut(BaseModel):
     created_at: datetime
 
 
+class ChannelSummary(BaseModel):
+    id: uuid.UUID
+    name: str
+    type: ChannelType
+
+
 class ChannelWithSecret(ChannelOut):
     secret: str
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.ai import flows as ai
+from frontline.auth import service as auth
 from frontline.channels.base import InboundMessage
 from frontline.contacts import service as contacts
 from frontline.conversations import service as conversations
@@ -105,9 +106,17 @@ async def operator_reply(
     """An operator's reply: the operator takes the conversation and the reply goes out on
     the customer's channel."""
     conversation = await conversations.get(session, scope, conversation_id, for_update=True)
-    await conversations.take_over(conversation, operator_id)
+    await conversations.take_over(session, conversation, operator_id)
+    # the name the customer sees on the reply (the web chat shows it)
+    name = await auth.display_name(session, operator_id) if operator_id else None
     message = await messages.queue_outbound(
-        session, scope, conversation, text, sender_type=SenderType.OPERATOR, author_id=operator_id
+        session,
+        scope,
+        conversation,
+        text,
+        sender_type=SenderType.OPERATOR,
+        author_id=operator_id,
+        meta={"author_name": name} if name else None,
     )
     await session.flush()
     return conversation, message

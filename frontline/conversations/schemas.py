@@ -34,6 +34,8 @@ class ConversationOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     resolved_at: datetime | None
+    csat_rating: int | None = None
+    csat_comment: str | None = None
 
 
 class ConversationDetail(ConversationOut):

@@ -19,7 +19,7 @@ from frontline.conversations.repository import (
     TurnContext,
 )
 from frontline.conversations.schemas import ConversationOut, ConversationPatch, ConversationRef
-from frontline.errors import NotFound, Unprocessable
+from frontline.errors import Conflict, NotFound, Unprocessable
 from frontline.kit.pagination import InvalidCursor, decode_time_cursor, time_page
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
@@ -126,9 +126,12 @@ async def find_or_open(
         publish_conversation(session, conversation, events.CONVERSATION_CREATED)
         return ConversationRef(conversation.id, conversation.status), True
     if conversation.status == ConversationStatus.RESOLVED.value:
+        # a reopened conversation starts afresh: the earlier handoff was answered, so it
+        # does not send the customer straight back to the queue
         conversation.status = entry_status(contact, tenant_ai_enabled).value
         conversation.resolved_at = None
         conversation.assignee_id = None
+        conversation.handoff_reason = None
         publish_conversation(session, conversation, events.CONVERSATION_STATUS)
     conversation.last_activity_at = now
     conversation.updated_at = now
@@ -146,6 +149,43 @@ async def hand_off(
     await touch(conversation)
     await session.flush()
     publish_conversation(session, conversation, events.CONVERSATION_HANDOFF_REQUESTED)
+
+
+async def request_handoff(
+    session: AsyncSession, scope: TenantScope, conversation_id: int, reason: str
+) -> Conversation | None:
+    """The customer asks for a person. A conversation the AI owns (or a resolved one) goes
+    to the queue; one already waiting for or owned by an operator stays as it is (``None``
+    is returned: nothing changed)."""
+    conversation = await get(session, scope, conversation_id, for_update=True)
+    if conversation.status in (ConversationStatus.PENDING.value, ConversationStatus.OPEN.value):
+        return None
+    conversation.assignee_id = None
+    await hand_off(session, scope, conversation, reason)
+    return conversation
+
+
+async def rate(
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation_id: int,
+    rating: int,
+    comment: str | None,
+) -> Conversation:
+    """The customer's satisfaction rating (1-5) of a resolved conversation; rating again
+    replaces the earlier one."""
+    if not 1 <= rating <= 5:
+        raise Unprocessable("rating must be 1 to 5")
+    conversation = await get(session, scope, conversation_id, for_update=True)
+    if conversation.status != ConversationStatus.RESOLVED.value:
+        raise Conflict("the conversation is not resolved yet")
+    conversation.csat_rating = rating
+    conversation.csat_comment = (comment or "").strip()[:1000] or None
+    conversation.csat_at = utcnow()
+    conversation.updated_at = conversation.csat_at
+    await session.flush()
+    publish_conversation(session, conversation, events.CONVERSATION_UPDATED)
+    return conversation
 
 
 async def touch(conversation: Conversation) -> None:
@@ -198,6 +238,10 @@ async def update(
         if patch.status is ConversationStatus.OPEN and conversation.assignee_id is None:
             raise Unprocessable("assign the conversation to an operator to open it")
         _set_status(conversation, patch.status)
+        if patch.status is ConversationStatus.BOT:
+            # handed back to the AI: no operator owns it any more
+            conversation.assignee_id = None
+            conversation.handoff_reason = None
         status_changed = True
     conversation.updated_at = utcnow()
     await session.flush()
@@ -237,13 +281,21 @@ async def assign(
     return conversation
 
 
-async def take_over(conversation: Conversation, operator_id: uuid.UUID | None) -> None:
-    """An operator writing to the customer owns the conversation from then on."""
+async def take_over(
+    session: AsyncSession, conversation: Conversation, operator_id: uuid.UUID | None
+) -> None:
+    """An operator writing to the customer owns the conversation from then on (the
+    customer's widget shows that a person joined)."""
     if conversation.assignee_id is None and operator_id is not None:
         conversation.assignee_id = operator_id
+    changed = False
     if (
         conversation.status != ConversationStatus.OPEN.value
         and conversation.assignee_id is not None
     ):
         _set_status(conversation, ConversationStatus.OPEN)
+        changed = True
     await touch(conversation)
+    if changed:
+        await session.flush()
+        publish_conversation(session, conversation, events.CONVERSATION_STATUS)

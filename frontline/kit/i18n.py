@@ -8,6 +8,20 @@ DEFAULT_LOCALE = "ru"
 _CATALOG: dict[str, dict[str, str]] = {
     "email.default_subject": {"ru": "Ваше обращение", "en": "Your request"},
     "email.reply_prefix": {"ru": "Re: ", "en": "Re: "},
+    "handoff.requested": {
+        "ru": "Передаю ваш вопрос оператору — он скоро ответит здесь.",
+        "en": "I'm passing your question to a person; they will answer here shortly.",
+    },
+    "handoff.no_operators": {
+        "ru": (
+            "Сейчас нет операторов в сети. Оставьте, пожалуйста, e-mail — мы ответим, "
+            "как только сможем."
+        ),
+        "en": (
+            "No operator is online right now. Please leave your e-mail and we will answer "
+            "as soon as we can."
+        ),
+    },
 }
 
 

@@ -348,6 +348,20 @@ class MessageRepository(TenantRepository[Message]):
         stmt = stmt.order_by(Message.id).limit(limit)
         return list((await self.session.execute(stmt)).scalars())
 
+    async def visible(
+        self, conversation_id: int, *, after_id: int | None, limit: int
+    ) -> list[Message]:
+        """The messages a customer sees (not internal), in order: those after ``after_id``,
+        or without it the last ``limit``."""
+        stmt = self.select().where(
+            Message.conversation_id == conversation_id, Message.is_internal.is_(False)
+        )
+        if after_id is not None:
+            stmt = stmt.where(Message.id > after_id).order_by(Message.id).limit(limit)
+            return list((await self.session.execute(stmt)).scalars())
+        stmt = stmt.order_by(Message.id.desc()).limit(limit)
+        return list(reversed((await self.session.execute(stmt)).scalars().all()))
+
     async def last_customer_external_id(self, conversation_id: int, before_id: int) -> str | None:
         """The external id of the customer's last message before ``before_id`` that has
         one (and is not internal)."""

@@ -227,6 +227,29 @@ async def list_messages(
     )
 
 
+async def visible_messages(
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation_id: int,
+    *,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> list[Message]:
+    """What the customer sees of a conversation (internal notes and AI drafts left out):
+    the messages after ``after_id`` in order, or without it the last ``limit``."""
+    return await MessageRepository(session, scope).visible(
+        conversation_id, after_id=after_id, limit=limit
+    )
+
+
+async def add_system(
+    session: AsyncSession, scope: TenantScope, conversation: Conversation, text: str
+) -> Message:
+    """A notice from Frontline itself to the customer (e.g. "a person will answer"), sent
+    on the customer's channel like any reply."""
+    return await queue_outbound(session, scope, conversation, text, sender_type=SenderType.SYSTEM)
+
+
 async def recent(
     session: AsyncSession, scope: TenantScope, conversation_id: int, limit: int
 ) -> list[tuple[int, str, str]]:

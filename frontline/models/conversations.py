@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontline.kit.time import utcnow
@@ -81,6 +81,10 @@ class Conversation(Base):
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+    # the customer's rating of the conversation once resolved (1-5), from the web widget
+    csat_rating: Mapped[int | None] = mapped_column(SmallInteger)
+    csat_comment: Mapped[str | None] = mapped_column(String(1000))
+    csat_at: Mapped[datetime | None]
 
 
 class Message(Base):

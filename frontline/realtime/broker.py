@@ -4,6 +4,12 @@ The embedded default is in-memory (one process). With ``FRONTLINE_REDIS_URL`` se
 through Redis pub/sub so every API instance's subscribers receive them. Events are published
 only after the transaction that produced them has committed; a subscriber that missed some
 resumes from the database (the source of truth), not from the broker.
+
+A consumer (one WebSocket, say) holds one :class:`Subscription`: a queue fed by any number
+of topics, added and removed while it runs. Fan-out to local subscriptions happens in the
+process; across processes the Redis broker holds one pub/sub connection per process, whatever
+the number of subscriptions (thousands of idle widgets must not mean thousands of Redis
+connections).
 """
 
 from __future__ import annotations
@@ -12,17 +18,117 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
+Event = dict[str, Any]
+
+
+class Subscription:
+    """A consumer's topics and the one queue their events arrive in, as ``(topic, event)``.
+
+    A consumer too slow to keep up loses events: the queue is bounded, and ``overflowed``
+    then tells it to resynchronise from the database (a WebSocket closes and the client
+    reconnects with the last id it saw)."""
+
+    def __init__(self, fanout: _Fanout, queue_size: int) -> None:
+        self._fanout = fanout
+        self.queue: asyncio.Queue[tuple[str, Event]] = asyncio.Queue(queue_size)
+        self.topics: set[str] = set()
+        self.overflowed = False
+        self.closed = False
+
+    async def add(self, topic: str) -> None:
+        """Subscribe to ``topic``; events published after this returns are received."""
+        if topic in self.topics or self.closed:
+            return
+        self.topics.add(topic)
+        await self._fanout.attach(topic, self)
+
+    async def remove(self, topic: str) -> None:
+        if topic not in self.topics:
+            return
+        self.topics.discard(topic)
+        await self._fanout.detach(topic, self)
+
+    async def get(self) -> tuple[str, Event]:
+        return await self.queue.get()
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for topic in list(self.topics):
+            await self.remove(topic)
+
+    def _offer(self, topic: str, event: Event) -> None:
+        try:
+            self.queue.put_nowait((topic, event))
+        except asyncio.QueueFull:
+            if not self.overflowed:
+                log.warning("subscriber queue full, events dropped", extra={"topic": topic})
+            self.overflowed = True
+
+
+class _Fanout:
+    """Topic -> local subscriptions; the remote hooks let Redis follow the first and last
+    local subscriber of a topic."""
+
+    def __init__(self) -> None:
+        self.subscribers: dict[str, set[Subscription]] = {}
+
+    async def attach(self, topic: str, sub: Subscription) -> None:
+        subs = self.subscribers.get(topic)
+        if subs is None:
+            subs = self.subscribers[topic] = set()
+            subs.add(sub)
+            try:
+                await self.first_subscriber(topic)
+            except BaseException:
+                subs.discard(sub)
+                sub.topics.discard(topic)
+                if not subs:
+                    self.subscribers.pop(topic, None)
+                raise
+        else:
+            subs.add(sub)
+            await self.wait_live(topic)
+
+    async def detach(self, topic: str, sub: Subscription) -> None:
+        subs = self.subscribers.get(topic)
+        if subs is None:
+            return
+        subs.discard(sub)
+        if not subs:
+            del self.subscribers[topic]
+            await self.last_subscriber_left(topic)
+
+    def deliver(self, topic: str, event: Event) -> None:
+        for sub in list(self.subscribers.get(topic, ())):
+            sub._offer(topic, event)
+
+    async def first_subscriber(self, topic: str) -> None:
+        return None
+
+    async def wait_live(self, topic: str) -> None:
+        return None
+
+    async def last_subscriber_left(self, topic: str) -> None:
+        return None
+
 
 class Broker(Protocol):
-    async def publish(self, topic: str, event: dict[str, Any]) -> None: ...
+    async def publish(self, topic: str, event: Event) -> None: ...
 
-    def subscribe(self, topic: str) -> AsyncIterator[dict[str, Any]]: ...
+    def subscription(self) -> Subscription:
+        """A new, empty subscription (close it when done)."""
+        ...
+
+    def subscribe(self, topic: str) -> AsyncIterator[Event]:
+        """The events of one topic, as an async iterator (a one-topic subscription)."""
+        ...
 
     async def watched(self, topic: str) -> bool:
         """Whether anyone (in any process) is subscribed to ``topic`` now: work that only a
@@ -33,66 +139,143 @@ class Broker(Protocol):
     async def close(self) -> None: ...
 
 
+async def _iterate(sub: Subscription, topic: str) -> AsyncIterator[Event]:
+    await sub.add(topic)
+    try:
+        while True:
+            _topic, event = await sub.get()
+            yield event
+    finally:
+        await sub.close()
+
+
 class MemoryBroker:
-    """In-process fan-out; each subscriber has a bounded queue (slow ones drop events)."""
+    """In-process fan-out; each subscription has a bounded queue."""
 
     def __init__(self, queue_size: int = 1000) -> None:
-        self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        self._fanout = _Fanout()
         self._queue_size = queue_size
 
-    async def publish(self, topic: str, event: dict[str, Any]) -> None:
-        for q in list(self._subscribers.get(topic, ())):
-            try:
-                q.put_nowait(event)
-            except asyncio.QueueFull:
-                log.warning("subscriber queue full, event dropped", extra={"topic": topic})
+    async def publish(self, topic: str, event: Event) -> None:
+        self._fanout.deliver(topic, event)
 
-    async def subscribe(self, topic: str) -> AsyncIterator[dict[str, Any]]:
-        q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(self._queue_size)
-        self._subscribers[topic].add(q)
-        try:
-            while True:
-                yield await q.get()
-        finally:
-            self._subscribers[topic].discard(q)
-            if not self._subscribers[topic]:
-                self._subscribers.pop(topic, None)
+    def subscription(self) -> Subscription:
+        return Subscription(self._fanout, self._queue_size)
+
+    def subscribe(self, topic: str) -> AsyncIterator[Event]:
+        return _iterate(self.subscription(), topic)
 
     async def watched(self, topic: str) -> bool:
-        return bool(self._subscribers.get(topic))
+        return bool(self._fanout.subscribers.get(topic))
 
     async def close(self) -> None:
-        self._subscribers.clear()
+        self._fanout.subscribers.clear()
+
+
+class _RedisFanout(_Fanout):
+    """Local fan-out behind one Redis pub/sub connection per process."""
+
+    SUBSCRIBE_TIMEOUT = 5.0
+
+    def __init__(self, redis: Any) -> None:
+        super().__init__()
+        self._redis = redis
+        self._pubsub: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        # topic -> resolved once Redis confirmed the subscription
+        self._live: dict[str, asyncio.Future[None]] = {}
+        self._lock = asyncio.Lock()
+
+    async def first_subscriber(self, topic: str) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._live[topic] = future
+        async with self._lock:
+            if self._pubsub is None:
+                self._pubsub = self._redis.pubsub()
+            await self._pubsub.subscribe(topic)
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.create_task(self._read(), name="frontline-redis-pubsub")
+        await self.wait_live(topic)
+
+    async def wait_live(self, topic: str) -> None:
+        future = self._live.get(topic)
+        if future is not None and not future.done():
+            await asyncio.wait_for(asyncio.shield(future), self.SUBSCRIBE_TIMEOUT)
+
+    async def last_subscriber_left(self, topic: str) -> None:
+        async with self._lock:
+            if topic in self.subscribers:
+                return  # subscribed again meanwhile: keep the Redis subscription
+            self._live.pop(topic, None)
+            if self._pubsub is not None:
+                with contextlib.suppress(Exception):
+                    await self._pubsub.unsubscribe(topic)
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                item = await self._pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("redis pub/sub read failed; retrying", exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            if item is None:
+                continue
+            channel = item.get("channel")
+            topic = channel.decode() if isinstance(channel, bytes) else str(channel)
+            kind = item.get("type")
+            if kind == "message":
+                try:
+                    event = json.loads(item["data"])
+                except ValueError:
+                    log.warning("malformed realtime event dropped", extra={"topic": topic})
+                    continue
+                self.deliver(topic, event)
+            elif kind == "subscribe":
+                future = self._live.get(topic)
+                if future is not None and not future.done():
+                    future.set_result(None)
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(BaseException):
+                await self._reader
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+        self.subscribers.clear()
+        self._live.clear()
 
 
 class RedisBroker:
     """Redis pub/sub fan-out across processes."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, queue_size: int = 1000) -> None:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(url)
+        self._fanout = _RedisFanout(self._redis)
+        self._queue_size = queue_size
 
-    async def publish(self, topic: str, event: dict[str, Any]) -> None:
+    async def publish(self, topic: str, event: Event) -> None:
         await self._redis.publish(topic, json.dumps(event, default=str, ensure_ascii=False))
 
-    async def subscribe(self, topic: str) -> AsyncIterator[dict[str, Any]]:
-        pubsub = self._redis.pubsub()
-        await pubsub.subscribe(topic)
-        try:
-            async for item in pubsub.listen():
-                if item.get("type") == "message":
-                    yield json.loads(item["data"])
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.unsubscribe(topic)
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+    def subscription(self) -> Subscription:
+        return Subscription(self._fanout, self._queue_size)
+
+    def subscribe(self, topic: str) -> AsyncIterator[Event]:
+        return _iterate(self.subscription(), topic)
 
     async def watched(self, topic: str) -> bool:
         counts = await self._redis.pubsub_numsub(topic)
         return any(int(count) > 0 for _name, count in counts)
 
     async def close(self) -> None:
+        await self._fanout.close()
         await self._redis.aclose()
 
 

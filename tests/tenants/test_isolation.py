@@ -58,6 +58,7 @@ LISTS = {
     f"{API}/conversations",
     f"{API}/categories",
     f"{API}/channels",
+    f"{API}/inbox/channels",
     f"{API}/jobs",
     f"{API}/api-keys",
     f"{API}/members",
@@ -538,6 +539,10 @@ async def test_lists_never_show_another_tenants_rows(factory: Factory, worker: W
         f"{API}/conversations": ({str(a.conversation_id)}, {str(bd.conversation_id)}),
         f"{API}/categories": ({a.category_id}, {bd.category_id}),
         f"{API}/channels": (
+            {a.t.api_channel_id, a.t.email_channel_id},
+            {b.api_channel_id, b.email_channel_id},
+        ),
+        f"{API}/inbox/channels": (
             {a.t.api_channel_id, a.t.email_channel_id},
             {b.api_channel_id, b.email_channel_id},
         ),

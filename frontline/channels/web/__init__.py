@@ -1,0 +1,1 @@
+"""The web chat channel: the widget talks to Frontline over a WebSocket (``frontline.realtime``)."""

@@ -1,0 +1,1 @@
+"""Server-rendered operator console, its static assets and the web chat widget script."""

@@ -1,0 +1,196 @@
+"""The console's user-interface strings in Russian and English, and choosing the language.
+
+The language is ``?lang=ru|en`` (remembered in a cookie), else the cookie, else the
+browser's ``Accept-Language``, else Russian. The templates read the strings through
+:func:`translator`; the console's script gets all of them as one JSON blob
+(:func:`catalogue`), so no string is ever built into HTML by concatenation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LOCALES = ("ru", "en")
+DEFAULT_LOCALE = "ru"
+
+# key -> (Russian, English); ``{name}`` placeholders are filled by the caller
+_STRINGS: dict[str, tuple[str, str]] = {
+    "app.name": ("Frontline", "Frontline"),
+    "app.title": ("Консоль оператора", "Operator console"),
+    "lang.other": ("English", "Русский"),
+    "lang.other_code": ("en", "ru"),
+    "lang.label": ("Язык интерфейса", "Interface language"),
+    # login
+    "login.title": ("Вход в консоль", "Sign in to the console"),
+    "login.email": ("E-mail", "E-mail"),
+    "login.password": ("Пароль", "Password"),
+    "login.submit": ("Войти", "Sign in"),
+    "login.error.credentials": ("Неверный e-mail или пароль.", "Wrong e-mail or password."),
+    "login.error.no_workspace": (
+        "У этой учётной записи нет рабочего пространства.",
+        "This account has no workspace.",
+    ),
+    "login.error.csrf": (
+        "Форма устарела. Отправьте её ещё раз.",
+        "The form has expired. Please submit it again.",
+    ),
+    # errors
+    "forbidden.title": ("Нет доступа", "Access denied"),
+    "forbidden.text": (
+        "Консоль открыта операторам рабочего пространства. Войдите под учётной записью оператора.",
+        "The console is open to a workspace's operators. Sign in with an operator account.",
+    ),
+    "notfound.title": ("Не найдено", "Not found"),
+    "notfound.text": ("Такого разговора нет.", "There is no such conversation."),
+    "nav.inbox": ("Входящие", "Inbox"),
+    "nav.logout": ("Выйти", "Sign out"),
+    "nav.login": ("Войти снова", "Sign in again"),
+    "nav.workspace": ("Рабочее пространство", "Workspace"),
+    "nav.switch": ("Перейти", "Switch"),
+    "nav.signed_in_as": ("Вы вошли как {name}", "Signed in as {name}"),
+    # connection, sound, handoffs
+    "conn.online": ("В сети", "Online"),
+    "conn.offline": ("Нет связи, переподключаемся…", "Offline, reconnecting…"),
+    "sound.on": ("Звук: вкл.", "Sound: on"),
+    "sound.off": ("Звук: выкл.", "Sound: off"),
+    "handoff.badge": ("Новые запросы оператора", "New handoffs"),
+    "handoff.announce": (
+        "Клиент ждёт оператора: {subject}",
+        "A customer waits for an operator: {subject}",
+    ),
+    # inbox
+    "inbox.title": ("Входящие", "Inbox"),
+    "tabs.label": ("Очереди", "Queues"),
+    "tabs.pending": ("Ожидают", "Pending"),
+    "tabs.mine": ("Мои", "Mine"),
+    "tabs.all": ("Все", "All"),
+    "filters.label": ("Фильтры", "Filters"),
+    "filter.channel": ("Канал", "Channel"),
+    "filter.status": ("Статус", "Status"),
+    "filter.priority": ("Приоритет", "Priority"),
+    "filter.category": ("Категория", "Category"),
+    "filter.search": ("Поиск", "Search"),
+    "filter.any": ("Все", "Any"),
+    "inbox.empty": ("Разговоров нет.", "No conversations."),
+    "inbox.more": ("Показать ещё", "Load more"),
+    "inbox.loading": ("Загрузка…", "Loading…"),
+    "status.bot": ("У ИИ", "With the AI"),
+    "status.pending": ("Ждёт оператора", "Waiting for an operator"),
+    "status.open": ("В работе", "Open"),
+    "status.resolved": ("Решён", "Resolved"),
+    "priority.low": ("Низкий", "Low"),
+    "priority.normal": ("Обычный", "Normal"),
+    "priority.high": ("Высокий", "High"),
+    "priority.urgent": ("Срочный", "Urgent"),
+    # conversation
+    "conv.untitled": ("Разговор №{id}", "Conversation #{id}"),
+    "conv.none_selected": ("Выберите разговор в списке.", "Select a conversation in the list."),
+    "conv.contact": ("Клиент", "Customer"),
+    "conv.channel": ("Канал", "Channel"),
+    "conv.assignee": ("Исполнитель", "Assignee"),
+    "conv.unassigned": ("Не назначен", "Unassigned"),
+    "conv.actions": ("Действия", "Actions"),
+    "conv.history": ("История разговора", "Conversation history"),
+    "conv.close": ("Закрыть", "Close"),
+    "action.accept": ("Принять", "Accept"),
+    "action.transfer": ("Передать", "Transfer"),
+    "action.transfer_to": ("Передать сотруднику", "Transfer to"),
+    "action.handback": ("Вернуть ИИ", "Hand back to the AI"),
+    "action.resolve": ("Решён", "Resolve"),
+    "field.status": ("Статус", "Status"),
+    "field.priority": ("Приоритет", "Priority"),
+    "field.category": ("Категория", "Category"),
+    "field.no_category": ("Без категории", "No category"),
+    "contact.ai": ("ИИ отвечает этому клиенту", "The AI answers this customer"),
+    "contact.anonymous": ("Клиент без имени", "Unnamed customer"),
+    # the AI's view
+    "ai.panel": ("Разбор ИИ", "The AI's view"),
+    "ai.summary": ("Суть обращения", "Summary"),
+    "ai.decision": ("Решение", "Decision"),
+    "ai.citations": ("Источники (фрагменты базы знаний)", "Sources (knowledge passages)"),
+    "ai.language": ("Язык клиента", "Customer's language"),
+    "ai.name": ("Имя клиента", "Customer's name"),
+    "ai.handoff_reason": ("Причина передачи", "Handoff reason"),
+    "ai.none": ("ИИ ещё не разбирал этот разговор.", "The AI has not looked at this yet."),
+    "ai.draft": ("Черновик ответа ИИ", "The AI's draft reply"),
+    "action.insert_draft": ("Вставить черновик", "Insert draft"),
+    "decision.full_answer": ("Полный ответ", "Full answer"),
+    "decision.need_more_info": ("Нужны уточнения", "Needs more information"),
+    "decision.escalate_to_human": ("Передать оператору", "Hand to an operator"),
+    # messages
+    "sender.contact": ("Клиент", "Customer"),
+    "sender.ai": ("ИИ", "AI"),
+    "sender.operator": ("Оператор", "Operator"),
+    "sender.system": ("Система", "System"),
+    "msg.note": ("Внутренняя заметка", "Internal note"),
+    "msg.suggestion": ("Черновик ИИ, не отправлен", "AI draft, not sent"),
+    "msg.streaming": ("ИИ пишет…", "The AI is writing…"),
+    "delivery.queued": ("в очереди", "queued"),
+    "delivery.sent": ("отправлено", "sent"),
+    "delivery.failed": ("не доставлено", "not delivered"),
+    "typing.ai": ("ИИ готовит ответ…", "The AI is preparing a reply…"),
+    "typing.contact": ("Клиент печатает…", "The customer is typing…"),
+    "typing.operator": ("{name} печатает…", "{name} is typing…"),
+    "reply.label": ("Ответ клиенту", "Reply to the customer"),
+    "reply.send": ("Отправить", "Send"),
+    "reply.hint": ("Ctrl+Enter — отправить", "Ctrl+Enter to send"),
+    "note.label": (
+        "Внутренняя заметка (клиент её не увидит)",
+        "Internal note (not shown to the customer)",
+    ),
+    "note.add": ("Добавить заметку", "Add note"),
+    "error.generic": ("Не получилось: {message}", "Failed: {message}"),
+    "error.network": ("Сервер недоступен.", "The server cannot be reached."),
+    "error.session": ("Сессия истекла. Войдите снова.", "The session has expired. Sign in again."),
+}
+
+
+def normalize(locale: str | None) -> str | None:
+    """``ru`` or ``en`` for a language tag (``en-GB`` -> ``en``), else ``None``."""
+    if not locale:
+        return None
+    short = locale.strip().split("-")[0].split("_")[0].lower()
+    return short if short in LOCALES else None
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The supported language the browser prefers most (``q`` weights respected)."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate(header.split(",")[:20]):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        locale = normalize(tag)
+        if locale and quality > 0:
+            ranked.append((-quality, position, locale))
+    return min(ranked)[2] if ranked else None
+
+
+def text(key: str, locale: str, **params: object) -> str:
+    """The string ``key`` in ``locale`` (the key itself when unknown)."""
+    entry = _STRINGS.get(key)
+    if entry is None:
+        return key
+    value = entry[1] if locale == "en" else entry[0]
+    return value.format(**params) if params else value
+
+
+def translator(locale: str) -> Callable[..., str]:
+    def t(key: str, **params: object) -> str:
+        return text(key, locale, **params)
+
+    return t
+
+
+def catalogue(locale: str) -> dict[str, str]:
+    """Every string in ``locale``, for the console's script."""
+    index = 1 if locale == "en" else 0
+    return {key: pair[index] for key, pair in _STRINGS.items()}

@@ -1,0 +1,154 @@
+"""Shared counters of the realtime layer: who is online, and message rate limits.
+
+In-memory for the embedded default (one process); Redis in production, so that every API
+instance sees the same operators online and one visitor cannot multiply their rate limit
+by reconnecting to another instance.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Protocol
+
+
+class PresenceStore(Protocol):
+    """Connections that are online, per tenant; an entry not refreshed within its TTL is gone
+    (a process that died without saying goodbye)."""
+
+    async def enter(self, tenant_id: str, connection_id: str, ttl_seconds: float) -> None: ...
+
+    async def leave(self, tenant_id: str, connection_id: str) -> None: ...
+
+    async def count(self, tenant_id: str) -> int: ...
+
+    async def close(self) -> None: ...
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: int, window_seconds: int) -> float | None:
+        """Count one event under ``key``; ``None`` when it is within ``limit`` per window,
+        else the seconds until the window ends (the event is refused)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryPresence:
+    def __init__(self) -> None:
+        self._entries: dict[str, dict[str, float]] = {}
+
+    async def enter(self, tenant_id: str, connection_id: str, ttl_seconds: float) -> None:
+        self._entries.setdefault(tenant_id, {})[connection_id] = time.monotonic() + ttl_seconds
+
+    async def leave(self, tenant_id: str, connection_id: str) -> None:
+        entries = self._entries.get(tenant_id)
+        if entries is not None:
+            entries.pop(connection_id, None)
+            if not entries:
+                del self._entries[tenant_id]
+
+    async def count(self, tenant_id: str) -> int:
+        entries = self._entries.get(tenant_id)
+        if not entries:
+            return 0
+        now = time.monotonic()
+        for key in [k for k, expiry in entries.items() if expiry < now]:
+            del entries[key]
+        return len(entries)
+
+    async def close(self) -> None:
+        self._entries.clear()
+
+
+class MemoryRateLimiter:
+    """Fixed windows per key, forgotten when they end."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self._windows: dict[str, tuple[int, int]] = {}
+        self._max_keys = max_keys
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> float | None:
+        now = time.time()
+        window = int(now // window_seconds)
+        current, count = self._windows.get(key, (window, 0))
+        if current != window:
+            count = 0
+        if count >= limit:
+            return _retry_after(now, window, window_seconds)
+        if len(self._windows) >= self._max_keys and key not in self._windows:
+            self._windows = {k: v for k, v in self._windows.items() if v[0] == window}
+        self._windows[key] = (window, count + 1)
+        return None
+
+    async def close(self) -> None:
+        self._windows.clear()
+
+
+def _retry_after(now: float, window: int, window_seconds: int) -> float:
+    return max(1.0, math.ceil((window + 1) * window_seconds - now))
+
+
+class RedisPresence:
+    """A sorted set per tenant: member = connection, score = expiry time."""
+
+    def __init__(self, redis: Any) -> None:
+        self._redis = redis
+
+    @staticmethod
+    def _key(tenant_id: str) -> str:
+        return f"frontline:presence:{tenant_id}"
+
+    async def enter(self, tenant_id: str, connection_id: str, ttl_seconds: float) -> None:
+        key = self._key(tenant_id)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(key, {connection_id: time.time() + ttl_seconds})
+            pipe.expire(key, max(60, int(ttl_seconds * 4)))
+            await pipe.execute()
+
+    async def leave(self, tenant_id: str, connection_id: str) -> None:
+        await self._redis.zrem(self._key(tenant_id), connection_id)
+
+    async def count(self, tenant_id: str) -> int:
+        return int(await self._redis.zcount(self._key(tenant_id), time.time(), "+inf"))
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+class RedisRateLimiter:
+    """Fixed windows with ``INCR`` + ``EXPIRE``: one round trip per event."""
+
+    def __init__(self, redis: Any) -> None:
+        self._redis = redis
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> float | None:
+        now = time.time()
+        window = int(now // window_seconds)
+        redis_key = f"frontline:rate:{key}:{window}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(redis_key)
+            pipe.expire(redis_key, window_seconds + 1)
+            count, _ = await pipe.execute()
+        if int(count) > limit:
+            return _retry_after(now, window, window_seconds)
+        return None
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def make_presence(redis_url: str | None) -> PresenceStore:
+    if not redis_url:
+        return MemoryPresence()
+    from redis.asyncio import Redis
+
+    return RedisPresence(Redis.from_url(redis_url))
+
+
+def make_rate_limiter(redis_url: str | None) -> RateLimiter:
+    if not redis_url:
+        return MemoryRateLimiter()
+    from redis.asyncio import Redis
+
+    return RedisRateLimiter(Redis.from_url(redis_url))
