@@ -1,0 +1,229 @@
+"""Browser tests: the web chat widget in Debian's headless Chromium against a real
+``frontline serve`` process (fresh SQLite file, demo workspace, in-process worker, offline
+AI engine).
+
+Playwright drives the system Chromium (``/usr/bin/chromium``); Playwright's own browser
+download is not used. Without that browser the tests skip locally and fail in CI (``CI``
+set), so a CI image that lost its browser cannot pass silently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_SECRET
+
+CHROMIUM = Path(os.environ.get("FRONTLINE_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    if os.environ.get("FRONTLINE_REQUIRE_BROWSER") or os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base: str
+    info: dict[str, Any]  # ``frontline demo --json``
+
+    @property
+    def widget_key(self) -> str:
+        return str(self.info["widget_key"])
+
+    def token(self, who: str = "operator") -> str:
+        r = httpx.post(
+            f"{self.base}/api/v1/auth/login",
+            json={"email": self.info[f"{who}_email"], "password": self.info[f"{who}_password"]},
+        )
+        assert r.status_code == 200, r.text
+        return str(r.json()["access_token"])
+
+    def api(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+        return httpx.request(
+            method,
+            f"{self.base}/api/v1{path}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+            **kwargs,
+        )
+
+
+def _wait_for_knowledge(server: Server, timeout: float = 90) -> None:
+    """The worker ingests the demo knowledge after start-up; the AI can only quote it once
+    every document is ready."""
+    token = server.token("admin")
+    deadline = time.monotonic() + timeout
+    statuses: list[str] = []
+    while time.monotonic() < deadline:
+        r = server.api("GET", "/knowledge/documents?limit=200", token)
+        assert r.status_code == 200, r.text
+        statuses = [d["status"] for d in r.json()["items"]]
+        if statuses and all(s == "ready" for s in statuses):
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"demo knowledge not ingested in time: {statuses}")
+
+
+# module scope: the sync Playwright driver must not outlive these tests (the rest of the
+# suite runs its own asyncio loops)
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    _require_chromium()
+    folder = tmp_path_factory.mktemp("browser")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "FRONTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/frontline.db",
+        "FRONTLINE_SECRET_KEY": TEST_SECRET,
+        "FRONTLINE_PUBLIC_URL": base,
+        "FRONTLINE_LOG_JSON": "false",
+        "FRONTLINE_LOG_LEVEL": "WARNING",
+        "FRONTLINE_CHANNEL_CACHE_SECONDS": "0",  # a changed channel config applies at once
+    }
+    log = (folder / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "frontline", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, (folder / "serve.log").read_text()
+            assert time.monotonic() < deadline, "server did not come up"
+            time.sleep(0.2)
+        demo = subprocess.run(
+            [sys.executable, "-m", "frontline", "demo", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        srv = Server(base=base, info=json.loads(demo.stdout))
+        _wait_for_knowledge(srv)
+        yield srv
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        # the server's log, for when a browser test fails
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "browser-serve.log").write_text((folder / "serve.log").read_text("utf-8"))
+
+
+@dataclass
+class Site:
+    """A customer's web site on its own origin (``http://127.0.0.1:<port>``), serving the
+    pages a test puts on it. Pages are real HTTP responses: Chromium's local-network checks
+    treat intercepted (``route.fulfill``) pages as public and block their sockets to
+    127.0.0.1."""
+
+    port: int
+    pages: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def put(self, path: str, html: str, headers: dict[str, str] | None = None) -> str:
+        self.pages[path] = (html, headers or {})
+        return self.origin + path
+
+
+def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            page = site.pages.get(self.path)
+            if page is None:
+                self.send_error(404)
+                return
+            body = page[0].encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in page[1].items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture(scope="module")
+def site(server: Server) -> Iterator[Site]:
+    """The customer's site, added to the demo web channel's allowed origins."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Site(port=0)))
+    site = Site(port=int(httpd.server_address[1]))
+    httpd.RequestHandlerClass = _handler(site)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    admin = server.token("admin")
+    channel_id = uuid.UUID(hex=server.widget_key.removeprefix("wk_"))
+    channel = server.api("GET", f"/channels/{channel_id}", admin).json()
+    config = {**channel["config"], "allowed_origins": [site.origin]}
+    r = server.api("PATCH", f"/channels/{channel_id}", admin, json={"config": config})
+    assert r.status_code == 200, r.text
+    try:
+        yield site
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(server: Server) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
