@@ -276,18 +276,25 @@ async def login_submit(request: Request, session: Session, services: ServicesDep
     return response
 
 
+def _csrf_refused(request: Request, *, signed_in: bool) -> Response:
+    """The 403 page of a console form posted without its CSRF token."""
+    extra = {"csrf": _csrf_cookie(request) or ""} if signed_in else {}
+    return _render(
+        request,
+        "error.html",
+        403,
+        title_key="forbidden.title",
+        text_key="login.error.csrf",
+        signed_in=signed_in,
+        **extra,
+    )
+
+
 @router.post("/console/logout")
 async def logout(request: Request) -> Response:
     form = await request.form()
     if not _form_csrf_ok(request, form):
-        return _render(
-            request,
-            "error.html",
-            403,
-            title_key="forbidden.title",
-            text_key="login.error.csrf",
-            signed_in=False,
-        )
+        return _csrf_refused(request, signed_in=False)
     response = _redirect(request, LOGIN_PATH)
     _clear_session(request, response)
     return response
@@ -408,15 +415,7 @@ async def switch_workspace(request: Request, session: Session, services: Service
         return staff
     form = await request.form()
     if not _form_csrf_ok(request, form):
-        return _render(
-            request,
-            "error.html",
-            403,
-            title_key="forbidden.title",
-            text_key="login.error.csrf",
-            signed_in=True,
-            csrf=_csrf_cookie(request) or "",
-        )
+        return _csrf_refused(request, signed_in=True)
     try:
         wanted = uuid.UUID(_form_value(form, "tenant_id"))
     except ValueError:
