@@ -20,8 +20,10 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline import events
+from frontline.ai.offline.text import detect_language
 from frontline.channels import service as channels
 from frontline.channels.base import ChannelType, InboundContact, InboundMessage
 from frontline.channels.service import ChannelRuntime
@@ -513,14 +515,24 @@ class WidgetSession:
             )
             if changed is not None:
                 key = "handoff.requested" if online else "handoff.no_operators"
+                language = await self._customer_language(session, conversation_id)
                 await messages.queue_outbound(
                     session,
                     self.scope,
                     changed,
-                    t(key, self.language),
+                    t(key, language),
                     sender_type=SenderType.SYSTEM,
                     meta={"notice": key},
                 )
+
+    async def _customer_language(self, session: AsyncSession, conversation_id: int) -> str:
+        """The language the customer writes in (their last message), else the widget's: a
+        Russian speaker on an English browser gets the notice in Russian, as the AI would
+        answer."""
+        for _id, sender, text in await messages.recent(session, self.scope, conversation_id, 5):
+            if sender == SenderType.CONTACT.value:
+                return detect_language(text, "ru" if self.language == "ru" else "en")
+        return self.language
 
     async def _csat(self, body: _CsatIn) -> None:
         conversation_id = self._require_conversation()

@@ -295,7 +295,8 @@ async def test_ai_answers_from_the_demo_knowledge_and_reopens_without_handoff(
     info = await ensure_demo(live.services)
     token = (await widget_session(live, info.widget_key))["visitor_token"]
     await _wait_knowledge_ready(live, info)
-    async with open_widget(live, info.widget_key, token) as ws:
+    # an English browser, a Russian-speaking customer
+    async with open_widget(live, info.widget_key, token, lang="en") as ws:
         visitor = Socket(ws)
         await visitor.next("hello")
         await visitor.send(
@@ -313,6 +314,10 @@ async def test_ai_answers_from_the_demo_knowledge_and_reopens_without_handoff(
         await visitor.until(
             lambda f: f["type"] == "conversation.status" and f["data"]["state"] == "waiting"
         )
+        notice = await visitor.seen(
+            lambda f: f["type"] == "message.created" and f["data"]["sender"] == "system"
+        )
+        assert notice["data"]["text"] == t("handoff.no_operators", "ru")
         login = await live.factory.login(info.operator_email, info.operator_password)
         headers = {"Authorization": f"Bearer {login['access_token']}"}
         r = await live.client.patch(
