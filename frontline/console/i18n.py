@@ -103,6 +103,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "field.no_category": ("Без категории", "No category"),
     "contact.ai": ("ИИ отвечает этому клиенту", "The AI answers this customer"),
     "contact.anonymous": ("Клиент без имени", "Unnamed customer"),
+    "contact.visitor": ("Посетитель сайта #{id}", "Website visitor #{id}"),
     # the AI's view
     "ai.panel": ("Разбор ИИ", "The AI's view"),
     "ai.summary": ("Суть обращения", "Summary"),

@@ -158,7 +158,11 @@
     if (contact.name) { return contact.name; }
     if (contact.email) { return contact.email; }
     if (contact.phone) { return contact.phone; }
-    if (contact.identities && contact.identities.length) { return contact.identities[0].external_id; }
+    var ids = (contact.identities || []).map(function (i) { return i.external_id; });
+    // a web chat visitor is anonymous until they introduce themselves: a short, stable tag
+    var visitor = ids.filter(function (x) { return x.indexOf("visitor:") === 0; })[0];
+    if (visitor) { return t("contact.visitor", { id: visitor.slice(8, 14) }); }
+    if (ids.length) { return ids[0]; }
     return t("contact.anonymous");
   }
 
@@ -806,7 +810,9 @@
       var id = current.conv.id;
       api("POST", "/conversations/" + id + path, { text: text }).then(function (m) {
         if (textarea.value === text) { textarea.value = ""; }
-        addMessage(m);
+        // the socket may have brought it first, and a newer state of it (queued, then
+        // sent): this answer must not put the older one back
+        if (!(current && current.messages.has(m.id))) { addMessage(m); }
         if (path === "/messages") {
           stopTyping();
           // the reply may have opened and assigned the conversation: read its state
