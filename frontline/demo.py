@@ -23,7 +23,7 @@ from frontline.channels.base import ChannelType
 from frontline.deps import Services
 from frontline.kit.repository import TenantScope
 from frontline.knowledge import service as knowledge
-from frontline.models import Role
+from frontline.models import Channel, Role
 from frontline.realtime.visitors import widget_key
 from frontline.tenants import service as tenants
 from frontline.tickets import service as tickets
@@ -105,21 +105,14 @@ async def ensure_demo(services: Services) -> DemoInfo:
                 role=Role.OPERATOR,
                 name="Demo Operator",
             )
-            api, _ = await channels.create_channel(
+            api = await _add_channel(services, session, scope, ChannelType.API, "API", {})
+            email = await _add_channel(
+                services,
                 session,
                 scope,
-                services.secret_box,
-                channel_type=ChannelType.API,
-                name="API",
-                config={},
-            )
-            email, _ = await channels.create_channel(
-                session,
-                scope,
-                services.secret_box,
-                channel_type=ChannelType.EMAIL,
-                name="E-mail",
-                config={
+                ChannelType.EMAIL,
+                "E-mail",
+                {
                     "from_address": "support@example.com",
                     "from_name": "Demo Tours",
                     "smtp_host": "127.0.0.1",
@@ -134,13 +127,13 @@ async def ensure_demo(services: Services) -> DemoInfo:
         scope = TenantScope(tenant.id)
         ids = dict(tenant.settings.get("demo", {}))
         if not ids.get("web_channel_id"):
-            web, _ = await channels.create_channel(
+            web = await _add_channel(
+                services,
                 session,
                 scope,
-                services.secret_box,
-                channel_type=ChannelType.WEB,
-                name="Web chat",
-                config={
+                ChannelType.WEB,
+                "Web chat",
+                {
                     "title": "Demo Tours",
                     "greeting": DEMO_GREETING,
                     "allowed_origins": [_origin(services.settings.public_url)],
@@ -183,6 +176,20 @@ async def _seed_knowledge(session: AsyncSession, scope: TenantScope) -> None:
             await knowledge.upload(session, scope, item.read_bytes(), filename=item.name)
     for question, answer in DEMO_FAQ:
         await knowledge.save_faq(session, scope, question, answer)
+
+
+async def _add_channel(
+    services: Services,
+    session: AsyncSession,
+    scope: TenantScope,
+    channel_type: ChannelType,
+    name: str,
+    config: dict[str, Any],
+) -> Channel:
+    channel, _secret = await channels.create_channel(
+        session, scope, services.secret_box, channel_type=channel_type, name=name, config=config
+    )
+    return channel
 
 
 def _origin(url: str) -> str:

@@ -71,7 +71,11 @@ class Connection:
         async with self._send_lock:
             if self.websocket.application_state != WebSocketState.CONNECTED:
                 return
-            await self.websocket.send_text(text)
+            try:
+                await self.websocket.send_text(text)
+            except (OSError, RuntimeError) as exc:
+                # the transport closed under us: the client is gone
+                raise WebSocketDisconnect(1006) from exc
 
     async def error(self, exc: ClientError) -> None:
         await self.send("error", {"code": exc.code, "message": str(exc), **exc.extra})
@@ -103,6 +107,16 @@ class Connection:
         """Read client frames until the socket closes. Every heartbeat: ``ping`` (so proxies
         keep the connection and the client knows it is alive) and ``on_heartbeat``; a client
         silent for three heartbeats is gone and is closed."""
+        try:
+            await self._receive(on_frame, on_heartbeat)
+        except WebSocketDisconnect:
+            return  # the client left while we were answering it
+
+    async def _receive(
+        self,
+        on_frame: Callable[[dict[str, Any]], Awaitable[None]],
+        on_heartbeat: Callable[[], Awaitable[None]] | None,
+    ) -> None:
         next_beat = time.monotonic() + self.heartbeat_seconds
         while True:
             message: MutableMapping[str, Any] | None = None
