@@ -48,8 +48,12 @@ def test_migrate_demo_and_accounts(tmp_path: Path) -> None:
         "api_channel_secret",
         "email_channel_id",
         "email_webhook_secret",
+        "widget_key",
+        "demo_page_url",
+        "console_url",
     ):
         assert info[key], key
+    assert info["widget_key"].startswith("wk_") and info["demo_page_url"].endswith("/demo")
     again = json.loads(_run(tmp_path, "demo", "--json").stdout)
     assert again == info  # idempotent: the same workspace and credentials
 
@@ -162,12 +166,19 @@ def test_serve_prints_urls_and_demo_credentials_and_answers(tmp_path: Path) -> N
         )
         assert login.status_code == 200
         assert httpx.get(f"{base}/ready").status_code == 200
+        # the demo page carries the demo widget, and the widget script is served
+        demo = httpx.get(f"{base}/demo")
+        assert demo.status_code == 200 and info["widget_key"] in demo.text
+        assert f'src="{base}/widget.js"' in demo.text
+        script = httpx.get(f"{base}/widget.js")
+        assert script.status_code == 200 and "javascript" in script.headers["content-type"]
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/docs" in out
     assert info["admin_password"] in out
     assert info["api_channel_secret"] in out
+    assert f"http://127.0.0.1:{port}/demo" in out and info["widget_key"] in out
 
 
 @EVAL_DATA_MISSING
