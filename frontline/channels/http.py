@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
+
 import httpx
 
 from frontline.channels.base import AuthFailed, BadRequest, RateLimited, Unavailable
+from frontline.kit import tls
+from frontline.kit.httpclients import ClientCache, no_cookies
+
+# the outbound clients of every channel and tenant, per event loop (see
+# frontline.kit.httpclients): nothing in them is per-tenant (no cookies are kept; URLs,
+# headers and timeouts go with each request)
+CLIENTS: ClientCache[httpx.AsyncClient] = ClientCache(httpx.AsyncClient.aclose)
+
+
+def _build_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        verify=tls.default_context(),
+        cookies=no_cookies(),
+        # no cap on connections across hosts (one slow tenant's endpoint must not make the
+        # others' deliveries wait for a free connection; the worker's concurrency bounds
+        # them), and enough idle ones kept for a burst of replies to the same hosts
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
+    )
+
+
+def http_client() -> AbstractAsyncContextManager[httpx.AsyncClient]:
+    """The running loop's shared client, leased for one outbound call (keep-alive
+    connections are reused across calls). Pass the timeout with each request."""
+    return CLIENTS.lease("outbound", _build_client)
 
 
 def raise_for_http_status(response: httpx.Response) -> None:

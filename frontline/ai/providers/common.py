@@ -1,6 +1,6 @@
-"""Helpers shared by the remote provider adapters: HTTP status -> closed error, Retry-After,
-deadlines, JSON-by-instruction, embedding answers. Imports only the contract in
-:mod:`frontline.ai.base`."""
+"""Helpers shared by the remote provider adapters: the shared HTTP client, HTTP status ->
+closed error, Retry-After, deadlines, JSON-by-instruction, embedding answers. Imports only
+the contract in :mod:`frontline.ai.base` (and :mod:`frontline.kit`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import math
 import ssl
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -25,9 +26,31 @@ from frontline.ai.base import (
     Unavailable,
 )
 from frontline.kit import tls
+from frontline.kit.httpclients import ClientCache, no_cookies
 
 # seconds a Retry-After may ask for before we treat it as nonsense and cap it
 MAX_RETRY_AFTER = 3600.0
+
+# httpx clients of the plain-HTTP adapters (GigaChat, YandexGPT), per event loop and TLS
+# setting; nothing else is baked in (URLs, credentials and timeouts go with each request)
+CLIENTS: ClientCache[httpx.AsyncClient] = ClientCache(httpx.AsyncClient.aclose)
+
+
+def http_client(verify: ssl.SSLContext | bool) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+    """The running loop's shared client for ``verify`` (from :func:`ssl_verify`; contexts
+    are cached, so the same settings give the same object), leased for one call. Requests
+    must pass their own ``timeout``."""
+
+    def build() -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            verify=verify,
+            cookies=no_cookies(),
+            # no cap across tenants and hosts (httpx's default is 100): the worker's
+            # concurrency bounds the calls; idle connections kept for the next calls
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
+        )
+
+    return CLIENTS.lease(verify, build)
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:

@@ -9,6 +9,9 @@ contains it.
 
 GigaChat has no JSON-schema mode: a schema is given as a system instruction and the caller
 validates the answer.
+
+The HTTP client (and its keep-alive connections) is shared per event loop and TLS settings
+(:func:`frontline.ai.providers.common.http_client`); timeouts go with each request.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import time
 import uuid
 import weakref
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -46,6 +50,7 @@ from frontline.ai.providers.common import (
     batches,
     check_dimensions,
     check_texts,
+    http_client,
     json_body,
     ordered_vectors,
     raise_for_status,
@@ -145,13 +150,10 @@ class GigaChatProvider:
         self._prices = prices or PriceTable()
         self._key = _credentials_key(config)
 
-    def _http(self, deadline: Deadline) -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            timeout=deadline.remaining(),
-            verify=ssl_verify(self._config.verify_ssl, self._config.ca_bundle),
-        )
+    def _http(self) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        return http_client(ssl_verify(self._config.verify_ssl, self._config.ca_bundle))
 
-    async def _token(self, client: httpx.AsyncClient) -> str:
+    async def _token(self, client: httpx.AsyncClient, deadline: Deadline) -> str:
         cached = TOKENS.get(self._key)
         if cached is not None:
             return cached
@@ -159,11 +161,11 @@ class GigaChatProvider:
             cached = TOKENS.get(self._key)  # another call may have fetched it meanwhile
             if cached is not None:
                 return cached
-            value, expires_at = await self._exchange(client)
+            value, expires_at = await self._exchange(client, deadline)
             TOKENS.put(self._key, value, expires_at)
             return value
 
-    async def _exchange(self, client: httpx.AsyncClient) -> tuple[str, float]:
+    async def _exchange(self, client: httpx.AsyncClient, deadline: Deadline) -> tuple[str, float]:
         headers = {
             "Authorization": f"Basic {self._config.authorization_key.get_secret_value()}",
             "RqUID": str(uuid.uuid4()),
@@ -171,7 +173,10 @@ class GigaChatProvider:
         }
         try:
             response = await client.post(
-                self._config.auth_url, headers=headers, data={"scope": self._config.scope}
+                self._config.auth_url,
+                headers=headers,
+                data={"scope": self._config.scope},
+                timeout=deadline.remaining(),
             )
         except httpx.TransportError as exc:
             raise transport_error(exc, "GigaChat auth") from exc
@@ -201,7 +206,12 @@ class GigaChatProvider:
         }
 
     def _api_request(
-        self, client: httpx.AsyncClient, token: str, path: str, body: dict[str, Any]
+        self,
+        client: httpx.AsyncClient,
+        deadline: Deadline,
+        token: str,
+        path: str,
+        body: dict[str, Any],
     ) -> httpx.Request:
         return client.build_request(
             "POST",
@@ -211,16 +221,21 @@ class GigaChatProvider:
                 "Authorization": f"Bearer {token}",
                 "Accept": "text/event-stream" if body.get("stream") else "application/json",
             },
+            timeout=deadline.remaining(),
         )
 
     async def _send(
-        self, client: httpx.AsyncClient, body: dict[str, Any], path: str = "chat/completions"
+        self,
+        client: httpx.AsyncClient,
+        deadline: Deadline,
+        body: dict[str, Any],
+        path: str = "chat/completions",
     ) -> httpx.Response:
         """The answer with the body not yet read (status checked); a 401 drops the cached
         token and tries once more with a new one."""
         for attempt in (1, 2):
-            token = await self._token(client)
-            request = self._api_request(client, token, path, body)
+            token = await self._token(client, deadline)
+            request = self._api_request(client, deadline, token, path, body)
             try:
                 response = await client.send(request, stream=True)
             except httpx.TransportError as exc:
@@ -250,8 +265,8 @@ class GigaChatProvider:
         started = time.perf_counter()
         deadline = Deadline(request.deadline_seconds)
         try:
-            async with deadline.timeout(), self._http(deadline) as client:
-                response = await self._send(client, self._body(request, stream=False))
+            async with deadline.timeout(), self._http() as client:
+                response = await self._send(client, deadline, self._body(request, stream=False))
                 try:
                     await response.aread()
                 except httpx.TransportError as exc:
@@ -294,10 +309,10 @@ class GigaChatProvider:
         model: str | None = None
         if request.texts:
             try:
-                async with deadline.timeout(), self._http(deadline) as client:
+                async with deadline.timeout(), self._http() as client:
                     for batch in batches(request.texts, EMBEDDING_BATCH):
                         body = {"model": request.model, "input": list(batch)}
-                        response = await self._send(client, body, path="embeddings")
+                        response = await self._send(client, deadline, body, path="embeddings")
                         try:
                             await response.aread()
                         except httpx.TransportError as exc:
@@ -333,9 +348,9 @@ class GigaChatProvider:
         finish_reason: str | None = None
         done = False
         try:
-            async with self._http(deadline) as client:
+            async with self._http() as client:
                 async with deadline.timeout():
-                    response = await self._send(client, self._body(request, stream=True))
+                    response = await self._send(client, deadline, self._body(request, stream=True))
                 try:
                     lines = aiter(response.aiter_lines())
                     while not done:

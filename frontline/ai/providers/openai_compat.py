@@ -3,15 +3,20 @@ OpenAI itself, OpenRouter (attribution headers, ``vendor/model`` names) and self
 servers (vLLM, Ollama, LM Studio) at a configurable base URL.
 
 The SDK's own retries are off (``max_retries=0``): the fallback chain decides what to do
-after a failure. Each call opens and closes its own client, so an adapter holds no
-connections and can be thrown away after the call.
+after a failure. The adapter holds no connections and can be thrown away after the call:
+the SDK client (with its connection pool) is leased per call from a cache per event loop
+(:mod:`frontline.kit.httpclients`), one per base URL, credentials and headers, so
+consecutive calls reuse their connections instead of opening one each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar, Literal
 
 import openai
@@ -46,6 +51,7 @@ from frontline.ai.providers.common import (
     with_system_instruction,
 )
 from frontline.kit import tls
+from frontline.kit.httpclients import ClientCache, no_cookies
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
@@ -53,6 +59,9 @@ OPENROUTER_BASE_URL = "https://openrouter.ai/api/v1"
 NO_KEY = "not-needed"
 # texts per embeddings request (OpenAI takes up to 2048 inputs, self-hosted servers fewer)
 EMBEDDING_BATCH = 64
+
+# SDK clients per event loop, by everything baked into one (see ``_client``)
+CLIENTS: ClientCache[openai.AsyncOpenAI] = ClientCache(openai.AsyncOpenAI.close)
 
 
 class OpenAICompatConfig(ProviderConfig):
@@ -126,7 +135,10 @@ class OpenAICompatProvider:
         self._config = config
         self._prices = prices or PriceTable()
 
-    def _client(self) -> openai.AsyncOpenAI:
+    def _client(self) -> AbstractAsyncContextManager[openai.AsyncOpenAI]:
+        """The SDK client for this config, leased for one call from :data:`CLIENTS`. Its key
+        is a hash of all it is built from (the secrets included, so none is kept as a key);
+        timeouts go with each request, so they are not part of it."""
         config = self._config
         headers = dict(config.extra_headers)
         if isinstance(config, OpenRouterConfig):
@@ -134,17 +146,29 @@ class OpenAICompatProvider:
                 headers["HTTP-Referer"] = config.http_referer
             if config.app_title:
                 headers["X-Title"] = config.app_title
-        key = config.api_key.get_secret_value() if config.api_key else NO_KEY
-        return openai.AsyncOpenAI(
-            api_key=key or NO_KEY,
-            base_url=config.base_url,
-            organization=config.organization if isinstance(config, OpenAIConfig) else None,
-            project=config.project if isinstance(config, OpenAIConfig) else None,
-            default_headers=headers or None,
-            max_retries=0,
-            # a shared TLS context: building one per call costs ~25 ms of CPU
-            http_client=openai.DefaultAsyncHttpxClient(verify=tls.default_context()),
-        )
+        api_key = (config.api_key.get_secret_value() if config.api_key else NO_KEY) or NO_KEY
+        organization = config.organization if isinstance(config, OpenAIConfig) else None
+        project = config.project if isinstance(config, OpenAIConfig) else None
+        identity = [config.base_url, api_key, organization, project, sorted(headers.items())]
+        key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()
+
+        def build() -> openai.AsyncOpenAI:
+            return openai.AsyncOpenAI(
+                api_key=api_key,
+                base_url=config.base_url,
+                organization=organization,
+                project=project,
+                default_headers=headers or None,
+                max_retries=0,
+                http_client=openai.DefaultAsyncHttpxClient(
+                    # a shared TLS context: building one per client costs ~25 ms of CPU
+                    verify=tls.default_context(),
+                    # the client outlives the call: no cookie may carry over to the next
+                    cookies=no_cookies(),
+                ),
+            )
+
+        return CLIENTS.lease(key, build)
 
     def _arguments(self, request: CompletionRequest) -> dict[str, Any]:
         messages = request.messages

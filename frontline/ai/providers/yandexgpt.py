@@ -10,6 +10,9 @@ Embeddings (``POST .../textEmbedding``) take one text per call; the model is asy
 ``text-search-doc`` for the knowledge base's passages and ``text-search-query`` for the
 questions, chosen from the request's ``purpose`` (:func:`embedding_model_uri`). The calls run a
 few at a time (:data:`EMBEDDING_CONCURRENCY`) under one deadline.
+
+The HTTP client (and its keep-alive connections) is shared per event loop
+(:func:`frontline.ai.providers.common.http_client`); timeouts go with each request.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from frontline.ai.providers.common import (
     check_dimensions,
     check_texts,
     error_for_status,
+    http_client,
     json_body,
     raise_for_status,
     schema_instruction,
@@ -193,13 +197,10 @@ class YandexGPTProvider:
         deadline = Deadline(request.deadline_seconds)
         body = self._body(request, stream=False)
         try:
-            async with (
-                deadline.timeout(),
-                httpx.AsyncClient(
-                    timeout=deadline.remaining(), verify=tls.default_context()
-                ) as client,
-            ):
-                response = await client.post(self._url(), json=body, headers=self._headers())
+            async with deadline.timeout(), http_client(tls.default_context()) as client:
+                response = await client.post(
+                    self._url(), json=body, headers=self._headers(), timeout=deadline.remaining()
+                )
         except TimeoutError as exc:
             raise deadline.expired("YandexGPT") from exc
         except httpx.TransportError as exc:
@@ -242,7 +243,10 @@ class YandexGPTProvider:
         async def one(client: httpx.AsyncClient, text: str) -> list[float]:
             try:
                 response = await client.post(
-                    url, json={"modelUri": uri, "text": text}, headers=headers
+                    url,
+                    json={"modelUri": uri, "text": text},
+                    headers=headers,
+                    timeout=deadline.remaining(),
                 )
             except httpx.TransportError as exc:
                 raise transport_error(exc, "YandexGPT") from exc
@@ -255,12 +259,7 @@ class YandexGPTProvider:
         vectors: list[list[float]] = []
         if request.texts:
             try:
-                async with (
-                    deadline.timeout(),
-                    httpx.AsyncClient(
-                        timeout=deadline.remaining(), verify=tls.default_context()
-                    ) as client,
-                ):
+                async with deadline.timeout(), http_client(tls.default_context()) as client:
                     vectors = await _map_limited(
                         request.texts, lambda text: one(client, text), EMBEDDING_CONCURRENCY
                     )
@@ -284,11 +283,13 @@ class YandexGPTProvider:
         usage: Usage | None = None
         status: str | None = None
         try:
-            async with httpx.AsyncClient(
-                timeout=deadline.remaining(), verify=tls.default_context()
-            ) as client:
+            async with http_client(tls.default_context()) as client:
                 http_request = client.build_request(
-                    "POST", self._url(), json=body, headers=self._headers()
+                    "POST",
+                    self._url(),
+                    json=body,
+                    headers=self._headers(),
+                    timeout=deadline.remaining(),
                 )
                 async with deadline.timeout():
                     response = await client.send(http_request, stream=True)

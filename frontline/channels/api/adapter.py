@@ -25,8 +25,7 @@ from frontline.channels.base import (
     parse_json_body,
     validation_fields,
 )
-from frontline.channels.http import raise_for_http_status
-from frontline.kit import tls
+from frontline.channels.http import http_client, raise_for_http_status
 from frontline.kit.crypto import constant_time_equals, sign
 
 MAX_TEXT_CHARS = 20_000
@@ -104,11 +103,12 @@ class ApiChannelAdapter:
             "X-Frontline-Signature": sign(self._secret, body),
         }
         try:
-            async with httpx.AsyncClient(
-                timeout=self._timeout, verify=tls.default_context()
-            ) as client:
+            async with http_client() as client:
                 response = await client.post(
-                    str(self._config.callback_url), content=body, headers=headers
+                    str(self._config.callback_url),
+                    content=body,
+                    headers=headers,
+                    timeout=self._timeout,
                 )
         except httpx.TimeoutException as exc:
             raise Timeout(f"callback timed out: {exc}") from exc
