@@ -19,6 +19,7 @@ from frontline.jobs.worker import Worker
 from frontline.kit.crypto import SignatureError, verify_signature
 from frontline.settings import Settings
 from tests.conftest import Factory, TenantFixture
+from tests.kit.keepalive import read_request
 
 OUTBOUND_TIMEOUT = 0.5
 
@@ -68,16 +69,10 @@ class CallbackServer:
         assert task is not None
         self._tasks.add(task)
         try:
-            request_line = (await reader.readline()).decode("latin-1").split()
-            headers: dict[str, str] = {}
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b"\n", b""):
-                    break
-                name, _, value = line.decode("latin-1").partition(":")
-                headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            self.received.append(Received(request_line[0], request_line[1], headers, body))
+            read = await read_request(reader)
+            if read is None:
+                return
+            self.received.append(Received(*read))
             answer = self.script.pop(0) if self.script else Answer()
             if answer.delay:
                 await asyncio.sleep(answer.delay)

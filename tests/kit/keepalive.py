@@ -12,6 +12,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+async def read_request(
+    reader: asyncio.StreamReader,
+) -> tuple[str, str, dict[str, str], bytes] | None:
+    """One HTTP/1.1 request off the stream: ``(method, path, headers, body)`` (header names
+    lower-cased), or ``None`` when the client closed the connection."""
+    request_line = (await reader.readline()).decode("latin-1").split()
+    if not request_line:
+        return None
+    headers: dict[str, str] = {}
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return request_line[0], request_line[1], headers, body
+
+
 @dataclass(frozen=True)
 class Request:
     connection: int  # 1-based number of the TCP connection it came on
@@ -53,18 +72,11 @@ class KeepAliveServer:
         connection = self.connections
         try:
             while True:
-                request_line = (await reader.readline()).decode("latin-1").split()
-                if not request_line:
+                read = await read_request(reader)
+                if read is None:
                     break  # the client closed the connection
-                headers: dict[str, str] = {}
-                while True:
-                    line = await reader.readline()
-                    if line in (b"\r\n", b"\n", b""):
-                        break
-                    name, _, value = line.decode("latin-1").partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                body = await reader.readexactly(int(headers.get("content-length", "0")))
-                request = Request(connection, request_line[0], request_line[1], headers, body)
+                method, path, headers, body = read
+                request = Request(connection, method, path, headers, body)
                 self.requests.append(request)
                 answer = self.answer(request)
                 payload = json.dumps(answer.body).encode()
