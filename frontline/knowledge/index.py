@@ -59,7 +59,11 @@ class IndexBackend(Protocol):
         k: int,
         *,
         query_vector: Sequence[float] | None = None,
-    ) -> list[Hit]: ...
+        state: tuple[int, int, int] | None = None,
+    ) -> list[Hit]:
+        """``state``: the tenant's ``(version, removals, epoch)`` when the caller has just
+        read it in this session (saves the backend reading it again)."""
+        ...
 
 
 class _TenantIndex:
@@ -114,10 +118,15 @@ class InProcessIndex:
         self._tenants: dict[uuid.UUID, _TenantIndex] = {}
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
 
-    async def sync(self, session: AsyncSession, scope: TenantScope) -> _TenantIndex:
+    async def sync(
+        self,
+        session: AsyncSession,
+        scope: TenantScope,
+        state: tuple[int, int, int] | None = None,
+    ) -> _TenantIndex:
         """The tenant's index, caught up with the committed chunks (see the module doc).
         Indexing runs in a thread so the event loop keeps serving other requests."""
-        version, removals, epoch = await StateRepository(session, scope).version()
+        version, removals, epoch = state or await StateRepository(session, scope).version()
         index = self._tenants.get(scope.tenant_id)
         if index is not None and index.version == version:
             return index
@@ -151,8 +160,9 @@ class InProcessIndex:
         k: int,
         *,
         query_vector: Sequence[float] | None = None,
+        state: tuple[int, int, int] | None = None,
     ) -> list[Hit]:
-        index = await self.sync(session, scope)
+        index = await self.sync(session, scope, state)
         want = max(k, CANDIDATES) if query_vector is not None else k * 2
         lexical = index.lexical.search(analyze(query), want)
         ranked: list[tuple[int, float]]

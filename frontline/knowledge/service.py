@@ -495,7 +495,10 @@ async def load_embedding(
     session: AsyncSession, scope: TenantScope, box: SecretBox
 ) -> EmbeddingModel | None:
     """The tenant's embedding model, ready to call (``None``: lexical search only)."""
-    state = await StateRepository(session, scope).current()
+    return _embedding_of(await StateRepository(session, scope).current(), box)
+
+
+def _embedding_of(state: KnowledgeState | None, box: SecretBox) -> EmbeddingModel | None:
     if state is None or not state.embedding:
         return None
     spec = state.embedding
@@ -548,7 +551,11 @@ async def search(
     """Knowledge search as the API and the AI use it: lexical, fused with dense vectors when
     the tenant has an embedding model (a failing embedding provider leaves it lexical)."""
     vector: list[float] | None = None
-    embedding = await load_embedding(session, scope, box)
+    # one read of the tenant's row serves both the embedding model and the index's
+    # freshness check
+    state = await StateRepository(session, scope).current()
+    version = (state.version, state.removals, state.epoch) if state is not None else (0, 0, 0)
+    embedding = _embedding_of(state, box)
     if embedding is not None:
         try:
             result = await embedding.embedder.embed(
@@ -562,4 +569,4 @@ async def search(
             vector = list(result.vectors[0])
         except ProviderError:
             log.warning("query embedding failed; searching lexically", exc_info=True)
-    return await index.search(session, scope, query, k, query_vector=vector)
+    return await index.search(session, scope, query, k, query_vector=vector, state=version)
