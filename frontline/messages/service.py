@@ -242,14 +242,6 @@ async def visible_messages(
     )
 
 
-async def add_system(
-    session: AsyncSession, scope: TenantScope, conversation: Conversation, text: str
-) -> Message:
-    """A notice from Frontline itself to the customer (e.g. "a person will answer"), sent
-    on the customer's channel like any reply."""
-    return await queue_outbound(session, scope, conversation, text, sender_type=SenderType.SYSTEM)
-
-
 async def recent(
     session: AsyncSession, scope: TenantScope, conversation_id: int, limit: int
 ) -> list[tuple[int, str, str]]:

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from frontline.realtime.broker import Broker, Event
@@ -32,12 +33,13 @@ CLOSE_IDLE = 4000
 MAX_FRAME_BYTES = 64 * 1024
 
 
-def own_origin(websocket: WebSocket) -> str | None:
-    """Frontline's own origin as a browser on this host would send it."""
-    host = websocket.headers.get("host")
+def own_origin(conn: HTTPConnection) -> str | None:
+    """Frontline's own origin as a browser on this host would send it (for a request or a
+    WebSocket)."""
+    host = conn.headers.get("host")
     if not host:
         return None
-    scheme = "https" if websocket.url.scheme in ("wss", "https") else "http"
+    scheme = "https" if conn.url.scheme in ("wss", "https") else "http"
     parts = urlsplit(f"{scheme}://{host}")
     if not parts.hostname:
         return None

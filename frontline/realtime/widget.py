@@ -124,7 +124,6 @@ class _Visitor:
     channel: ChannelRuntime
     config: WebChannelConfig
     visitor_id: str
-    contact_id: uuid.UUID | None
     conversation_id: int | None
     status: str | None
 
@@ -144,7 +143,6 @@ async def _load_visitor(services: Services, channel: ChannelRuntime, visitor_id:
         channel=channel,
         config=_config(channel),
         visitor_id=visitor_id,
-        contact_id=context.contact.id if context.contact else None,
         conversation_id=latest.id if latest else None,
         status=latest.status if latest else None,
     )
@@ -181,10 +179,6 @@ def _cors_headers(origin: str | None) -> dict[str, str]:
     }
 
 
-def _request_own_origin(request: Request) -> str | None:
-    return f"{request.url.scheme}://{request.url.netloc}".lower() if request.url.netloc else None
-
-
 @router.options("/api/v1/widget/session", include_in_schema=False)
 async def session_preflight(request: Request) -> Response:
     # the key is in the body, which a preflight does not carry: the real request is
@@ -210,7 +204,7 @@ async def widget_session(request: Request, services: ServicesDep) -> JSONRespons
         )
     channel = await _channel(services, body.key)
     config = _config(channel)
-    if not config.allows(origin, _request_own_origin(request)):
+    if not config.allows(origin, own_origin(request)):
         # readable by the refused page (CORS headers), so the widget can hide itself
         # instead of retrying: the answer reveals nothing but the refusal
         return JSONResponse(
@@ -562,7 +556,6 @@ class WidgetSession:
             await contacts.update_contact(
                 session, self.scope, contact.id, ContactPatch.model_validate(fields)
             )
-        v.contact_id = contact.id
         await self.conn.send("contact.updated", fields)
 
 
