@@ -53,7 +53,7 @@ from frontline.jobs import queue
 from frontline.jobs.registry import JobContext
 from frontline.kit.crypto import SecretBox
 from frontline.kit.repository import TenantScope
-from frontline.knowledge import service as knowledge
+from frontline.knowledge import service as knowledge_service
 from frontline.knowledge.index import IndexBackend
 from frontline.messages import service as messages
 from frontline.messages.schemas import MessageOut
@@ -223,7 +223,10 @@ async def _prepare(
         language="en" if tenant.locale == "en" else "ru",
     )
     context = await gather_context(tenant, conversation)
-    passages = await _knowledge(session, scope, box, knowledge, target_text)
+    state = knowledge_service.SearchState(
+        found.knowledge_version, found.knowledge_embedding, found.knowledge_embedding_secret
+    )
+    passages = await _knowledge(session, scope, box, knowledge, target_text, state)
     prompt = build_prompt(
         prompt_settings,
         history,
@@ -256,6 +259,7 @@ async def _knowledge(
     box: SecretBox,
     index: IndexBackend | None,
     text: str,
+    state: knowledge_service.SearchState | None = None,
 ) -> list[Passage]:
     """The knowledge passages for the customer's message (ids are chunk ids, which the
     result's citations then name). A failing search leaves the turn without knowledge: the
@@ -263,8 +267,9 @@ async def _knowledge(
     if index is None or not text.strip():
         return []
     try:
-        hits = await knowledge.search(
-            session, scope, box, index, text[: knowledge.MAX_QUERY_CHARS], KNOWLEDGE_PASSAGES
+        query = text[: knowledge_service.MAX_QUERY_CHARS]
+        hits = await knowledge_service.search(
+            session, scope, box, index, query, KNOWLEDGE_PASSAGES, state
         )
     except Exception:
         log.warning("knowledge search failed; answering without it", exc_info=True)
@@ -517,9 +522,7 @@ async def reply(
     try:
         outcome, result, attempts = await _decide(turn, live)
         async with ctx.db.transaction() as session:
-            await _log_calls(
-                session, scope, outcome, attempts, result, conversation_id, message_id
-            )
+            await _log_calls(session, scope, outcome, attempts, result, conversation_id, message_id)
             sent = await _act(session, scope, turn, result, conversation_id, live, held_by=ctx)
             await ctx.complete_in(session)
     finally:

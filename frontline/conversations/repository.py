@@ -29,6 +29,7 @@ from frontline.models import (
     Contact,
     ContactIdentity,
     Conversation,
+    KnowledgeState,
     Message,
     Tenant,
 )
@@ -146,6 +147,11 @@ class TurnContext:
     settings: dict[str, Any] | None
     recent: list[tuple[int, str, str]]
     recent_limit: int
+    # the tenant's knowledge base row (``kb_state``): ``(version, removals, epoch)`` (zeros
+    # before any), its embedding model and that model's encrypted key
+    knowledge_version: tuple[int, int, int]
+    knowledge_embedding: dict[str, Any] | None
+    knowledge_embedding_secret: str | None
 
 
 # messages a turn reads beyond its history size (the message itself, and room for the
@@ -159,6 +165,7 @@ def _turn_context_statement() -> Select[Any]:
     contacts = Contact.__table__.c
     tenants = Tenant.__table__.c
     settings = AiSettings.__table__.c
+    knowledge = KnowledgeState.__table__.c
     tid: BindParameter[uuid.UUID] = bindparam("tid")
     cid: BindParameter[int] = bindparam("cid")
     sizes = AiSettings.__table__.alias("sizes")
@@ -200,6 +207,11 @@ def _turn_context_statement() -> Select[Any]:
             tenants.locale.label("tenant_locale"),
             settings.tenant_id.label("settings_found"),
             *setting_columns,
+            knowledge.version.label("kb_version"),
+            knowledge.removals.label("kb_removals"),
+            knowledge.epoch.label("kb_epoch"),
+            knowledge.embedding.label("kb_embedding"),
+            knowledge.embedding_secret.label("kb_embedding_secret"),
             recent.c.id.label("m_id"),
             recent.c.sender_type.label("m_sender_type"),
             recent.c.text.label("m_text"),
@@ -211,6 +223,7 @@ def _turn_context_statement() -> Select[Any]:
         )
         .outerjoin(Tenant.__table__, tenants.id == tid)
         .outerjoin(AiSettings.__table__, settings.tenant_id == tid)
+        .outerjoin(KnowledgeState.__table__, knowledge.tenant_id == tid)
         .outerjoin(recent, true())
         .where(conversations.tenant_id == tid, conversations.id == cid)
         .order_by(recent.c.id.desc())
@@ -222,9 +235,10 @@ class ConversationRepository(TenantRepository[Conversation]):
 
     async def turn_context(self, conversation_id: int) -> TurnContext | None:
         """The AI turn's read model: the conversation's state, its contact's AI switch,
-        the tenant's name and locale, its AI settings and the conversation's recent
-        messages - one query instead of six (it spans those tables on purpose; writes stay
-        in their domains). ``None`` when the conversation does not exist."""
+        the tenant's name and locale, its AI settings, its knowledge base's state and the
+        conversation's recent messages - one query instead of seven (it spans those tables
+        on purpose; writes stay in their domains). ``None`` when the conversation does not
+        exist."""
         params = {"tid": self.scope.tenant_id, "cid": conversation_id}
         rows = (await self.session.execute(_turn_context_statement(), params)).all()
         if not rows:
@@ -253,6 +267,13 @@ class ConversationRepository(TenantRepository[Conversation]):
                 if r.m_id is not None
             ],
             recent_limit=history_size + TURN_RECENT_EXTRA,
+            knowledge_version=(
+                int(m["kb_version"] or 0),
+                int(m["kb_removals"] or 0),
+                int(m["kb_epoch"] or 0),
+            ),
+            knowledge_embedding=m["kb_embedding"],
+            knowledge_embedding_secret=m["kb_embedding_secret"],
         )
 
     async def inbound_context(

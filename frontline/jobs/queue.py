@@ -21,7 +21,21 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Insert, Table, Update, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -390,6 +404,47 @@ async def complete_and_hold(
     if found is None:
         return None
     return [ClaimedJob(int(found), f.kind, f.tenant_id, f.payload, 1, f.max_attempts)]
+
+
+@functools.cache
+def _complete_with_statement(effect: Update) -> Select[Any]:
+    """PostgreSQL: complete a held job and run ``effect`` (an UPDATE ... RETURNING) in one
+    statement - the effect only if the completion matched (the lease is still ours). One
+    row: ``held`` (0 or 1), then the effect's returned columns (NULL when it matched none).
+    Built once per effect statement (they are built once themselves)."""
+    jobs = cast(Table, Job.__table__)
+    done = _done_statement().returning(jobs.c.id).cte("done")
+    changed = effect.where(exists(select(done.c.id))).cte("effect")
+    held = select(func.count()).select_from(done).scalar_subquery().label("held")
+    return select(held, *changed.c).select_from(
+        select(literal(1).label("one")).subquery("one").outerjoin(changed, true())
+    )
+
+
+async def complete_with(
+    session: AsyncSession,
+    job_id: int,
+    worker_id: str,
+    effect: Update,
+    params: dict[str, Any],
+) -> list[dict[str, Any]] | None:
+    """Mark a job this worker holds done and run ``effect`` (an UPDATE ... RETURNING whose
+    parameters are ``params``) atomically in the caller's transaction: one statement on
+    PostgreSQL, which may then run without a transaction of its own
+    (:meth:`frontline.kit.db.Database.statement`). Returns the effect's rows; ``None``
+    when the lease was lost (nothing written). ``effect`` must return its table's primary
+    key (a matched row is told from none by it) and no column named ``held``."""
+    bind = session.bind
+    if bind is None or bind.dialect.name != "postgresql":
+        if not await mark_done(session, job_id, worker_id):
+            return None
+        return [dict(r._mapping) for r in await session.execute(effect, params)]
+    values = {**params, "done_id": job_id, "done_by": worker_id, "done_at": utcnow()}
+    row = dict((await session.execute(_complete_with_statement(effect), values)).one()._mapping)
+    if not row.pop("held"):
+        return None
+    # the outer join leaves every column NULL when the effect matched no row
+    return [row] if any(value is not None for value in row.values()) else []
 
 
 async def mark_retry(

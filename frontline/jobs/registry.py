@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlalchemy import Update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.kit.db import Database, after_commit, before_commit
@@ -70,6 +71,24 @@ class JobContext:
             raise LeaseLost(f"job {self.job_id} is no longer held by {self.worker_id}")
         self._completed = True
         self._hold_after_commit(session, held)
+
+    async def complete_with(
+        self, session: AsyncSession, effect: Update, params: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """:meth:`complete_in` together with ``effect`` (an UPDATE ... RETURNING, see
+        :func:`frontline.jobs.queue.complete_with`): one statement on PostgreSQL, so that
+        ``session`` may be a :meth:`~frontline.kit.db.Database.statement` session. Returns
+        the effect's rows; :class:`LeaseLost` as :meth:`complete_in` (nothing written)."""
+        from frontline.jobs import queue
+
+        if session.info.get(self._held_key):  # follow-ups to write with the completion
+            await self.complete_in(session)
+            return [dict(r._mapping) for r in await session.execute(effect, params)]
+        rows = await queue.complete_with(session, self.job_id, self.worker_id, effect, params)
+        if rows is None:
+            raise LeaseLost(f"job {self.job_id} is no longer held by {self.worker_id}")
+        self._completed = True
+        return rows
 
     @property
     def completed(self) -> bool:

@@ -138,6 +138,13 @@ def _check_reader(session: AsyncSession) -> None:
         raise RuntimeError("a reader session has no commit to wait for")
 
 
+def _check_statement(session: AsyncSession) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a statement session has no unit of work to flush")
+    if session.info.get(_BEFORE_COMMIT_KEY) or session.info.get(_ON_ROLLBACK_KEY):
+        raise RuntimeError("a statement session has no commit to hook")
+
+
 class Database:
     """The engine and session factory of one process."""
 
@@ -239,6 +246,34 @@ class Database:
                 _check_reader(session)
         finally:
             gate.release()
+
+    @asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncSession]:
+        """A session for a write that is a single statement: on PostgreSQL it commits by
+        itself (no ``BEGIN``/``COMMIT`` round trips), and the after-commit callbacks run
+        once the block is done. Only for exactly one write statement (several would each
+        commit on their own) and no ORM unit of work. On SQLite it is :meth:`transaction`."""
+        if self._readmaker is self.sessionmaker:
+            async with self.transaction() as session:
+                yield session
+                _check_statement(session)  # the same rules as on PostgreSQL
+            return
+        gate = self._semaphore()
+        try:
+            await asyncio.wait_for(gate.acquire(), timeout=GATE_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise TimeoutError("no database connection became free in time") from None
+        try:
+            async with self._readmaker() as session:
+                try:
+                    yield session
+                    _check_statement(session)
+                except BaseException:
+                    discard_after_commit(session)
+                    raise
+        finally:
+            gate.release()
+        await run_after_commit(session)
 
     async def ping(self) -> bool:
         try:

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,7 +40,7 @@ from frontline.knowledge.chunking import Chunk, chunk_document, chunk_search_tex
 from frontline.knowledge.index import Hit, IndexBackend
 from frontline.knowledge.parsing import DocumentError, ParseLimits, parse_document, sniff_type
 from frontline.knowledge.repository import ChunkRepository, DocumentRepository, StateRepository
-from frontline.models import DocumentStatus, KnowledgeDocument, KnowledgeState
+from frontline.models import DocumentStatus, KnowledgeDocument
 
 log = logging.getLogger(__name__)
 
@@ -484,7 +484,17 @@ async def set_embedding(
         )
 
 
-def _stored_key(state: KnowledgeState, box: SecretBox) -> str | None:
+class _EmbeddingState(Protocol):
+    """The columns of ``kb_state`` that name the embedding model."""
+
+    @property
+    def embedding(self) -> dict[str, Any] | None: ...
+
+    @property
+    def embedding_secret(self) -> str | None: ...
+
+
+def _stored_key(state: _EmbeddingState, box: SecretBox) -> str | None:
     if not state.embedding_secret:
         return None
     key = json.loads(box.decrypt(state.embedding_secret)).get("api_key")
@@ -498,7 +508,7 @@ async def load_embedding(
     return _embedding_of(await StateRepository(session, scope).current(), box)
 
 
-def _embedding_of(state: KnowledgeState | None, box: SecretBox) -> EmbeddingModel | None:
+def _embedding_of(state: _EmbeddingState | None, box: SecretBox) -> EmbeddingModel | None:
     if state is None or not state.embedding:
         return None
     spec = state.embedding
@@ -540,6 +550,16 @@ async def embed_pending(db: Database, scope: TenantScope, box: SecretBox) -> int
     return done
 
 
+@dataclass(frozen=True, slots=True)
+class SearchState:
+    """What a search needs of the tenant's ``kb_state`` row (all zeros and ``None``
+    before it exists), for a caller that read it along with other things."""
+
+    version: tuple[int, int, int]
+    embedding: dict[str, Any] | None
+    embedding_secret: str | None
+
+
 async def search(
     session: AsyncSession,
     scope: TenantScope,
@@ -547,14 +567,22 @@ async def search(
     index: IndexBackend,
     query: str,
     k: int,
+    state: SearchState | None = None,
 ) -> list[Hit]:
     """Knowledge search as the API and the AI use it: lexical, fused with dense vectors when
-    the tenant has an embedding model (a failing embedding provider leaves it lexical)."""
+    the tenant has an embedding model (a failing embedding provider leaves it lexical).
+    ``state``: the tenant's row as the caller has just read it (else it is read here)."""
     vector: list[float] | None = None
-    # one read of the tenant's row serves both the embedding model and the index's
-    # freshness check
-    state = await StateRepository(session, scope).current()
-    version = (state.version, state.removals, state.epoch) if state is not None else (0, 0, 0)
+    if state is None:
+        # one read of the tenant's row serves both the embedding model and the index's
+        # freshness check
+        row = await StateRepository(session, scope).current()
+        state = SearchState(
+            (row.version, row.removals, row.epoch) if row is not None else (0, 0, 0),
+            row.embedding if row is not None else None,
+            row.embedding_secret if row is not None else None,
+        )
+    version = state.version
     embedding = _embedding_of(state, box)
     if embedding is not None:
         try:

@@ -285,16 +285,16 @@ class MessageRepository(TenantRepository[Message]):
         entries = sorted((int(i), str(s), e) for i, s, e in row.thread or ())
         return row, [(s, e) for _i, s, e in entries if e]
 
-    async def mark_delivered(
+    def mark_delivered_statement(
         self, message_id: int, status: str, external_id: str | None
-    ) -> dict[str, Any] | None:
-        """Set the delivery status (clearing the failure reason; ``external_id`` fills an
-        empty one); returns the message's columns after the update, ``None`` when it is
-        gone."""
+    ) -> tuple[Update, dict[str, Any]]:
+        """The statement (and its parameters) that sets the delivery status (clearing the
+        failure reason; ``external_id`` fills an empty one) and returns the message's
+        columns after the update, no row when it is gone - for the caller to run, e.g.
+        together with its job's completion."""
         params = {"tid": self.scope.tenant_id, "mid": message_id, "status": status}
         params["ext"] = external_id
-        row = (await self.session.execute(_mark_sent_statement(), params)).first()
-        return dict(row._mapping) if row is not None else None
+        return _mark_sent_statement(), params
 
     async def append(self, values: dict[str, Any]) -> int:
         """Append a message to its conversation and bump the conversation's last activity.

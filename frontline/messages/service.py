@@ -344,13 +344,16 @@ async def deliver(ctx: JobContext, box: SecretBox, options: AdapterOptions) -> N
         if exc.transient:
             raise
         raise PermanentJobError(f"{type(exc).__name__}: {exc}") from exc
-    async with ctx.db.transaction() as session:
-        updated = await MessageRepository(session, scope).mark_delivered(
+    # ``sent`` and the job's completion in one statement on PostgreSQL, with no transaction
+    # round trips around it
+    async with ctx.db.statement() as session:
+        effect, params = MessageRepository(session, scope).mark_delivered_statement(
             message_id, DeliveryStatus.SENT.value, result.external_id or None
         )
-        if updated is None:
-            return
-        await ctx.complete_in(session)
+        rows = await ctx.complete_with(session, effect, params)
+        if not rows:
+            return  # the message is gone
+        updated = rows[0]
         event = MessageOut.model_validate(updated).model_dump(mode="json")
         _publish_data(
             session, scope.tenant_id, updated["conversation_id"], events.MESSAGE_UPDATED, event

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.deps import Services
@@ -655,3 +655,63 @@ async def test_daily_job_kinds_keep_one_run_scheduled(services: Services) -> Non
 async def test_ai_log_purge_is_a_daily_job(services: Services) -> None:
     kind = services.jobs.get("ai.log_purge")
     assert kind is not None and kind.daily_at_utc_hour is not None
+
+
+def note_statement() -> Any:
+    """A test effect: set a job's ``last_error`` (returning its id and the new value)."""
+    return (
+        update(Job.__table__)
+        .where(Job.__table__.c.id == bindparam("target"))
+        .values(last_error=bindparam("note"))
+        .returning(Job.__table__.c.id, Job.__table__.c.last_error)
+    )
+
+
+EFFECT = note_statement()
+
+
+async def test_complete_with_runs_the_effect_with_the_completion_only_while_held(
+    services: Services,
+) -> None:
+    """One statement on PostgreSQL, inside a statement session (no transaction of its own):
+    the effect and the completion happen together, or - the lease lost - neither."""
+    job_id = await add_job(services, "test.noop", {})
+    target = await add_job(services, "test.other", {})
+    async with services.db.transaction() as s:
+        [claimed] = await claim(s, "w1", 1, 30)
+    assert claimed.id == job_id
+    ctx = JobContext(job_id, "test.noop", None, {}, 1, 8, "w1", services.db)
+
+    # another worker took the job after the lease: nothing is written
+    await expire_lease(services, job_id)
+    async with services.db.transaction() as s:
+        [taken] = await claim(s, "w2", 1, 30)
+    assert taken.id == job_id
+    with pytest.raises(LeaseLost):
+        async with services.db.statement() as s:
+            await ctx.complete_with(s, EFFECT, {"target": target, "note": "lost"})
+    assert (await load(services, target)).last_error is None
+    assert (await load(services, job_id)).status == JobStatus.RUNNING.value
+
+    # held: the effect's row comes back and the job is done
+    ctx = JobContext(job_id, "test.noop", None, {}, 2, 8, "w2", services.db)
+    async with services.db.statement() as s:
+        rows = await ctx.complete_with(s, EFFECT, {"target": target, "note": "sent"})
+    assert rows == [{"id": target, "last_error": "sent"}]
+    assert ctx.completed
+    assert (await load(services, target)).last_error == "sent"
+    job = await load(services, job_id)
+    assert (job.status, job.locked_until) == (JobStatus.DONE.value, None)
+
+
+async def test_complete_with_an_effect_that_matches_nothing_still_completes(
+    services: Services,
+) -> None:
+    job_id = await add_job(services, "test.noop", {})
+    async with services.db.transaction() as s:
+        await claim(s, "w1", 1, 30)
+    ctx = JobContext(job_id, "test.noop", None, {}, 1, 8, "w1", services.db)
+    async with services.db.statement() as s:
+        rows = await ctx.complete_with(s, EFFECT, {"target": job_id + 1000, "note": "x"})
+    assert rows == []
+    assert (await load(services, job_id)).status == JobStatus.DONE.value

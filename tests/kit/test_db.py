@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from frontline.deps import Services
 from frontline.kit.db import after_commit, before_commit, on_rollback
@@ -70,3 +72,44 @@ async def test_the_reader_sees_committed_rows_and_refuses_writes(services: Servi
         async with services.db.reader() as s:
             on_rollback(s, lambda: None)
     assert await tenant_count(services) == 1
+
+
+async def test_a_statement_session_commits_its_one_write_then_runs_after_commit(
+    services: Services, backend: str
+) -> None:
+    seen: list[int] = []
+
+    async def after() -> None:
+        seen.append(await tenant_count(services))  # committed by then
+
+    async with services.db.statement() as s:
+        await s.execute(
+            insert(Tenant).values(
+                id=uuid.uuid4(), name="x", slug="statement", locale="ru", settings={}
+            )
+        )
+        after_commit(s, after)
+        if backend == "postgres":
+            # no transaction of its own: another connection sees the row at once
+            assert await tenant_count(services) == 1
+    assert seen == [1]
+
+
+async def test_a_statement_session_drops_after_commit_on_error_and_refuses_units_of_work(
+    services: Services,
+) -> None:
+    seen: list[str] = []
+
+    async def after() -> None:
+        seen.append("after")
+
+    with pytest.raises(Boom):
+        async with services.db.statement() as s:
+            after_commit(s, after)
+            raise Boom()
+    with pytest.raises(RuntimeError, match="no unit of work"):
+        async with services.db.statement() as s:
+            after_commit(s, after)
+            s.add(Tenant(name="y", slug="statement-orm", locale="ru", settings={}))
+    assert seen == []
+    assert await tenant_count(services) == 0

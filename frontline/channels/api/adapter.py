@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import ClassVar
 
-import httpx
+import aiohttp
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError
 
 from frontline.channels.base import (
@@ -102,17 +102,20 @@ class ApiChannelAdapter:
             "Idempotency-Key": message.idempotency_key,
             "X-Frontline-Signature": sign(self._secret, body),
         }
+        timeout = aiohttp.ClientTimeout(total=self._timeout)
         try:
-            async with http_client() as client:
-                response = await client.post(
-                    str(self._config.callback_url),
-                    content=body,
-                    headers=headers,
-                    timeout=self._timeout,
-                )
-        except httpx.TimeoutException as exc:
-            raise Timeout(f"callback timed out: {exc}") from exc
-        except httpx.TransportError as exc:
-            raise Unavailable(f"callback unreachable: {exc}") from exc
-        raise_for_http_status(response)
+            async with (
+                http_client() as client,
+                client.post(
+                    str(self._config.callback_url), data=body, headers=headers, timeout=timeout
+                ) as response,
+            ):
+                # read to the end: the connection then goes back to the pool
+                answer = await response.read()
+                status, answer_headers = response.status, response.headers
+        except TimeoutError as exc:
+            raise Timeout(f"callback timed out: {exc!r}") from exc
+        except aiohttp.ClientError as exc:
+            raise Unavailable(f"callback unreachable: {exc!r}") from exc
+        raise_for_http_status(status, answer.decode("utf-8", "replace"), answer_headers)
         return SendResult(external_id=None)
