@@ -21,8 +21,12 @@ One row per ``--think-ms`` value, against the same server, each with fresh conve
 Also printed: turns/s completed and the server process's CPU time per turn (user + system,
 from /proc; the fake LLM and this load generator run in their own processes).
 
+Runs of one build spread by several milliseconds on a small shared VM (the p50 of the paced
+row has ranged 17-25 ms for the same code on SQLite): compare builds by the medians of
+``--repeat`` runs, and watch the CPU column, which is steadier than the latencies.
+
     python benchmarks/ai_path.py [--conversations 100] [--duration 20] [--latency-ms 200]
-                                 [--think-ms 0,3000] [--database sqlite|postgres]
+                                 [--think-ms 0,3000] [--repeat 1] [--database sqlite|postgres]
 """
 
 from __future__ import annotations
@@ -306,7 +310,7 @@ async def main_async(args: argparse.Namespace) -> None:
         )
         phases: list[Phase] = []
         try:
-            for think_ms in args.think_ms:
+            for think_ms in [t for t in args.think_ms for _ in range(args.repeat)]:
                 phases.append(
                     await drive(
                         port,
@@ -330,16 +334,27 @@ async def main_async(args: argparse.Namespace) -> None:
         f"{'provider ms':>13}{'platform p50 ms':>17}{'platform p99 ms':>17}"
         f"{'server CPU ms/turn':>20}"
     )
+    rows: dict[float, list[tuple[float, ...]]] = {}
     for phase in phases:
         shares = sorted(phase.shares)
         p50 = statistics.median(shares) if shares else float("nan")
         p99 = shares[min(len(shares) - 1, round(0.99 * (len(shares) - 1)))] if shares else p50
         cpu = phase.cpu_seconds * 1000 / phase.turns if phase.turns else float("nan")
-        print(
-            f"{args.database:<9}{args.conversations:>14}{phase.think_ms:>10.0f}{len(shares):>8}"
-            f"{phase.turns / phase.seconds:>9.1f}{args.latency_ms:>13.0f}{p50:>17.1f}"
-            f"{p99:>17.1f}{cpu:>20.1f}"
-        )
+        row = (len(shares), phase.turns / phase.seconds, p50, p99, cpu)
+        rows.setdefault(phase.think_ms, []).append(row)
+        print_row(args, f"{phase.think_ms:.0f}", row)
+    if args.repeat > 1:  # each column's median over the runs of one think time
+        for think_ms, runs in rows.items():
+            medians = tuple(statistics.median(column) for column in zip(*runs, strict=True))
+            print_row(args, f"{think_ms:.0f} med", medians)
+
+
+def print_row(args: argparse.Namespace, think: str, row: tuple[float, ...]) -> None:
+    turns, rate, p50, p99, cpu = row
+    print(
+        f"{args.database:<9}{args.conversations:>14}{think:>10}{turns:>8.0f}"
+        f"{rate:>9.1f}{args.latency_ms:>13.0f}{p50:>17.1f}{p99:>17.1f}{cpu:>20.1f}"
+    )
 
 
 def think_times(value: str) -> list[float]:
@@ -358,6 +373,13 @@ def main() -> int:
         type=think_times,
         default=[0.0, 3000.0],
         help="customer think time(s) in ms, comma-separated, one row each (0: closed loop)",
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per think time (fresh conversations each); with more than one, a last "
+        "row per think time gives each column's median",
     )
     ap.add_argument("--database", choices=["sqlite", "postgres"], default="postgres")
     ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))

@@ -37,6 +37,8 @@ GATE_TIMEOUT_SECONDS = 30.0
 _AFTER_COMMIT_KEY = "frontline.after_commit"
 _ON_ROLLBACK_KEY = "frontline.on_rollback"
 _BEFORE_COMMIT_KEY = "frontline.before_commit"
+# SQLite: an execution option of the reader's engine: its statements run without BEGIN
+_NO_BEGIN = "frontline_no_begin"
 
 
 def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEngine:
@@ -49,6 +51,10 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
             max_overflow=0,
             pool_timeout=60,
             connect_args={"timeout": 30},
+            # the driver never opens transactions (BEGIN is ours, see below) and every
+            # session and connection ends the one it began itself: the pool's extra
+            # ROLLBACK on each return would be one more trip to aiosqlite's thread
+            pool_reset_on_return=None,
         )
         _configure_sqlite(engine)
         return engine
@@ -84,7 +90,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if not conn.get_execution_options().get(_NO_BEGIN):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def before_commit(session: AsyncSession, callback: AfterCommit) -> None:
@@ -164,15 +171,17 @@ class Database:
         self.sessionmaker = async_sessionmaker(
             self.engine, expire_on_commit=False, info=dict(session_info or {})
         )
-        # reads without BEGIN/COMMIT (see :meth:`reader`); SQLite keeps its transactions
-        self._readmaker = (
-            self.sessionmaker
-            if url.startswith("sqlite")
-            else async_sessionmaker(
-                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-                expire_on_commit=False,
-                info=dict(session_info or {}),
-            )
+        # reads without BEGIN/COMMIT (see :meth:`reader`)
+        self._readmaker = async_sessionmaker(
+            self.engine.execution_options(
+                **(
+                    {_NO_BEGIN: True}
+                    if url.startswith("sqlite")
+                    else {"isolation_level": "AUTOCOMMIT"}
+                )
+            ),
+            expire_on_commit=False,
+            info=dict(session_info or {}),
         )
 
     @property
@@ -224,17 +233,13 @@ class Database:
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads only, without a transaction of its own: on PostgreSQL each
-        statement commits by itself (no ``BEGIN``/``COMMIT`` round trips). Under READ
-        COMMITTED - PostgreSQL's default, which Frontline uses - every statement of a
-        transaction sees its own snapshot anyway, so this changes what reads see only
-        for ``FOR UPDATE`` locks, which a reader must not take (nor write). On SQLite it
-        is :meth:`transaction` (same connection, same serialisation)."""
-        if self._readmaker is self.sessionmaker:
-            async with self.transaction() as session:
-                yield session
-                _check_reader(session)
-            return
+        """A session for reads only, without a transaction of its own: each statement
+        commits by itself (no ``BEGIN``/``COMMIT`` round trips). Under READ COMMITTED -
+        PostgreSQL's default, which Frontline uses - every statement of a transaction
+        sees its own snapshot anyway, so this changes what reads see only for ``FOR
+        UPDATE`` locks, which a reader must not take (nor write). On SQLite each statement
+        is then a transaction of its own as well (and the reader does not take the write
+        lock ``BEGIN IMMEDIATE`` would); it queues for the one connection like the rest."""
         gate = self._semaphore()
         try:
             await asyncio.wait_for(gate.acquire(), timeout=GATE_TIMEOUT_SECONDS)
@@ -252,8 +257,9 @@ class Database:
         """A session for a write that is a single statement: on PostgreSQL it commits by
         itself (no ``BEGIN``/``COMMIT`` round trips), and the after-commit callbacks run
         once the block is done. Only for exactly one write statement (several would each
-        commit on their own) and no ORM unit of work. On SQLite it is :meth:`transaction`."""
-        if self._readmaker is self.sessionmaker:
+        commit on their own) and no ORM unit of work. On SQLite it is :meth:`transaction`
+        (where the same work may take more than one statement)."""
+        if self.is_sqlite:
             async with self.transaction() as session:
                 yield session
                 _check_statement(session)  # the same rules as on PostgreSQL

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import uuid
 
 import pytest
@@ -113,3 +115,25 @@ async def test_a_statement_session_drops_after_commit_on_error_and_refuses_units
             s.add(Tenant(name="y", slug="statement-orm", locale="ru", settings={}))
     assert seen == []
     assert await tenant_count(services) == 0
+
+
+async def test_a_sqlite_reader_does_not_wait_for_another_process_writing(
+    services: Services, backend: str
+) -> None:
+    """The reader takes no write lock (no ``BEGIN IMMEDIATE``): it reads the last committed
+    state while another process (the CLI, say) holds the write lock; a transaction waits."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's database-wide write lock")
+    path = services.db.url.split("///", 1)[1]
+    other = sqlite3.connect(path, isolation_level=None, timeout=1)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute(
+            "INSERT INTO tenants (id, name, slug, locale, settings, created_at) "
+            "VALUES ('x', 'other', 'other-process', 'ru', '{}', '2026-01-01')"
+        )
+        assert await asyncio.wait_for(tenant_count(services), timeout=5) == 0
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    assert await tenant_count(services) == 1
