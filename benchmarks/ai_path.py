@@ -21,9 +21,11 @@ One row per ``--think-ms`` value, against the same server, each with fresh conve
 Also printed: turns/s completed and the server process's CPU time per turn (user + system,
 from /proc; the fake LLM and this load generator run in their own processes).
 
-Runs of one build spread by several milliseconds on a small shared VM (the p50 of the paced
-row has ranged 17-25 ms for the same code on SQLite): compare builds by the medians of
-``--repeat`` runs, and watch the CPU column, which is steadier than the latencies.
+Runs of one build spread by several milliseconds on a small shared VM: the machine's own
+speed drifts by a third within minutes (the paced p50 of one build has ranged 16-25 ms on
+PostgreSQL in one day). ``ref ms``, the CPU time of a fixed loop timed just before each
+run, shows it: compare builds by the medians of ``--repeat`` runs, interleaved, at alike
+references.
 
     python benchmarks/ai_path.py [--conversations 100] [--duration 20] [--latency-ms 200]
                                  [--think-ms 0,3000] [--repeat 1] [--database sqlite|postgres]
@@ -185,6 +187,21 @@ class Phase:
     turns: int  # every completed turn
     seconds: float
     cpu_seconds: float
+    reference_ms: float  # this machine's speed just before (see ``reference_ms``)
+
+
+def reference_ms() -> float:
+    """CPU time of a fixed pure-Python loop (median of 5): how fast this machine runs right
+    now. On a shared VM it drifts by a third within minutes, and every figure above with it;
+    compare runs whose reference is alike."""
+    times = []
+    for _ in range(5):
+        started = time.process_time()
+        total = 0
+        for i in range(300_000):
+            total += i * i
+        times.append((time.process_time() - started) * 1000)
+    return statistics.median(times)
 
 
 async def drive(
@@ -200,6 +217,7 @@ async def drive(
 ) -> Phase:
     shares: list[float] = []
     turns = 0
+    reference = reference_ms()
     run = uuid.uuid4().hex[:6]
     started = time.perf_counter()
     cpu_started = cpu_seconds(server_pid)
@@ -246,6 +264,7 @@ async def drive(
         turns,
         time.perf_counter() - started,
         cpu_seconds(server_pid) - cpu_started,
+        reference,
     )
 
 
@@ -332,7 +351,7 @@ async def main_async(args: argparse.Namespace) -> None:
     print(
         f"{'db':<9}{'conversations':>14}{'think ms':>10}{'turns':>8}{'turns/s':>9}"
         f"{'provider ms':>13}{'platform p50 ms':>17}{'platform p99 ms':>17}"
-        f"{'server CPU ms/turn':>20}"
+        f"{'server CPU ms/turn':>20}{'ref ms':>8}"
     )
     rows: dict[float, list[tuple[float, ...]]] = {}
     for phase in phases:
@@ -340,7 +359,7 @@ async def main_async(args: argparse.Namespace) -> None:
         p50 = statistics.median(shares) if shares else float("nan")
         p99 = shares[min(len(shares) - 1, round(0.99 * (len(shares) - 1)))] if shares else p50
         cpu = phase.cpu_seconds * 1000 / phase.turns if phase.turns else float("nan")
-        row = (len(shares), phase.turns / phase.seconds, p50, p99, cpu)
+        row = (len(shares), phase.turns / phase.seconds, p50, p99, cpu, phase.reference_ms)
         rows.setdefault(phase.think_ms, []).append(row)
         print_row(args, f"{phase.think_ms:.0f}", row)
     if args.repeat > 1:  # each column's median over the runs of one think time
@@ -350,10 +369,11 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 def print_row(args: argparse.Namespace, think: str, row: tuple[float, ...]) -> None:
-    turns, rate, p50, p99, cpu = row
+    turns, rate, p50, p99, cpu, reference = row
     print(
         f"{args.database:<9}{args.conversations:>14}{think:>10}{turns:>8.0f}"
         f"{rate:>9.1f}{args.latency_ms:>13.0f}{p50:>17.1f}{p99:>17.1f}{cpu:>20.1f}"
+        f"{reference:>8.1f}"
     )
 
 
