@@ -194,6 +194,16 @@ class Database:
             self._gate = (loop, asyncio.Semaphore(self._gate_size))
         return self._gate[1]
 
+    async def _enter_gate(self) -> asyncio.Semaphore:
+        """Wait for a turn at the pool's connections (first come, first served); the
+        caller releases the returned gate."""
+        gate = self._semaphore()
+        try:
+            await asyncio.wait_for(gate.acquire(), timeout=GATE_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise TimeoutError("no database connection became free in time") from None
+        return gate
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: commit on success then release side effects; else roll back.
@@ -202,11 +212,7 @@ class Database:
         own queue lets newcomers overtake woken waiters, which under overload starves some
         requests for seconds. Side effects run after the connection is given back.
         """
-        gate = self._semaphore()
-        try:
-            await asyncio.wait_for(gate.acquire(), timeout=GATE_TIMEOUT_SECONDS)
-        except TimeoutError:
-            raise TimeoutError("no database connection became free in time") from None
+        gate = await self._enter_gate()
         released = False
         try:
             async with self.sessionmaker() as session:
@@ -240,11 +246,7 @@ class Database:
         UPDATE`` locks, which a reader must not take (nor write). On SQLite each statement
         is then a transaction of its own as well (and the reader does not take the write
         lock ``BEGIN IMMEDIATE`` would); it queues for the one connection like the rest."""
-        gate = self._semaphore()
-        try:
-            await asyncio.wait_for(gate.acquire(), timeout=GATE_TIMEOUT_SECONDS)
-        except TimeoutError:
-            raise TimeoutError("no database connection became free in time") from None
+        gate = await self._enter_gate()
         try:
             async with self._readmaker() as session:
                 yield session
@@ -264,11 +266,7 @@ class Database:
                 yield session
                 _check_statement(session)  # the same rules as on PostgreSQL
             return
-        gate = self._semaphore()
-        try:
-            await asyncio.wait_for(gate.acquire(), timeout=GATE_TIMEOUT_SECONDS)
-        except TimeoutError:
-            raise TimeoutError("no database connection became free in time") from None
+        gate = await self._enter_gate()
         try:
             async with self._readmaker() as session:
                 try:
