@@ -30,6 +30,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from frontline.kit.sqlite import OneTripDbapi
+
 log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
@@ -51,6 +53,8 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
             max_overflow=0,
             pool_timeout=60,
             connect_args={"timeout": 30},
+            # one trip to aiosqlite's thread per statement (see frontline.kit.sqlite)
+            module=OneTripDbapi(),
             # the driver never opens transactions (BEGIN is ours, see below) and every
             # session and connection ends the one it began itself: the pool's extra
             # ROLLBACK on each return would be one more trip to aiosqlite's thread

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
+from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from frontline.deps import Services
 from frontline.kit.db import after_commit, before_commit, on_rollback
@@ -137,3 +139,37 @@ async def test_a_sqlite_reader_does_not_wait_for_another_process_writing(
     finally:
         other.close()
     assert await tenant_count(services) == 1
+
+
+async def test_a_sqlite_statement_takes_one_trip_to_the_driver_thread(
+    services: Services, backend: str
+) -> None:
+    """frontline.kit.sqlite: execute, fetch and close in one call on aiosqlite's thread
+    (SQLAlchemy's own adapter makes four); results, row counts and errors as before."""
+    if backend != "sqlite":
+        pytest.skip("aiosqlite's thread")
+    async with services.db.transaction() as s:
+        s.add(Tenant(name="x", slug="one-trip", locale="ru", settings={}))
+    async with services.db.transaction() as s:
+        connection = await s.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        trips: list[object] = []
+        real = driver._execute
+
+        async def counting(fn: Any, *args: Any, **kwargs: Any) -> Any:
+            trips.append(fn)
+            return await real(fn, *args, **kwargs)
+
+        driver._execute = counting
+        try:
+            rows = (await s.execute(select(Tenant.slug))).all()
+            assert len(trips) == 1
+            changed = await s.execute(update(Tenant).values(name="y"))
+            assert len(trips) == 2
+        finally:
+            del driver._execute
+    assert rows == [("one-trip",)]
+    assert changed.rowcount == 1  # type: ignore[attr-defined]
+    with pytest.raises(IntegrityError):
+        async with services.db.transaction() as s:
+            s.add(Tenant(name="z", slug="one-trip", locale="ru", settings={}))
