@@ -113,7 +113,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._lastrowid = lastrowid
 
     def nextset(self) -> None:
-        raise NotImplementedError("SQLite has one result set per statement")
+        return None  # DBAPI: no further result set (SQLite has one per statement)
 
     def setinputsizes(self, *inputsizes: Any) -> None:
         return None

@@ -5,12 +5,9 @@ or end ``failed``/``dead``, and a dead job can be re-queued over the API."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from http import HTTPStatus
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -19,7 +16,7 @@ from frontline.jobs.worker import Worker
 from frontline.kit.crypto import SignatureError, verify_signature
 from frontline.settings import Settings
 from tests.conftest import Factory, TenantFixture
-from tests.kit.keepalive import read_request
+from tests.kit.keepalive import Answer, KeepAliveServer, Request, keepalive_server
 
 OUTBOUND_TIMEOUT = 0.5
 
@@ -30,83 +27,31 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"outbound_timeout_seconds": OUTBOUND_TIMEOUT})
 
 
-@dataclass(frozen=True)
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]  # lower-cased names
-    body: bytes
-
-    def json(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.body)
-        return data
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int = 200
-    body: bytes = b'{"ok": true}'
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds to stall before answering
-
-
 @dataclass
 class CallbackServer:
-    """A minimal HTTP/1.1 server (one request per connection) with scripted answers;
-    once the script is used up it answers 200."""
+    """The channel's callback endpoint: answers from ``script`` in turn, then 200."""
 
-    port: int = 0
-    received: list[Received] = field(default_factory=list)
-    script: list[Answer] = field(default_factory=list)
-    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    server: KeepAliveServer
+    script: list[Answer]
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/frontline"
+        return f"{self.server.base}/hooks/frontline"
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            read = await read_request(reader)
-            if read is None:
-                return
-            self.received.append(Received(*read))
-            answer = self.script.pop(0) if self.script else Answer()
-            if answer.delay:
-                await asyncio.sleep(answer.delay)
-            head = [f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}"]
-            extra = {"Content-Type": "application/json", **answer.headers}
-            head += [f"{k}: {v}" for k, v in extra.items()]
-            head += [f"Content-Length: {len(answer.body)}", "Connection: close", "", ""]
-            writer.write("\r\n".join(head).encode("latin-1") + answer.body)
-            await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-            self._tasks.discard(task)
-
-    async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+    @property
+    def received(self) -> list[Request]:
+        return self.server.requests
 
 
 @pytest.fixture
 async def callback() -> AsyncIterator[CallbackServer]:
-    server = CallbackServer()
-    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
-    server.port = listener.sockets[0].getsockname()[1]
-    try:
-        yield server
-    finally:
-        listener.close()
-        await server.close()
-        await listener.wait_closed()
+    script: list[Answer] = []
+
+    def answer(_request: Request) -> Answer:
+        return script.pop(0) if script else Answer(body=b'{"ok": true}')
+
+    async with keepalive_server(answer) as server:
+        yield CallbackServer(server, script)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -159,7 +104,7 @@ async def run_jobs_until(
         await asyncio.sleep(0.02)
 
 
-def assert_signed(t: TenantFixture, request: Received) -> None:
+def assert_signed(t: TenantFixture, request: Request) -> None:
     verify_signature(
         t.api_channel_secret, request.body, request.headers.get("x-frontline-signature"), 300
     )
@@ -297,7 +242,7 @@ async def test_unreachable_callback_is_retried(
     factory: Factory, worker: Worker, callback: CallbackServer
 ) -> None:
     # a port where nothing listens: the fixture's server port, after a second server is gone
-    listener = await asyncio.start_server(callback.handle, "127.0.0.1", 0)
+    listener = await asyncio.start_server(callback.server.handle, "127.0.0.1", 0)
     port = listener.sockets[0].getsockname()[1]
     listener.close()
     await listener.wait_closed()

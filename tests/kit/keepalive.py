@@ -1,5 +1,6 @@
 """A minimal HTTP/1.1 server that keeps connections alive and counts them, on the test's own
-event loop: tests of shared outbound clients check how many TCP connections their calls took.
+event loop: tests of shared outbound clients check how many TCP connections their calls took,
+and channel tests script its answers (errors, stalls) to an outbound call.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 
@@ -46,8 +48,9 @@ class Request:
 @dataclass(frozen=True)
 class Answer:
     status: int = 200
-    body: Any = field(default_factory=dict)  # sent as JSON
+    body: Any = field(default_factory=dict)  # sent as JSON, bytes as they are
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to stall before answering
 
 
 @dataclass
@@ -79,8 +82,11 @@ class KeepAliveServer:
                 request = Request(connection, method, path, headers, body)
                 self.requests.append(request)
                 answer = self.answer(request)
-                payload = json.dumps(answer.body).encode()
-                head = [f"HTTP/1.1 {answer.status} X"]
+                if answer.delay:
+                    await asyncio.sleep(answer.delay)
+                body = answer.body
+                payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+                head = [f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}"]
                 extra = {"Content-Type": "application/json", **answer.headers}
                 head += [f"{k}: {v}" for k, v in extra.items()]
                 head += [f"Content-Length: {len(payload)}", "", ""]

@@ -117,5 +117,6 @@ class ApiChannelAdapter:
             raise Timeout(f"callback timed out: {exc!r}") from exc
         except aiohttp.ClientError as exc:
             raise Unavailable(f"callback unreachable: {exc!r}") from exc
-        raise_for_http_status(status, answer.decode("utf-8", "replace"), answer_headers)
+        text = answer.decode("utf-8", "replace") if status >= 300 else ""
+        raise_for_http_status(status, text, answer_headers)
         return SendResult(external_id=None)
