@@ -30,6 +30,33 @@ class InboundContact:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundAttachment:
+    """A file the customer sent with a message.
+
+    Either ``data`` is inline (a MIME part of an e-mail, an upload) or ``ref`` names the
+    file at the provider (a Telegram ``file_id``, a WhatsApp media id) and the adapter's
+    :meth:`AttachmentFetcher.fetch_attachment` downloads it later, in a job: webhooks are
+    acknowledged before any download.
+    """
+
+    filename: str | None = None
+    content_type: str | None = None  # as the provider declared it; sniffed again on storing
+    size: int | None = None  # as declared; the stored size is measured
+    data: bytes | None = None
+    ref: str | None = None
+    kind: str = "file"  # image | file | audio | video | sticker
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedFile:
+    """A provider file downloaded by :meth:`AttachmentFetcher.fetch_attachment`."""
+
+    data: bytes
+    content_type: str | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class InboundMessage:
     """A customer's message, channel-neutral."""
 
@@ -42,6 +69,7 @@ class InboundMessage:
     # the conversation must be new (e-mail that threads to nothing known)
     new_thread_if_unmatched: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    attachments: tuple[InboundAttachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +174,15 @@ class ChannelAdapter(Protocol):
 
     async def send(self, message: OutboundMessage) -> SendResult:
         """Deliver one message; raise a :class:`ChannelError` on failure."""
+        ...
+
+
+class AttachmentFetcher(Protocol):
+    """An adapter whose inbound files live at the provider until fetched."""
+
+    async def fetch_attachment(self, ref: str, max_bytes: int) -> FetchedFile:
+        """Download the file ``ref`` names; raise :class:`BadRequest` when it is larger
+        than ``max_bytes`` or gone, another :class:`ChannelError` on failure."""
         ...
 
 

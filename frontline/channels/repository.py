@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.kit.repository import TenantRepository
-from frontline.models import Channel
+from frontline.models import Channel, ChannelState
 
 
 class ChannelRepository(TenantRepository[Channel]):
@@ -17,6 +18,21 @@ class ChannelRepository(TenantRepository[Channel]):
     async def list(self) -> list[Channel]:
         result = await self.session.execute(self.select().order_by(Channel.created_at))
         return list(result.scalars())
+
+
+class ChannelStateRepository(TenantRepository[ChannelState]):
+    model = ChannelState
+
+    async def get_for(
+        self, channel_id: uuid.UUID, *, for_update: bool = False
+    ) -> ChannelState | None:
+        stmt = self.select().where(ChannelState.channel_id == channel_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self.one_or_none(stmt)
+
+    def new(self, channel_id: uuid.UUID, state: dict[str, Any]) -> ChannelState:
+        return self.add(ChannelState(channel_id=channel_id, state=state))
 
 
 async def channel_for_webhook(session: AsyncSession, channel_id: uuid.UUID) -> Channel | None:

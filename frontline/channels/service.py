@@ -15,12 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.channels.base import ChannelConfig, ChannelType
 from frontline.channels.registry import validate_config
-from frontline.channels.repository import ChannelRepository, channel_for_webhook
+from frontline.channels.repository import (
+    ChannelRepository,
+    ChannelStateRepository,
+    channel_for_webhook,
+)
 from frontline.channels.schemas import ChannelOut
 from frontline.errors import NotFound
 from frontline.kit.crypto import SecretBox, new_token
 from frontline.kit.db import after_commit
 from frontline.kit.repository import TenantScope
+from frontline.kit.time import utcnow
 from frontline.models import Channel
 
 
@@ -252,3 +257,27 @@ async def runtime_for(
     session: AsyncSession, scope: TenantScope, box: SecretBox, channel_id: uuid.UUID
 ) -> ChannelRuntime:
     return runtime(await get_channel(session, scope, channel_id), box)
+
+
+async def load_state(
+    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, *, for_update: bool = False
+) -> dict[str, Any]:
+    """What a polling channel remembered (``{}`` before its first run). ``for_update``
+    locks the row on PostgreSQL so two pollers of one channel take turns."""
+    row = await ChannelStateRepository(session, scope).get_for(channel_id, for_update=for_update)
+    return dict(row.state) if row is not None else {}
+
+
+async def save_state(
+    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, state: dict[str, Any]
+) -> None:
+    """Replace a channel's remembered state, in the caller's transaction (so an offset
+    moves only together with the messages it covers)."""
+    repo = ChannelStateRepository(session, scope)
+    row = await repo.get_for(channel_id)
+    if row is None:
+        repo.new(channel_id, dict(state))
+    else:
+        row.state = dict(state)
+        row.updated_at = utcnow()
+    await session.flush()

@@ -2,7 +2,7 @@
 
 from frontline.models.ai import AiCall, AiSettings
 from frontline.models.base import Base
-from frontline.models.channels import Channel
+from frontline.models.channels import Channel, ChannelState
 from frontline.models.contacts import Contact, ContactIdentity
 from frontline.models.conversations import (
     Category,
@@ -30,6 +30,7 @@ __all__ = [
     "Base",
     "Category",
     "Channel",
+    "ChannelState",
     "Contact",
     "ContactIdentity",
     "Conversation",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from frontline.kit.time import utcnow
 from frontline.models.base import Base, created_at_column, uuid_pk
 
 
@@ -30,3 +32,20 @@ class Channel(Base):
     secret_encrypted: Mapped[str] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_at_column()
+
+
+class ChannelState(Base):
+    """What a polling channel remembers between runs (a Telegram ``getUpdates`` offset, an
+    IMAP mailbox's UIDVALIDITY and last UID), one row per channel, written by the poller
+    in the same transaction as the messages it stored."""
+
+    __tablename__ = "channel_states"
+
+    channel_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
