@@ -22,6 +22,7 @@ from frontline.api import build_api_router
 from frontline.auth.tokens import TokenCodec
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
+from frontline.console.assets import router as assets_router
 from frontline.console.pages import router as console_router
 from frontline.console.public import router as public_router
 from frontline.deps import Services
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(public_router)
     app.include_router(widget_router)
     app.include_router(console_socket_router)
+    app.include_router(assets_router)  # before the /static mount: it owns /static/v/...
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -14,11 +14,9 @@ Content-Security-Policy (scripts and styles from this origin only, no inline cod
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -28,7 +26,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.datastructures import FormData
 
-from frontline import __version__
 from frontline.auth import service as auth
 from frontline.auth.deps import (
     CSRF_COOKIE,
@@ -39,6 +36,7 @@ from frontline.auth.deps import (
 from frontline.auth.schemas import MeOut
 from frontline.auth.tokens import AccessClaims
 from frontline.console import i18n
+from frontline.console.assets import asset_version
 from frontline.conversations import service as conversations
 from frontline.deps import Services, ServicesDep, Session
 from frontline.errors import NotFound, Unauthorized
@@ -65,17 +63,6 @@ _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5
 _CSRF_VALUE = re.compile(r"[A-Za-z0-9_\-]{20,100}")
 MAX_BIGINT = 2**63 - 1
 _FAILED_LOGIN_MESSAGES = {"this account has no workspace": "login.error.no_workspace"}
-
-
-@cache
-def asset_version() -> str:
-    """A short digest of the console's script and style sheet (cache busting)."""
-    digest = hashlib.sha256(__version__.encode())
-    for name in ("console.js", "console.css"):
-        path = HERE / "static" / name
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 # --- language, security headers, rendering -----------------------------------------------

@@ -16,6 +16,7 @@ import jwt
 import pytest
 
 from frontline.auth import service as auth_service
+from frontline.console.assets import asset_version
 from frontline.kit.repository import TenantScope
 from frontline.models import Role
 from frontline.tenants import service as tenants
@@ -467,6 +468,25 @@ async def test_static_assets_are_served(client: httpx.AsyncClient) -> None:
     for name, kind in (("console.js", "javascript"), ("console.css", "text/css")):
         r = await client.get(f"/static/{name}")
         assert r.status_code == 200 and kind in r.headers["content-type"]
+
+
+async def test_versioned_assets_are_immutable_under_the_current_version_only(
+    client: httpx.AsyncClient,
+) -> None:
+    version = asset_version()
+    r = await client.get(f"/static/v/{version}/console.css")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/css; charset=utf-8"
+    assert "immutable" in r.headers["cache-control"]
+    for url in (
+        "/static/v/0123456789ab/console.css",  # another version (a rolling upgrade)
+        f"/static/v/{version}/nothing.js",
+        f"/static/v/{version}/demo.html",  # scripts and style sheets only
+        f"/static/v/{version}/console/%2e%2e/%2e%2e/assets.py",
+        f"/static/v/{version}/..%2f..%2fassets.py",
+    ):
+        r = await client.get(url)
+        assert r.status_code == 404, url
+        assert r.headers["cache-control"] == "no-store", url
 
 
 def test_console_script_has_no_html_sinks() -> None:
