@@ -1,0 +1,256 @@
+/* One conversation: opening and closing it (with the URL), its state and contact, the
+ * operator's actions, and the reply and note forms. The history is in messages.js, the AI
+ * panel in aipanel.js, typing in typing.js. */
+
+import { renderAiPanel } from "./aipanel.js";
+import { api, failed } from "./api.js";
+import { CFG } from "./config.js";
+import { $, clear, option } from "./dom.js";
+import { conversationTitle, t } from "./i18n.js";
+import { renderInbox, upsertConversation } from "./inbox.js";
+import { addMessage, renderMessageList } from "./messages.js";
+import { baseTitle, forgetHandoff, renderHandoffs, titleCount } from "./notify.js";
+import {
+  channelName, contactName, loadContact, memberName, members, storeContact
+} from "./reference.js";
+import { CONVERSATION_FRAMES, on, onConnect, send } from "./socket.js";
+import { current, setCurrent } from "./state.js";
+import { resetTyping, stopTyping } from "./typing.js";
+
+var loadToken = 0;
+
+function renderConversationState() {
+  var c = current.conv;
+  $("conv-title").textContent = conversationTitle(c);
+  $("conv-channel").textContent = channelName(c.channel_id);
+  var status = $("conv-status");
+  status.textContent = t("status." + c.status);
+  status.className = "tag tag-status-" + c.status;
+  $("conv-assignee").textContent = memberName(c.assignee_id);
+  $("accept").hidden = c.assignee_id === CFG.user_id;
+  $("handback").disabled = c.status === "bot";
+  $("resolve").disabled = c.status === "resolved";
+  $("field-status").value = c.status;
+  $("field-priority").value = c.priority;
+  $("field-category").value = c.category_id || "";
+  var transfer = $("transfer-to");
+  var chosen = transfer.value;
+  clear(transfer);
+  transfer.appendChild(option("", t("conv.unassigned"), false));
+  members.forEach(function (m, id) {
+    if (id !== c.assignee_id) { transfer.appendChild(option(id, m.name || m.email, id === chosen)); }
+  });
+  document.title = titleCount() + conversationTitle(c) + " · " + baseTitle;
+  renderAiPanel();
+}
+
+function renderContact() {
+  if (!current) { return; }
+  var contact = current.contact;
+  var node = $("conv-contact");
+  node.setAttribute("data-contact-id", current.conv.contact_id);
+  node.textContent = contact ? contactName(contact) : "…";
+  var box = $("contact-ai");
+  box.disabled = !contact;
+  box.checked = !!(contact && contact.ai_enabled);
+}
+
+function renderConversation(detail) {
+  var list = $("messages");
+  var messages = detail.messages;
+  delete detail.messages;
+  current.conv = detail;
+  current.loaded = true;
+  current.messages = new Map();
+  messages.forEach(function (m) { current.messages.set(m.id, m); });
+  renderMessageList();
+  $("no-conversation").hidden = true;
+  $("conversation").hidden = false;
+  renderConversationState();
+  renderContact();
+  list.scrollTop = list.scrollHeight;
+}
+
+/** Names are known now (reference data loaded): render the open conversation again. */
+export function refresh() {
+  if (current && current.loaded) {
+    renderMessageList();
+    renderConversationState();
+    renderContact();
+  }
+}
+
+/** A conversation's new state: in the inbox, and here when it is the open one. */
+function conversationChanged(c) {
+  if (current && current.conv.id === c.id) {
+    current.conv = c;
+    if (current.loaded) { renderConversationState(); }
+  }
+}
+
+export function openConversation(id, push) {
+  var token = ++loadToken;
+  if (current && current.conv.id !== id) { send("unsubscribe", { conversation_id: current.conv.id }); stopTyping(); }
+  if (!current || current.conv.id !== id) {
+    setCurrent({
+      conv: { id: id, contact_id: null }, loaded: false, messages: new Map(),
+      streams: new Map(), contact: null, draft: null
+    });
+    resetTyping();
+  }
+  if (push) { window.history.pushState({ id: id }, "", "/console/conversations/" + id); }
+  send("subscribe", { conversation_id: id });
+  forgetHandoff(id);
+  return api("GET", "/conversations/" + id).then(function (detail) {
+    if (token !== loadToken) { return; }
+    renderConversation(detail);
+    renderInbox();
+    return loadContact(detail.contact_id, true).then(function (contact) {
+      if (token !== loadToken) { return; }
+      current.contact = contact;
+      renderContact();
+    });
+  }).catch(function (error) {
+    if (token !== loadToken) { return; }
+    failed(error);
+  });
+}
+
+function closeConversation() {
+  if (current) { send("unsubscribe", { conversation_id: current.conv.id }); }
+  stopTyping();
+  setCurrent(null);
+  loadToken++;
+  $("conversation").hidden = true;
+  $("no-conversation").hidden = false;
+  document.title = baseTitle;
+  renderHandoffs();
+  renderInbox();
+}
+
+/** The conversation id in the page's URL, or null. */
+export function idFromPath() {
+  var match = /^\/console\/conversations\/(\d+)$/.exec(window.location.pathname);
+  return match ? Number(match[1]) : null;
+}
+
+// --- actions -------------------------------------------------------------------------------
+
+/** Our own change to a conversation: shown like the same event from the socket. */
+function changed(c) {
+  upsertConversation(c);
+  conversationChanged(c);
+}
+
+function act(promise) {
+  return promise.then(function (c) {
+    if (c) { changed(c); }
+    return c;
+  }).catch(failed);
+}
+
+function patchConversation(body) {
+  if (!current) { return Promise.resolve(null); }
+  return act(api("PATCH", "/conversations/" + current.conv.id, body)).then(function (c) {
+    if (!c && current) { renderConversationState(); } // refused: show the real state again
+  });
+}
+
+function assign(userId) {
+  if (!current) { return; }
+  act(api("POST", "/conversations/" + current.conv.id + "/assign", { assignee_id: userId || null }));
+}
+
+function submitText(form, textarea, path) {
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!current) { return; }
+    var text = textarea.value;
+    if (!text.trim()) { textarea.focus(); return; }
+    var button = form.querySelector('button[type="submit"]');
+    button.disabled = true;
+    var id = current.conv.id;
+    api("POST", "/conversations/" + id + path, { text: text }).then(function (m) {
+      if (textarea.value === text) { textarea.value = ""; }
+      // the socket may have brought it first, and a newer state of it (queued, then
+      // sent): this answer must not put the older one back
+      if (!(current && current.messages.has(m.id))) { addMessage(m); }
+      if (path === "/messages") {
+        stopTyping();
+        // the reply may have opened and assigned the conversation: read its state
+        return api("GET", "/conversations/" + id).then(function (detail) {
+          delete detail.messages;
+          changed(detail);
+        });
+      }
+    }).catch(failed).then(function () {
+      button.disabled = false;
+    });
+  });
+  textarea.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+}
+
+export function wire() {
+  $("conv-list").addEventListener("click", function (event) {
+    var link = event.target.closest('a[data-testid="conv-row"]');
+    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) {
+      return;
+    }
+    event.preventDefault();
+    openConversation(Number(link.getAttribute("data-id")), true);
+  });
+  window.addEventListener("popstate", function () {
+    var id = idFromPath();
+    if (id) { openConversation(id, false); } else { closeConversation(); }
+  });
+
+  $("accept").addEventListener("click", function () { assign(CFG.user_id); });
+  $("transfer").addEventListener("click", function () { assign($("transfer-to").value); });
+  $("handback").addEventListener("click", function () { patchConversation({ status: "bot" }); });
+  $("resolve").addEventListener("click", function () { patchConversation({ status: "resolved" }); });
+  $("field-status").addEventListener("change", function () {
+    patchConversation({ status: $("field-status").value });
+  });
+  $("field-priority").addEventListener("change", function () {
+    patchConversation({ priority: $("field-priority").value });
+  });
+  $("field-category").addEventListener("change", function () {
+    patchConversation({ category_id: $("field-category").value || null });
+  });
+  $("contact-ai").addEventListener("change", function () {
+    if (!current || !current.contact) { return; }
+    var box = $("contact-ai");
+    var wanted = box.checked;
+    var id = current.contact.id;
+    api("PATCH", "/contacts/" + encodeURIComponent(id), { ai_enabled: wanted }).then(function (contact) {
+      storeContact(id, contact);
+      if (current && current.contact && current.contact.id === id) {
+        current.contact = contact;
+        renderContact();
+      }
+    }).catch(function (error) {
+      box.checked = !wanted;
+      failed(error);
+    });
+  });
+  submitText($("reply-form"), $("reply-text"), "/messages");
+  submitText($("note-form"), $("note-text"), "/notes");
+
+  // after the inbox's handler (main.js wires the inbox first)
+  CONVERSATION_FRAMES.forEach(function (type) {
+    on(type, function (data) {
+      if (data && data.id) { conversationChanged(data); }
+    });
+  });
+  onConnect(function () {
+    if (current) {
+      send("subscribe", { conversation_id: current.conv.id });
+      openConversation(current.conv.id, false);
+    }
+  });
+}

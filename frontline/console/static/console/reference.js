@@ -1,0 +1,105 @@
+/* Reference data the views show by name: members, categories, channels, contacts. */
+
+import { api, failed } from "./api.js";
+import { $, clear, option } from "./dom.js";
+import { t } from "./i18n.js";
+
+export var members = new Map();
+export var categories = new Map();
+var channels = new Map();
+var contacts = new Map(); // id -> {data, promise}
+
+export function memberName(id) {
+  if (!id) { return t("conv.unassigned"); }
+  var m = members.get(id);
+  return m ? (m.name || m.email) : "…";
+}
+
+export function contactName(contact) {
+  if (!contact) { return ""; }
+  if (contact.name) { return contact.name; }
+  if (contact.email) { return contact.email; }
+  if (contact.phone) { return contact.phone; }
+  var ids = (contact.identities || []).map(function (i) { return i.external_id; });
+  // a web chat visitor is anonymous until they introduce themselves: a short, stable tag
+  var visitor = ids.filter(function (x) { return x.indexOf("visitor:") === 0; })[0];
+  if (visitor) { return t("contact.visitor", { id: visitor.slice(8, 14) }); }
+  if (ids.length) { return ids[0]; }
+  return t("contact.anonymous");
+}
+
+/** The contact (cached unless fresh); every [data-contact-id] node of it is renamed. */
+export function loadContact(id, fresh) {
+  var entry = contacts.get(id);
+  if (entry && !fresh) { return entry.promise; }
+  var promise = api("GET", "/contacts/" + encodeURIComponent(id)).then(function (data) {
+    contacts.set(id, { data: data, promise: promise });
+    document.querySelectorAll("[data-contact-id]").forEach(function (node) {
+      if (node.getAttribute("data-contact-id") === id) { node.textContent = contactName(data); }
+    });
+    return data;
+  });
+  promise.catch(function () { contacts.delete(id); });
+  contacts.set(id, { data: entry ? entry.data : null, promise: promise });
+  return promise;
+}
+
+/** Whether the contact has been asked for (loaded or on its way). */
+export function contactKnown(id) {
+  return contacts.has(id);
+}
+
+/** A contact's new state, from an answer of the API. */
+export function storeContact(id, contact) {
+  contacts.set(id, { data: contact, promise: Promise.resolve(contact) });
+}
+
+export function knownContactName(id) {
+  var entry = contacts.get(id);
+  return entry && entry.data ? contactName(entry.data) : "…";
+}
+
+export function loadReference() {
+  var jobs = [
+    api("GET", "/members").then(function (rows) {
+      members.clear();
+      rows.forEach(function (m) { members.set(m.user_id, m); });
+    }),
+    api("GET", "/categories").then(function (rows) {
+      categories.clear();
+      rows.forEach(function (c) { categories.set(c.id, c); });
+      fillCategorySelects();
+    }),
+    api("GET", "/inbox/channels").then(function (rows) {
+      channels.clear();
+      rows.forEach(function (c) { channels.set(c.id, c); });
+      fillChannelFilter();
+    }, function () {
+      $("f-channel").disabled = true; // not available: filter by the other fields
+    })
+  ];
+  return Promise.all(jobs.map(function (p) { return p.catch(failed); }));
+}
+
+function fillCategorySelects() {
+  [["f-category", t("filter.any")], ["field-category", t("field.no_category")]].forEach(function (pair) {
+    var select = $(pair[0]);
+    var current = select.value;
+    clear(select);
+    select.appendChild(option("", pair[1], false));
+    categories.forEach(function (c) { select.appendChild(option(c.id, c.name, c.id === current)); });
+  });
+}
+
+function fillChannelFilter() {
+  var select = $("f-channel");
+  var current = select.value;
+  clear(select);
+  select.appendChild(option("", t("filter.any"), false));
+  channels.forEach(function (c) { select.appendChild(option(c.id, c.name, c.id === current)); });
+}
+
+export function channelName(id) {
+  var c = channels.get(id);
+  return c ? c.name : t("conv.channel");
+}
