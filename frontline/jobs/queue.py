@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, cast
 
@@ -39,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontline.jobs.registry import FollowUp, RequeueHook
+from frontline.jobs.types import ClaimedJob, FollowUp, RequeueHook
 from frontline.kit.db import after_commit, on_rollback
 from frontline.kit.time import utcnow
 from frontline.models.jobs import Job, JobStatus
@@ -208,16 +207,6 @@ async def _hand_over(
 
     after_commit(session, _submit)
     return job.id
-
-
-@dataclass(frozen=True)
-class ClaimedJob:
-    id: int
-    kind: str
-    tenant_id: uuid.UUID | None
-    payload: dict[str, Any]
-    attempts: int
-    max_attempts: int
 
 
 def _held_values(

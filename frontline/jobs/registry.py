@@ -5,15 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontline.jobs import queue
+from frontline.jobs.types import ClaimedJob, FollowUp, RequeueHook
 from frontline.kit.db import Database, after_commit, before_commit
-
-if TYPE_CHECKING:
-    from frontline.jobs.queue import ClaimedJob
 
 
 class HeldJobRunner(Protocol):
@@ -60,8 +59,6 @@ class JobContext:
         """Mark the job done in ``session``'s transaction (with the follow-ups enqueued held
         in it, in one statement on PostgreSQL); :class:`LeaseLost` when another worker took
         the job meanwhile (the transaction must then roll back)."""
-        from frontline.jobs import queue
-
         follow_ups: list[FollowUp] = session.info.pop(self._held_key, [])
         lease = self.runner.lease_seconds if self.runner is not None else 0
         held = await queue.complete_and_hold(
@@ -79,8 +76,6 @@ class JobContext:
         :func:`frontline.jobs.queue.complete_with`): one statement on PostgreSQL, so that
         ``session`` may be a :meth:`~frontline.kit.db.Database.statement` session. Returns
         the effect's rows; :class:`LeaseLost` as :meth:`complete_in` (nothing written)."""
-        from frontline.jobs import queue
-
         if session.info.get(self._held_key):  # follow-ups to write with the completion
             await self.complete_in(session)
             return [dict(r._mapping) for r in await session.execute(effect, params)]
@@ -116,8 +111,6 @@ class JobContext:
         Without a runner that can run ``kind`` (a handler run outside a worker) this is a
         plain enqueue.
         """
-        from frontline.jobs import queue
-
         runner = self.runner
         if runner is None or not runner.can_run(kind):
             await queue.insert(
@@ -141,8 +134,6 @@ class JobContext:
 
     async def _write_held(self, session: AsyncSession) -> None:
         """Held follow-ups the handler did not complete the job with: written on their own."""
-        from frontline.jobs import queue
-
         follow_ups: list[FollowUp] = session.info.pop(self._held_key, [])
         if not follow_ups:
             return
@@ -177,25 +168,12 @@ class JobContext:
         return held
 
 
-@dataclass(frozen=True)
-class FollowUp:
-    """A job to enqueue held by the current worker (see :meth:`JobContext.enqueue_held`)."""
-
-    kind: str
-    payload: dict[str, Any]
-    tenant_id: uuid.UUID | None = None
-    idempotency_key: str | None = None
-    max_attempts: int = 8
-
-
 class LeaseLost(Exception):
     """The job's lease expired and another worker took it: abandon without side effects."""
 
 
 Handler = Callable[[JobContext], Awaitable[None]]
 DeadHook = Callable[[AsyncSession, JobContext, str], Awaitable[None]]
-# runs in the transaction that re-queues a dead job: (session, tenant id, payload)
-RequeueHook = Callable[[AsyncSession, uuid.UUID | None, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from frontline.jobs import queue
 from frontline.jobs.registry import JobContext, JobRegistry, LeaseLost
 from frontline.jobs.retry import PermanentJobError, RetryAfter, backoff_seconds
+from frontline.jobs.types import ClaimedJob
 from frontline.kit.db import Database
 from frontline.kit.metrics import jobs_processed
 from frontline.kit.time import utcnow
@@ -101,7 +102,7 @@ class Worker:
         if self._may_have_more:
             self._wake.set()
 
-    def submit(self, job: queue.ClaimedJob) -> None:
+    def submit(self, job: ClaimedJob) -> None:
         """Start a job handed over (committed, leased to this worker) in its reserved slot."""
         self._reserved -= 1
         self._start(job)
@@ -195,7 +196,7 @@ class Worker:
             self._start(job)
         return len(jobs)
 
-    def _start(self, job: queue.ClaimedJob) -> None:
+    def _start(self, job: ClaimedJob) -> None:
         task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
         self._running.add(task)
         task.add_done_callback(self._finished)
@@ -218,7 +219,7 @@ class Worker:
             except Exception:
                 log.warning("lease renewal failed", extra={"job_id": job_id}, exc_info=True)
 
-    async def _execute(self, job: queue.ClaimedJob) -> int:
+    async def _execute(self, job: ClaimedJob) -> int:
         """Run ``job`` and then the follow-ups it enqueued held; returns how many ran."""
         ctx = self._context(job)
         await self._run(job, ctx)
@@ -228,7 +229,7 @@ class Worker:
             ran += await self._execute(held)
         return ran
 
-    def _context(self, job: queue.ClaimedJob) -> JobContext:
+    def _context(self, job: ClaimedJob) -> JobContext:
         return JobContext(
             job_id=job.id,
             kind=job.kind,
@@ -242,7 +243,7 @@ class Worker:
             runner=self,
         )
 
-    async def _run(self, job: queue.ClaimedJob, ctx: JobContext) -> None:
+    async def _run(self, job: ClaimedJob, ctx: JobContext) -> None:
         kind = self.registry.get(job.kind)
         if kind is None:
             await self._settle_dead(ctx, None, f"unknown job kind {job.kind!r}")
