@@ -92,6 +92,16 @@ def _tune_gc() -> None:
     gc.set_threshold(20_000, 20, 20)
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from frontline.doctor import diagnose, load_settings, render
+
+    settings, findings = load_settings()
+    if settings is not None:
+        findings += asyncio.run(diagnose(settings))
+    print(render(findings, as_json=args.json))
+    return 1 if any(f.level == "error" for f in findings) else 0
+
+
 def cmd_worker(_args: argparse.Namespace) -> int:
     from frontline.app import build_services, build_worker
     from frontline.kit.logging import configure_logging
@@ -369,6 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.set_defaults(func=cmd_migrate)
+
+    doctor = sub.add_parser(
+        "doctor", help="check the configuration (database, Redis, secrets, public URL)"
+    )
+    doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
+    doctor.set_defaults(func=cmd_doctor)
 
     ct = sub.add_parser("create-tenant", help="create a workspace with its owner")
     ct.add_argument("--name", required=True)

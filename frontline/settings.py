@@ -6,6 +6,7 @@ secret key is refused when ``FRONTLINE_ENV=production``.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Literal
 
@@ -18,7 +19,13 @@ DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in 
 class Settings(BaseSettings):
     """All runtime configuration of a Frontline process."""
 
-    model_config = SettingsConfigDict(env_prefix="FRONTLINE_", extra="ignore")
+    # FRONTLINE_SECRETS_DIR: a folder of files named like the variables (e.g. Docker/compose
+    # secrets in /run/secrets: a file frontline_secret_key holds FRONTLINE_SECRET_KEY)
+    model_config = SettingsConfigDict(
+        env_prefix="FRONTLINE_",
+        extra="ignore",
+        secrets_dir=os.environ.get("FRONTLINE_SECRETS_DIR") or None,
+    )
 
     env: Literal["development", "test", "production"] = "development"
     # database
