@@ -1,0 +1,204 @@
+"""Scale-out on real parts: two API processes and two workers on one PostgreSQL and one
+Redis. 2,000 customer messages sent across both API processes each get exactly one AI turn
+and exactly one delivery to the channel's callback (no loss, no duplicate), whichever
+process took them and whichever worker ran their jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from frontline.app import create_app
+from frontline.deps import Services
+from frontline.settings import Settings
+from tests.conftest import PG_URL, TEST_SECRET, Factory, empty_tables
+from tests.kit.keepalive import Answer, KeepAliveServer, Request, keepalive_server
+from tests.realtime.conftest import free_port
+
+REDIS_URL = os.environ.get("FRONTLINE_TEST_REDIS_URL")
+MESSAGES = int(os.environ.get("FRONTLINE_TEST_SCALE_MESSAGES", "2000"))
+
+pytestmark = pytest.mark.skipif(
+    not (PG_URL and REDIS_URL), reason="needs FRONTLINE_TEST_POSTGRES_URL and _REDIS_URL"
+)
+
+
+def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "frontline", *args], env=env, stdout=out, stderr=out
+        )
+
+
+@pytest.fixture
+def cluster(postgres_url: str, tmp_path: Path) -> Iterator[list[str]]:
+    """Two API processes without workers, and two workers."""
+    asyncio.run(empty_tables(postgres_url))
+    env = {
+        **os.environ,
+        "FRONTLINE_ENV": "test",
+        "FRONTLINE_DATABASE_URL": postgres_url,
+        "FRONTLINE_REDIS_URL": REDIS_URL or "",
+        "FRONTLINE_SECRET_KEY": TEST_SECRET,
+        "FRONTLINE_LOG_LEVEL": "WARNING",
+        "FRONTLINE_WORKER_POLL_SECONDS": "0.2",
+        "FRONTLINE_DATABASE_POOL_SIZE": "10",
+    }
+    ports = [free_port(), free_port()]
+    procs = [
+        _spawn(
+            [
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-demo",
+                "--no-migrate",
+                "--no-worker",
+            ],
+            env,
+            tmp_path / f"api-{port}.log",
+        )
+        for port in ports
+    ]
+    procs += [_spawn(["worker"], env, tmp_path / f"worker-{n}.log") for n in range(2)]
+    try:
+        for port in ports:
+            _wait_healthy(port, procs, tmp_path)
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_healthy(port: int, procs: list[subprocess.Popen[bytes]], logs: Path) -> None:
+    deadline = time.monotonic() + 240  # a loaded 2-core machine starts four processes slowly
+    while time.monotonic() < deadline:
+        for proc in procs:
+            if proc.poll() is not None:
+                tails = "\n".join(p.read_text()[-1500:] for p in logs.glob("*.log"))
+                raise AssertionError(f"a process exited:\n{tails}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("frontline serve did not become healthy")
+
+
+@pytest.fixture
+async def writer(postgres_url: str) -> AsyncIterator[Services]:
+    settings = Settings(
+        env="test",
+        database_url=postgres_url,
+        secret_key=TEST_SECRET,  # type: ignore[arg-type]
+        run_worker_in_process=False,
+        log_json=False,
+    )
+    app = create_app(settings, run_worker=False)
+    services: Services = app.state.services
+    yield services
+    await services.aclose()
+
+
+@pytest.mark.slow
+async def test_two_api_processes_and_two_workers_answer_each_message_once(
+    cluster: list[str], writer: Services
+) -> None:
+    deliveries: Counter[str] = Counter()
+
+    def answer(request: Request) -> Answer:
+        deliveries[request.headers["idempotency-key"]] += 1
+        return Answer(200, {"ok": True})
+
+    async with (
+        keepalive_server(answer) as receiver,
+        httpx.AsyncClient(base_url=cluster[0], timeout=30) as a,
+        httpx.AsyncClient(base_url=cluster[1], timeout=30) as b,
+    ):
+        tenant = await Factory(writer, a).tenant(ai=True, callback_url=f"{receiver.base}/cb")
+        gate = asyncio.Semaphore(32)
+        accepted: list[int] = []
+
+        async def send(i: int) -> None:
+            client = (a, b)[i % 2]
+            async with gate:
+                r = await client.post(
+                    f"/api/v1/channels/{tenant.api_channel_id}/messages",
+                    headers=tenant.api_channel,
+                    json={
+                        "external_id": f"m-{i}",
+                        "contact": {"external_id": f"customer-{i}"},
+                        "text": "Сколько стоит тур на Байкал?" if i % 3 else "How much is it?",
+                    },
+                )
+            assert r.status_code == 202, r.text
+            accepted.append(r.json()["message_id"])
+
+        started = time.monotonic()
+        await asyncio.gather(*(send(i) for i in range(MESSAGES)))
+        assert len(set(accepted)) == MESSAGES
+        await _until_delivered(receiver, deliveries, MESSAGES, deadline=started + 900)
+        await asyncio.sleep(2)  # a late duplicate would show now
+
+    assert len(deliveries) == MESSAGES
+    assert max(deliveries.values()) == 1, deliveries.most_common(3)
+    async with writer.db.transaction() as session:
+        jobs = dict(
+            (
+                await session.execute(
+                    text(
+                        "SELECT kind || ':' || status, count(*) FROM jobs "
+                        "WHERE tenant_id = :t GROUP BY kind, status"
+                    ),
+                    {"t": tenant.id},
+                )
+            ).all()
+        )
+        replies = (
+            await session.execute(
+                text(
+                    "SELECT count(*), count(DISTINCT conversation_id) FROM messages "
+                    "WHERE tenant_id = :t AND sender_type <> 'contact' AND NOT is_internal"
+                ),
+                {"t": tenant.id},
+            )
+        ).one()
+        workers = (
+            await session.execute(
+                text(
+                    "SELECT count(DISTINCT locked_by) FROM jobs "
+                    "WHERE tenant_id = :t AND locked_by IS NOT NULL"
+                ),
+                {"t": tenant.id},
+            )
+        ).scalar_one()
+    assert jobs == {"ai.reply:done": MESSAGES, "message.deliver:done": MESSAGES}, jobs
+    assert tuple(replies) == (MESSAGES, MESSAGES)  # one reply in each conversation
+    assert workers == 2  # both workers took their share (done jobs keep their holder)
+
+
+async def _until_delivered(
+    receiver: KeepAliveServer, deliveries: Counter[str], expected: int, deadline: float
+) -> None:
+    while len(deliveries) < expected:
+        assert time.monotonic() < deadline, f"{len(deliveries)} of {expected} delivered"
+        await asyncio.sleep(0.5)
