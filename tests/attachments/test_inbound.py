@@ -224,3 +224,23 @@ async def test_email_accepts_null_fields_and_files(factory: Factory) -> None:
     # nothing at all to read is still refused
     r = await post_email(factory, t, {"from": "c@example.com", "text": None, "html": None})
     assert r.status_code == 422
+
+
+async def test_a_file_alone_still_gets_the_ai_first_line(factory: Factory, worker: Any) -> None:
+    """A message with files and no text goes through the AI like any other (it must not
+    break the AI job): the customer gets an answer."""
+    t = await factory.tenant(ai=True)
+    r = await post_api(
+        factory, t, api_message({"filename": "photo.png", "data": b64(png())}, text="")
+    )
+    assert r.status_code == 202, r.text
+    await worker.run_until_idle()
+    r = await factory.client.get(
+        f"/api/v1/conversations/{r.json()['conversation_id']}/messages", headers=t.operator
+    )
+    kinds = [m["sender_type"] for m in r.json()]
+    assert kinds[0] == "contact" and len(kinds) >= 2, kinds
+    # (the reply's delivery dies: this API channel has no callback URL; the AI job is fine)
+    r = await factory.client.get("/api/v1/jobs?status=dead", headers=t.owner)
+    assert r.status_code == 200, r.text
+    assert [j["kind"] for j in r.json()] == ["message.deliver"], r.text

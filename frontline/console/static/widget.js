@@ -321,7 +321,7 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
         box.append(h('a', { href: url, target: '_blank', rel: 'noopener noreferrer', 'aria-label': t('openFile', { name }) },
           h('img', { class: 'thumb', src: url, alt: name, loading: 'lazy' })));
       } else if (url) {
-        box.append(h('a', { class: 'file', href: url, target: '_blank', rel: 'noopener noreferrer', text: '📎 ' + name }));
+        box.append(h('a', { class: 'file', href: url, target: '_blank', rel: 'noopener noreferrer', text: name }));
       } else {
         box.append(h('span', { class: 'file off', text: t(f.status === 'failed' ? 'fileFailed' : 'filePending', { name }) }));
       }
