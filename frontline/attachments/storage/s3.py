@@ -107,6 +107,14 @@ class S3Store:
                         read_timeout=c.timeout_seconds,
                         retries={"max_attempts": 3, "mode": "standard"},
                         s3={"addressing_style": "path" if c.endpoint_url else "auto"},
+                        # checksums only where S3 requires them: several S3-compatible
+                        # servers refuse the CRC32 headers newer boto3 adds by default
+                        request_checksum_calculation=(
+                            "when_required" if c.endpoint_url else "when_supported"
+                        ),
+                        response_checksum_validation=(
+                            "when_required" if c.endpoint_url else "when_supported"
+                        ),
                     ),
                 )
             return self._client
