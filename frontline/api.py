@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from frontline.ai.endpoints import router as ai_status_router
 from frontline.aisettings.endpoints import router as ai_settings_router
+from frontline.attachments.endpoints import router as attachments_router
 from frontline.auth.endpoints import router as auth_router
 from frontline.channels.endpoints import router as channels_router
 from frontline.contacts.endpoints import router as contacts_router
@@ -29,6 +30,7 @@ def build_api_router() -> APIRouter:
         ai_settings_router,
         ai_status_router,
         knowledge_router,
+        attachments_router,
     ):
         api.include_router(router)
     return api

@@ -19,6 +19,11 @@ from frontline.ai import jobs as ai_reply_jobs
 from frontline.ai.chain import BreakerRegistry
 from frontline.aisettings import jobs as ai_log_jobs
 from frontline.api import build_api_router
+from frontline.attachments import jobs as attachment_jobs
+from frontline.attachments.links import LinkSigner
+from frontline.attachments.service import AttachmentLimits, AttachmentRuntime
+from frontline.attachments.storage.base import StorageConfig, StorageKind
+from frontline.attachments.storage.registry import build_store
 from frontline.auth.tokens import TokenCodec
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
@@ -45,6 +50,7 @@ from frontline.realtime.presence import make_presence, make_rate_limiter
 from frontline.realtime.publish import session_info
 from frontline.realtime.visitors import VisitorTokens
 from frontline.realtime.widget import router as widget_router
+from frontline.realtime.widget_http import router as widget_http_router
 from frontline.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -52,14 +58,34 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "console" / "static"
 
 
+def attachment_runtime(settings: Settings) -> AttachmentRuntime:
+    """The attachment store and limits the settings describe."""
+    config = StorageConfig(
+        kind=StorageKind(settings.attachments_storage),
+        directory=settings.attachments_directory(),
+        bucket=settings.attachments_s3_bucket,
+        endpoint_url=settings.attachments_s3_endpoint_url,
+        region=settings.attachments_s3_region,
+        access_key_id=settings.attachments_s3_access_key_id,
+        secret_access_key=settings.attachments_s3_secret_access_key,
+        prefix=settings.attachments_s3_prefix,
+    )
+    limits = AttachmentLimits(
+        max_bytes=settings.attachments_max_bytes,
+        url_ttl_seconds=settings.attachments_url_ttl_seconds,
+    )
+    return AttachmentRuntime(build_store(config), limits, LinkSigner(settings.secret_keys()))
+
+
 def build_services(settings: Settings) -> Services:
     """Everything a process shares: database, crypto, broker, job kinds."""
     broker = make_broker(settings.redis_url)
+    attachments = attachment_runtime(settings)
     db = Database(
         settings.database_url,
         pool_size=settings.database_pool_size,
         echo=settings.database_echo,
-        session_info=session_info(broker),
+        session_info={**session_info(broker), **attachments.session_info()},
     )
     box = SecretBox(settings.secret_keys())
     options = AdapterOptions(
@@ -69,6 +95,7 @@ def build_services(settings: Settings) -> Services:
     jobs = JobRegistry()
     breakers = BreakerRegistry()
     message_jobs.register(jobs, box, options)
+    attachment_jobs.register(jobs, box, options, attachments)
     ai_log_jobs.register(jobs)
     knowledge_index = InProcessIndex()
     ai_reply_jobs.register(jobs, box, breakers, broker, knowledge_index)
@@ -89,6 +116,7 @@ def build_services(settings: Settings) -> Services:
         presence=make_presence(settings.redis_url),
         rate_limiter=make_rate_limiter(settings.redis_url),
         visitor_tokens=VisitorTokens(settings.secret_keys()),
+        attachments=attachments,
     )
 
 
@@ -150,6 +178,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(console_router)
     app.include_router(public_router)
     app.include_router(widget_router)
+    app.include_router(widget_http_router)
     app.include_router(console_socket_router)
     app.include_router(assets_router)  # before the /static mount: it owns /static/v/...
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -183,7 +212,13 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         # uploads: a little over the file limit for the multipart envelope
-        overrides={"/api/v1/knowledge/documents": settings.knowledge_max_file_bytes + 64 * 1024},
+        overrides={
+            "/api/v1/knowledge/documents": settings.knowledge_max_file_bytes + 64 * 1024,
+            # inbound JSON with base64 files (API channel, e-mail webhook); widget uploads
+            "/api/v1/channels/": settings.attachments_max_body_bytes,
+            "/api/v1/webhooks/email/": settings.attachments_max_body_bytes,
+            "/api/v1/widget/attachments": settings.attachments_max_bytes + 64 * 1024,
+        },
     )
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.ai.chain import BreakerRegistry
+from frontline.attachments.service import AttachmentRuntime
 from frontline.auth.tokens import TokenCodec
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
@@ -43,12 +44,14 @@ class Services:
     presence: PresenceStore
     rate_limiter: RateLimiter
     visitor_tokens: VisitorTokens
+    attachments: AttachmentRuntime
 
     async def aclose(self) -> None:
         """Release connections (database pool, Redis) when the process stops."""
         await self.broker.close()
         await self.presence.close()
         await self.rate_limiter.close()
+        await self.attachments.store.close()
         await self.db.dispose()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 MESSAGE_CREATED = "message.created"
-MESSAGE_UPDATED = "message.updated"  # delivery status changed
+MESSAGE_UPDATED = "message.updated"  # delivery status or an attachment changed
 MESSAGE_DELTA = "message.delta"  # AI reply text as it is written (not stored)
 CONVERSATION_CREATED = "conversation.created"
 CONVERSATION_UPDATED = "conversation.updated"
@@ -20,6 +20,7 @@ JOB_DELIVER_MESSAGE = "message.deliver"
 JOB_AI_REPLY = "ai.reply"
 JOB_KNOWLEDGE_INGEST = "knowledge.ingest"
 JOB_KNOWLEDGE_EMBED = "knowledge.embed"
+JOB_FETCH_ATTACHMENT = "attachments.fetch"
 
 
 def inbox_topic(tenant_id: object) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -63,6 +64,22 @@ class Settings(BaseSettings):
     knowledge_max_tenant_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     # outbound delivery
     outbound_timeout_seconds: float = Field(default=10.0, gt=0)
+    # attachments: where files go (local files by default, S3-compatible in production)
+    attachments_storage: Literal["local", "s3"] = "local"
+    # default: ``data/attachments`` beside the SQLite file (``./data/attachments`` else)
+    attachments_dir: str | None = None
+    attachments_s3_bucket: str | None = None
+    attachments_s3_endpoint_url: str | None = None
+    attachments_s3_region: str = "us-east-1"
+    attachments_s3_access_key_id: SecretStr | None = None
+    attachments_s3_secret_access_key: SecretStr | None = None
+    attachments_s3_prefix: str = ""
+    # one file at most (a larger one is recorded as failed "too large"; the message is kept)
+    attachments_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # an inbound JSON body with base64 files (API channel, e-mail webhook) at most
+    attachments_max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # how long a link the widget gets to a file stays valid
+    attachments_url_ttl_seconds: int = Field(default=3600, ge=10)
     # logging
     log_level: str = "INFO"
     log_json: bool = True
@@ -76,6 +93,23 @@ class Settings(BaseSettings):
         if self.env == "production" and len(self.secret_key.get_secret_value()) < 32:
             raise ValueError("FRONTLINE_SECRET_KEY must be at least 32 characters in production")
         return self
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.attachments_storage == "s3" and not self.attachments_s3_bucket:
+            raise ValueError("FRONTLINE_ATTACHMENTS_S3_BUCKET is required with S3 storage")
+        return self
+
+    def attachments_directory(self) -> str:
+        """The local attachment directory: the setting, else ``data/attachments`` beside
+        the SQLite database file, else ``./data/attachments``."""
+        if self.attachments_dir:
+            return self.attachments_dir
+        prefix = "sqlite+aiosqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            path = self.database_url[len(prefix) :].split("?", 1)[0]
+            return str(Path(path).parent / "data" / "attachments")
+        return "./data/attachments"
 
     def secret_keys(self) -> list[str]:
         """The current key first, then the previous ones (for decryption during rotation)."""

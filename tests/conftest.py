@@ -95,8 +95,11 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
+        attachments_dir=str(tmp_path / "attachments"),
+        # inbound JSON bodies with files: small, so the limit is cheap to test
+        attachments_max_body_bytes=2 * 1024 * 1024,
         env="test",
         database_url=database_url,
         secret_key=TEST_SECRET,  # type: ignore[arg-type]

@@ -7,12 +7,14 @@ mutated. It verifies and parses inbound requests into :class:`InboundMessage` an
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
 import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class ChannelType(enum.StrEnum):
@@ -45,6 +47,41 @@ class InboundAttachment:
     data: bytes | None = None
     ref: str | None = None
     kind: str = "file"  # image | file | audio | video | sticker
+
+
+# files in one inbound message at most (more in a JSON body: 422; from a provider: the
+# rest are recorded as failed)
+MAX_ATTACHMENTS_PER_MESSAGE = 10
+
+
+class AttachmentIn(BaseModel):
+    """A file in an inbound JSON body (API channel, e-mail webhook): ``data`` is base64
+    (standard alphabet, padded; line breaks allowed). The type is sniffed from the bytes
+    when stored; ``content_type`` is only what the sender declared."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str | None = Field(default=None, max_length=255)
+    content_type: str | None = Field(default=None, max_length=200)
+    data: bytes
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _base64(cls, value: object) -> bytes:
+        if not isinstance(value, str):
+            raise ValueError("data must be a base64 string")
+        try:
+            return base64.b64decode("".join(value.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("data is not valid base64") from None
+
+    def inbound(self) -> InboundAttachment:
+        return InboundAttachment(
+            filename=self.filename,
+            content_type=self.content_type,
+            size=len(self.data),
+            data=self.data,
+        )
 
 
 @dataclass(frozen=True, slots=True)

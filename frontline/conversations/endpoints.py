@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from frontline.attachments import service as attachments
 from frontline.auth.deps import Operator
 from frontline.conversations import flows, service
 from frontline.conversations.repository import ConversationFilter
@@ -78,7 +79,9 @@ async def get_conversation(
     conversation = await service.get(session, subject.scope, conversation_id)
     rows = await messages.list_messages(session, subject.scope, conversation.id)
     out = ConversationOut.model_validate(conversation).model_dump()
-    return ConversationDetail(**out, messages=[MessageOut.model_validate(m) for m in rows])
+    return ConversationDetail(
+        **out, messages=await attachments.messages_out(session, subject.scope, rows)
+    )
 
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
@@ -93,7 +96,7 @@ async def list_messages(
     rows = await messages.list_messages(
         session, subject.scope, conversation.id, after_id=after_id, limit=limit
     )
-    return [MessageOut.model_validate(m) for m in rows]
+    return await attachments.messages_out(session, subject.scope, rows)
 
 
 @router.patch("/conversations/{conversation_id}", response_model=ConversationOut)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.ai import flows as ai
+from frontline.attachments import service as attachments
 from frontline.auth import service as auth
 from frontline.channels.base import InboundMessage
 from frontline.contacts import service as contacts
@@ -33,9 +36,14 @@ class InboundResult:
 
 
 async def receive_inbound(
-    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, inbound: InboundMessage
+    session: AsyncSession,
+    scope: TenantScope,
+    channel_id: uuid.UUID,
+    inbound: InboundMessage,
+    uploads: Sequence[int] = (),
 ) -> InboundResult:
-    """Store one inbound message: contact, conversation, message, follow-up work.
+    """Store one inbound message: contact, conversation, message, its attachments,
+    follow-up work. ``uploads``: ids of files the customer uploaded before (web widget).
 
     A message already stored (same channel and external id) is a redelivery: nothing is
     written and the original ids are returned.
@@ -64,7 +72,25 @@ async def receive_inbound(
         new_thread_if_unmatched=inbound.new_thread_if_unmatched,
         subject=inbound.subject,
     )
-    message_id = await messages.record_inbound(session, scope, conversation.id, channel_id, inbound)
+    attach: messages.AttachHook | None = None
+    if inbound.attachments or uploads:
+
+        async def _attach(message_id: int) -> list[dict[str, Any]]:
+            return await attachments.record_inbound(
+                session,
+                scope,
+                channel_id=channel_id,
+                conversation_id=conversation.id,
+                message_id=message_id,
+                files=inbound.attachments,
+                uploads=uploads,
+                uploader=inbound.contact.external_id,
+            )
+
+        attach = _attach
+    message_id = await messages.record_inbound(
+        session, scope, conversation.id, channel_id, inbound, attach
+    )
     if conversation.status == ConversationStatus.BOT.value:
         await ai.request_reply(session, scope, conversation.id, message_id)
     return InboundResult(message_id, conversation.id, False)
@@ -76,6 +102,7 @@ async def ingest(
     channel_id: uuid.UUID,
     channel_type: str,
     inbound: InboundMessage,
+    uploads: Sequence[int] = (),
 ) -> InboundResult:
     """The commit edge of inbound messages.
 
@@ -86,7 +113,7 @@ async def ingest(
     for attempt in range(1, INGEST_ATTEMPTS + 1):
         try:
             async with db.transaction() as session:
-                result = await receive_inbound(session, scope, channel_id, inbound)
+                result = await receive_inbound(session, scope, channel_id, inbound, uploads)
             inbound_messages.labels(channel_type, str(result.duplicate).lower()).inc()
             return result
         except IntegrityError:

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from frontline.attachments.schemas import AttachmentOut
+
 MAX_REPLY_CHARS = 20_000
 
 
@@ -24,6 +26,8 @@ class MessageOut(BaseModel):
     failure_reason: str | None
     meta: dict[str, Any]
     created_at: datetime
+    # files the customer sent with it (see frontline.attachments)
+    attachments: list[AttachmentOut] = Field(default_factory=list)
 
 
 class ReplyIn(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,14 +48,20 @@ async def conversation_for_refs(
     return await MessageRepository(session, scope).conversation_for_refs(channel_id, refs)
 
 
+# records what came with an inbound message once its id is known; returns it as JSON
+AttachHook = Callable[[int], Awaitable[list[dict[str, Any]]]]
+
+
 async def record_inbound(
     session: AsyncSession,
     scope: TenantScope,
     conversation_id: int,
     channel_id: uuid.UUID,
     inbound: InboundMessage,
+    attach: AttachHook | None = None,
 ) -> int:
-    """Insert a customer's message (one statement, no entity: this is the hot path)."""
+    """Insert a customer's message (one statement, no entity: this is the hot path).
+    ``attach`` records its files (after the insert, before the event that carries them)."""
     values = {
         "tenant_id": scope.tenant_id,
         "conversation_id": conversation_id,
@@ -71,6 +78,8 @@ async def record_inbound(
     }
     message_id = await MessageRepository(session, scope).append(values)
     event = MessageOut(id=message_id, **values).model_dump(mode="json")
+    if attach is not None:
+        event["attachments"] = await attach(message_id)
     _publish_data(session, scope.tenant_id, conversation_id, events.MESSAGE_CREATED, event)
     return message_id
 
@@ -213,6 +222,10 @@ async def add_ai_suggestion(
     await session.flush()
     _publish(session, message)
     return message
+
+
+async def find(session: AsyncSession, scope: TenantScope, message_id: int) -> Message | None:
+    return await MessageRepository(session, scope).get(message_id)
 
 
 async def list_messages(

@@ -1,6 +1,7 @@
 """ORM models. Importing this package registers every table on ``Base.metadata``."""
 
 from frontline.models.ai import AiCall, AiSettings
+from frontline.models.attachments import Attachment, AttachmentStatus
 from frontline.models.base import Base
 from frontline.models.channels import Channel, ChannelState
 from frontline.models.contacts import Contact, ContactIdentity
@@ -27,6 +28,8 @@ __all__ = [
     "AiCall",
     "AiSettings",
     "ApiKey",
+    "Attachment",
+    "AttachmentStatus",
     "Base",
     "Category",
     "Channel",

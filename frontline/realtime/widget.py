@@ -13,27 +13,33 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request, WebSocket
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, WebSocket
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline import events
 from frontline.ai.offline.text import detect_language
+from frontline.attachments import service as attachments
 from frontline.channels import service as channels
-from frontline.channels.base import ChannelType, InboundContact, InboundMessage
+from frontline.channels.base import (
+    MAX_ATTACHMENTS_PER_MESSAGE,
+    ChannelType,
+    InboundContact,
+    InboundMessage,
+)
 from frontline.channels.service import ChannelRuntime
 from frontline.channels.web.adapter import WebChannelConfig
 from frontline.contacts import service as contacts
 from frontline.contacts.schemas import ContactPatch
 from frontline.conversations import flows
 from frontline.conversations import service as conversations
-from frontline.deps import Services, ServicesDep
-from frontline.errors import AppError, Conflict, NotFound, Unprocessable, error_body
+from frontline.deps import Services
+from frontline.errors import AppError, Conflict, NotFound, Unprocessable
 from frontline.kit.i18n import normalize_locale, t
 from frontline.kit.repository import TenantScope
 from frontline.messages import service as messages
@@ -93,13 +99,14 @@ def widget_message(message: Message | dict[str, Any]) -> dict[str, Any]:
         "client_id": meta.get("client_id"),
         "stream_id": meta.get("stream_id"),
         "author_name": meta.get("author_name"),
+        "attachments": [],
     }
 
 
 # ---- channel look-up -------------------------------------------------------------------
 
 
-async def _channel(services: Services, key: str | None) -> ChannelRuntime:
+async def widget_channel(services: Services, key: str | None) -> ChannelRuntime:
     channel_id = channel_id_for_key(key or "")
     if channel_id is None:
         raise NotFound("unknown widget key")
@@ -115,7 +122,7 @@ async def _channel(services: Services, key: str | None) -> ChannelRuntime:
         raise NotFound("unknown widget key") from None
 
 
-def _config(runtime: ChannelRuntime) -> WebChannelConfig:
+def channel_config(runtime: ChannelRuntime) -> WebChannelConfig:
     return WebChannelConfig.model_validate(runtime.config)
 
 
@@ -132,7 +139,7 @@ class _Visitor:
         return TenantScope(self.channel.tenant_id)
 
 
-async def _load_visitor(services: Services, channel: ChannelRuntime, visitor_id: str) -> _Visitor:
+async def load_visitor(services: Services, channel: ChannelRuntime, visitor_id: str) -> _Visitor:
     scope = TenantScope(channel.tenant_id)
     async with services.db.reader() as session:
         context = await conversations.inbound_context(
@@ -141,14 +148,14 @@ async def _load_visitor(services: Services, channel: ChannelRuntime, visitor_id:
     latest = context.latest
     return _Visitor(
         channel=channel,
-        config=_config(channel),
+        config=channel_config(channel),
         visitor_id=visitor_id,
         conversation_id=latest.id if latest else None,
         status=latest.status if latest else None,
     )
 
 
-async def _operators_online(services: Services, tenant_id: uuid.UUID) -> bool:
+async def operators_online(services: Services, tenant_id: uuid.UUID) -> bool:
     try:
         return await services.presence.count(str(tenant_id)) > 0
     except Exception:
@@ -156,97 +163,14 @@ async def _operators_online(services: Services, tenant_id: uuid.UUID) -> bool:
         return False
 
 
-# ---- HTTP: session ---------------------------------------------------------------------
-
-
-class SessionIn(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    key: str = Field(min_length=1, max_length=100)
-    visitor_token: str | None = Field(default=None, max_length=200)
-    language: str | None = Field(default=None, max_length=20)
-
-
-def _cors_headers(origin: str | None) -> dict[str, str]:
-    if origin is None:
-        return {}
-    return {
-        "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Methods": "POST, OPTIONS",
-        "Access-Control-Allow-Headers": "Content-Type",
-        "Access-Control-Max-Age": "600",
-        "Vary": "Origin",
-    }
-
-
-@router.options("/api/v1/widget/session", include_in_schema=False)
-async def session_preflight(request: Request) -> Response:
-    # the key is in the body, which a preflight does not carry: the real request is
-    # checked against the channel's origins, so the preflight may answer any origin
-    origin = request.headers.get("origin")
-    return Response(status_code=204, headers=_cors_headers(origin))
-
-
-@router.post("/api/v1/widget/session", tags=["widget"])
-async def widget_session(request: Request, services: ServicesDep) -> JSONResponse:
-    """Start (or resume) a visitor's chat: the widget calls this first, with the visitor
-    token it kept, and gets a (possibly new) token, the conversation and the widget's
-    settings. Only pages on the channel's allowed origins may call it."""
-    origin = request.headers.get("origin")
-    try:
-        raw = await request.json()
-        body = SessionIn.model_validate(raw)
-    except (ValueError, ValidationError):
-        return JSONResponse(
-            error_body("invalid", "body must be {key, visitor_token?}"),
-            status_code=422,
-            headers=_cors_headers(origin),
-        )
-    channel = await _channel(services, body.key)
-    config = _config(channel)
-    if not config.allows(origin, own_origin(request)):
-        # readable by the refused page (CORS headers), so the widget can hide itself
-        # instead of retrying: the answer reveals nothing but the refusal
-        return JSONResponse(
-            error_body("forbidden", "this site is not allowed to use this widget"),
-            status_code=403,
-            headers=_cors_headers(origin),
-        )
-    visitor_id = services.visitor_tokens.verify(channel.id, body.visitor_token)
-    token = body.visitor_token
-    if visitor_id is None:
-        visitor_id, token = services.visitor_tokens.issue(channel.id)
-    visitor = await _load_visitor(services, channel, visitor_id)
-    language = normalize_locale(body.language or config.language)
-    payload = {
-        "visitor_token": token,
-        "visitor_id": visitor_id,
-        "conversation_id": visitor.conversation_id,
-        "status": visitor.status or ConversationStatus.BOT.value,
-        "state": widget_state(visitor.status),
-        "operators_online": await _operators_online(services, channel.tenant_id),
-        "heartbeat_seconds": services.settings.realtime_heartbeat_seconds,
-        "config": {
-            "title": config.title,
-            "greeting": config.greeting,
-            "color": config.color,
-            "position": config.position,
-            "language": config.language or language,
-        },
-        "limits": {
-            "max_message_chars": config.max_message_chars,
-            "messages_per_minute": config.messages_per_minute,
-        },
-    }
-    return JSONResponse(payload, headers=_cors_headers(origin))
-
-
 # ---- WebSocket -------------------------------------------------------------------------
 
 
 class _SendIn(BaseModel):
     client_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-    text: str
+    text: str = ""
+    # ids of the visitor's uploads (POST /api/v1/widget/attachments) sent with it
+    attachments: list[int] = Field(default_factory=list, max_length=MAX_ATTACHMENTS_PER_MESSAGE)
 
 
 class _CsatIn(BaseModel):
@@ -318,8 +242,8 @@ class WidgetSession:
                     limit=GAP_LIMIT if last_id is not None else HISTORY_LIMIT,
                 )
                 conversation = await conversations.get(session, self.scope, v.conversation_id)
+                history = await self._with_files(session, rows)
             v.status = conversation.status
-            history = [widget_message(m) for m in rows]
         self.last_sent_id = max([last_id or 0, *(m["id"] for m in history)])
         self.state_sent = widget_state(v.status)
         await self.conn.send(
@@ -329,7 +253,7 @@ class WidgetSession:
                 "conversation_id": v.conversation_id,
                 "status": v.status or ConversationStatus.BOT.value,
                 "state": self.state_sent,
-                "operators_online": await _operators_online(self.services, self.tenant_id),
+                "operators_online": await operators_online(self.services, self.tenant_id),
                 "heartbeat_seconds": self.conn.heartbeat_seconds,
                 "messages": history,
             },
@@ -346,7 +270,15 @@ class WidgetSession:
             if data.get("conversation_id") != self.visitor.conversation_id:
                 return
             self.last_sent_id = int(data["id"])
-            await self.conn.send(events.MESSAGE_CREATED, widget_message(data))
+            await self.conn.send(events.MESSAGE_CREATED, self._visitor_message(data))
+        elif kind == events.MESSAGE_UPDATED:
+            # a file of a message the visitor has was fetched (or failed): show it now
+            if data.get("is_internal") or not data.get("attachments"):
+                return
+            if data.get("conversation_id") != self.visitor.conversation_id:
+                return
+            if int(data.get("id", 0)) <= self.last_sent_id:
+                await self.conn.send(events.MESSAGE_UPDATED, self._visitor_message(data))
         elif kind in (events.MESSAGE_DELTA, events.AI_TYPING):
             await self.conn.send(kind, data)
         elif kind == events.TYPING:
@@ -380,7 +312,7 @@ class WidgetSession:
                 "conversation_id": self.visitor.conversation_id,
                 "status": self.visitor.status or ConversationStatus.BOT.value,
                 "state": state,
-                "operators_online": await _operators_online(self.services, self.tenant_id),
+                "operators_online": await operators_online(self.services, self.tenant_id),
             },
         )
 
@@ -398,12 +330,40 @@ class WidgetSession:
                 session, self.scope, conversation_id, after_id=self.last_sent_id, limit=GAP_LIMIT
             )
             conversation = await conversations.get(session, self.scope, conversation_id)
-        for m in rows:
-            if m.id > self.last_sent_id:
-                self.last_sent_id = m.id
-                await self.conn.send(events.MESSAGE_CREATED, widget_message(m))
+            shown = await self._with_files(session, rows)
+        for m in shown:
+            if m["id"] > self.last_sent_id:
+                self.last_sent_id = m["id"]
+                await self.conn.send(events.MESSAGE_CREATED, m)
         self.visitor.status = conversation.status
         await self._send_status(force=False)
+
+    # -- files: the visitor gets signed, short-lived links (no staff credentials)
+
+    def _file(self, attachment: dict[str, Any]) -> dict[str, Any]:
+        out = dict(attachment)
+        if out.get("url"):
+            runtime = self.services.attachments
+            out["url"] = runtime.links.widget_url(
+                self.visitor.channel.id, int(out["id"]), runtime.limits.url_ttl_seconds
+            )
+        return out
+
+    def _visitor_message(self, data: dict[str, Any]) -> dict[str, Any]:
+        shown = widget_message(data)
+        shown["attachments"] = [self._file(a) for a in data.get("attachments") or ()]
+        return shown
+
+    async def _with_files(
+        self, session: AsyncSession, rows: Sequence[Message]
+    ) -> list[dict[str, Any]]:
+        files = await attachments.for_messages(session, self.scope, [m.id for m in rows])
+        shown = []
+        for m in rows:
+            item = widget_message(m)
+            item["attachments"] = [self._file(a.model_dump()) for a in files.get(m.id, ())]
+            shown.append(item)
+        return shown
 
     # -- client events
 
@@ -427,7 +387,7 @@ class WidgetSession:
     async def _message_send(self, body: _SendIn) -> None:
         text = body.text.strip()
         config = self.visitor.config
-        if not text:
+        if not text and not body.attachments:
             raise ClientError("invalid", "empty message", client_id=body.client_id)
         if len(text) > config.max_message_chars:
             raise ClientError(
@@ -454,9 +414,13 @@ class WidgetSession:
             text=text,
             meta={"client_id": body.client_id},
         )
-        result = await flows.ingest(
-            self.services.db, self.scope, v.channel.id, ChannelType.WEB.value, inbound
-        )
+        uploads = list(dict.fromkeys(body.attachments))
+        try:
+            result = await flows.ingest(
+                self.services.db, self.scope, v.channel.id, ChannelType.WEB.value, inbound, uploads
+            )
+        except Unprocessable as exc:  # uploads that are not the visitor's (or sent already)
+            raise ClientError("invalid", exc.message, client_id=body.client_id) from None
         await self.conn.send(
             "message.ack",
             {
@@ -502,7 +466,7 @@ class WidgetSession:
 
     async def _handoff(self) -> None:
         conversation_id = self._require_conversation()
-        online = await _operators_online(self.services, self.tenant_id)
+        online = await operators_online(self.services, self.tenant_id)
         async with self.services.db.transaction() as session:
             changed = await conversations.request_handoff(
                 session, self.scope, conversation_id, "the customer asked for a person"
@@ -564,11 +528,11 @@ async def widget_socket(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     params = websocket.query_params
     try:
-        channel = await _channel(services, params.get("key"))
+        channel = await widget_channel(services, params.get("key"))
     except AppError:
         await websocket.close(code=1008)  # before accept: the handshake gets HTTP 403
         return
-    config = _config(channel)
+    config = channel_config(channel)
     if not config.allows(websocket.headers.get("origin"), own_origin(websocket)):
         await websocket.close(code=1008)
         return
@@ -582,7 +546,7 @@ async def widget_socket(websocket: WebSocket) -> None:
     language = normalize_locale(params.get("lang") or config.language)
     conn = Connection(websocket, services.broker, services.settings.realtime_heartbeat_seconds)
     try:
-        visitor = await _load_visitor(services, channel, visitor_id)
+        visitor = await load_visitor(services, channel, visitor_id)
         session = WidgetSession(services, conn, visitor, language)
         await session.start(last_id)
         await conn.receive(session.on_frame)

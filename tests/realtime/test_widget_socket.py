@@ -32,7 +32,12 @@ async def test_session_issues_and_keeps_a_visitor_token(live: LiveServer) -> Non
     assert first["visitor_token"].startswith("vt1.")
     assert first["conversation_id"] is None and first["state"] == "bot"
     assert first["config"]["title"] == "Shop"
-    assert first["limits"] == {"max_message_chars": 4000, "messages_per_minute": 7}
+    assert first["limits"] == {
+        "max_message_chars": 4000,
+        "messages_per_minute": 7,
+        "max_file_bytes": 20 * 1024 * 1024,
+        "max_files": 10,
+    }
     again = await widget_session(live, key, first["visitor_token"], origin=SITE)
     assert again["visitor_id"] == first["visitor_id"]
     assert again["visitor_token"] == first["visitor_token"]

@@ -10,6 +10,7 @@ so no endpoint can be added that escapes the walk. The only exclusions are liste
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -49,6 +50,11 @@ EXCLUDED: dict[tuple[str, str], str] = {
     ("POST", f"{API}/webhooks/email/{{channel_id}}"): (
         "inbound e-mail webhook: authenticated by the channel's HMAC signature; B's "
         "credentials must get 401 (test_inbound_endpoints_refuse_other_tenants)"
+    ),
+    ("GET", f"{API}/widget/attachments/{{attachment_id}}"): (
+        "a widget visitor's file through a link signed for one channel and file, not staff "
+        "credentials; forged, expired and other channels' links are refused "
+        "(tests/attachments/test_widget_files.py::test_signed_links_expire_and_cannot_be_forged)"
     ),
 }
 
@@ -93,6 +99,7 @@ class TenantAData:
     document_id: int
     faq_id: int
     all_job_ids: set[str]
+    attachment_id: int = 0
 
     def values(self, param: str) -> list[Any]:
         """Every id of A's data that ``param`` can take (empty: the walk cannot fill it)."""
@@ -106,6 +113,7 @@ class TenantAData:
             "call_id": [self.ai_call_id],
             "document_id": [self.document_id],
             "faq_id": [self.faq_id],
+            "attachment_id": [self.attachment_id],
         }
         return fillers.get(param, [])
 
@@ -236,6 +244,7 @@ def walk_plan(app: FastAPI, a: TenantAData | None) -> list[Call]:
             document_id=1,
             faq_id=1,
             all_job_ids=set(),
+            attachment_id=1,
         )
         unfillable = [n for n in names if not probe.values(n)]
         if unfillable:
@@ -342,6 +351,24 @@ async def build_tenant_data(
     )
     assert r.status_code == 202, r.text
     faq_id = r.json()["id"]
+    # a file the customer sent (on the same conversation)
+    r = await c.post(
+        f"{API}/channels/{t.api_channel_id}/messages",
+        headers=t.api_channel,
+        json={
+            "external_id": f"file-{t.slug}",
+            "contact": {"external_id": f"customer-of-{t.slug}"},
+            "text": "",
+            "attachments": [
+                {"filename": "secret.txt", "data": base64.b64encode(text.encode()).decode()}
+            ],
+        },
+    )
+    assert r.status_code == 202, r.text
+    messages = (
+        await c.get(f"{API}/conversations/{conversation_id}/messages", headers=t.owner)
+    ).json()
+    attachment_id = next(a["id"] for m in messages for a in m["attachments"])
     await worker.run_until_idle()
     all_jobs = (await c.get(f"{API}/jobs", headers=t.owner)).json()
     return TenantAData(
@@ -357,6 +384,7 @@ async def build_tenant_data(
         document_id=document_id,
         faq_id=faq_id,
         all_job_ids={str(j["id"]) for j in all_jobs},
+        attachment_id=attachment_id,
     )
 
 

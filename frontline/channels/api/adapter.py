@@ -7,9 +7,20 @@ import json
 from typing import ClassVar
 
 import aiohttp
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from frontline.channels.base import (
+    MAX_ATTACHMENTS_PER_MESSAGE,
+    AttachmentIn,
     BadRequest,
     ChannelConfig,
     ChannelType,
@@ -53,7 +64,20 @@ class ApiMessageIn(BaseModel):
 
     external_id: str = Field(min_length=1, max_length=500)
     contact: ApiContactIn
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    # before ``text``: validated first, so that ``text`` may be empty when files came
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list, max_length=MAX_ATTACHMENTS_PER_MESSAGE
+    )
+    text: str = Field(default="", max_length=MAX_TEXT_CHARS)
+
+    @field_validator("text")
+    @classmethod
+    def _text_or_files(cls, value: str, info: ValidationInfo) -> str:
+        if not value and not info.data.get("attachments"):
+            raise PydanticCustomError(
+                "missing", "text is required (it may be empty only with attachments)"
+            )
+        return value
 
 
 class ApiChannelAdapter:
@@ -82,7 +106,14 @@ class ApiChannelAdapter:
             email=body.contact.email,
             phone=body.contact.phone,
         )
-        return [InboundMessage(external_id=body.external_id, contact=contact, text=body.text)]
+        return [
+            InboundMessage(
+                external_id=body.external_id,
+                contact=contact,
+                text=body.text,
+                attachments=tuple(a.inbound() for a in body.attachments),
+            )
+        ]
 
     async def send(self, message: OutboundMessage) -> SendResult:
         if self._config.callback_url is None:

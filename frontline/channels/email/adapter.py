@@ -26,10 +26,13 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
 from frontline.channels.base import (
+    MAX_ATTACHMENTS_PER_MESSAGE,
+    AttachmentIn,
     AuthFailed,
     BadRequest,
     ChannelConfig,
@@ -84,6 +87,18 @@ class EmailInbound(BaseModel):
     message_id: str | None = Field(default=None, max_length=500)
     in_reply_to: str | None = Field(default=None, max_length=2000)
     references: str | list[str] | None = None
+    attachments: list[AttachmentIn] = Field(
+        default_factory=list, max_length=MAX_ATTACHMENTS_PER_MESSAGE
+    )
+
+    @field_validator("subject", "text", "html", "attachments", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: object, info: ValidationInfo) -> object:
+        """Every optional field may be ``null`` (mail parsers send it for what a message
+        lacks): the same as leaving it out."""
+        if value is None:
+            return [] if info.field_name == "attachments" else ""
+        return value
 
     @field_validator("references")
     @classmethod
@@ -182,13 +197,13 @@ class EmailChannelAdapter:
         except ValidationError as exc:
             raise InvalidPayload("invalid e-mail payload", validation_fields(exc.errors())) from exc
         text = mail.text.strip() or html_to_text(mail.html)
-        if not text:
+        if not text and not mail.attachments:
             raise InvalidPayload(
                 "the e-mail has no text",
                 [
                     {
                         "loc": ["body", "text"],
-                        "message": "text or html is required",
+                        "message": "text, html or attachments is required",
                         "type": "missing",
                     }
                 ],
@@ -209,6 +224,7 @@ class EmailChannelAdapter:
                 thread_refs=tuple(dict.fromkeys(refs)),
                 new_thread_if_unmatched=True,
                 meta={"subject": mail.subject, "to": mail.to},
+                attachments=tuple(a.inbound() for a in mail.attachments),
             )
         ]
 

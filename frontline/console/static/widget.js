@@ -50,6 +50,10 @@
       tooLong: 'The message is too long (at most {n} characters).',
       error: 'Something went wrong. Please try again.', sending: 'Sending…',
       failed: 'Not sent.', retry: 'Retry', describe: 'Describe your question and we will pass it to an operator.',
+      attach: 'Attach a file', remove: 'Remove {name}', uploading: 'Uploading {name}…',
+      uploadFailed: 'Could not upload {name}.', fileTooBig: 'The file is too large (at most {n} MB).',
+      tooManyFiles: 'At most {n} files in one message.', filePending: '{name}: loading…',
+      fileFailed: '{name}: not received', openFile: 'Open {name}', waitUpload: 'Wait until the files are uploaded.',
     },
     ru: {
       title: 'Поддержка', launcher: 'Чат с поддержкой', unread: 'новых: {n}', close: 'Закрыть чат',
@@ -69,6 +73,10 @@
       tooLong: 'Сообщение слишком длинное (не больше {n} символов).',
       error: 'Что-то пошло не так. Попробуйте ещё раз.', sending: 'Отправляется…',
       failed: 'Не отправлено.', retry: 'Повторить', describe: 'Опишите вопрос, и мы передадим его оператору.',
+      attach: 'Прикрепить файл', remove: 'Убрать {name}', uploading: 'Загружаем {name}…',
+      uploadFailed: 'Не удалось загрузить {name}.', fileTooBig: 'Файл слишком большой (не больше {n} МБ).',
+      tooManyFiles: 'Не больше {n} файлов в одном сообщении.', filePending: '{name}: загружается…',
+      fileFailed: '{name}: не получен', openFile: 'Открыть {name}', waitUpload: 'Дождитесь загрузки файлов.',
     },
   };
   let lang = attr.language || NAV_LANG;
@@ -184,6 +192,17 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
 .send{flex:none;width:40px;height:40px;border-radius:8px;border:0;padding:0;background:var(--a);color:var(--on);display:flex;align-items:center;justify-content:center}
 .send svg{width:20px;height:20px;fill:currentColor}
 .foot{padding:0 10px 8px;background:#fff;display:flex}
+.files{display:flex;flex-direction:column;gap:4px;margin-top:4px;white-space:normal}
+.files a{color:inherit}
+.thumb{display:block;max-width:220px;max-height:180px;border-radius:8px;background:#fff}
+.file{display:inline-block;padding:3px 8px;border-radius:8px;background:rgba(0,0,0,.06);text-decoration:underline;overflow-wrap:anywhere}
+.file.off{text-decoration:none;font-style:italic;opacity:.8}
+.clip{flex:none;width:40px;height:40px;border-radius:8px;border:1px solid #d1d5db;padding:0;background:#fff;color:#374151;display:flex;align-items:center;justify-content:center}
+.clip svg{width:20px;height:20px;fill:currentColor}
+.tray{display:flex;flex-wrap:wrap;gap:6px;padding:4px 10px 0;background:#fff}
+.chip{display:flex;align-items:center;gap:4px;max-width:100%;padding:2px 4px 2px 8px;border-radius:12px;background:#f3f4f6;font-size:12px}
+.chip span{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;max-width:200px}
+.chip button{background:none;border:0;padding:0 4px;font-size:14px;line-height:1;color:#374151}
 .human{background:none;border:0;padding:4px 2px;color:#1f2937;text-decoration:underline;font-size:13px}
 @media (prefers-reduced-motion:no-preference){.panel{animation:fl-in .15s ease-out}@keyframes fl-in{from{opacity:0;transform:translateY(8px)}}}
 `;
@@ -205,9 +224,12 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
   const input = L(h('textarea', { id: 'fl-input', class: 'field', rows: 1, maxlength: 20000 }), 'placeholder', 'placeholder');
   const sendBtn = L(L(h('button', { type: 'button', class: 'send' }, icon('M2.01 21 23 12 2.01 3 2 10l15 2-15 2z')), 'aria-label', 'send'), 'title', 'send');
   const humanBtn = L(h('button', { type: 'button', class: 'human' }), 'text', 'human');
+  const fileInput = h('input', { type: 'file', multiple: true, hidden: true, tabindex: '-1', 'aria-hidden': 'true' });
+  const clipBtn = L(L(h('button', { type: 'button', class: 'clip' }, icon('M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6h-1.5z')), 'aria-label', 'attach'), 'title', 'attach');
+  const tray = h('div', { class: 'tray', hidden: true });
   const panel = h('div', { id: 'fl-panel', class: 'panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'fl-title', hidden: true },
     h('div', { class: 'head' }, title, closeBtn), banner, scroller, status, err,
-    h('div', { class: 'composer' }, L(h('label', { class: 'sr', for: 'fl-input' }), 'text', 'label'), input, sendBtn),
+    tray, h('div', { class: 'composer' }, L(h('label', { class: 'sr', for: 'fl-input' }), 'text', 'label'), clipBtn, fileInput, input, sendBtn),
     h('div', { class: 'foot' }, humanBtn));
   const wrap = h('div', { class: 'fl' }, launcher, panel);
   // a constructed style sheet is CSSOM, which a page's Content-Security-Policy does not
@@ -241,12 +263,15 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
   let ws = null, helloed = false, connecting = false, started = false, fatal = false, wasUp = false;
   let attempt = 0, retryTimer = 0, lastSeen = 0, lastSent = 0, heartbeat = 25, lastId = null;
   let state = 'bot', online = true, isOpen = false, unread = 0, wantHandoff = false, rating = 0;
+  let maxFiles = 10, maxFileBytes = 20 * 1024 * 1024, staged = [], uploads = 0;
   let maxChars = 4000, aiTyping = false, opTyping = null, aiTimer = 0, opTimer = 0, errTimer = 0;
   let typingSentAt = 0, typingTimer = 0, sessionCall = null, awaiting = null;
   const sentAt = new Map(); // client_id -> when message.send went out on this socket
   const byId = new Map(), pending = new Map(), streams = new Map(), doneStreams = new Set();
   let outbox = [];
-  try { outbox = (JSON.parse(load(SS, K('outbox'))) || []).filter((o) => o && typeof o.client_id === 'string' && typeof o.text === 'string'); } catch (e) { outbox = []; }
+  const validItem = (o) => o && typeof o.client_id === 'string' && typeof o.text === 'string' &&
+    (o.attachments == null || (Array.isArray(o.attachments) && o.attachments.every((n) => Number.isInteger(n))));
+  try { outbox = (JSON.parse(load(SS, K('outbox'))) || []).filter(validItem); } catch (e) { outbox = []; }
   const saveOutbox = () => save(SS, K('outbox'), outbox.length ? JSON.stringify(outbox) : null);
   const unqueue = (cid) => { const n = outbox.length; outbox = outbox.filter((o) => o.client_id !== cid); if (n !== outbox.length) saveOutbox(); };
   const emit = (name, detail) => { try { window.dispatchEvent(new CustomEvent('frontline:' + name, { detail })); } catch (e) { /* old browser */ } };
@@ -279,8 +304,34 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
     if (sender === 'ai' || sender === 'operator') el.append(h('span', { class: 'who', text: sender === 'ai' ? t('ai') : (m.author_name || t('operator')) }));
     else if (sender === 'contact') el.append(h('span', { class: 'sr', text: t('you') + ': ' }));
     const body = h('span', { class: 'body' }); fillText(body, m.text || ''); el.append(body);
+    el.append(fileList(m.attachments));
     el.append(h('span', { class: 'meta', text: extra === 'pending' ? t('sending') : (extra === 'streaming' ? '' : clock(m.created_at)) }));
     return el;
+  };
+  const fileUrl = (u) => { // the server's links are paths on it (signed, short-lived)
+    if (typeof u !== 'string' || !u) return null;
+    try { const url = new URL(u.charAt(0) === '/' ? BASE + u : u); return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null; } catch (e) { return null; }
+  };
+  function fileList(files) { // images as thumbnails, other files as links, never markup from data
+    const box = h('span', { class: 'files' });
+    for (const f of Array.isArray(files) ? files : []) {
+      if (!f || typeof f !== 'object') continue;
+      const name = String(f.filename || 'file'), url = fileUrl(f.url);
+      if (url && f.inline) {
+        box.append(h('a', { href: url, target: '_blank', rel: 'noopener noreferrer', 'aria-label': t('openFile', { name }) },
+          h('img', { class: 'thumb', src: url, alt: name, loading: 'lazy' })));
+      } else if (url) {
+        box.append(h('a', { class: 'file', href: url, target: '_blank', rel: 'noopener noreferrer', text: name }));
+      } else {
+        box.append(h('span', { class: 'file off', text: t(f.status === 'failed' ? 'fileFailed' : 'filePending', { name }) }));
+      }
+    }
+    box.hidden = !box.childElementCount;
+    return box;
+  }
+  const updateFiles = (m) => { // message.updated: a file was fetched (or failed)
+    const el = m && byId.get(m.id); if (!el) return;
+    const old = el.querySelector('.files'); if (old) old.replaceWith(fileList(m.attachments));
   };
   const place = (el, id) => { // stored messages in id order; pending and streaming ones after them
     let ref = null;
@@ -291,7 +342,7 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
     if (el.parentNode !== log || el.nextElementSibling !== ref) log.insertBefore(el, ref);
   };
   const showPending = (item) => {
-    const el = bubble({ sender: 'contact', text: item.text }, 'pending');
+    const el = bubble({ sender: 'contact', text: item.text, attachments: (item.files || []).map((f) => ({ filename: f.filename, status: 'pending' })) }, 'pending');
     pending.set(item.client_id, el); log.append(el); toBottom();
   };
   const confirmed = (el, id, createdAt) => {
@@ -303,12 +354,12 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
     if (!m || typeof m.id !== 'number') return;
     if (lastId == null || m.id > lastId) lastId = m.id;
     if (m.conversation_id) convId = m.conversation_id;
-    if (byId.has(m.id)) return; // another tab's echo, or the gap repeating what we have
+    if (byId.has(m.id)) { updateFiles(m); return; } // acked already, another tab's echo, or the gap
     const stick = nearBottom() || m.sender === 'contact';
     const mine = m.client_id && pending.get(m.client_id);
     if (mine) {
       pending.delete(m.client_id); sentAt.delete(m.client_id); unqueue(m.client_id);
-      confirmed(mine, m.id, m.created_at);
+      confirmed(mine, m.id, m.created_at); updateFiles(m);
     } else {
       if (m.stream_id) {
         doneStreams.add(m.stream_id);
@@ -429,6 +480,8 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
     save(LS, K('token'), token);
     if (s.conversation_id) convId = s.conversation_id;
     if (s.limits && s.limits.max_message_chars > 0) maxChars = s.limits.max_message_chars;
+    if (s.limits && s.limits.max_files > 0) maxFiles = s.limits.max_files;
+    if (s.limits && s.limits.max_file_bytes > 0) maxFileBytes = s.limits.max_file_bytes;
     applyConfig(s.config);
     setState({ state: s.state, status: s.status, operators_online: s.operators_online, conversation_id: s.conversation_id });
     return s;
@@ -494,6 +547,7 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
     switch (f.type) {
       case 'hello': onHello(d); break;
       case 'message.created': addMessage(d, true); break;
+      case 'message.updated': updateFiles(d); break;
       case 'message.ack': onAck(d); break;
       case 'message.delta': onDelta(d); break;
       case 'ai.typing': setAiTyping(!!d.active); break;
@@ -569,9 +623,15 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
   function start() { if (started || fatal) return; started = true; connect(); }
   function sendText(text) {
     text = String(text || '').trim();
-    if (!text) return false;
+    if (uploads) { showError(t('waitUpload'), 3, true); return false; }
+    if (!text && !staged.length) return false;
     if (text.length > maxChars) { showError(t('tooLong', { n: maxChars })); return false; }
     const item = { client_id: newId(), text };
+    if (staged.length) {
+      item.attachments = staged.map((f) => f.id);
+      item.files = staged.map((f) => ({ filename: f.filename }));
+      staged = []; renderTray();
+    }
     outbox.push(item); saveOutbox(); showPending(item);
     stopTyping();
     if (!sendFrame('message.send', item)) start(); // queued: sent on (re)connect
@@ -583,6 +643,43 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
   }
   const autosize = () => { input.style.height = 'auto'; input.style.height = Math.min(input.scrollHeight + 2, 120) + 'px'; };
   const submit = () => { if (sendText(input.value)) { input.value = ''; autosize(); } input.focus(); };
+  // ---- files: uploaded when chosen, sent with the next message ----
+  function renderTray() {
+    tray.textContent = '';
+    for (const f of staged) {
+      tray.append(h('span', { class: 'chip' }, h('span', { text: f.filename, title: f.filename }),
+        h('button', { type: 'button', text: '×', 'aria-label': t('remove', { name: f.filename }), onclick: () => {
+          staged = staged.filter((x) => x !== f); renderTray(); input.focus();
+        } })));
+    }
+    tray.hidden = !staged.length;
+  }
+  async function uploadFile(file) {
+    const name = file.name || 'file';
+    if (file.size > maxFileBytes) { showError(t('fileTooBig', { n: Math.floor(maxFileBytes / 1048576) })); return; }
+    if (staged.length + uploads >= maxFiles) { showError(t('tooManyFiles', { n: maxFiles })); return; }
+    uploads++; status.textContent = t('uploading', { name });
+    try {
+      if (!session) await getSession();
+      const form = new FormData();
+      form.append('key', KEY); form.append('visitor_token', token || ''); form.append('file', file, name);
+      const res = await fetch(BASE + '/api/v1/widget/attachments', { method: 'POST', mode: 'cors', credentials: 'omit', body: form });
+      const data = await res.json().catch(() => null);
+      if (res.status === 429) showError(t('rateLimited', { s: Number(res.headers.get('Retry-After')) || 5 }));
+      else if (res.status === 413) showError(t('fileTooBig', { n: Math.floor(maxFileBytes / 1048576) }));
+      else if (!res.ok || !data || typeof data.id !== 'number') showError(t('uploadFailed', { name }));
+      else { staged.push({ id: data.id, filename: String(data.filename || name) }); renderTray(); }
+    } catch (e) {
+      showError(t('uploadFailed', { name }));
+    } finally {
+      uploads--; setStatusLine();
+    }
+  }
+  clipBtn.addEventListener('click', () => fileInput.click());
+  fileInput.addEventListener('change', () => {
+    const files = [...(fileInput.files || [])]; fileInput.value = '';
+    files.reduce((p, f) => p.then(() => uploadFile(f)), Promise.resolve()).then(() => input.focus());
+  });
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); submit(); }
   });

@@ -11,7 +11,7 @@ import { renderInbox, upsertConversation } from "./inbox.js";
 import { addMessage, renderMessageList } from "./messages.js";
 import { baseTitle, forgetHandoff, renderHandoffs, titleCount } from "./notify.js";
 import {
-  channelName, contactName, loadContact, memberName, members, storeContact
+  channelTag, contactName, loadContact, memberName, members, storeContact
 } from "./reference.js";
 import { CONVERSATION_FRAMES, on, onConnect, send } from "./socket.js";
 import { current, setCurrent } from "./state.js";
@@ -22,7 +22,12 @@ var loadToken = 0;
 function renderConversationState() {
   var c = current.conv;
   $("conv-title").textContent = conversationTitle(c);
-  $("conv-channel").textContent = channelName(c.channel_id);
+  var channel = $("conv-channel");
+  clear(channel);
+  var tag = channelTag(c.channel_id);
+  while (tag.firstChild) { channel.appendChild(tag.firstChild); }
+  channel.className = tag.className;
+  channel.title = tag.title;
   var status = $("conv-status");
   status.textContent = t("status." + c.status);
   status.className = "tag tag-status-" + c.status;

@@ -6,7 +6,7 @@ import { $, clear, el } from "./dom.js";
 import { conversationTitle, formatTime, t } from "./i18n.js";
 import { clearHandoffs, forgetHandoff, isUnseen } from "./notify.js";
 import {
-  categories, channelName, contactKnown, knownContactName, loadContact, memberName
+  categories, channelTag, contactKnown, knownContactName, loadContact, memberName
 } from "./reference.js";
 import { CONVERSATION_FRAMES, on, onConnect } from "./socket.js";
 import { current } from "./state.js";
@@ -100,7 +100,7 @@ function renderRow(c) {
   if (c.priority !== "normal") {
     tags.appendChild(el("span", "tag tag-priority-" + c.priority, t("priority." + c.priority)));
   }
-  tags.appendChild(el("span", "tag", channelName(c.channel_id)));
+  tags.appendChild(channelTag(c.channel_id, "row-channel"));
   if (c.assignee_id) { tags.appendChild(el("span", "tag", memberName(c.assignee_id))); }
   if (c.category_id && categories.has(c.category_id)) {
     tags.appendChild(el("span", "tag", categories.get(c.category_id).name));

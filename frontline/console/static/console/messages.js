@@ -14,6 +14,52 @@ function senderLabel(m) {
   return t("sender." + m.sender_type);
 }
 
+function fileSize(bytes) {
+  if (typeof bytes !== "number") { return ""; }
+  if (bytes < 1024) { return t("file.bytes", { n: bytes }); }
+  if (bytes < 1024 * 1024) { return t("file.kb", { n: Math.round(bytes / 1024) }); }
+  return t("file.mb", { n: (bytes / 1048576).toFixed(1) });
+}
+
+/** A message's files: images as thumbnails, other files as links (same-origin paths only),
+ * and the state of those not stored yet. */
+function renderFiles(files) {
+  var box = el("div", "files");
+  box.setAttribute("data-testid", "files");
+  (files || []).forEach(function (f) {
+    var name = String(f.filename || "file");
+    var url = typeof f.url === "string" && f.url.charAt(0) === "/" && f.url.charAt(1) !== "/" ? f.url : null;
+    if (url && f.inline) {
+      var a = el("a", "file-thumb");
+      a.href = url;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.title = t("file.open", { name: name });
+      var img = el("img", "thumb");
+      img.src = url;
+      img.alt = name;
+      img.loading = "lazy";
+      a.appendChild(img);
+      box.appendChild(a);
+    } else if (url) {
+      var link = el("a", "file", name);
+      link.href = url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      var size = fileSize(f.size);
+      if (size) { link.appendChild(el("span", "file-size small", " " + size)); }
+      box.appendChild(link);
+    } else if (f.status === "failed") {
+      var failedFile = el("span", "file file-failed", t("file.failed", { name: name }));
+      if (f.failure_reason) { failedFile.title = f.failure_reason; }
+      box.appendChild(failedFile);
+    } else {
+      box.appendChild(el("span", "file file-pending", t("file.pending", { name: name })));
+    }
+  });
+  return box;
+}
+
 function renderMessage(m) {
   var li = el("li", "msg msg-" + m.sender_type);
   li.setAttribute("data-testid", "message");
@@ -41,7 +87,8 @@ function renderMessage(m) {
     }
   }
   li.appendChild(head);
-  li.appendChild(el("p", "msg-text", m.text));
+  if (m.text) { li.appendChild(el("p", "msg-text", m.text)); }
+  if (m.attachments && m.attachments.length) { li.appendChild(renderFiles(m.attachments)); }
   if (m.delivery_status === "failed" && m.failure_reason) {
     li.appendChild(el("p", "msg-failure small", m.failure_reason));
   }

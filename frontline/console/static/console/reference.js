@@ -1,7 +1,7 @@
 /* Reference data the views show by name: members, categories, channels, contacts. */
 
 import { api, failed } from "./api.js";
-import { $, clear, option } from "./dom.js";
+import { $, clear, el, option } from "./dom.js";
 import { t } from "./i18n.js";
 
 export var members = new Map();
@@ -102,4 +102,19 @@ function fillChannelFilter() {
 export function channelName(id) {
   var c = channels.get(id);
   return c ? c.name : t("conv.channel");
+}
+
+/** A conversation's channel as a tag: the type's label (coloured per type), then the
+ * channel's name. */
+export function channelTag(id, testid) {
+  var c = channels.get(id);
+  var type = c ? c.type : "";
+  var tag = el("span", "tag tag-channel" + (type ? " tag-channel-" + type : ""));
+  if (testid) { tag.setAttribute("data-testid", testid); }
+  var label = type ? t("channel.type." + type) : "";
+  if (label === "channel.type." + type) { label = type; } // a type this console does not know yet
+  tag.appendChild(el("span", "channel-type", label || t("conv.channel")));
+  if (c && c.name && c.name !== label) { tag.appendChild(el("span", "channel-name", c.name)); }
+  tag.title = t("conv.channel") + ": " + (label ? label + " \u00b7 " : "") + (c ? c.name : "");
+  return tag;
 }

@@ -1,0 +1,1 @@
+"""Attachments: files customers send on any channel, stored behind one storage interface."""

@@ -1,0 +1,1 @@
+"""Blob storage for attachments: one Protocol, a registry keyed by :class:`StorageKind`."""
