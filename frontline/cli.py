@@ -356,6 +356,18 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_answers(args: argparse.Namespace) -> int:
+    from frontline.knowledge.evaluate_answers import evaluate_answers, load_qa, render
+
+    qa = load_qa(Path(args.qa)) if args.qa else None
+    report = evaluate_answers(qa)
+    if args.json:
+        print(json.dumps(report.metrics()))
+    else:
+        print(render(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="frontline", description="AI-first customer support platform"
@@ -426,6 +438,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=int, default=None, help="offline answering: first N questions per language"
     )
     retrieval.set_defaults(func=cmd_eval_retrieval)
+    answers = ev_sub.add_parser(
+        "answers", help="the offline engine answering a QA set over the demo knowledge base"
+    )
+    answers.add_argument(
+        "--qa", default=None, help="a QA set (JSON lines) instead of the demo's own"
+    )
+    answers.add_argument("--json", action="store_true", help="print one JSON object")
+    answers.set_defaults(func=cmd_eval_answers)
 
     kb = sub.add_parser("kb", help="the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)

@@ -32,19 +32,10 @@ DEMO_SLUG = "demo"
 DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_OPERATOR_EMAIL = "operator@example.com"
 DEMO_CATEGORIES = ("Бронирование", "Оплата", "Жалоба", "Другое")
-DEMO_FAQ = (
-    (
-        "Можно ли взять с собой собаку?",
-        "Да, в туры по Карелии и Алтаю можно с собакой до 15 кг, "
-        "это бесплатно. В тур на Байкал с животными нельзя.",
-    ),
-    (
-        "Can I bring my dog?",
-        "Yes, dogs up to 15 kg may join the Karelia and Altai tours free "
-        "of charge. Pets are not allowed on the Baikal tour.",
-    ),
-    ("Нужна ли виза?", "Гражданам России виза не нужна: все туры проходят по России."),
-)
+def demo_faq() -> list[tuple[str, str]]:
+    """The demo's FAQ entries (question, answer), from ``demo_knowledge/faq.json``."""
+    raw = (resources.files("frontline") / "demo_knowledge" / "faq.json").read_text("utf-8")
+    return [(entry["question"], entry["answer"]) for entry in json.loads(raw)]
 
 
 DEMO_GREETING = "Здравствуйте! Спросите про туры, цены или бронирование. Hello! Ask about tours."
@@ -174,7 +165,7 @@ async def _seed_knowledge(session: AsyncSession, scope: TenantScope) -> None:
     for item in sorted(folder.iterdir(), key=lambda i: i.name):
         if item.name.endswith(".md"):
             await knowledge.upload(session, scope, item.read_bytes(), filename=item.name)
-    for question, answer in DEMO_FAQ:
+    for question, answer in demo_faq():
         await knowledge.save_faq(session, scope, question, answer)
 
 

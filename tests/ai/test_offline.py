@@ -3,6 +3,7 @@ citations, clarifying questions, escalation, determinism, and the triage eval on
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from frontline.ai.offline import (
     TriageResult,
     detect_language,
 )
-from frontline.ai.offline.evaluate import main, run_triage_eval
+from frontline.ai.offline.evaluate import METRIC_NAMES, main, run_triage_eval
 from tests.conftest import EVAL_DATA, EVAL_DATA_MISSING
 
 KNOWLEDGE = [
@@ -220,29 +221,32 @@ def _slice(source: Path, target: Path, step: int) -> None:
 
 
 @EVAL_DATA_MISSING
-def test_eval_on_a_slice_beats_the_baselines(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_triage_eval_on_the_development_data() -> None:
+    """``frontline eval triage``'s figures on the whole development data (about a minute):
+    CLINC150 in-scope accuracy 0.743 and OOS recall 0.700 when this was written, on the
+    half of the lines the thresholds were chosen on and on the other half alike."""
+    metrics = run_triage_eval(EVAL_DATA)
+
+    # baselines (BM25 nearest neighbour): 0.63 accuracy with no escalation; 0.42 accuracy
+    # at 0.87 out-of-scope recall; the engine before the learned classifier: 0.672 at 0.87
+    # and 0.726 at 0.65. The engine must beat them at once, on both halves.
+    for part in ("", "tune_", "heldout_"):
+        assert metrics[f"{part}clinc_in_scope_accuracy"] >= 0.73, part
+        assert metrics[f"{part}clinc_oos_recall"] >= 0.68, part
+    assert metrics["clinc_oos_precision"] > 0.15
+    assert metrics["handoff_recall"] >= 0.9
+    assert metrics["handoff_precision"] >= 0.8
+
+
+@EVAL_DATA_MISSING
+def test_eval_command_prints_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "clinc150_oos").mkdir()
     (tmp_path / "nlupp").mkdir()
     clinc = EVAL_DATA / "clinc150_oos"
-    (tmp_path / "clinc150_oos" / "train_fewshot10.jsonl").write_bytes(
-        (clinc / "train_fewshot10.jsonl").read_bytes()
-    )
-    # every 10th line: ~300 in-scope queries and ~10 out-of-scope ones
-    _slice(clinc / "val.jsonl", tmp_path / "clinc150_oos" / "val.jsonl", 10)
-    _slice(EVAL_DATA / "nlupp" / "nlupp_all.jsonl", tmp_path / "nlupp" / "nlupp_all.jsonl", 3)
-
-    metrics = run_triage_eval(tmp_path)
-
-    # baselines (BM25 nearest neighbour): 0.63 accuracy with no escalation; 0.42 accuracy
-    # at 0.87 out-of-scope recall. The engine must beat both at once.
-    assert metrics["clinc_in_scope_accuracy"] >= 0.63
-    assert metrics["clinc_oos_recall"] >= 0.7
-    assert metrics["clinc_oos_precision"] > 0.05
-    assert metrics["handoff_recall"] >= 0.8
-    assert metrics["handoff_precision"] >= 0.7
-
+    # a knowledge base of a few intents keeps this quick
+    _slice(clinc / "train_fewshot10.jsonl", tmp_path / "clinc150_oos" / "train_fewshot10.jsonl", 7)
+    _slice(clinc / "val.jsonl", tmp_path / "clinc150_oos" / "val.jsonl", 50)
+    _slice(EVAL_DATA / "nlupp" / "nlupp_all.jsonl", tmp_path / "nlupp" / "nlupp_all.jsonl", 20)
     assert main(["--data", str(tmp_path), "--json"]) == 0
-    printed = capsys.readouterr().out
-    assert '"clinc_in_scope_accuracy"' in printed
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) == set(METRIC_NAMES)

@@ -5,12 +5,19 @@ Order of the checks, first hit wins:
 
 1. the customer asks for a person -> ``escalate_to_human`` (``human_requested``);
 2. the customer is upset -> ``escalate_to_human`` (``customer_upset``);
-3. retrieval is confident -> ``full_answer`` quoting the best passage, cited by id;
-4. the message is too vague to act on -> ``need_more_info`` with a specific question;
-5. otherwise -> ``escalate_to_human`` (``no_confident_answer``).
+3. a billing dispute (charged twice, a refund that never came) -> ``escalate_to_human``
+   (``billing_dispute``);
+4. the engine is confident -> ``full_answer``, cited by passage id. For FAQ entries the
+   entry's answer (or the best unit of its text); for documents (``Thresholds.compose``) the
+   one to three sentences, or the list, that carry the answer (``compose.Composer``), then
+   the source's name;
+5. several passages about different things answer equally -> ``need_more_info`` asking
+   which one is meant; a message too vague to act on -> ``need_more_info`` with a question;
+6. otherwise -> ``escalate_to_human`` (``no_confident_answer``), the reason saying why.
 
 A vague message is first searched together with the customer's previous message, so "and
-how much is it?" after "do you have a sauna?" can still be answered.
+how much is it?" after "do you have a sauna?" can still be answered; in document mode an
+entity the customer named earlier (a tour, a house) carries over to a question naming none.
 """
 
 from __future__ import annotations
@@ -21,14 +28,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from frontline.ai.base import ChatMessage
+from frontline.ai.offline.compose import Composer
+from frontline.ai.offline.learned import PassageClassifier
 from frontline.ai.offline.retrieval import (
     SENTENCE_SPLIT,
     KnowledgeIndex,
     Match,
     Passage,
     ScoringWeights,
+    units,
 )
-from frontline.ai.offline.signals import human_request, upset
+from frontline.ai.offline.signals import billing_dispute, human_request, upset
 from frontline.ai.offline.text import Language, content_stems, detect_language, words
 from frontline.ai.triage import Decision as Decision
 from frontline.ai.triage import TriageResult as TriageResult
@@ -37,15 +47,25 @@ from frontline.ai.triage import TriageResult as TriageResult
 class HandoffReason(enum.StrEnum):
     HUMAN_REQUESTED = "human_requested"
     CUSTOMER_UPSET = "customer_upset"
+    BILLING_DISPUTE = "billing_dispute"
     NO_CONFIDENT_ANSWER = "no_confident_answer"
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    """Confidence thresholds on the retrieval score (tuned on CLINC150 val, see
-    ``frontline.ai.offline.evaluate``)."""
+    """How the engine decides. FAQ matching (the default): the confidence is the retrieval
+    similarity blended with the learned classifier's probability (``learned_weight``; 0
+    turns the classifier off), answered from ``answer`` up (tuned on CLINC150, see
+    ``frontline.ai.offline.evaluate``). Documents (``compose``): answers are composed from
+    sentences (``compose.Composer``), whose main sentence must score ``compose_answer``."""
 
-    answer: float = 0.66
+    answer: float = 0.3375
+    learned_weight: float = 0.5
+    # FAQ matching: less than this share of the question's words known to the base at all
+    # means the question is about something else, however similar its best match looks
+    known_words: float = 0.34
+    compose: bool = False
+    compose_answer: float = 0.6
     # a vague message whose best match reaches this gets a "did you mean" question
     suggest: float = 0.45
     # messages with at most this many content words (and few words) count as vague
@@ -58,7 +78,7 @@ class Thresholds:
 # ``frontline.knowledge.evaluate.evaluate_offline_answers``), 0.60 answers 60% (ru) / 69%
 # (en) of questions with 0.6% wrong answers, and answers 4% / 7% of questions whose paragraph
 # was removed from the base; the FAQ-tuned 0.66 answers only 35% / 42%.
-DOCUMENT_THRESHOLDS = Thresholds(answer=0.60)
+DOCUMENT_THRESHOLDS = Thresholds(answer=0.60, learned_weight=0.0, compose=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +103,12 @@ _REPLIES: dict[str, dict[Language, str]] = {
         "ru": "Приносим извинения. Я сразу передаю ваше обращение сотруднику, он ответит "
         "вам здесь в ближайшее время.",
     },
+    HandoffReason.BILLING_DISPUTE: {
+        "en": "I am sorry for the trouble with the payment. I am passing your conversation to "
+        "a member of our team who can check it; a person will answer you here shortly.",
+        "ru": "Извините за проблему с оплатой. Передаю ваше обращение сотруднику, который "
+        "сможет всё проверить, он ответит вам здесь в ближайшее время.",
+    },
     HandoffReason.NO_CONFIDENT_ANSWER: {
         "en": "Thank you for your question. I want to be sure you get a correct answer, so "
         "I am passing it to a member of our team; a person will answer you here shortly.",
@@ -93,11 +119,17 @@ _REPLIES: dict[str, dict[Language, str]] = {
 _REASON_TEXT: dict[HandoffReason, str] = {
     HandoffReason.HUMAN_REQUESTED: "Customer asked for a person",
     HandoffReason.CUSTOMER_UPSET: "Customer seems upset",
+    HandoffReason.BILLING_DISPUTE: "Billing dispute",
     HandoffReason.NO_CONFIDENT_ANSWER: "No confident answer in the knowledge base",
 }
 _ANSWER_INTRO: dict[Language, str] = {
     "en": 'From our knowledge base, "{title}":',
     "ru": "Из нашей базы знаний, «{title}»:",
+}
+_SOURCE: dict[Language, str] = {"en": "Source: {title}", "ru": "Источник: «{title}»"}
+_CLARIFY: dict[Language, tuple[str, str]] = {
+    "en": ("Which one do you mean: {options}?", " or "),
+    "ru": ("Уточните, пожалуйста, что вас интересует: {options}?", " или "),
 }
 _SUGGEST: dict[Language, str] = {
     "en": 'Could you tell me a bit more about your question? Is it about "{title}"?',
@@ -128,12 +160,39 @@ class OfflineEngine:
         weights: ScoringWeights | None = None,
         default_language: Language = "en",
     ) -> None:
-        self.index = KnowledgeIndex(knowledge, weights)
         self.thresholds = thresholds or Thresholds()
+        self.index = KnowledgeIndex(knowledge, weights)
         self.default_language = default_language
+        self._positions = {id(p): i for i, p in enumerate(self.index.passages)}
+        self.composer = Composer(self.index.passages) if self.thresholds.compose else None
+        self.classifier: PassageClassifier | None = None
+        if self.thresholds.learned_weight > 0 and len(self.index.passages) > 1:
+            self.classifier = PassageClassifier([units(p) for p in self.index.passages])
 
     def triage(self, text: str, history: Sequence[ChatMessage] = ()) -> TriageResult:
         return self.analyze(text, history).result
+
+    def search(self, query: str, limit: int = 3) -> list[Match]:
+        """The best passages for ``query`` with the engine's confidence in each: the
+        similarity score, blended with the learned classifier's probability when there is
+        one."""
+        matches = self.index.search(query, limit=max(limit, 10))
+        if self.classifier is None:
+            return matches[:limit]
+        w = self.thresholds.learned_weight
+        probabilities = self.classifier.probabilities(query)
+        blended: dict[int, Match] = {}
+        for match in matches:
+            at = self._positions[id(match.passage)]
+            score = w * probabilities[at] + (1 - w) * match.score
+            blended[at] = Match(match.passage, round(float(score), 6), match.best_unit)
+        for at in probabilities.argsort()[::-1][:3].tolist():
+            if at not in blended:
+                passage = self.index.passages[at]
+                score = w * probabilities[at]
+                blended[at] = Match(passage, round(float(score), 6), passage.title)
+        ranked = sorted(blended.items(), key=lambda item: (-item[1].score, item[0]))
+        return [m for _, m in ranked[:limit]]
 
     def analyze(self, text: str, history: Sequence[ChatMessage] = ()) -> Analysis:
         earlier = [m.content for m in history if m.role == "user"]
@@ -146,29 +205,27 @@ class OfflineEngine:
         name = _full_name(text)
         summary = " ".join(text.split())[:200]
 
-        signal = human_request(text)
-        reason = HandoffReason.HUMAN_REQUESTED if signal else None
-        if signal is None:
-            signal = upset(text)
-            reason = HandoffReason.CUSTOMER_UPSET if signal else None
-        if signal is not None and reason is not None:
-            return self._escalate(
-                reason,
-                f"{_REASON_TEXT[reason]} ({signal.evidence!r})",
-                language,
-                name,
-                summary,
-                0.0,
-                (),
-            )
+        for detect, why in (
+            (human_request, HandoffReason.HUMAN_REQUESTED),
+            (upset, HandoffReason.CUSTOMER_UPSET),
+            (billing_dispute, HandoffReason.BILLING_DISPUTE),
+        ):
+            signal = detect(text)
+            if signal is not None:
+                reason_text = f"{_REASON_TEXT[why]} ({signal.evidence!r})"
+                return self._escalate(why, reason_text, language, name, summary, 0.0, ())
 
         t = self.thresholds
         vague = (
             len(content_stems(text)) <= t.vague_content_words and len(words(text)) <= t.vague_words
         )
+        if self.composer is not None:
+            return self._compose(text, earlier, vague, language, name, summary)
         query = f"{earlier[-1]} {text}" if vague and earlier else text
-        matches = tuple(self.index.search(query, limit=3))
+        matches = tuple(self.search(query, limit=3))
         confidence = matches[0].score if matches else 0.0
+        if self.index.known_share(query) < t.known_words:
+            confidence = 0.0
         if matches and confidence >= t.answer:
             best = matches[0]
             intro = _ANSWER_INTRO[language].format(title=best.passage.title or best.passage.id)
@@ -188,14 +245,7 @@ class OfflineEngine:
                 question = _SUGGEST[language].format(title=title)
             else:
                 question = _ASK[language]
-            result = TriageResult(
-                full_name=name,
-                issue_summary=summary,
-                decision=Decision.NEED_MORE_INFO,
-                draft_reply=question,
-                language=language,
-            )
-            return Analysis(result, None, confidence, matches)
+            return self._ask(question, language, name, summary, confidence, matches)
         return self._escalate(
             HandoffReason.NO_CONFIDENT_ANSWER,
             f"{_REASON_TEXT[HandoffReason.NO_CONFIDENT_ANSWER]} (confidence {confidence:.2f})",
@@ -205,6 +255,76 @@ class OfflineEngine:
             confidence,
             matches,
         )
+
+    def _compose(
+        self,
+        text: str,
+        earlier: list[str],
+        vague: bool,
+        language: Language,
+        name: str | None,
+        summary: str,
+    ) -> Analysis:
+        assert self.composer is not None
+        composed = self.composer.compose(
+            text, language, earlier, threshold=self.thresholds.compose_answer
+        )
+        if composed.kind == "none" and vague and earlier:
+            composed = self.composer.compose(
+                f"{earlier[-1]} {text}",
+                language,
+                earlier[:-1],
+                threshold=self.thresholds.compose_answer,
+            )
+        matches = tuple(self.index.search(text, limit=3))
+        language = composed.language or language
+        if composed.kind == "answer":
+            reply = f"{composed.text}\n\n{_SOURCE[language].format(title=composed.title)}"
+            result = TriageResult(
+                full_name=name,
+                issue_summary=summary,
+                decision=Decision.FULL_ANSWER,
+                draft_reply=reply,
+                language=language,
+                citations=list(composed.citations),
+            )
+            return Analysis(result, None, composed.confidence, matches)
+        if composed.kind == "clarify":
+            template, last = _CLARIFY[language]
+            *head, tail = composed.options
+            options = f"{', '.join(head)}{last}{tail}"
+            question = template.format(options=options)
+            return self._ask(question, language, name, summary, composed.confidence, matches)
+        if vague:
+            return self._ask(_ASK[language], language, name, summary, composed.confidence, matches)
+        reason = _REASON_TEXT[HandoffReason.NO_CONFIDENT_ANSWER]
+        return self._escalate(
+            HandoffReason.NO_CONFIDENT_ANSWER,
+            f"{reason} ({composed.note})",
+            language,
+            name,
+            _handoff_summary(summary, earlier),
+            composed.confidence,
+            matches,
+        )
+
+    @staticmethod
+    def _ask(
+        question: str,
+        language: Language,
+        name: str | None,
+        summary: str,
+        confidence: float,
+        matches: tuple[Match, ...],
+    ) -> Analysis:
+        result = TriageResult(
+            full_name=name,
+            issue_summary=summary,
+            decision=Decision.NEED_MORE_INFO,
+            draft_reply=question,
+            language=language,
+        )
+        return Analysis(result, None, confidence, matches)
 
     @staticmethod
     def _escalate(
@@ -245,6 +365,15 @@ def _quote(passage: Passage, best_unit: str = "") -> str:
     cut = text[:_QUOTE_LIMIT]
     end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "), cut.rfind("\n"))
     return (cut[: end + 1] if end > _QUOTE_LIMIT // 3 else cut.rstrip()) + " …"
+
+
+def _handoff_summary(summary: str, earlier: Sequence[str]) -> str:
+    """What an operator reads first: the question, after the customer's previous message
+    when there was one (a follow-up makes sense only with it)."""
+    if not earlier:
+        return summary
+    before = " ".join(earlier[-1].split())[:80]
+    return f"{summary} (after: {before})"[:200]
 
 
 def _full_name(text: str) -> str | None:

@@ -40,6 +40,10 @@ METRIC_NAMES = (
     "clinc_in_scope_accuracy",
     "clinc_oos_recall",
     "clinc_oos_precision",
+    "tune_clinc_in_scope_accuracy",
+    "tune_clinc_oos_recall",
+    "heldout_clinc_in_scope_accuracy",
+    "heldout_clinc_oos_recall",
     "handoff_recall",
     "handoff_precision",
 )
@@ -75,19 +79,28 @@ def run_triage_eval(data_dir: Path, limit: int | None = None) -> dict[str, float
     first lines of each evaluated file (for quick checks)."""
     clinc = data_dir / "clinc150_oos"
     engine = OfflineEngine(clinc_knowledge(clinc / "train_fewshot10.jsonl"))
-    in_scope = in_scope_right = oos = oos_escalated = escalated = 0
-    for row in _rows(clinc / "val.jsonl", limit):
+    # per part ("" all, "tune_" even lines, "heldout_" odd lines): in-scope, right, oos,
+    # oos escalated, escalated
+    counts = {part: [0, 0, 0, 0, 0] for part in ("", "tune_", "heldout_")}
+    for number, row in enumerate(_rows(clinc / "val.jsonl", limit)):
         result = engine.triage(row["text"])
         is_escalated = result.decision == Decision.ESCALATE_TO_HUMAN
-        escalated += is_escalated
-        if row["is_oos"]:
-            oos += 1
-            oos_escalated += is_escalated
-        else:
-            in_scope += 1
-            in_scope_right += result.decision == Decision.FULL_ANSWER and result.citations[:1] == [
-                row["intent"]
-            ]
+        right = result.decision == Decision.FULL_ANSWER and result.citations[:1] == [row["intent"]]
+        for part in ("", "tune_" if number % 2 == 0 else "heldout_"):
+            c = counts[part]
+            c[4] += is_escalated
+            if row["is_oos"]:
+                c[2] += 1
+                c[3] += is_escalated
+            else:
+                c[0] += 1
+                c[1] += right
+    metrics: dict[str, float] = {}
+    for part, (in_scope, in_scope_right, oos, oos_escalated, escalated) in counts.items():
+        metrics[f"{part}clinc_in_scope_accuracy"] = _ratio(in_scope_right, in_scope)
+        metrics[f"{part}clinc_oos_recall"] = _ratio(oos_escalated, oos)
+        if not part:
+            metrics["clinc_oos_precision"] = _ratio(oos_escalated, escalated)
 
     bare = OfflineEngine(())
     handoff_reasons = {HandoffReason.HUMAN_REQUESTED, HandoffReason.CUSTOMER_UPSET}
@@ -99,13 +112,9 @@ def run_triage_eval(data_dir: Path, limit: int | None = None) -> dict[str, float
         predicted += is_handoff
         both += is_handoff and bool(row["escalate_handoff"])
 
-    return {
-        "clinc_in_scope_accuracy": _ratio(in_scope_right, in_scope),
-        "clinc_oos_recall": _ratio(oos_escalated, oos),
-        "clinc_oos_precision": _ratio(oos_escalated, escalated),
-        "handoff_recall": _ratio(both, gold),
-        "handoff_precision": _ratio(both, predicted),
-    }
+    metrics["handoff_recall"] = _ratio(both, gold)
+    metrics["handoff_precision"] = _ratio(both, predicted)
+    return metrics
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
             "clinc_in_scope_accuracy": "CLINC150 in-scope accuracy",
             "clinc_oos_recall": "CLINC150 out-of-scope escalation recall",
             "clinc_oos_precision": "CLINC150 out-of-scope escalation precision",
+            "tune_clinc_in_scope_accuracy": "  tuning half (even lines): in-scope accuracy",
+            "tune_clinc_oos_recall": "  tuning half (even lines): OOS recall",
+            "heldout_clinc_in_scope_accuracy": "  held-out half (odd lines): in-scope accuracy",
+            "heldout_clinc_oos_recall": "  held-out half (odd lines): OOS recall",
             "handoff_recall": "NLU++ handoff recall",
             "handoff_precision": "NLU++ handoff precision",
         }

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from frontline.ai.offline.text import is_stop_word, normalize, stem, words
+from frontline.ai.offline.text import content_stems, is_stop_word, normalize, stem, words
 
 
 class Passage(BaseModel):
@@ -58,12 +58,54 @@ class Match:
     best_unit: str
 
 
+# a message with at most this many content words is read as a follow-up of the previous one
+FOLLOW_UP_WORDS = 3
+_LATIN_WORD = re.compile(r"^[a-z]{3,}$")
+
+
+def chunk_passage(
+    chunk_id: int | str,
+    title: str,
+    heading_path: Sequence[str],
+    text: str,
+    answer: str | None = None,
+) -> Passage:
+    """A knowledge chunk as the engine's passage: its id, the document title and heading
+    path joined with ``" > "`` (repeats dropped), its text, and an FAQ entry's answer."""
+    joined = " > ".join(dict.fromkeys(part for part in (title, *heading_path) if part))
+    return Passage(id=str(chunk_id), title=joined, text=text, answer=answer or None)
+
+
+def search_query(text: str, earlier: Sequence[str] = ()) -> str:
+    """What to search the knowledge base with for the customer's message ``text``
+    (``earlier``: their previous messages, oldest first): a short message is a follow-up
+    ("and how much is it?") and is searched together with the previous message; words in
+    Latin letters are also searched in their Cyrillic spelling (Russian typed in
+    transliteration: "altai tsena"); what the message asks about (``lexicon.concepts``)
+    adds its synonyms, so "аванс" finds a passage that says "предоплата"."""
+    from frontline.ai.offline.lexicon import concepts, synonyms, to_cyrillic
+
+    query = text
+    if earlier and len(content_stems(text)) <= FOLLOW_UP_WORDS:
+        query = f"{text} {earlier[-1]}"
+    tokens = words(query)
+    latin = [w for w in tokens if _LATIN_WORD.match(w)]
+    extra = [to_cyrillic(w) for w in latin] if len(latin) < 40 else []
+    named = concepts([stem(w) for w in tokens + extra])
+    expansion = synonyms(
+        sorted(named), cyrillic=len(latin) < len(tokens) or bool(extra), latin=bool(latin)
+    )
+    # the customer's own words count twice against the synonyms of what they ask about
+    return " ".join([query, query, *extra, *expansion])
+
+
 SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 
 Vector = dict[str, float]
 
 
-def _units(passage: Passage) -> list[str]:
+def units(passage: Passage) -> list[str]:
+    """The matching units of a passage: its title, then each line or sentence of its text."""
     units = [u.strip() for u in SENTENCE_SPLIT.split(passage.text) if u.strip()]
     if passage.title.strip():
         units.insert(0, passage.title.strip())
@@ -81,7 +123,7 @@ class KnowledgeIndex:
         word_tf: list[Vector] = []
         char_tf: list[Vector] = []
         for index, passage in enumerate(self.passages):
-            for unit in _units(passage):
+            for unit in units(passage):
                 self._unit_text.append(unit)
                 self._unit_passage.append(index)
                 word_tf.append(self._word_features(unit))
@@ -136,6 +178,14 @@ class KnowledgeIndex:
                 for i in range(len(token) - n + 1):
                     features[token[i : i + n]] += 1.0
         return dict(features)
+
+    def known_share(self, query: str) -> float:
+        """The share of the content words of ``query`` whose stem occurs in the passages
+        (1.0 for a query with none)."""
+        found = content_stems(query)
+        if not found:
+            return 1.0
+        return sum(s in self._word_idf for s in found) / len(found)
 
     # search ---------------------------------------------------------------------------
 

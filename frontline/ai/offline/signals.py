@@ -72,9 +72,29 @@ _UPSET_RU = [
     r"\bсколько можно\b|\bэто (?:уже )?слишком\b|\bтребую\b",
 ]
 
+# A dispute about money already paid: a person must look at the payment, whatever the
+# knowledge base says about refunds in general.
+_DISPUTE = [
+    r"\b(?:charged|billed|paid|debited) (?:me )?(?:twice|two times|double|again|extra|too much)\b",
+    r"\bdouble (?:charge|charged|payment|billing)\b|\bovercharg\w*|\bchargeback\b",
+    r"\bwrong (?:amount|charge|price) (?:was )?(?:charged|taken|billed)\b",
+    r"\bunauthori[sz]ed (?:charge|payment|transaction)\b",
+    r"\b(?:did not|never) (?:get|receive|got) (?:my |the )?(?:refund|money back)\b",
+    r"\b(?:where is|still waiting for) (?:my |the )?refund\b|\bdispute (?:a |the |this )?"
+    r"(?:charge|payment)\b",
+    r"\bсписали (?:\w+ )?(?:дважды|два раза|лишн\w*|больше)\b|\bдвойн\w* (?:списани|оплат)",
+    r"\b(?:дважды|два раза|лишнее) (?:\w+ )?(?:списали|сняли|взяли)\b",
+    r"\b(?:не вернули|не возвращают|не пришли|не пришел|не пришёл) (?:мне )?(?:деньги|"
+    r"возврат|предоплат\w*)|\b(?:деньги|возврат|предоплата) (?:так и )?не (?:вернули|пришл\w*|"
+    r"пришел|вернулась)",
+    r"\bгде (?:мой |мои |наш )?(?:возврат|деньги)\b|\bоспорить (?:платеж|списание|оплату)",
+    r"\bнеправильн\w* сумм\w*|\bчарджбэк",
+]
+
 _HUMAN_EN = [re.compile(p) for p in _HUMAN_REQUEST_EN]
 _HUMAN_RU = [re.compile(p) for p in _HUMAN_REQUEST_RU]
 _UPSET = [re.compile(p) for p in _UPSET_EN + _UPSET_RU]
+_DISPUTES = [re.compile(p) for p in _DISPUTE]
 _NEGATED_HANDOFF = re.compile(
     r"\b(?:no need to|do not|dont|not) (?:need to )?(?:talk|speak|transfer|connect)\b.{0,30}"
     r"\b(?:person|human|agent|operator|manager)\b|\bне (?:нужно|надо) (?:оператор|менеджер|"
@@ -117,4 +137,15 @@ def upset(text: str) -> Signal | None:
     letters = [ch for ch in text if ch.isalpha()]
     if len(letters) >= 12 and sum(ch.isupper() for ch in letters) / len(letters) > 0.7:
         return Signal("customer_upset", "capital letters")
+    return None
+
+
+def billing_dispute(text: str) -> Signal | None:
+    """A dispute about a payment already made (charged twice, a refund that never came),
+    or ``None``; general questions about refunds are not one."""
+    normalized = normalize(text)
+    for pattern in _DISPUTES:
+        found = pattern.search(normalized)
+        if found:
+            return Signal("billing_dispute", found.group(0).strip())
     return None

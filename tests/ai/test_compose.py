@@ -1,0 +1,164 @@
+"""Answers composed from knowledge sentences: the sentence that carries the answer (not the
+whole passage), lists kept as lists, paraphrases, typos and transliteration, entities named
+now or earlier, clarifying questions, and questions about what the business does not
+offer declined."""
+
+from __future__ import annotations
+
+import pytest
+
+from frontline.ai.base import ChatMessage
+from frontline.ai.offline import DOCUMENT_THRESHOLDS, Decision, OfflineEngine, Passage
+from frontline.ai.offline.compose import Composer
+from frontline.ai.offline.lexicon import concepts, to_cyrillic
+from frontline.ai.offline.retrieval import chunk_passage, search_query
+from frontline.ai.offline.text import stem, words
+
+KB = [
+    chunk_passage(
+        1,
+        "Прокат",
+        ("Байдарки",),
+        "Байдарка «Таймень» сдаётся за 1 500 ₽ в сутки. Залог — 5 000 ₽, он возвращается "
+        "при сдаче. Выдаём с 9:00 до 21:00 на причале у Онежского озера.",
+    ),
+    chunk_passage(
+        2,
+        "Прокат",
+        ("Велосипеды",),
+        "Горный велосипед Stels стоит 800 ₽ в сутки. Детские велосипеды — 400 ₽. "
+        "Шлем выдаём бесплатно.",
+    ),
+    chunk_passage(
+        3,
+        "Прокат",
+        ("Что взять",),
+        "Что взять с собой:\n- документ, удостоверяющий личность;\n- воду;\n- солнцезащитный крем.",
+    ),
+    chunk_passage(
+        4,
+        "Rental",
+        ("Kayaks",),
+        "The Taimen kayak rents for 1,500 rubles a day. The deposit is 5,000 rubles, returned "
+        "when you bring the kayak back.",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def engine() -> OfflineEngine:
+    return OfflineEngine(KB, thresholds=DOCUMENT_THRESHOLDS, default_language="ru")
+
+
+def test_the_sentence_that_answers_not_the_whole_passage(engine: OfflineEngine) -> None:
+    result = engine.triage("Сколько стоит прокат байдарки?")
+    assert result.decision is Decision.FULL_ANSWER
+    assert "1 500 ₽ в сутки" in result.draft_reply
+    assert "9:00" not in result.draft_reply  # another sentence of the passage
+    assert result.citations == ["1"]
+    assert "Источник: «Прокат > Байдарки»" in result.draft_reply
+
+
+def test_a_paraphrase_meets_the_sentence_on_its_concept(engine: OfflineEngine) -> None:
+    result = engine.triage("Какой залог за байдарку?")
+    assert result.decision is Decision.FULL_ANSWER
+    assert "5 000 ₽" in result.draft_reply
+    hours = engine.triage("Во сколько выдаёте байдарки?")
+    assert "с 9:00 до 21:00" in hours.draft_reply
+
+
+def test_english_question_gets_the_english_passage(engine: OfflineEngine) -> None:
+    result = engine.triage("How much is the kayak deposit?")
+    assert result.decision is Decision.FULL_ANSWER
+    assert result.language == "en"
+    assert "5,000 rubles" in result.draft_reply
+    assert result.draft_reply.endswith("Source: Rental > Kayaks")
+
+
+def test_a_list_is_kept_as_a_list(engine: OfflineEngine) -> None:
+    result = engine.triage("Что нужно взять с собой?")
+    assert result.decision is Decision.FULL_ANSWER
+    assert "- воду;" in result.draft_reply.splitlines()
+    assert "- солнцезащитный крем." in result.draft_reply.splitlines()
+
+
+def test_the_entity_named_picks_the_passage(engine: OfflineEngine) -> None:
+    result = engine.triage("Сколько стоит велосипед Stels?")
+    assert "800 ₽" in result.draft_reply and "1 500" not in result.draft_reply
+
+
+def test_without_an_entity_the_engine_asks_which_one(engine: OfflineEngine) -> None:
+    result = engine.triage("Сколько стоит прокат в сутки?")
+    assert result.decision is Decision.NEED_MORE_INFO
+    assert "Байдарки" in result.draft_reply and "Велосипеды" in result.draft_reply
+    assert result.draft_reply.endswith("?")
+
+
+def test_an_entity_named_earlier_carries_over(engine: OfflineEngine) -> None:
+    history = (ChatMessage("user", "Расскажите про велосипед Stels"),)
+    result = engine.triage("а сколько он стоит?", history)
+    assert result.decision is Decision.FULL_ANSWER
+    assert "800 ₽" in result.draft_reply
+
+
+@pytest.mark.parametrize(
+    ("text", "fact"),
+    [
+        ("Сколко стоит байдарка?", "1 500 ₽"),  # typo
+        ("baidarka tsena", "1 500 ₽"),  # Russian in Latin letters
+        ("байдарка цена", "1 500 ₽"),  # terse
+    ],
+)
+def test_typos_transliteration_and_terse_forms(engine: OfflineEngine, text: str, fact: str) -> None:
+    result = engine.triage(text)
+    assert result.decision is Decision.FULL_ANSWER, result.draft_reply
+    assert fact in result.draft_reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Сколько стоит прокат сапборда?",  # a thing the business does not rent out
+        "Можно оплатить биткоином?",  # a payment method it does not list
+        "Do you rent tents?",
+    ],
+)
+def test_what_the_business_does_not_offer_is_not_answered(engine: OfflineEngine, text: str) -> None:
+    analysis = engine.analyze(text)
+    assert analysis.result.decision is Decision.ESCALATE_TO_HUMAN
+    assert analysis.result.handoff_reason and "unknown words" in analysis.result.handoff_reason
+
+
+@pytest.mark.parametrize(
+    "text", ["Мне дважды списали залог за байдарку", "I was charged twice for the kayak"]
+)
+def test_billing_disputes_go_to_a_person_at_once(engine: OfflineEngine, text: str) -> None:
+    result = engine.triage(text)
+    assert result.decision is Decision.ESCALATE_TO_HUMAN
+    assert result.handoff_reason and result.handoff_reason.startswith("Billing dispute")
+
+
+def test_lexicon_concepts_and_transliteration() -> None:
+    def named(text: str) -> frozenset[str]:
+        return concepts([stem(w) for w in words(text)])
+
+    assert named("почём байдарка?") == {"price"}
+    assert named("how much is it") == {"price"}
+    assert "included" in named("что входит в стоимость") and "price" not in named(
+        "что входит в стоимость"
+    )
+    assert named("можно вернуть деньги") == {"refund"}
+    assert to_cyrillic("tsena") == "цена" and to_cyrillic("altai") == "алтай"
+
+
+def test_search_query_adds_context_synonyms_and_cyrillic() -> None:
+    query = search_query("а сколько он стоит?", ["Расскажите про велосипед Stels"])
+    assert "велосипед" in query and "цена" in query
+    assert "алтай" in search_query("altai tsena")
+
+
+def test_composer_reads_the_question() -> None:
+    composer = Composer([Passage(id="p", title="Kayaks", text="The Taimen kayak is rented out.")])
+    query = composer.read("taimen prise?")
+    assert query.concepts == {"price"}  # "prise" is one letter from "price"
+    assert "taimen" in query.entities
