@@ -27,7 +27,9 @@ from frontline.ai.chain import (
     ChainLink,
     FallbackChain,
 )
+from frontline.ai.grounding import grounded_triage
 from frontline.ai.offline import DOCUMENT_THRESHOLDS, OfflineEngine, Passage
+from frontline.ai.offline.retrieval import chunk_passage, search_query
 from frontline.ai.prompts import (
     HistoryMessage,
     KnowledgePassage,
@@ -44,7 +46,6 @@ from frontline.ai.triage import (
     TriageResult,
     fallback_result,
     handoff_reply,
-    run_triage,
 )
 from frontline.aisettings import service as aisettings
 from frontline.conversations import service as conversations
@@ -226,7 +227,10 @@ async def _prepare(
     state = knowledge_service.SearchState(
         found.knowledge_version, found.knowledge_embedding, found.knowledge_embedding_secret
     )
-    passages = await _knowledge(session, scope, box, knowledge, target_text, state)
+    # the history ends with the message itself (``_pick_history``)
+    earlier = [m.content for m in history[:-1] if m.sender_type == SenderType.CONTACT.value]
+    query = search_query(target_text, earlier)  # a follow-up is searched with its context
+    passages = await _knowledge(session, scope, box, knowledge, query, state)
     prompt = build_prompt(
         prompt_settings,
         history,
@@ -275,12 +279,7 @@ async def _knowledge(
         log.warning("knowledge search failed; answering without it", exc_info=True)
         return []
     return [
-        Passage(
-            id=str(h.chunk_id),
-            title=" > ".join(dict.fromkeys(part for part in (h.title, *h.heading_path) if part)),
-            text=h.text,
-            answer=h.meta.get("answer") or None,
-        )
+        chunk_passage(h.chunk_id, h.title, h.heading_path, h.text, h.meta.get("answer"))
         for h in hits
     ]
 
@@ -371,8 +370,9 @@ async def _decide(
         def for_link(link: ChainLink) -> CompletionRequest:
             if link.kind is ProviderKind.OFFLINE:
                 # the offline engine reads the customer's words, not an LLM prompt
-                customer = ChatMessage("user", turn.prompt.customer_message)
-                return replace(request, model=link.model, messages=(customer,))
+                said = (*turn.prompt.customer_history[-3:], turn.prompt.customer_message)
+                customer = tuple(ChatMessage("user", text) for text in said)
+                return replace(request, model=link.model, messages=customer)
             return replace(request, model=link.model)
 
         nonlocal calls
@@ -387,7 +387,8 @@ async def _decide(
         return result.completion
 
     try:
-        outcome = await run_triage(complete, turn.prompt, turn.params)
+        # a full answer's numbers and dates must be in the sources (else asked once more)
+        outcome = await grounded_triage(complete, turn.prompt, turn.params)
     except AllProvidersFailed:
         return None, fallback_result(turn.prompt, ALL_FAILED_REASON), attempts
     return outcome, outcome.result, attempts

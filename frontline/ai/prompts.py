@@ -346,11 +346,19 @@ def build_prompt(
         *history_messages(history, settings.history_limit, language),
         ChatMessage("user", final),
     )
+    # what a reply's figures may come from (checked by ``frontline.ai.grounding``): the
+    # passages, the business data and the tenant's own (trusted) prompt text
+    sources = [f"{p.title}\n{p.text}" for p in knowledge] + [
+        f"{c.title}\n{c.content}" for c in business_context
+    ]
+    sources += [text for text in (settings.system_prompt, settings.answer_style) if text]
     return TriagePrompt(
         messages=messages,
         citation_ids=citation_ids,
         customer_language=language,
         customer_message=customer_message,
+        customer_history=tuple(m.content for m in history if m.sender_type == "contact"),
+        sources=tuple(sources),
     )
 
 

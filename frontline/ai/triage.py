@@ -153,13 +153,17 @@ def triage_json_schema() -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class TriagePrompt:
     """A built prompt (see :func:`frontline.ai.prompts.build_prompt`): the messages, the
-    citation labels given to the model (``{"K1": "real-passage-id"}``) and the customer's
-    detected language."""
+    citation labels given to the model (``{"K1": "real-passage-id"}``), the customer's
+    detected language, their new message and their earlier messages (oldest first: the
+    offline engine reads a follow-up with them), and the passages' texts (a reply's facts
+    are checked against them: :mod:`frontline.ai.grounding`)."""
 
     messages: tuple[ChatMessage, ...]
     citation_ids: Mapping[str, str] = field(default_factory=dict)
     customer_language: Language = "en"
     customer_message: str = ""
+    customer_history: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

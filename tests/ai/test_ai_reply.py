@@ -14,6 +14,10 @@ from frontline.models import AiCall, Job
 from tests.ai.fakes import OPENAI_PATH, FakeLLMServer, Reply, openai_completion
 from tests.conftest import Factory, TenantFixture
 
+# The tenant's own prompt states the price the scripted replies quote: a reply's figures
+# must come from what the model was given (frontline.ai.grounding).
+PRICE_PROMPT = "Вы — агент Демо Туров. Тур «Байкал» стоит 45 000 ₽ на человека."
+
 
 def answer(decision: str, reply: str, language: str = "ru", **extra: Any) -> Reply:
     body = {
@@ -62,7 +66,7 @@ async def test_model_answer_is_sent_as_the_ai(
     factory: Factory, services: Services, worker: Worker, llm: FakeLLMServer
 ) -> None:
     t = await factory.tenant(ai=True)
-    await use_fake_llm(factory, t, llm)
+    await use_fake_llm(factory, t, llm, system_prompt=PRICE_PROMPT)
     llm.script(OPENAI_PATH, answer("full_answer", "Тур на Байкал стоит 45 000 ₽."))
     sent = await factory.inbound(t, text="Сколько стоит тур на Байкал?")
     c = await conversation(factory, t, sent["conversation_id"])

@@ -17,7 +17,7 @@ from frontline.deps import Services
 from frontline.jobs.worker import Worker
 from frontline.realtime.broker import MemoryBroker
 from tests.ai.fakes import OPENAI_PATH, FakeLLMServer, Reply, openai_stream
-from tests.ai.test_ai_reply import answer, conversation, use_fake_llm
+from tests.ai.test_ai_reply import PRICE_PROMPT, answer, conversation, use_fake_llm
 from tests.conftest import Factory, TenantFixture
 
 REPLY = 'Тур "Байкал" стоит 45 000 ₽ на человека 😀.\nЧем ещё помочь?'
@@ -82,7 +82,7 @@ async def test_a_watched_conversation_gets_the_reply_as_it_is_written(
     factory: Factory, services: Services, worker: Worker, llm: FakeLLMServer
 ) -> None:
     t = await factory.tenant(ai=True)
-    await use_fake_llm(factory, t, llm)
+    await use_fake_llm(factory, t, llm, system_prompt=PRICE_PROMPT)
     cid = await first_turn(factory, t, llm)
     await worker.run_until_idle()
     llm.reset()
@@ -163,7 +163,9 @@ async def test_a_provider_failing_mid_answer_is_reset_and_the_next_one_answers(
         },
     ]
     r = await factory.client.put(
-        "/api/v1/ai/settings", headers=t.owner, json={"provider_chain": chain}
+        "/api/v1/ai/settings",
+        headers=t.owner,
+        json={"provider_chain": chain, "system_prompt": PRICE_PROMPT},
     )
     assert r.status_code == 200, r.text
     cid = await first_turn(factory, t, llm)

@@ -26,7 +26,7 @@ from frontline.kit.time import utcnow
 from frontline.messages import service as messages
 from frontline.models import AiCall, DeliveryStatus, Job, JobStatus, Message
 from tests.ai.fakes import OPENAI_PATH, FakeLLMServer
-from tests.ai.test_ai_reply import answer, conversation, use_fake_llm
+from tests.ai.test_ai_reply import PRICE_PROMPT, answer, conversation, use_fake_llm
 from tests.channels.test_api_callback import CallbackServer, callback  # noqa: F401
 from tests.conftest import TEST_SECRET, Factory
 
@@ -274,7 +274,7 @@ async def test_the_turns_worker_delivers_the_reply_right_after_its_commit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     t = await factory.tenant(ai=True, callback_url=callback.url)
-    await use_fake_llm(factory, t, llm)
+    await use_fake_llm(factory, t, llm, system_prompt=PRICE_PROMPT)
     llm.script(OPENAI_PATH, answer("full_answer", "Тур стоит 45 000 ₽."))
     claimed: list[str] = []
     real_claim = queue.claim
@@ -312,7 +312,7 @@ async def test_a_worker_lost_between_the_turn_and_the_delivery_still_delivers(
     from frontline.app import build_worker
 
     t = await factory.tenant(ai=True, callback_url=callback.url)
-    await use_fake_llm(factory, t, llm)
+    await use_fake_llm(factory, t, llm, system_prompt=PRICE_PROMPT)
     llm.script(OPENAI_PATH, answer("full_answer", "Тур стоит 45 000 ₽."))
     await factory.inbound(t, text="Сколько стоит тур?")
     doomed = build_worker(services)
@@ -352,7 +352,7 @@ async def test_an_operator_who_took_over_during_the_turn_silences_the_reply(
     """The conditional write that replaced ``SELECT ... FOR UPDATE``: the state is checked
     at the moment of writing, after the model answered."""
     t = await factory.tenant(ai=True)
-    await use_fake_llm(factory, t, llm)
+    await use_fake_llm(factory, t, llm, system_prompt=PRICE_PROMPT)
     sent = await factory.inbound(t, text="Сколько стоит тур?")
     cid = sent["conversation_id"]
     real_decide = flows._decide
