@@ -161,13 +161,23 @@ class OfflineEngine:
         default_language: Language = "en",
     ) -> None:
         self.thresholds = thresholds or Thresholds()
-        self.index = KnowledgeIndex(knowledge, weights)
+        self.passages: tuple[Passage, ...] = tuple(knowledge)
+        self._weights = weights
+        self._index: KnowledgeIndex | None = None
         self.default_language = default_language
-        self._positions = {id(p): i for i, p in enumerate(self.index.passages)}
-        self.composer = Composer(self.index.passages) if self.thresholds.compose else None
+        self._positions = {id(p): i for i, p in enumerate(self.passages)}
+        self.composer = Composer(self.passages) if self.thresholds.compose else None
         self.classifier: PassageClassifier | None = None
-        if self.thresholds.learned_weight > 0 and len(self.index.passages) > 1:
-            self.classifier = PassageClassifier([units(p) for p in self.index.passages])
+        if self.thresholds.learned_weight > 0 and len(self.passages) > 1:
+            self.classifier = PassageClassifier([units(p) for p in self.passages])
+
+    @property
+    def index(self) -> KnowledgeIndex:
+        """The similarity index (FAQ matching), built on first use: composing answers from
+        documents does not need it, and it costs most of an engine's construction."""
+        if self._index is None:
+            self._index = KnowledgeIndex(self.passages, self._weights)
+        return self._index
 
     def triage(self, text: str, history: Sequence[ChatMessage] = ()) -> TriageResult:
         return self.analyze(text, history).result
@@ -188,7 +198,7 @@ class OfflineEngine:
             blended[at] = Match(match.passage, round(float(score), 6), match.best_unit)
         for at in probabilities.argsort()[::-1][:3].tolist():
             if at not in blended:
-                passage = self.index.passages[at]
+                passage = self.passages[at]
                 score = w * probabilities[at]
                 blended[at] = Match(passage, round(float(score), 6), passage.title)
         ranked = sorted(blended.items(), key=lambda item: (-item[1].score, item[0]))
@@ -276,7 +286,7 @@ class OfflineEngine:
                 earlier[:-1],
                 threshold=self.thresholds.compose_answer,
             )
-        matches = tuple(self.index.search(text, limit=3))
+        matches: tuple[Match, ...] = ()
         language = composed.language or language
         if composed.kind == "answer":
             reply = f"{composed.text}\n\n{_SOURCE[language].format(title=composed.title)}"
