@@ -14,9 +14,10 @@ to ``--chunks``. The questions are the demo QA set (``frontline/demo_knowledge/q
 follow-ups with their history), cycled for ``--turns`` turns, one at a time after one
 untimed warm-up turn (which loads the index).
 
-The same script runs an older checkout (``PYTHONPATH=/path/to/checkout``): the demo files
-and questions are read from this script's own tree, and a build without
-``retrieval.search_query`` searches the message as it is. ``ref ms`` is the CPU time of a
+The same script measures an older checkout: copy ``benchmarks/`` and
+``frontline/demo_knowledge/`` into it and run the copy there (the demo files and questions
+are read from the script's own tree; a build without ``retrieval.search_query`` searches
+the message as it is). ``ref ms`` is the CPU time of a
 fixed loop (see ``ai_path.py``): compare runs at alike references.
 
     python benchmarks/offline_turn.py [--chunks 5000] [--turns 400] [--seed 7]
