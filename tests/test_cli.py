@@ -192,8 +192,19 @@ def test_eval_triage_prints_the_metrics_as_json(tmp_path: Path) -> None:
         "clinc_oos_precision",
         "handoff_recall",
         "handoff_precision",
+        # the halves of the lines (thresholds chosen on the even ones)
+        "tune_clinc_in_scope_accuracy",
+        "tune_clinc_oos_recall",
+        "heldout_clinc_in_scope_accuracy",
+        "heldout_clinc_oos_recall",
     }
     assert all(0.0 <= v <= 1.0 for v in metrics.values())
+
+
+def test_eval_answers_prints_the_table(tmp_path: Path) -> None:
+    result = _run(tmp_path, "eval", "answers")
+    assert result.returncode == 0, result.stderr
+    assert "right" in result.stdout and "conf. wrong" in result.stdout
 
 
 @EVAL_DATA_MISSING
