@@ -221,18 +221,28 @@ def _slice(source: Path, target: Path, step: int) -> None:
 
 
 @EVAL_DATA_MISSING
-def test_triage_eval_on_the_development_data() -> None:
-    """``frontline eval triage``'s figures on the whole development data (about a minute):
-    CLINC150 in-scope accuracy 0.743 and OOS recall 0.700 when this was written, on the
-    half of the lines the thresholds were chosen on and on the other half alike."""
-    metrics = run_triage_eval(EVAL_DATA)
+def test_triage_eval_on_the_held_out_half(tmp_path: Path) -> None:
+    """``frontline eval triage``'s figures on the half of CLINC150's development lines the
+    thresholds were not chosen on (the odd lines; about half a minute): in-scope accuracy
+    0.748 and OOS recall 0.700 there when this was written (0.743 / 0.700 on all lines)."""
+    (tmp_path / "clinc150_oos").mkdir()
+    (tmp_path / "nlupp").mkdir()
+    clinc = EVAL_DATA / "clinc150_oos"
+    (tmp_path / "clinc150_oos" / "train_fewshot10.jsonl").write_bytes(
+        (clinc / "train_fewshot10.jsonl").read_bytes()
+    )
+    lines = (clinc / "val.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "clinc150_oos" / "val.jsonl").write_text("".join(lines[1::2]), encoding="utf-8")
+    (tmp_path / "nlupp" / "nlupp_all.jsonl").write_bytes(
+        (EVAL_DATA / "nlupp" / "nlupp_all.jsonl").read_bytes()
+    )
+    metrics = run_triage_eval(tmp_path)
 
     # baselines (BM25 nearest neighbour): 0.63 accuracy with no escalation; 0.42 accuracy
     # at 0.87 out-of-scope recall; the engine before the learned classifier: 0.672 at 0.87
-    # and 0.726 at 0.65. The engine must beat them at once, on both halves.
-    for part in ("", "tune_", "heldout_"):
-        assert metrics[f"{part}clinc_in_scope_accuracy"] >= 0.73, part
-        assert metrics[f"{part}clinc_oos_recall"] >= 0.68, part
+    # and 0.726 at 0.65. The engine must beat them at once.
+    assert metrics["clinc_in_scope_accuracy"] >= 0.73
+    assert metrics["clinc_oos_recall"] >= 0.68
     assert metrics["clinc_oos_precision"] > 0.15
     assert metrics["handoff_recall"] >= 0.9
     assert metrics["handoff_precision"] >= 0.8
