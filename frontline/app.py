@@ -24,6 +24,7 @@ from frontline.attachments.links import LinkSigner
 from frontline.attachments.service import AttachmentLimits, AttachmentRuntime
 from frontline.attachments.storage.base import StorageConfig, StorageKind
 from frontline.attachments.storage.registry import build_store
+from frontline.auth.throttle import LoginThrottle
 from frontline.auth.tokens import TokenCodec
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
@@ -36,6 +37,7 @@ from frontline.jobs import queue
 from frontline.jobs.registry import JobRegistry
 from frontline.jobs.worker import Worker
 from frontline.kit.asgi import BodySizeLimitMiddleware, RequestContextMiddleware
+from frontline.kit.counters import make_counters
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
 from frontline.kit.metrics import jobs_by_state, registry
@@ -117,6 +119,7 @@ def build_services(settings: Settings) -> Services:
         rate_limiter=make_rate_limiter(settings.redis_url),
         visitor_tokens=VisitorTokens(settings.secret_keys()),
         attachments=attachments,
+        login_throttle=LoginThrottle(make_counters(settings.redis_url)),
     )
 
 

@@ -70,7 +70,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"    Operator console:   {base}/console", flush=True)
     app = create_app(settings, run_worker=False if args.no_worker else None)
     _tune_gc()
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        # the client address behind a proxy (sign-in throttling counts per address)
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
     return 0
 
 
