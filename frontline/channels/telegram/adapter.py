@@ -169,8 +169,9 @@ class TelegramChannelAdapter:
         if isinstance(declared, int) and declared > limit:
             raise BadRequest(f"the file is larger than {limit} bytes")
         data = await self.api.download(info["file_path"], limit)
-        name = info["file_path"].rsplit("/", 1)[-1] or None
-        return FetchedFile(data=data, filename=name)
+        # no filename: the customer's own (``document.file_name``) was kept on receipt, and
+        # Telegram's ``file_path`` name (file_13.pdf) says nothing more
+        return FetchedFile(data=data)
 
     async def register_webhook(self, url: str, secret: str) -> None:
         """Point Telegram at ``url`` with ``secret`` as its secret token (webhook mode), or
