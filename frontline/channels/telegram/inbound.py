@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from frontline.channels.service import ChannelRuntime
+from frontline.channels.telegram import csat
 from frontline.channels.telegram.adapter import TelegramChannelAdapter
-from frontline.channels.telegram.updates import Callback, ParsedUpdate
+from frontline.channels.telegram.updates import Callback, ParsedUpdate, answer_callback
 from frontline.conversations import flows
 from frontline.kit.db import Database
 from frontline.kit.repository import TenantScope
@@ -26,8 +27,8 @@ log = logging.getLogger(__name__)
 
 # a button's answer: the Bot API method call to make (or None)
 CallbackHandler = Callable[[Database, ChannelRuntime, Callback], Awaitable[dict[str, Any] | None]]
-# callback data prefix -> handler (CSAT ratings register theirs)
-CALLBACK_HANDLERS: dict[str, CallbackHandler] = {}
+# callback data prefix -> handler
+CALLBACK_HANDLERS: dict[str, CallbackHandler] = {csat.PREFIX: csat.handle_button}
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,6 @@ class Outcome:
     stored: bool = False
     duplicate: bool = False
     reply: dict[str, Any] | None = None  # a Bot API method call answering the update
-
-
-def answer_callback(callback_id: str, text: str | None = None) -> dict[str, Any]:
-    call: dict[str, Any] = {"method": "answerCallbackQuery", "callback_query_id": callback_id}
-    if text:
-        call["text"] = text[:200]
-    return call
 
 
 async def handle_update(

@@ -191,3 +191,12 @@ def _files(message: dict[str, Any], message_id: int) -> tuple[InboundAttachment,
             )
         )
     return tuple(found[:MAX_ATTACHMENTS_PER_MESSAGE])
+
+
+def answer_callback(callback_id: str, text: str | None = None) -> dict[str, Any]:
+    """``answerCallbackQuery`` as a method call (a webhook may answer with it in its
+    response body; the poller makes the call)."""
+    call: dict[str, Any] = {"method": "answerCallbackQuery", "callback_query_id": callback_id}
+    if text:
+        call["text"] = text[:200]
+    return call
