@@ -28,6 +28,7 @@ from frontline.auth.throttle import LoginThrottle
 from frontline.auth.tokens import TokenCodec
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
+from frontline.channels.telegram import jobs as telegram_jobs
 from frontline.console.assets import router as assets_router
 from frontline.console.pages import router as console_router
 from frontline.console.public import router as public_router
@@ -97,6 +98,7 @@ def build_services(settings: Settings) -> Services:
     jobs = JobRegistry()
     breakers = BreakerRegistry()
     message_jobs.register(jobs, box, options)
+    telegram_jobs.register(jobs, box, options)
     attachment_jobs.register(jobs, box, options, attachments)
     ai_log_jobs.register(jobs)
     knowledge_index = InProcessIndex()

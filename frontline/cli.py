@@ -463,7 +463,52 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
     ingest.add_argument("paths", nargs="+", help="files or directories")
     ingest.set_defaults(func=cmd_kb_ingest)
+
+    tg = sub.add_parser("telegram", help="Telegram channels")
+    tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
+    poll = tg_sub.add_parser(
+        "poll", help="read updates with getUpdates long polling (channels in poll mode)"
+    )
+    poll.add_argument(
+        "--channel", action="append", default=None, help="a channel id (repeat; default: all)"
+    )
+    poll.set_defaults(func=cmd_telegram_poll)
     return parser
+
+
+def cmd_telegram_poll(args: argparse.Namespace) -> int:
+    """Long-poll the Telegram channels whose mode is ``poll`` until SIGINT/SIGTERM."""
+    import uuid
+
+    from frontline.app import build_services
+    from frontline.channels.telegram.poll import run_pollers
+    from frontline.kit.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        ids = [uuid.UUID(c) for c in args.channel or []]
+    except ValueError:
+        print("--channel must be a channel id (UUID)", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        services = build_services(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            return await run_pollers(
+                services.db, services.secret_box, services.adapter_options, stop, ids or None
+            )
+        finally:
+            await services.aclose()
+
+    if asyncio.run(run()) == 0:
+        print("no active Telegram channel in poll mode", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline import events
+from frontline.channels.telegram import hooks as telegram_hooks
 from frontline.contacts.schemas import ContactRef
 from frontline.conversations.repository import (
     ConversationFilter,
@@ -245,6 +246,8 @@ async def update(
         status_changed = True
     conversation.updated_at = utcnow()
     await session.flush()
+    if status_changed and patch.status is ConversationStatus.RESOLVED:
+        await telegram_hooks.on_resolved(session, scope, conversation)
     publish_conversation(
         session,
         conversation,
