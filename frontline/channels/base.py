@@ -21,6 +21,7 @@ class ChannelType(enum.StrEnum):
     API = "api"
     EMAIL = "email"
     WEB = "web"
+    WHATSAPP = "whatsapp"
 
 
 @dataclass(frozen=True, slots=True)

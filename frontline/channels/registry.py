@@ -18,6 +18,7 @@ from frontline.channels.base import (
 )
 from frontline.channels.email.adapter import EmailChannelAdapter, EmailChannelConfig
 from frontline.channels.web.adapter import WebChannelAdapter, WebChannelConfig
+from frontline.channels.whatsapp.adapter import WhatsAppChannelAdapter, WhatsAppChannelConfig
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ REGISTRY: dict[ChannelType, ChannelSpec] = {
     ),
     ChannelType.WEB: ChannelSpec(
         WebChannelConfig, lambda cfg, _secret, _opts: WebChannelAdapter(cfg)
+    ),
+    ChannelType.WHATSAPP: ChannelSpec(
+        WhatsAppChannelConfig,
+        lambda cfg, _secret, opts: WhatsAppChannelAdapter(cfg, opts.outbound_timeout_seconds),
     ),
 }
 
