@@ -10,6 +10,7 @@ from frontline.attachments.endpoints import router as attachments_router
 from frontline.auth.endpoints import router as auth_router
 from frontline.channels.endpoints import router as channels_router
 from frontline.channels.telegram.endpoints import router as telegram_router
+from frontline.channels.whatsapp.endpoints import router as whatsapp_router
 from frontline.contacts.endpoints import router as contacts_router
 from frontline.conversations.endpoints import router as conversations_router
 from frontline.jobs.endpoints import router as jobs_router
@@ -33,6 +34,7 @@ def build_api_router() -> APIRouter:
         knowledge_router,
         attachments_router,
         telegram_router,
+        whatsapp_router,
     ):
         api.include_router(router)
     return api

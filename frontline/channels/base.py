@@ -22,6 +22,7 @@ class ChannelType(enum.StrEnum):
     EMAIL = "email"
     WEB = "web"
     TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from frontline.channels.base import (
 from frontline.channels.email.adapter import EmailChannelAdapter, EmailChannelConfig
 from frontline.channels.telegram.adapter import TelegramChannelAdapter, TelegramChannelConfig
 from frontline.channels.web.adapter import WebChannelAdapter, WebChannelConfig
+from frontline.channels.whatsapp.adapter import WhatsAppChannelAdapter, WhatsAppChannelConfig
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ REGISTRY: dict[ChannelType, ChannelSpec] = {
         lambda cfg, secret, opts: TelegramChannelAdapter(
             cfg, secret, opts.outbound_timeout_seconds
         ),
+    ),
+    ChannelType.WHATSAPP: ChannelSpec(
+        WhatsAppChannelConfig,
+        lambda cfg, _secret, opts: WhatsAppChannelAdapter(cfg, opts.outbound_timeout_seconds),
     ),
 }
 

@@ -39,6 +39,8 @@ class DeliveryStatus(enum.StrEnum):
     RECEIVED = "received"  # inbound, stored
     QUEUED = "queued"  # outbound, waiting for the delivery job
     SENT = "sent"  # outbound, accepted by the channel
+    DELIVERED = "delivered"  # outbound, the channel reports it reached the customer's device
+    READ = "read"  # outbound, the channel reports the customer read it
     FAILED = "failed"  # outbound, finally failed (see failure_reason)
     NOT_SENT = "not_sent"  # internal notes: never leave Frontline
 
