@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from frontline.auth.deps import Admin, Operator
-from frontline.bookings import flows, service
+from frontline.bookings import flows, schedule, service
 from frontline.bookings.schemas import (
     BlockIn,
     BlockOut,
@@ -127,7 +127,7 @@ async def list_departures(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> list[DepartureOut]:
-    return await service.list_departures(session, subject.scope, resource_id, start=start, end=end)
+    return await schedule.list_departures(session, subject.scope, resource_id, start=start, end=end)
 
 
 @router.post(
@@ -138,7 +138,7 @@ async def list_departures(
 async def add_departure(
     resource_id: uuid.UUID, body: DepartureIn, subject: Admin, session: Session
 ) -> DepartureOut:
-    return await service.add_departure(session, subject.scope, resource_id, body)
+    return await schedule.add_departure(session, subject.scope, resource_id, body)
 
 
 @router.delete(
@@ -147,14 +147,14 @@ async def add_departure(
 async def delete_departure(
     resource_id: uuid.UUID, departure_id: uuid.UUID, subject: Admin, session: Session
 ) -> None:
-    await service.delete_departure(session, subject.scope, resource_id, departure_id)
+    await schedule.delete_departure(session, subject.scope, resource_id, departure_id)
 
 
 @router.get("/resources/{resource_id}/blocks", response_model=list[BlockOut])
 async def list_blocks(
     resource_id: uuid.UUID, subject: Operator, session: Session
 ) -> list[BlockOut]:
-    rows = await service.list_blocks(session, subject.scope, resource_id)
+    rows = await schedule.list_blocks(session, subject.scope, resource_id)
     return [BlockOut.model_validate(b) for b in rows]
 
 
@@ -165,7 +165,7 @@ async def add_block(
     resource_id: uuid.UUID, body: BlockIn, subject: Admin, session: Session
 ) -> BlockOut:
     return BlockOut.model_validate(
-        await service.add_block(session, subject.scope, resource_id, body)
+        await schedule.add_block(session, subject.scope, resource_id, body)
     )
 
 
@@ -173,7 +173,7 @@ async def add_block(
 async def delete_block(
     resource_id: uuid.UUID, block_id: uuid.UUID, subject: Admin, session: Session
 ) -> None:
-    await service.delete_block(session, subject.scope, resource_id, block_id)
+    await schedule.delete_block(session, subject.scope, resource_id, block_id)
 
 
 # --- bookings ---------------------------------------------------------------------------
