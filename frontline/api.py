@@ -8,6 +8,7 @@ from frontline.ai.endpoints import router as ai_status_router
 from frontline.aisettings.endpoints import router as ai_settings_router
 from frontline.attachments.endpoints import router as attachments_router
 from frontline.auth.endpoints import router as auth_router
+from frontline.bookings.endpoints import router as bookings_router
 from frontline.channels.endpoints import router as channels_router
 from frontline.channels.telegram.endpoints import router as telegram_router
 from frontline.channels.whatsapp.endpoints import router as whatsapp_router
@@ -35,6 +36,7 @@ def build_api_router() -> APIRouter:
         attachments_router,
         telegram_router,
         whatsapp_router,
+        bookings_router,
     ):
         api.include_router(router)
     return api

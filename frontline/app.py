@@ -26,6 +26,7 @@ from frontline.attachments.storage.base import StorageConfig, StorageKind
 from frontline.attachments.storage.registry import build_store
 from frontline.auth.throttle import LoginThrottle
 from frontline.auth.tokens import TokenCodec
+from frontline.bookings import jobs as booking_jobs
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
 from frontline.channels.telegram import jobs as telegram_jobs
@@ -104,6 +105,7 @@ def build_services(settings: Settings) -> Services:
     knowledge_index = InProcessIndex()
     ai_reply_jobs.register(jobs, box, breakers, broker, knowledge_index)
     knowledge_jobs.register(jobs, ParseLimits(max_bytes=settings.knowledge_max_file_bytes), box)
+    booking_jobs.register(jobs)
     return Services(
         settings=settings,
         db=db,

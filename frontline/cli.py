@@ -365,6 +365,18 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_booking(args: argparse.Namespace) -> int:
+    from frontline.bookings.evaluation import render, run
+
+    data = Path(args.data)
+    report = run(data, args.limit)
+    if not report:
+        print(f"frontline: no booking data sets in {data}", file=sys.stderr)
+        return 1
+    print(json.dumps(report) if args.json else render(report))
+    return 0
+
+
 def cmd_eval_answers(args: argparse.Namespace) -> int:
     from frontline.knowledge.evaluate_answers import evaluate_answers, load_qa, render
 
@@ -455,6 +467,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     answers.add_argument("--json", action="store_true", help="print one JSON object")
     answers.set_defaults(func=cmd_eval_answers)
+    booking = ev_sub.add_parser(
+        "booking", help="booking slot extraction on Restaurant-8k, RU MultiWOZ and SGD"
+    )
+    booking.add_argument("--data", required=True, help="the eval-data folder")
+    booking.add_argument("--json", action="store_true", help="print one JSON object")
+    booking.add_argument("--limit", type=int, default=None, help="first N lines of each file")
+    booking.set_defaults(func=cmd_eval_booking)
 
     kb = sub.add_parser("kb", help="the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)

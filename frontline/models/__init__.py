@@ -3,6 +3,16 @@
 from frontline.models.ai import AiCall, AiSettings
 from frontline.models.attachments import Attachment, AttachmentStatus
 from frontline.models.base import Base
+from frontline.models.bookings import (
+    Availability,
+    BlockedPeriod,
+    Booking,
+    BookingStatus,
+    ConditionTemplate,
+    Departure,
+    Resource,
+    ResourceKind,
+)
 from frontline.models.channels import Channel, ChannelState
 from frontline.models.contacts import Contact, ContactIdentity
 from frontline.models.conversations import (
@@ -30,15 +40,21 @@ __all__ = [
     "ApiKey",
     "Attachment",
     "AttachmentStatus",
+    "Availability",
     "Base",
+    "BlockedPeriod",
+    "Booking",
+    "BookingStatus",
     "Category",
     "Channel",
     "ChannelState",
+    "ConditionTemplate",
     "Contact",
     "ContactIdentity",
     "Conversation",
     "ConversationStatus",
     "DeliveryStatus",
+    "Departure",
     "DocumentStatus",
     "Job",
     "JobStatus",
@@ -49,6 +65,8 @@ __all__ = [
     "Message",
     "Priority",
     "RefreshToken",
+    "Resource",
+    "ResourceKind",
     "Role",
     "SenderType",
     "Tenant",
