@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from frontline.ai.endpoints import router as ai_status_router
 from frontline.aisettings.endpoints import router as ai_settings_router
+from frontline.analytics.endpoints import router as analytics_router
 from frontline.attachments.endpoints import router as attachments_router
 from frontline.auth.endpoints import router as auth_router
 from frontline.channels.endpoints import router as channels_router
@@ -31,6 +32,7 @@ def build_api_router() -> APIRouter:
         ai_status_router,
         knowledge_router,
         attachments_router,
+        analytics_router,
     ):
         api.include_router(router)
     return api

@@ -21,7 +21,16 @@ from frontline.models.knowledge import (
     KnowledgeDocument,
     KnowledgeState,
 )
-from frontline.models.tenants import ROLE_RANK, ApiKey, Membership, RefreshToken, Role, Tenant, User
+from frontline.models.tenants import (
+    ROLE_RANK,
+    ApiKey,
+    AuditEntry,
+    Membership,
+    RefreshToken,
+    Role,
+    Tenant,
+    User,
+)
 
 __all__ = [
     "ROLE_RANK",
@@ -30,6 +39,7 @@ __all__ = [
     "ApiKey",
     "Attachment",
     "AttachmentStatus",
+    "AuditEntry",
     "Base",
     "Category",
     "Channel",
