@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from frontline.ai.endpoints import router as ai_status_router
 from frontline.aisettings.endpoints import router as ai_settings_router
+from frontline.analytics.endpoints import router as analytics_router
 from frontline.attachments.endpoints import router as attachments_router
 from frontline.auth.endpoints import router as auth_router
 from frontline.bookings.endpoints import router as bookings_router
@@ -37,6 +38,7 @@ def build_api_router() -> APIRouter:
         telegram_router,
         whatsapp_router,
         bookings_router,
+        analytics_router,
     ):
         api.include_router(router)
     return api

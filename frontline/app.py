@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from frontline import __version__
@@ -60,6 +61,7 @@ from frontline.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "console" / "static"
+FAVICON = STATIC_DIR / "favicon.svg"
 
 
 def attachment_runtime(settings: Settings) -> AttachmentRuntime:
@@ -142,9 +144,12 @@ def build_worker(services: Services) -> Worker:
 
 
 _LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <title>Frontline</title></head><body style="font-family:system-ui;max-width:40rem;margin:3rem auto">
 <h1>Frontline</h1><p>AI-first customer support. Поддержка клиентов с ИИ на первой линии.</p>
-<ul><li><a href="/docs">API documentation (OpenAPI)</a></li>
+<ul><li><a href="/demo">Demo page with the chat widget · Демо-страница с чатом</a></li>
+<li><a href="/console">Console (operators, owners) · Консоль</a></li>
+<li><a href="/docs">API documentation (OpenAPI)</a></li>
 <li><a href="/health">/health</a> · <a href="/ready">/ready</a> ·
 <a href="/metrics">/metrics</a></li></ul>
 </body></html>"""
@@ -172,7 +177,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                     await asyncio.wait_for(worker_task, timeout=30)
             await services.aclose()
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc served from the fastapi-offline package
+    # (no CDN: the documentation works offline)
+    app = FastAPIOffline(
+        favicon_url="/favicon.ico",
         title="Frontline",
         version=__version__,
         description="AI-first, multi-tenant customer support platform.",
@@ -193,6 +201,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     @app.get("/", include_in_schema=False)
     async def landing() -> HTMLResponse:
         return HTMLResponse(_LANDING)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(
+            FAVICON.read_bytes(),
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:

@@ -305,6 +305,32 @@ class ConversationRepository(TenantRepository[Conversation]):
         stmt = self.select().where(Conversation.id == conversation_id).with_for_update()
         return await self.one_or_none(stmt)
 
+    async def last_messages(
+        self, conversation_ids: list[int], max_chars: int
+    ) -> dict[int, tuple[str, str, datetime]]:
+        """The newest non-internal message of each conversation: ``id -> (sender_type,
+        text shortened to max_chars, created_at)``; one statement for a page."""
+        if not conversation_ids:
+            return {}
+        newest = (
+            select(func.max(Message.id))
+            .where(
+                Message.tenant_id == self.scope.tenant_id,
+                Message.conversation_id.in_(conversation_ids),
+                Message.is_internal.is_(False),
+            )
+            .group_by(Message.conversation_id)
+        )
+        rows = await self.session.execute(
+            select(
+                Message.conversation_id,
+                Message.sender_type,
+                func.substr(Message.text, 1, max_chars),
+                Message.created_at,
+            ).where(Message.tenant_id == self.scope.tenant_id, Message.id.in_(newest))
+        )
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
     async def search(
         self,
         flt: ConversationFilter,
@@ -337,7 +363,20 @@ class ConversationRepository(TenantRepository[Conversation]):
                     Message.text.ilike(pattern, escape="\\"),
                 )
             )
-            stmt = stmt.where(or_(Conversation.subject.ilike(pattern, escape="\\"), in_messages))
+            in_contact = exists(
+                select(Contact.id).where(
+                    Contact.id == Conversation.contact_id,
+                    Contact.tenant_id == self.scope.tenant_id,
+                    or_(
+                        Contact.name.ilike(pattern, escape="\\"),
+                        Contact.email.ilike(pattern, escape="\\"),
+                        Contact.phone.ilike(pattern, escape="\\"),
+                    ),
+                )
+            )
+            stmt = stmt.where(
+                or_(Conversation.subject.ilike(pattern, escape="\\"), in_contact, in_messages)
+            )
         if after is not None:
             ts, last_id = after
             stmt = stmt.where(

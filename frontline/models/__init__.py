@@ -31,7 +31,16 @@ from frontline.models.knowledge import (
     KnowledgeDocument,
     KnowledgeState,
 )
-from frontline.models.tenants import ROLE_RANK, ApiKey, Membership, RefreshToken, Role, Tenant, User
+from frontline.models.tenants import (
+    ROLE_RANK,
+    ApiKey,
+    AuditEntry,
+    Membership,
+    RefreshToken,
+    Role,
+    Tenant,
+    User,
+)
 
 __all__ = [
     "ROLE_RANK",
@@ -41,6 +50,7 @@ __all__ = [
     "Attachment",
     "AttachmentStatus",
     "Availability",
+    "AuditEntry",
     "Base",
     "BlockedPeriod",
     "Booking",

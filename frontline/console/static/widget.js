@@ -414,7 +414,10 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
     if (name != null) opTimer = setTimeout(() => setOpTyping(null), 10000);
     setStatusLine();
   }
-  const showError = (text, seconds, note) => {
+  // errTooLong: the error shown is "too long"; it clears as soon as the text fits again
+  let errTooLong = false;
+  const showError = (text, seconds, note, tooLong) => {
+    errTooLong = !!tooLong;
     err.textContent = text; err.hidden = false; err.classList.toggle('note', !!note);
     clearTimeout(errTimer); errTimer = setTimeout(() => { err.hidden = true; }, (seconds || 8) * 1000);
   };
@@ -610,7 +613,7 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
         setTimeout(() => { const item = outbox.find((o) => o.client_id === cid); if (item) sendFrame('message.send', item); }, s * 1000 + 200);
       }
     } else if (d.code === 'too_long') {
-      showError(t('tooLong', { n: maxChars })); if (cid) failed(cid, false);
+      showError(t('tooLong', { n: maxChars }), 0, false, true); if (cid) failed(cid, false);
     } else if (d.code === 'no_conversation') {
       wantHandoff = true; showError(t('describe'), 10, true); input.focus();
     } else {
@@ -625,7 +628,7 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
     text = String(text || '').trim();
     if (uploads) { showError(t('waitUpload'), 3, true); return false; }
     if (!text && !staged.length) return false;
-    if (text.length > maxChars) { showError(t('tooLong', { n: maxChars })); return false; }
+    if (text.length > maxChars) { showError(t('tooLong', { n: maxChars }), 0, false, true); return false; }
     const item = { client_id: newId(), text };
     if (staged.length) {
       item.attachments = staged.map((f) => f.id);
@@ -685,6 +688,7 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
   });
   input.addEventListener('input', () => {
     autosize();
+    if (errTooLong && !err.hidden && input.value.trim().length <= maxChars) { err.hidden = true; errTooLong = false; }
     if (!input.value.trim()) { stopTyping(); return; }
     if (convId != null && Date.now() - typingSentAt > 3000 && sendFrame('typing', { active: true })) typingSentAt = Date.now();
     clearTimeout(typingTimer); typingTimer = setTimeout(stopTyping, 4000);
