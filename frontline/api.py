@@ -11,6 +11,7 @@ from frontline.auth.endpoints import router as auth_router
 from frontline.channels.endpoints import router as channels_router
 from frontline.contacts.endpoints import router as contacts_router
 from frontline.conversations.endpoints import router as conversations_router
+from frontline.copilot.endpoints import router as copilot_router
 from frontline.jobs.endpoints import router as jobs_router
 from frontline.knowledge.endpoints import router as knowledge_router
 from frontline.tenants.endpoints import router as tenants_router
@@ -31,6 +32,7 @@ def build_api_router() -> APIRouter:
         ai_status_router,
         knowledge_router,
         attachments_router,
+        copilot_router,
     ):
         api.include_router(router)
     return api

@@ -4,7 +4,7 @@ from frontline.models.ai import AiCall, AiSettings
 from frontline.models.attachments import Attachment, AttachmentStatus
 from frontline.models.base import Base
 from frontline.models.channels import Channel, ChannelState
-from frontline.models.contacts import Contact, ContactIdentity
+from frontline.models.contacts import Contact, ContactAttribute, ContactIdentity, ContactMerge
 from frontline.models.conversations import (
     Category,
     Conversation,
@@ -35,7 +35,9 @@ __all__ = [
     "Channel",
     "ChannelState",
     "Contact",
+    "ContactAttribute",
     "ContactIdentity",
+    "ContactMerge",
     "Conversation",
     "ConversationStatus",
     "DeliveryStatus",

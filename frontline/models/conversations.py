@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontline.kit.time import utcnow
@@ -85,6 +85,8 @@ class Conversation(Base):
     csat_rating: Mapped[int | None] = mapped_column(SmallInteger)
     csat_comment: Mapped[str | None] = mapped_column(String(1000))
     csat_at: Mapped[datetime | None]
+    # the last message the customer has read (the customer API's "mark read")
+    contact_last_read_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Message(Base):
