@@ -15,6 +15,7 @@ from frontline.channels.telegram.endpoints import router as telegram_router
 from frontline.channels.whatsapp.endpoints import router as whatsapp_router
 from frontline.contacts.endpoints import router as contacts_router
 from frontline.conversations.endpoints import router as conversations_router
+from frontline.copilot.endpoints import router as copilot_router
 from frontline.jobs.endpoints import router as jobs_router
 from frontline.knowledge.endpoints import router as knowledge_router
 from frontline.tenants.endpoints import router as tenants_router
@@ -39,6 +40,7 @@ def build_api_router() -> APIRouter:
         whatsapp_router,
         bookings_router,
         analytics_router,
+        copilot_router,
     ):
         api.include_router(router)
     return api

@@ -17,6 +17,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    update,
 )
 from sqlalchemy.sql.elements import BindParameter
 
@@ -388,4 +389,33 @@ class ConversationRepository(TenantRepository[Conversation]):
         stmt = stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(
             limit
         )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def move_contact(self, source: uuid.UUID, target: uuid.UUID) -> int:
+        """Give ``source``'s conversations to ``target`` (a contact merge); how many."""
+        result = await self.session.execute(
+            update(Conversation)
+            .where(
+                Conversation.tenant_id == self.scope.tenant_id, Conversation.contact_id == source
+            )
+            .values(contact_id=target)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def for_contact(
+        self,
+        contact_id: uuid.UUID,
+        *,
+        channel_id: uuid.UUID | None = None,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> list[Conversation]:
+        """The contact's conversations, newest first (``before``: ids below it)."""
+        stmt = self.select().where(Conversation.contact_id == contact_id)
+        if channel_id is not None:
+            stmt = stmt.where(Conversation.channel_id == channel_id)
+        if before is not None:
+            stmt = stmt.where(Conversation.id < before)
+        stmt = stmt.order_by(Conversation.id.desc()).limit(limit)
         return list((await self.session.execute(stmt)).scalars())

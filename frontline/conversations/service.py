@@ -329,3 +329,25 @@ async def take_over(
     if changed:
         await session.flush()
         publish_conversation(session, conversation, events.CONVERSATION_STATUS)
+
+
+async def move_contact(
+    session: AsyncSession, scope: TenantScope, source: uuid.UUID, target: uuid.UUID
+) -> int:
+    """A contact merge: ``source``'s conversations become ``target``'s."""
+    return await ConversationRepository(session, scope).move_contact(source, target)
+
+
+async def for_contact(
+    session: AsyncSession,
+    scope: TenantScope,
+    contact_id: uuid.UUID,
+    *,
+    channel_id: uuid.UUID | None = None,
+    limit: int = 50,
+    before: int | None = None,
+) -> list[Conversation]:
+    """A contact's conversations, newest first."""
+    return await ConversationRepository(session, scope).for_contact(
+        contact_id, channel_id=channel_id, limit=limit, before=before
+    )

@@ -14,7 +14,7 @@ from frontline.models.bookings import (
     ResourceKind,
 )
 from frontline.models.channels import Channel, ChannelState
-from frontline.models.contacts import Contact, ContactIdentity
+from frontline.models.contacts import Contact, ContactAttribute, ContactIdentity, ContactMerge
 from frontline.models.conversations import (
     Category,
     Conversation,
@@ -60,7 +60,9 @@ __all__ = [
     "ChannelState",
     "ConditionTemplate",
     "Contact",
+    "ContactAttribute",
     "ContactIdentity",
+    "ContactMerge",
     "Conversation",
     "ConversationStatus",
     "DeliveryStatus",

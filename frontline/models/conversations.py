@@ -7,7 +7,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontline.kit.time import utcnow
@@ -93,6 +102,8 @@ class Conversation(Base):
     # conversation does not count as resolved by the AI alone)
     handed_off_at: Mapped[datetime | None]
     reopened_soon: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # the last message the customer has read (the customer API's "mark read")
+    contact_last_read_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Message(Base):

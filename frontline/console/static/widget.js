@@ -30,6 +30,19 @@
     open: ds.open === 'true' || ds.open === '',
   };
   const NAV_LANG = /^ru\b/i.test(navigator.language || '') ? 'ru' : 'en';
+  // a signed-in user of the host site: data-user-id with data-user-hash (HMAC-SHA256 of the
+  // id with the channel's identity secret, computed by the host's backend), optional details
+  const parseAttributes = (raw) => {
+    if (!raw) return null;
+    try { const v = JSON.parse(raw); return v && typeof v === 'object' && !Array.isArray(v) ? v : null; } catch (e) {
+      console.error('Frontline widget: data-user-attributes must be a JSON object'); return null;
+    }
+  };
+  const USER = (ds.userId || '').trim() ? {
+    user_id: ds.userId.trim(), user_hash: (ds.userHash || '').trim(),
+    name: ds.userName || null, email: ds.userEmail || null, phone: ds.userPhone || null,
+    attributes: parseAttributes(ds.userAttributes),
+  } : null;
 
   const STR = {
     en: {
@@ -466,11 +479,17 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
     if (!sessionCall) sessionCall = requestSession().finally(() => { sessionCall = null; });
     return sessionCall;
   };
+  // a token of a signed-in user is not reused once nobody is signed in (a shared computer)
+  const storedToken = () => {
+    const kept = load(LS, K('token')) || token || null;
+    if (kept && !USER && load(LS, K('identified')) === '1') { save(LS, K('token'), null); save(LS, K('identified'), null); return null; }
+    return kept;
+  };
   async function requestSession() {
     const res = await fetch(BASE + '/api/v1/widget/session', {
       method: 'POST', mode: 'cors', credentials: 'omit',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ key: KEY, visitor_token: load(LS, K('token')) || token || null, language: attr.language || NAV_LANG }),
+      body: JSON.stringify(Object.assign({ key: KEY, visitor_token: storedToken(), language: attr.language || NAV_LANG }, USER || {})),
     });
     if (!res.ok) {
       const e = new Error('Frontline widget: session refused (' + res.status + ')');
@@ -481,6 +500,7 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
     if (visitorId && s.visitor_id !== visitorId) resetView(); // the old token was refused
     session = s; token = s.visitor_token; visitorId = s.visitor_id;
     save(LS, K('token'), token);
+    save(LS, K('identified'), s.identified ? '1' : null);
     if (s.conversation_id) convId = s.conversation_id;
     if (s.limits && s.limits.max_message_chars > 0) maxChars = s.limits.max_message_chars;
     if (s.limits && s.limits.max_files > 0) maxFiles = s.limits.max_files;
