@@ -1,7 +1,7 @@
 """The owner's console: audit log, plan limits and suspension, analytics columns
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0010
 Create Date: 2026-12-07 00:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import frontline.models.base
 
 revision: str = "0011"
-down_revision: str | None = "0006"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 attributes, their merges, and the customer's read marker
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-07 00:10:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import frontline.models.base
 
 revision: str = "0012"
-down_revision: str | None = "0006"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
