@@ -40,3 +40,7 @@ class MembershipRepository(TenantRepository[Membership]):
     async def for_user(self, user_id: object) -> Membership | None:
         stmt = self.select().where(Membership.user_id == user_id)
         return await self.one_or_none(stmt)
+
+    async def for_telegram_user(self, telegram_user_id: int) -> Membership | None:
+        stmt = self.select().where(Membership.telegram_user_id == telegram_user_id)
+        return await self.one_or_none(stmt)
