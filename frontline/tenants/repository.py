@@ -21,6 +21,11 @@ class TenantAdminRepository:
     async def get(self, tenant_id: object) -> Tenant | None:
         return await self.session.get(Tenant, tenant_id)
 
+    async def all(self) -> list[Tenant]:
+        return list(
+            (await self.session.execute(select(Tenant).order_by(Tenant.created_at))).scalars()
+        )
+
     def add(self, tenant: Tenant) -> Tenant:
         self.session.add(tenant)
         return tenant

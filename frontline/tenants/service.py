@@ -106,3 +106,8 @@ async def member_for_telegram(
     """The member linked to a Telegram user id, if any."""
     found = await MembershipRepository(session, scope).for_telegram_user(telegram_user_id)
     return found.user_id if found is not None else None
+
+
+async def all_tenants(session: AsyncSession) -> list[Tenant]:
+    """Every workspace (for operations processes such as the Telegram poller)."""
+    return await TenantAdminRepository(session).all()

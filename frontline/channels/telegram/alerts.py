@@ -24,7 +24,7 @@ from frontline.channels.base import ChannelError, InboundRequest, RateLimited, S
 from frontline.channels.telegram.botapi import DEFAULT_API_BASE, BotApi
 from frontline.channels.telegram.hooks import ACCEPT_PREFIX, SETTINGS_KEY
 from frontline.channels.telegram.texts import text
-from frontline.channels.telegram.updates import Callback, answer_callback, parse_body
+from frontline.channels.telegram.updates import Callback, ParsedUpdate, answer_callback
 from frontline.contacts import service as contacts
 from frontline.conversations import service as conversations
 from frontline.errors import NotFound, Unprocessable
@@ -166,8 +166,21 @@ async def delete_settings(session: AsyncSession, scope: TenantScope) -> None:
     await session.flush()
 
 
-def _bot(stored: dict[str, Any], box: SecretBox, timeout: float) -> BotApi:
-    return BotApi(box.decrypt(stored["bot_token"]), stored["api_base_url"], timeout)
+def bot_for(stored: dict[str, Any], box: SecretBox, call_seconds: float) -> BotApi:
+    return BotApi(box.decrypt(stored["bot_token"]), stored["api_base_url"], call_seconds)
+
+
+async def save_offset(db: Database, tenant_id: uuid.UUID, offset: int) -> None:
+    """The alert bot's ``getUpdates`` offset (poll mode), kept with its setting."""
+    scope = TenantScope(tenant_id)
+    async with db.transaction() as session:
+        tenant = await tenants.get_tenant(session, scope)
+        settings = dict(tenant.settings or {})
+        if not settings.get(SETTINGS_KEY):
+            return
+        settings[SETTINGS_KEY] = {**settings[SETTINGS_KEY], "offset": offset}
+        tenant.settings = settings
+        await session.flush()
 
 
 async def _summary(session: AsyncSession, scope: TenantScope, conversation_id: int) -> str:
@@ -224,7 +237,7 @@ async def send_alert(ctx: JobContext, box: SecretBox, public_url: str, call_seco
         "callback_data": f"{ACCEPT_PREFIX}:{conversation_id}",
     }
     try:
-        await _bot(stored, box, call_seconds).call(
+        await bot_for(stored, box, call_seconds).call(
             "sendMessage",
             {
                 "chat_id": stored["chat_id"],
@@ -289,10 +302,9 @@ async def handle_accept(
 
 
 async def handle_update(
-    db: Database, tenant_id: uuid.UUID, locale: str, body: bytes
+    db: Database, tenant_id: uuid.UUID, locale: str, parsed: ParsedUpdate
 ) -> dict[str, Any] | None:
     """One update of the alert bot (only button presses matter)."""
-    parsed = parse_body(body)
     callback = parsed.callback
     if callback is None:
         return None

@@ -15,6 +15,7 @@ from frontline.channels.registry import build_adapter
 from frontline.channels.telegram import alerts
 from frontline.channels.telegram.adapter import TelegramChannelAdapter
 from frontline.channels.telegram.inbound import handle_update
+from frontline.channels.telegram.updates import parse_body
 from frontline.deps import ServicesDep, Session
 from frontline.errors import Forbidden, NotFound, Unauthorized
 from frontline.models import Role
@@ -81,7 +82,7 @@ async def telegram_alerts_webhook(
         alerts.verify(stored, services.secret_box, InboundRequest(headers=headers, body=body))
     except SignatureRejected as exc:
         raise Unauthorized(str(exc)) from None
-    reply = await alerts.handle_update(services.db, tenant_id, locale, body)
+    reply = await alerts.handle_update(services.db, tenant_id, locale, parse_body(body))
     return _answer(reply)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from frontline.channels.telegram.poll import poll_alerts_once
 from frontline.jobs.worker import Worker
 from frontline.settings import Settings
 from tests.channels.telegram import payloads as p
@@ -242,3 +243,38 @@ async def test_no_alert_job_without_the_setting(
     assert [j for j in r.json() if j["kind"] == "telegram.handoff_alert"] == []
     detail = (await conversations(factory, t))[0]
     assert detail["status"] == "pending"
+
+
+async def test_alert_bot_in_poll_mode(
+    factory: Factory, bot: FakeBotApi, alert_bot: FakeBotApi, worker: Worker
+) -> None:
+    t = await factory.tenant(ai=True)
+    channel = await create_channel(factory, t, bot)
+    r = await set_alerts(factory, t, alert_bot, mode="poll")
+    assert r.status_code == 200 and r.json()["mode"] == "poll"
+    assert alert_bot.called("setWebhook") == []
+    assert alert_bot.called("deleteWebhook") == [{"drop_pending_updates": False}]
+    r = await factory.client.put(
+        f"/api/v1/members/{t.operator_id}/telegram",
+        headers=t.owner,
+        json={"telegram_user_id": OPERATOR_TG["id"]},
+    )
+    assert r.status_code == 204
+    cid = await escalated(factory, t, channel)
+    await worker.run_until_idle()
+    assert len(alert_bot.called("sendMessage")) == 1
+
+    services = factory.services
+    alert_bot.push_update(p.callback_update(300, f"accept:{cid}", user=OPERATOR_TG))
+    done = await poll_alerts_once(
+        services.db, services.secret_box, t.id, call_seconds=2.0, long_poll=0
+    )
+    assert done == 1
+    [answer] = alert_bot.called("answerCallbackQuery")
+    assert answer["text"] == "Диалог назначен на вас."
+    detail = (await factory.client.get(f"/api/v1/conversations/{cid}", headers=t.owner)).json()
+    assert (detail["status"], detail["assignee_id"]) == ("open", str(t.operator_id))
+    # the offset was kept: the next round asks past the handled update
+    await poll_alerts_once(services.db, services.secret_box, t.id, call_seconds=2.0, long_poll=0)
+    assert alert_bot.called("getUpdates")[-1]["offset"] == 301
+    assert alert_bot.called("getUpdates")[0]["allowed_updates"] == ["callback_query"]
