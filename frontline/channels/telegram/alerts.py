@@ -20,16 +20,16 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.channels import service as channels
-from frontline.channels.base import ChannelError, InboundRequest, RateLimited, SignatureRejected
+from frontline.channels.base import ChannelError, InboundRequest, SignatureRejected
 from frontline.channels.telegram.botapi import DEFAULT_API_BASE, BotApi
 from frontline.channels.telegram.hooks import ACCEPT_PREFIX, SETTINGS_KEY
+from frontline.channels.telegram.retry import job_retry_policy
 from frontline.channels.telegram.texts import text
 from frontline.channels.telegram.updates import Callback, ParsedUpdate, answer_callback
 from frontline.contacts import service as contacts
 from frontline.conversations import service as conversations
 from frontline.errors import NotFound, Unprocessable
 from frontline.jobs.registry import JobContext
-from frontline.jobs.retry import PermanentJobError, RetryAfter
 from frontline.kit.crypto import SecretBox, constant_time_equals, new_token
 from frontline.kit.db import Database
 from frontline.kit.repository import TenantScope
@@ -236,7 +236,7 @@ async def send_alert(ctx: JobContext, box: SecretBox, public_url: str, call_seco
         "text": text("alert.accept", locale),
         "callback_data": f"{ACCEPT_PREFIX}:{conversation_id}",
     }
-    try:
+    with job_retry_policy():
         await bot_for(stored, box, call_seconds).call(
             "sendMessage",
             {
@@ -247,12 +247,6 @@ async def send_alert(ctx: JobContext, box: SecretBox, public_url: str, call_seco
                 "reply_markup": {"inline_keyboard": [[button]]},
             },
         )
-    except RateLimited as exc:
-        raise RetryAfter(str(exc), exc.retry_after or 0.0) from exc
-    except ChannelError as exc:
-        if exc.transient:
-            raise
-        raise PermanentJobError(f"{type(exc).__name__}: {exc}") from exc
 
 
 async def stored_for_webhook(

@@ -27,7 +27,7 @@ from frontline.channels.telegram.adapter import ALLOWED_UPDATES, TelegramChannel
 from frontline.channels.telegram.botapi import BotApi
 from frontline.channels.telegram.hooks import SETTINGS_KEY
 from frontline.channels.telegram.inbound import handle_update
-from frontline.channels.telegram.updates import parse_update
+from frontline.channels.telegram.updates import ParsedUpdate, parse_update
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
 from frontline.kit.repository import TenantScope
@@ -53,38 +53,58 @@ async def polling_channels(db: Database, box: SecretBox) -> list[service.Channel
     return [c for c in found if c.config.get("mode") == "poll"]
 
 
-async def poll_once(
-    db: Database,
-    runtime: service.ChannelRuntime,
-    options: AdapterOptions,
-    long_poll: int = LONG_POLL_SECONDS,
+# handles one parsed update; returns the Bot API call answering it (or None)
+UpdateHandler = Callable[[ParsedUpdate], Awaitable[dict[str, Any] | None]]
+
+
+async def _round(
+    api: BotApi,
+    offset: object,
+    allowed: list[str],
+    long_poll: int,
+    handle: UpdateHandler,
+    save_offset: Callable[[int], Awaitable[None]],
 ) -> int:
-    """One ``getUpdates`` round for one channel; returns how many updates it handled."""
-    scope = TenantScope(runtime.tenant_id)
-    async with db.reader() as session:
-        state = await service.load_state(session, scope, runtime.id)
-    adapter = build_adapter(runtime.type, runtime.config, runtime.secret, options)
-    assert isinstance(adapter, TelegramChannelAdapter)
-    params: dict[str, Any] = {
-        "timeout": long_poll,
-        "limit": BATCH,
-        "allowed_updates": ALLOWED_UPDATES,
-    }
-    if isinstance(state.get("offset"), int):
-        params["offset"] = state["offset"]
-    updates = await adapter.api.call("getUpdates", params, wait=long_poll + 10)
+    """``getUpdates`` from ``offset``; each update handled, answered, then its offset
+    saved (so a crash re-reads at most the update being handled)."""
+    params: dict[str, Any] = {"timeout": long_poll, "limit": BATCH, "allowed_updates": allowed}
+    if isinstance(offset, int):
+        params["offset"] = offset
+    updates = await api.call("getUpdates", params, wait=long_poll + 10)
     if not isinstance(updates, list):
         return 0
     for raw in updates:
         update_id = raw.get("update_id") if isinstance(raw, dict) else None
         if not isinstance(update_id, int):
             continue
-        outcome = await handle_update(db, runtime, adapter, parse_update(raw))
-        if outcome.reply is not None:
-            await _answer(adapter.api, outcome.reply)
-        async with db.transaction() as session:
-            await service.save_state(session, scope, runtime.id, {**state, "offset": update_id + 1})
+        reply = await handle(parse_update(raw))
+        if reply is not None:
+            await _answer(api, reply)
+        await save_offset(update_id + 1)
     return len(updates)
+
+
+async def poll_once(
+    db: Database,
+    runtime: service.ChannelRuntime,
+    options: AdapterOptions,
+    long_poll: int = LONG_POLL_SECONDS,
+) -> int:
+    """One ``getUpdates`` round for one channel; returns how many updates it read."""
+    scope = TenantScope(runtime.tenant_id)
+    async with db.reader() as session:
+        state = await service.load_state(session, scope, runtime.id)
+    adapter = build_adapter(runtime.type, runtime.config, runtime.secret, options)
+    assert isinstance(adapter, TelegramChannelAdapter)
+
+    async def handle(parsed: ParsedUpdate) -> dict[str, Any] | None:
+        return (await handle_update(db, runtime, adapter, parsed)).reply
+
+    async def save(offset: int) -> None:
+        async with db.transaction() as session:
+            await service.save_state(session, scope, runtime.id, {**state, "offset": offset})
+
+    return await _round(adapter.api, state.get("offset"), ALLOWED_UPDATES, long_poll, handle, save)
 
 
 async def poll_alerts_once(
@@ -99,26 +119,15 @@ async def poll_alerts_once(
     if found is None or found[0].get("mode") != "poll":
         return 0
     stored, locale = found
+
+    async def handle(parsed: ParsedUpdate) -> dict[str, Any] | None:
+        return await alerts.handle_update(db, tenant_id, locale, parsed)
+
+    async def save(offset: int) -> None:
+        await alerts.save_offset(db, tenant_id, offset)
+
     api = alerts.bot_for(stored, box, call_seconds)
-    params: dict[str, Any] = {
-        "timeout": long_poll,
-        "limit": BATCH,
-        "allowed_updates": ["callback_query"],
-    }
-    if isinstance(stored.get("offset"), int):
-        params["offset"] = stored["offset"]
-    updates = await api.call("getUpdates", params, wait=long_poll + 10)
-    if not isinstance(updates, list):
-        return 0
-    for raw in updates:
-        update_id = raw.get("update_id") if isinstance(raw, dict) else None
-        if not isinstance(update_id, int):
-            continue
-        reply = await alerts.handle_update(db, tenant_id, locale, parse_update(raw))
-        if reply is not None:
-            await _answer(api, reply)
-        await alerts.save_offset(db, tenant_id, update_id + 1)
-    return len(updates)
+    return await _round(api, stored.get("offset"), ["callback_query"], long_poll, handle, save)
 
 
 async def _answer(api: BotApi, reply: dict[str, Any]) -> None:
