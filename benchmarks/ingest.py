@@ -1,7 +1,9 @@
-"""Inbound throughput: Frontline's API channel vs a bare one-INSERT endpoint.
+"""Inbound throughput: Frontline's API channel and Telegram webhook vs a bare one-INSERT
+endpoint.
 
 For each database (SQLite file, PostgreSQL) and each concurrency, N keep-alive clients POST
-messages for a fixed time to (a) ``frontline serve`` and (b) a bare endpoint of the same
+messages for a fixed time to (a) ``frontline serve`` (the API channel, then the Telegram
+webhook with Telegram ``Update`` bodies: rows ``tg ...``) and (b) a bare endpoint of the same
 framework and server that does one INSERT into the same database. Prints messages/s, accept
 latency p50/p99, and Frontline's share of the bare throughput.
 
@@ -112,7 +114,7 @@ async def seed(url: str, contacts: int = SEEDED_CONTACTS) -> tuple[str, str]:
 
 
 async def _bulk_conversations(
-    session: Any, tenant_id: uuid.UUID, channel_id: uuid.UUID, n: int
+    session: Any, tenant_id: uuid.UUID, channel_id: uuid.UUID, n: int, chat_base: int = -1
 ) -> None:
     from sqlalchemy import insert
 
@@ -131,7 +133,7 @@ async def _bulk_conversations(
             "tenant_id": tenant_id,
             "contact_id": i,
             "channel_id": channel_id,
-            "external_id": f"cust-{k}",
+            "external_id": f"cust-{k}" if chat_base < 0 else str(chat_base + k),
             "created_at": now,
         }
         for k, i in enumerate(ids)
@@ -155,6 +157,61 @@ async def _bulk_conversations(
     await session.execute(insert(Conversation), conversations)
 
 
+async def seed_telegram(url: str, contacts: int = SEEDED_CONTACTS) -> tuple[str, str]:
+    """A tenant with a Telegram channel (poll mode: no setWebhook call) whose ``contacts``
+    customers each have an open conversation; returns (channel_id, secret token)."""
+    from frontline.app import build_services
+    from frontline.channels import service as channels
+    from frontline.channels.base import ChannelType
+    from frontline.kit.repository import TenantScope
+    from frontline.settings import Settings
+    from frontline.tenants import service as tenants
+
+    services = build_services(Settings(database_url=url, secret_key=SECRET, env="test"))  # type: ignore[arg-type]
+    try:
+        async with services.db.transaction() as s:
+            tenant = await tenants.create_tenant(
+                s, name="bench tg", slug=f"bench-tg-{uuid.uuid4().hex[:6]}"
+            )
+            channel, secret = await channels.create_channel(
+                s,
+                TenantScope(tenant.id),
+                services.secret_box,
+                channel_type=ChannelType.TELEGRAM,
+                name="telegram",
+                config={"bot_token": "123456789:" + "A" * 35, "mode": "poll"},
+            )
+            await _bulk_conversations(s, tenant.id, channel.id, contacts, TELEGRAM_CHAT_BASE)
+            return str(channel.id), secret
+    finally:
+        await services.db.dispose()
+
+
+TELEGRAM_CHAT_BASE = 500_000_000
+
+
+def telegram_body_factory(contacts: int) -> object:
+    """Telegram ``Update`` objects (private-chat text messages) from the seeded chats."""
+    rng = random.Random(11)
+    base_update = random.Random().randrange(1, 2**30)
+
+    def make(cid: int, i: int) -> dict[str, object]:
+        chat = TELEGRAM_CHAT_BASE + rng.randrange(contacts)
+        user = {"id": chat, "is_bot": False, "first_name": "Ирина", "language_code": "ru"}
+        return {
+            "update_id": base_update + cid * 1_000_000 + i,
+            "message": {
+                "message_id": base_update + cid * 1_000_000 + i,
+                "from": user,
+                "chat": {"id": chat, "first_name": "Ирина", "type": "private"},
+                "date": int(time.time()),
+                "text": "Здравствуйте! Сколько стоит тур на Байкал в июле на двоих?",
+            },
+        }
+
+    return make
+
+
 def start(
     cmd: list[str], env: dict[str, str], port: int, probe: str | None = None
 ) -> subprocess.Popen[bytes]:
@@ -167,7 +224,7 @@ def start(
         if os.environ.get("BENCH_SERVER_LOG")
         else subprocess.PIPE,
     )
-    deadline = time.time() + 30
+    deadline = time.time() + 90  # a loaded machine starts a server slowly
     while time.time() < deadline:
         try:
             if (
@@ -211,14 +268,20 @@ def body_factory(contacts: int) -> object:
 
 
 def measure(
-    port: int, path: str, headers: dict[str, str], n: int, duration: float, rate: float | None
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    n: int,
+    duration: float,
+    rate: float | None,
+    make: object | None = None,
 ) -> LoadResult:
     return asyncio.run(
         run_load(
             "127.0.0.1",
             port,
             path,
-            body_factory(SEEDED_CONTACTS),
+            make or body_factory(SEEDED_CONTACTS),
             headers,
             n,
             duration,
@@ -249,6 +312,7 @@ def main() -> int:
 
         upgrade(url)
         channel_id, secret = asyncio.run(seed(url))
+        tg_channel_id, tg_secret = asyncio.run(seed_telegram(url))
         env = {
             "FRONTLINE_DATABASE_URL": url,
             "FRONTLINE_SECRET_KEY": SECRET,
@@ -286,6 +350,12 @@ def main() -> int:
                 f_closed = measure(fport, front_path, auth, n, args.duration, None)
                 pace = max(0.5, 0.5 * f_closed.rps / n)
                 f_paced = measure(fport, front_path, auth, n, args.duration, pace)
+                # the Telegram webhook, on the same server, same load shapes
+                tg_path = f"/api/v1/webhooks/telegram/{tg_channel_id}"
+                tg_auth = {"X-Telegram-Bot-Api-Secret-Token": tg_secret}
+                tg_make = telegram_body_factory(SEEDED_CONTACTS)
+                t_closed = measure(fport, tg_path, tg_auth, n, args.duration, None, tg_make)
+                t_paced = measure(fport, tg_path, tg_auth, n, args.duration, pace, tg_make)
             finally:
                 stop(fp)
             bp = start(bare_cmd, env, bport)
@@ -296,6 +366,8 @@ def main() -> int:
                 stop(bp)
             rows.append((backend, n, "closed", f_closed, b_closed))
             rows.append((backend, n, f"paced {pace * n:.0f}/s", f_paced, b_paced))
+            rows.append((backend, n, "tg closed", t_closed, b_closed))
+            rows.append((backend, n, f"tg paced {pace * n:.0f}", t_paced, b_paced))
             print(f"... {backend} N={n} done", file=sys.stderr, flush=True)
     header = (
         f"{'db':<9}{'N':>5} {'mode':<14}{'frontline msg/s':>16}{'p50 ms':>8}{'p99 ms':>8}{'err':>5}"

@@ -101,7 +101,7 @@ def build_services(settings: Settings) -> Services:
     jobs = JobRegistry()
     breakers = BreakerRegistry()
     message_jobs.register(jobs, box, options)
-    telegram_jobs.register(jobs, box, options)
+    telegram_jobs.register(jobs, box, options, settings.public_url)
     attachment_jobs.register(jobs, box, options, attachments)
     ai_log_jobs.register(jobs)
     knowledge_index = InProcessIndex()

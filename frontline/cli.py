@@ -525,7 +525,7 @@ def cmd_telegram_poll(args: argparse.Namespace) -> int:
             await services.aclose()
 
     if asyncio.run(run()) == 0:
-        print("no active Telegram channel in poll mode", file=sys.stderr)
+        print("no Telegram channel or alert bot in poll mode", file=sys.stderr)
         return 1
     return 0
 

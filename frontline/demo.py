@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import uuid
 from dataclasses import asdict, dataclass
 from importlib import resources
@@ -19,14 +20,17 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.channels import service as channels
-from frontline.channels.base import ChannelType
+from frontline.channels.base import ChannelType, InvalidPayload
 from frontline.deps import Services
+from frontline.errors import AppError
 from frontline.kit.repository import TenantScope
 from frontline.knowledge import service as knowledge
 from frontline.models import Channel, Role
 from frontline.realtime.visitors import widget_key
 from frontline.tenants import service as tenants
 from frontline.tickets import service as tickets
+
+log = logging.getLogger(__name__)
 
 DEMO_SLUG = "demo"
 DEMO_ADMIN_EMAIL = "admin@example.com"
@@ -56,6 +60,9 @@ class DemoInfo:
     widget_key: str
     demo_page_url: str
     console_url: str
+    # with FRONTLINE_DEMO_TELEGRAM_BOT_TOKEN set
+    telegram_channel_id: str | None = None
+    telegram_mode: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -135,6 +142,12 @@ async def ensure_demo(services: Services) -> DemoInfo:
         if not ids.get("knowledge"):
             await _seed_knowledge(session, scope)
             tenant.settings = {**tenant.settings, "demo": {**ids, "knowledge": True}}
+        telegram = await _ensure_telegram(services, session, scope)
+        if telegram is not None:
+            demo = dict(tenant.settings.get("demo", {}))
+            if demo.get("telegram_channel_id") != str(telegram.id):
+                demo["telegram_channel_id"] = str(telegram.id)
+                tenant.settings = {**tenant.settings, "demo": demo}
         api_rt = await channels.runtime_for(
             session, scope, services.secret_box, _uuid(ids["api_channel_id"])
         )
@@ -155,7 +168,50 @@ async def ensure_demo(services: Services) -> DemoInfo:
         widget_key=widget_key(_uuid(ids["web_channel_id"])),
         demo_page_url=services.settings.public_url.rstrip("/") + "/demo",
         console_url=services.settings.public_url.rstrip("/") + "/console",
+        telegram_channel_id=str(telegram.id) if telegram else None,
+        telegram_mode=_telegram_mode(services) if telegram else None,
     )
+
+
+def _telegram_mode(services: Services) -> str:
+    return "webhook" if services.settings.public_url.startswith("https://") else "poll"
+
+
+async def _ensure_telegram(
+    services: Services, session: AsyncSession, scope: TenantScope
+) -> Channel | None:
+    """The demo's Telegram channel when FRONTLINE_DEMO_TELEGRAM_BOT_TOKEN is set (created
+    once; Telegram is told where to post - or to drop its webhook in poll mode). A refusal
+    (a wrong token, no network) is logged, not fatal: the rest of the demo works."""
+    token = services.settings.demo_telegram_bot_token
+    if token is None:
+        return None
+    for channel in await channels.list_channels(session, scope):
+        if channel.type == ChannelType.TELEGRAM.value:
+            return channel
+    try:
+        channel = await _add_channel(
+            services,
+            session,
+            scope,
+            ChannelType.TELEGRAM,
+            "Telegram",
+            {
+                "bot_token": token.get_secret_value(),
+                "api_base_url": services.settings.demo_telegram_api_base_url,
+                "mode": _telegram_mode(services),
+            },
+        )
+    except InvalidPayload as exc:
+        log.warning("demo Telegram channel not created: %s %s", exc, exc.fields)
+        return None
+    try:
+        await channels.register_webhook(
+            services.secret_box, channel, services.settings.public_url, services.adapter_options
+        )
+    except AppError as exc:
+        log.warning("demo Telegram channel: %s", exc.message)
+    return channel
 
 
 async def _seed_knowledge(session: AsyncSession, scope: TenantScope) -> None:

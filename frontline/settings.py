@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     # logging
     log_level: str = "INFO"
     log_json: bool = True
+    # demo: `frontline demo` / `serve` also create a Telegram channel with this bot (webhook
+    # mode when FRONTLINE_PUBLIC_URL is https, else poll mode: run `frontline telegram poll`)
+    demo_telegram_bot_token: SecretStr | None = None
+    demo_telegram_api_base_url: str = "https://api.telegram.org"
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> Settings:

@@ -158,6 +158,7 @@ async def hand_off(
     conversation.handoff_reason = reason[:500]
     await touch(conversation)
     await session.flush()
+    await telegram_hooks.on_handoff(session, scope, conversation)
     publish_conversation(session, conversation, events.CONVERSATION_HANDOFF_REQUESTED)
 
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontline.kit.time import utcnow
@@ -73,7 +73,10 @@ class User(Base):
 
 class Membership(Base):
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id"),
+        UniqueConstraint("tenant_id", "telegram_user_id"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
@@ -82,6 +85,8 @@ class Membership(Base):
     )
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = created_at_column()
+    # the member's Telegram user id: their "Accept" on an operator alert assigns them
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class RefreshToken(Base):

@@ -21,6 +21,11 @@ class TenantAdminRepository:
     async def get(self, tenant_id: object) -> Tenant | None:
         return await self.session.get(Tenant, tenant_id)
 
+    async def all(self) -> list[Tenant]:
+        return list(
+            (await self.session.execute(select(Tenant).order_by(Tenant.created_at))).scalars()
+        )
+
     def add(self, tenant: Tenant) -> Tenant:
         self.session.add(tenant)
         return tenant
@@ -39,4 +44,8 @@ class MembershipRepository(TenantRepository[Membership]):
 
     async def for_user(self, user_id: object) -> Membership | None:
         stmt = self.select().where(Membership.user_id == user_id)
+        return await self.one_or_none(stmt)
+
+    async def for_telegram_user(self, telegram_user_id: int) -> Membership | None:
+        stmt = self.select().where(Membership.telegram_user_id == telegram_user_id)
         return await self.one_or_none(stmt)

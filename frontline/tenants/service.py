@@ -81,3 +81,33 @@ async def by_slug_or_id(session: AsyncSession, ref: str) -> Tenant | None:
     except ValueError:
         tenant = None
     return tenant or await by_slug(session, ref)
+
+
+async def link_telegram(
+    session: AsyncSession, scope: TenantScope, user_id: uuid.UUID, telegram_user_id: int | None
+) -> None:
+    """Link a member to their Telegram user id (``None`` unlinks): their "Accept" on an
+    operator alert in Telegram then assigns them. One member per Telegram user."""
+    repo = MembershipRepository(session, scope)
+    membership = await repo.for_user(user_id)
+    if membership is None:
+        raise NotFound("member not found")
+    if telegram_user_id is not None:
+        other = await repo.for_telegram_user(telegram_user_id)
+        if other is not None and other.user_id != user_id:
+            raise Conflict("this Telegram user is linked to another member")
+    membership.telegram_user_id = telegram_user_id
+    await session.flush()
+
+
+async def member_for_telegram(
+    session: AsyncSession, scope: TenantScope, telegram_user_id: int
+) -> uuid.UUID | None:
+    """The member linked to a Telegram user id, if any."""
+    found = await MembershipRepository(session, scope).for_telegram_user(telegram_user_id)
+    return found.user_id if found is not None else None
+
+
+async def all_tenants(session: AsyncSession) -> list[Tenant]:
+    """Every workspace (for operations processes such as the Telegram poller)."""
+    return await TenantAdminRepository(session).all()

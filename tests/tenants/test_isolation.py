@@ -27,6 +27,7 @@ from frontline.aisettings import service as ai_settings
 from frontline.aisettings.schemas import AiSettingsIn
 from frontline.auth.schemas import ApiKeyIn, LoginIn, RefreshIn
 from frontline.channels.schemas import ChannelIn, ChannelPatch
+from frontline.channels.telegram.alerts import AlertSettingsIn, TelegramLinkIn
 from frontline.contacts.schemas import ContactPatch
 from frontline.conversations.schemas import AssignIn, ConversationPatch, NoteIn
 from frontline.jobs.worker import Worker
@@ -51,6 +52,16 @@ EXCLUDED: dict[tuple[str, str], str] = {
     ("POST", f"{API}/webhooks/email/{{channel_id}}"): (
         "inbound e-mail webhook: authenticated by the channel's HMAC signature; B's "
         "credentials must get 401 (test_inbound_endpoints_refuse_other_tenants)"
+    ),
+    ("POST", f"{API}/webhooks/telegram/{{channel_id}}"): (
+        "inbound Telegram webhook: authenticated by the channel's secret token, not staff "
+        "credentials; a wrong one gets 401 and writes nothing "
+        "(tests/channels/telegram/test_webhook.py)"
+    ),
+    ("POST", f"{API}/webhooks/telegram-alerts/{{tenant_id}}"): (
+        "the operator-alert bot's webhook: authenticated by the workspace's own Telegram "
+        "secret token, not staff credentials; a wrong one gets 401 "
+        "(tests/channels/telegram/test_alerts.py)"
     ),
     ("GET", f"{API}/widget/attachments/{{attachment_id}}"): (
         "a widget visitor's file through a link signed for one channel and file, not staff "
@@ -79,6 +90,7 @@ NOT_LISTS: dict[str, str] = {
     f"{API}/ai/status": "the caller's own tenant's chain and the process's provider health",
     f"{API}/knowledge/settings": "the caller's own tenant's embedding model (checked: B sees "
     "its own)",
+    f"{API}/telegram/alerts": "the caller's own tenant's alert bot (the token masked)",
     f"{API}/knowledge/search": "needs a query; its tenant scope is checked by "
     "tests/knowledge/test_api.py::test_search_is_tenant_scoped",
     **{
@@ -128,6 +140,7 @@ class TenantAData:
             "document_id": [self.document_id],
             "faq_id": [self.faq_id],
             "attachment_id": [self.attachment_id],
+            "user_id": [self.t.operator_id],
         }
         return fillers.get(param, [])
 
@@ -163,6 +176,8 @@ BODIES: dict[type[BaseModel], Callable[[TenantFixture], dict[str, Any]]] = {
     AiSettingsIn: lambda me: {"temperature": 0.3},
     FaqIn: lambda me: {"question": "taken over?", "answer": "taken over"},
     KnowledgeSettingsIn: lambda me: {"embedding": None},
+    TelegramLinkIn: lambda me: {"telegram_user_id": 777},
+    AlertSettingsIn: lambda me: {"chat_id": "-100777"},
 }
 
 # Routes whose body is a multipart form (file uploads), with a minimal valid form.

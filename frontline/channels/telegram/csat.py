@@ -9,17 +9,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.channels import service as channels
-from frontline.channels.base import ChannelError, ChannelType, RateLimited
+from frontline.channels.base import ChannelType
 from frontline.channels.registry import AdapterOptions, build_adapter
 from frontline.channels.telegram.adapter import TelegramChannelAdapter
 from frontline.channels.telegram.hooks import CSAT_PREFIX
+from frontline.channels.telegram.retry import job_retry_policy
 from frontline.channels.telegram.texts import text
 from frontline.channels.telegram.updates import Callback, answer_callback
 from frontline.contacts import service as contacts
 from frontline.conversations import service as conversations
 from frontline.errors import AppError, Conflict
 from frontline.jobs.registry import JobContext
-from frontline.jobs.retry import PermanentJobError, RetryAfter
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
 from frontline.kit.repository import TenantScope
@@ -68,14 +68,8 @@ async def send_request(ctx: JobContext, box: SecretBox, options: AdapterOptions)
         {"text": str(n), "callback_data": f"{CSAT_PREFIX}:{conversation_id}:{n}"}
         for n in range(1, 6)
     ]
-    try:
+    with job_retry_policy():
         await adapter.send_keyboard(chat, text("csat.ask", locale), [row])
-    except RateLimited as exc:
-        raise RetryAfter(str(exc), exc.retry_after or 0.0) from exc
-    except ChannelError as exc:
-        if exc.transient:
-            raise
-        raise PermanentJobError(f"{type(exc).__name__}: {exc}") from exc
 
 
 async def handle_button(

@@ -1,19 +1,25 @@
-"""HTTP: the Telegram webhook."""
+"""HTTP: the Telegram webhooks (customer bots, the alert bot) and the alert settings."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from frontline.auth.deps import Admin, Operator
 from frontline.channels import service
 from frontline.channels.base import ChannelType, InboundRequest, SignatureRejected
 from frontline.channels.registry import build_adapter
+from frontline.channels.telegram import alerts
 from frontline.channels.telegram.adapter import TelegramChannelAdapter
 from frontline.channels.telegram.inbound import handle_update
-from frontline.deps import ServicesDep
-from frontline.errors import Unauthorized
+from frontline.channels.telegram.updates import parse_body
+from frontline.deps import ServicesDep, Session
+from frontline.errors import Forbidden, NotFound, Unauthorized
+from frontline.models import Role
+from frontline.tenants import service as tenants
 
 router = APIRouter(tags=["inbound"])
 
@@ -52,3 +58,77 @@ async def telegram_webhook(
     if outcome.reply is None:
         return Response(status_code=200)
     return Response(json.dumps(outcome.reply, ensure_ascii=False), media_type="application/json")
+
+
+@router.post(
+    "/webhooks/telegram-alerts/{tenant_id}",
+    responses={
+        200: {"description": "handled or ignored"},
+        401: {"description": "wrong X-Telegram-Bot-Api-Secret-Token"},
+        404: {"description": "no workspace with Telegram alerts under this id"},
+    },
+)
+async def telegram_alerts_webhook(
+    tenant_id: uuid.UUID, request: Request, services: ServicesDep
+) -> Response:
+    """Button presses of the workspace's alert bot ("Accept" on a handoff alert)."""
+    body = await request.body()
+    found = await alerts.stored_for_webhook(services.db, tenant_id)
+    if found is None:
+        raise NotFound("no Telegram alerts for this workspace")
+    stored, locale = found
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    try:
+        alerts.verify(stored, services.secret_box, InboundRequest(headers=headers, body=body))
+    except SignatureRejected as exc:
+        raise Unauthorized(str(exc)) from None
+    reply = await alerts.handle_update(services.db, tenant_id, locale, parse_body(body))
+    return _answer(reply)
+
+
+def _answer(reply: dict[str, Any] | None) -> Response:
+    if reply is None:
+        return Response(status_code=200)
+    return Response(json.dumps(reply, ensure_ascii=False), media_type="application/json")
+
+
+@router.get("/telegram/alerts", response_model=alerts.AlertSettingsOut, tags=["telegram"])
+async def get_alerts(
+    subject: Admin, session: Session, services: ServicesDep
+) -> alerts.AlertSettingsOut:
+    """The workspace's operator alerts in Telegram (the bot token masked)."""
+    return await alerts.get_settings(session, subject.scope, services.settings.public_url)
+
+
+@router.put("/telegram/alerts", response_model=alerts.AlertSettingsOut, tags=["telegram"])
+async def put_alerts(
+    body: alerts.AlertSettingsIn, subject: Admin, session: Session, services: ServicesDep
+) -> alerts.AlertSettingsOut:
+    """Set the alert bot and the staff chat; Telegram is told where to send button
+    presses (``setWebhook``) - a refusal is a 422 and nothing is stored."""
+    return await alerts.save_settings(
+        session,
+        subject.scope,
+        services.secret_box,
+        body,
+        services.settings.public_url,
+        services.adapter_options.outbound_timeout_seconds,
+    )
+
+
+@router.delete("/telegram/alerts", status_code=204, tags=["telegram"])
+async def delete_alerts(subject: Admin, session: Session) -> Response:
+    await alerts.delete_settings(session, subject.scope)
+    return Response(status_code=204)
+
+
+@router.put("/members/{user_id}/telegram", status_code=204, tags=["telegram"])
+async def link_telegram(
+    user_id: uuid.UUID, body: alerts.TelegramLinkIn, subject: Operator, session: Session
+) -> Response:
+    """Link a member to their Telegram user id (an admin for anyone, a member for
+    themselves): their "Accept" on an alert then assigns the conversation to them."""
+    if subject.user_id != user_id and not subject.has_role(Role.ADMIN):
+        raise Forbidden("only an admin may link another member's Telegram account")
+    await tenants.link_telegram(session, subject.scope, user_id, body.telegram_user_id)
+    return Response(status_code=204)

@@ -13,8 +13,12 @@ from frontline.channels.base import ChannelType
 from frontline.jobs import queue
 from frontline.kit.repository import TenantScope
 from frontline.models import Conversation
+from frontline.tenants import service as tenants
 
 CSAT_PREFIX = "csat"
+ACCEPT_PREFIX = "accept"
+# the workspace setting (in ``tenants.settings``) that holds the alert bot
+SETTINGS_KEY = "telegram_alerts"
 
 
 async def on_resolved(
@@ -32,4 +36,19 @@ async def on_resolved(
         {"conversation_id": conversation.id},
         tenant_id=scope.tenant_id,
         idempotency_key=f"telegram.csat:{conversation.id}:{stamp}",
+    )
+
+
+async def on_handoff(session: AsyncSession, scope: TenantScope, conversation: Conversation) -> None:
+    """Enqueue the staff-chat alert of a handoff when the workspace set alerts up."""
+    tenant = await tenants.get_tenant(session, scope)
+    if not (tenant.settings or {}).get(SETTINGS_KEY):
+        return
+    stamp = int(conversation.updated_at.timestamp() * 1000)
+    await queue.insert(
+        session,
+        events.JOB_TELEGRAM_HANDOFF_ALERT,
+        {"conversation_id": conversation.id},
+        tenant_id=scope.tenant_id,
+        idempotency_key=f"telegram.alert:{conversation.id}:{stamp}",
     )

@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+ALERT_BOT_TOKEN = "987654321:AAF-alertsBotTokenForStaffChat0001"
 BOT_ID = 123456789
 
 
@@ -170,8 +171,8 @@ def _error(status: int, description: str) -> web.Response:
 
 
 @asynccontextmanager
-async def fake_bot_api() -> AsyncIterator[FakeBotApi]:
-    api = FakeBotApi()
+async def fake_bot_api(token: str = BOT_TOKEN) -> AsyncIterator[FakeBotApi]:
+    api = FakeBotApi(token=token)
     app = web.Application()
     app.router.add_post("/bot{token}/{method}", api.method)
     app.router.add_get("/file/bot{token}/{path:.+}", api.file)
