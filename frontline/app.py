@@ -25,6 +25,7 @@ from frontline.attachments.service import AttachmentLimits, AttachmentRuntime
 from frontline.attachments.storage.base import StorageConfig, StorageKind
 from frontline.attachments.storage.registry import build_store
 from frontline.auth.tokens import TokenCodec
+from frontline.channels.avito import jobs as avito_jobs
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
 from frontline.console.assets import router as assets_router
@@ -100,6 +101,7 @@ def build_services(settings: Settings) -> Services:
     knowledge_index = InProcessIndex()
     ai_reply_jobs.register(jobs, box, breakers, broker, knowledge_index)
     knowledge_jobs.register(jobs, ParseLimits(max_bytes=settings.knowledge_max_file_bytes), box)
+    avito_jobs.register(jobs, box, options, settings.public_url)
     return Services(
         settings=settings,
         db=db,

@@ -22,6 +22,7 @@ class ChannelType(enum.StrEnum):
     EMAIL = "email"
     WEB = "web"
     WHATSAPP = "whatsapp"
+    AVITO = "avito"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,8 @@ class InboundMessage:
     new_thread_if_unmatched: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
     attachments: tuple[InboundAttachment, ...] = ()
+    # facts about the conversation itself (an Avito chat's listing), merged into its meta
+    conversation_meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

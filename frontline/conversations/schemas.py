@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +37,7 @@ class ConversationOut(BaseModel):
     resolved_at: datetime | None
     csat_rating: int | None = None
     csat_comment: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
 
 
 class ConversationDetail(ConversationOut):

@@ -7,6 +7,7 @@ States (DESIGN.md): ``bot`` (AI handles) -> ``pending`` (waiting for an operator
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -299,3 +300,16 @@ async def take_over(
     if changed:
         await session.flush()
         publish_conversation(session, conversation, events.CONVERSATION_STATUS)
+
+
+async def merge_meta(
+    session: AsyncSession, scope: TenantScope, conversation_id: int, facts: dict[str, Any]
+) -> None:
+    """Merge channel facts into the conversation's meta (written only when they change)."""
+    conversation = await ConversationRepository(session, scope).get(conversation_id)
+    if conversation is None:
+        return
+    merged = {**(conversation.meta or {}), **facts}
+    if merged != conversation.meta:
+        conversation.meta = merged
+        await session.flush()

@@ -87,6 +87,9 @@ class Conversation(Base):
     csat_rating: Mapped[int | None] = mapped_column(SmallInteger)
     csat_comment: Mapped[str | None] = mapped_column(String(1000))
     csat_at: Mapped[datetime | None]
+    # facts the channel gives about the conversation (``avito_item_id``: the listing an
+    # Avito chat is about), for the console and the AI
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
 
 class Message(Base):
