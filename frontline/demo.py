@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.channels import service as channels
 from frontline.channels.base import ChannelType
+from frontline.demo_channels import add_env_channels, webhook_urls
 from frontline.deps import Services
 from frontline.kit.repository import TenantScope
 from frontline.knowledge import service as knowledge
@@ -56,6 +57,10 @@ class DemoInfo:
     widget_key: str
     demo_page_url: str
     console_url: str
+    # messenger channels created from the environment (frontline.demo_channels)
+    whatsapp_channel_id: str | None = None
+    avito_channel_id: str | None = None
+    webhook_urls: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -132,6 +137,10 @@ async def ensure_demo(services: Services) -> DemoInfo:
             )
             ids["web_channel_id"] = str(web.id)
             tenant.settings = {**tenant.settings, "demo": ids}
+        with_env = await add_env_channels(session, scope, services.secret_box, ids)
+        if with_env != ids:
+            ids = with_env
+            tenant.settings = {**tenant.settings, "demo": ids}
         if not ids.get("knowledge"):
             await _seed_knowledge(session, scope)
             tenant.settings = {**tenant.settings, "demo": {**ids, "knowledge": True}}
@@ -155,6 +164,9 @@ async def ensure_demo(services: Services) -> DemoInfo:
         widget_key=widget_key(_uuid(ids["web_channel_id"])),
         demo_page_url=services.settings.public_url.rstrip("/") + "/demo",
         console_url=services.settings.public_url.rstrip("/") + "/console",
+        whatsapp_channel_id=ids.get("whatsapp_channel_id"),
+        avito_channel_id=ids.get("avito_channel_id"),
+        webhook_urls=webhook_urls(services.settings.public_url, ids),
     )
 
 
