@@ -10,6 +10,7 @@ from frontline.analytics.endpoints import router as analytics_router
 from frontline.attachments.endpoints import router as attachments_router
 from frontline.auth.endpoints import router as auth_router
 from frontline.bookings.endpoints import router as bookings_router
+from frontline.channels.avito.endpoints import router as avito_router
 from frontline.channels.endpoints import router as channels_router
 from frontline.channels.telegram.endpoints import router as telegram_router
 from frontline.channels.whatsapp.endpoints import router as whatsapp_router
@@ -41,6 +42,7 @@ def build_api_router() -> APIRouter:
         bookings_router,
         analytics_router,
         copilot_router,
+        avito_router,
     ):
         api.include_router(router)
     return api

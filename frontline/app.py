@@ -28,6 +28,7 @@ from frontline.attachments.storage.registry import build_store
 from frontline.auth.throttle import LoginThrottle
 from frontline.auth.tokens import TokenCodec
 from frontline.bookings import jobs as booking_jobs
+from frontline.channels.avito import jobs as avito_jobs
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
 from frontline.channels.telegram import jobs as telegram_jobs
@@ -108,6 +109,7 @@ def build_services(settings: Settings) -> Services:
     ai_reply_jobs.register(jobs, box, breakers, broker, knowledge_index)
     knowledge_jobs.register(jobs, ParseLimits(max_bytes=settings.knowledge_max_file_bytes), box)
     booking_jobs.register(jobs)
+    avito_jobs.register(jobs, box, options, settings.public_url)
     return Services(
         settings=settings,
         db=db,

@@ -12,7 +12,7 @@ import hmac
 import json
 import logging
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.channels import service as channels
 from frontline.channels.base import ChannelType, InvalidPayload
+from frontline.demo_channels import add_env_channels, webhook_urls
 from frontline.deps import Services
 from frontline.errors import AppError
 from frontline.kit.repository import TenantScope
@@ -63,6 +64,10 @@ class DemoInfo:
     # with FRONTLINE_DEMO_TELEGRAM_BOT_TOKEN set
     telegram_channel_id: str | None = None
     telegram_mode: str | None = None
+    # messenger channels created from the environment (frontline.demo_channels)
+    whatsapp_channel_id: str | None = None
+    avito_channel_id: str | None = None
+    webhook_urls: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -139,6 +144,10 @@ async def ensure_demo(services: Services) -> DemoInfo:
             )
             ids["web_channel_id"] = str(web.id)
             tenant.settings = {**tenant.settings, "demo": ids}
+        with_env = await add_env_channels(session, scope, services.secret_box, ids)
+        if with_env != ids:
+            ids = with_env
+            tenant.settings = {**tenant.settings, "demo": ids}
         if not ids.get("knowledge"):
             await _seed_knowledge(session, scope)
             tenant.settings = {**tenant.settings, "demo": {**ids, "knowledge": True}}
@@ -170,6 +179,9 @@ async def ensure_demo(services: Services) -> DemoInfo:
         console_url=services.settings.public_url.rstrip("/") + "/console",
         telegram_channel_id=str(telegram.id) if telegram else None,
         telegram_mode=_telegram_mode(services) if telegram else None,
+        whatsapp_channel_id=ids.get("whatsapp_channel_id"),
+        avito_channel_id=ids.get("avito_channel_id"),
+        webhook_urls=webhook_urls(services.settings.public_url, ids),
     )
 
 

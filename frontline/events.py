@@ -21,6 +21,7 @@ JOB_AI_REPLY = "ai.reply"
 JOB_KNOWLEDGE_INGEST = "knowledge.ingest"
 JOB_KNOWLEDGE_EMBED = "knowledge.embed"
 JOB_FETCH_ATTACHMENT = "attachments.fetch"
+JOB_AVITO_SUBSCRIBE = "channels.avito_subscribe"  # register an Avito channel's webhook URL
 
 
 def inbox_topic(tenant_id: object) -> str:

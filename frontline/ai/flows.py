@@ -35,6 +35,7 @@ from frontline.ai.prompts import (
     KnowledgePassage,
     PromptSettings,
     build_prompt,
+    conversation_facts,
     gather_context,
 )
 from frontline.ai.triage import (
@@ -223,7 +224,10 @@ async def _prepare(
         history_limit=settings.history_size,
         language="en" if tenant.locale == "en" else "ru",
     )
-    context = await gather_context(tenant, conversation)
+    context = [
+        *conversation_facts(found.meta, prompt_settings.language),
+        *await gather_context(tenant, conversation),
+    ]
     state = knowledge_service.SearchState(
         found.knowledge_version, found.knowledge_embedding, found.knowledge_embedding_secret
     )

@@ -20,7 +20,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from frontline.ai.base import ChatMessage
 from frontline.ai.offline.text import detect_language
@@ -110,6 +110,19 @@ async def gather_context(
         except Exception:
             logger.exception("context provider %s failed", type(provider).__name__)
     return blocks
+
+
+def conversation_facts(meta: dict[str, Any] | None, language: str) -> list[ContextBlock]:
+    """What the channel told about the conversation, as business context: on Avito, the
+    listing (ad) the customer writes about, so the answer and a booking concern that one."""
+    item = (meta or {}).get("avito_item_id")
+    if not item:
+        return []
+    if language == "en":
+        title, content = "Avito listing", f"The customer writes about Avito listing No. {item}."
+    else:
+        title, content = "Объявление на Авито", f"Клиент пишет по объявлению на Авито № {item}."
+    return [ContextBlock(title=title, content=content, source=f"avito:item:{item}")]
 
 
 class KnowledgeRetriever(Protocol):

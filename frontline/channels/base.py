@@ -23,6 +23,7 @@ class ChannelType(enum.StrEnum):
     WEB = "web"
     TELEGRAM = "telegram"
     WHATSAPP = "whatsapp"
+    AVITO = "avito"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,8 @@ class InboundMessage:
     new_thread_if_unmatched: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
     attachments: tuple[InboundAttachment, ...] = ()
+    # facts about the conversation itself (an Avito chat's listing), merged into its meta
+    conversation_meta: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

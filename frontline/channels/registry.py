@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from frontline.channels.api.adapter import ApiChannelAdapter, ApiChannelConfig
+from frontline.channels.avito.adapter import AvitoChannelAdapter, AvitoChannelConfig
 from frontline.channels.base import (
     ChannelAdapter,
     ChannelConfig,
@@ -57,6 +58,10 @@ REGISTRY: dict[ChannelType, ChannelSpec] = {
     ChannelType.WHATSAPP: ChannelSpec(
         WhatsAppChannelConfig,
         lambda cfg, _secret, opts: WhatsAppChannelAdapter(cfg, opts.outbound_timeout_seconds),
+    ),
+    ChannelType.AVITO: ChannelSpec(
+        AvitoChannelConfig,
+        lambda cfg, secret, opts: AvitoChannelAdapter(cfg, secret, opts.outbound_timeout_seconds),
     ),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -13,6 +14,7 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontline import events
 from frontline.channels.base import ChannelConfig, ChannelError, ChannelType
 from frontline.channels.registry import AdapterOptions, build_adapter, validate_config
 from frontline.channels.repository import (
@@ -22,6 +24,7 @@ from frontline.channels.repository import (
 )
 from frontline.channels.schemas import ChannelOut
 from frontline.errors import NotFound, Unprocessable
+from frontline.jobs import queue
 from frontline.kit.crypto import SecretBox, new_token
 from frontline.kit.db import after_commit
 from frontline.kit.repository import TenantScope
@@ -134,7 +137,24 @@ async def create_channel(
         )
     )
     await session.flush()
+    await _after_secret_set(session, channel, secret)
     return channel, secret
+
+
+async def _after_secret_set(session: AsyncSession, channel: Channel, secret: str) -> None:
+    """An Avito channel's webhook URL carries its secret: (re)subscribe it, as a durable
+    job in this transaction (Avito is called after the commit, retried if it fails)."""
+    if channel.type != ChannelType.AVITO.value:
+        return
+    digest = hashlib.sha256(secret.encode()).hexdigest()[:16]
+    await queue.insert(
+        session,
+        events.JOB_AVITO_SUBSCRIBE,
+        {"channel_id": str(channel.id)},
+        tenant_id=channel.tenant_id,
+        idempotency_key=f"avito-subscribe:{channel.id}:{digest}",
+        run_locally=True,
+    )
 
 
 async def get_channel(session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID) -> Channel:
@@ -199,6 +219,7 @@ async def rotate_secret(
     secret = new_token("flc_", 32)
     channel.secret_encrypted = box.encrypt(secret)
     await session.flush()
+    await _after_secret_set(session, channel, secret)
     _forget_after_commit(session, cache, channel.id)
     return channel, secret
 

@@ -73,6 +73,8 @@ async def receive_inbound(
         new_thread_if_unmatched=inbound.new_thread_if_unmatched,
         subject=inbound.subject,
     )
+    if inbound.conversation_meta:
+        await conversations.merge_meta(session, scope, conversation.id, inbound.conversation_meta)
     attach: messages.AttachHook | None = None
     if inbound.attachments or uploads:
 

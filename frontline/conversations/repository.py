@@ -153,6 +153,8 @@ class TurnContext:
     knowledge_version: tuple[int, int, int]
     knowledge_embedding: dict[str, Any] | None
     knowledge_embedding_secret: str | None
+    # the conversation's channel facts (``Conversation.meta``)
+    meta: dict[str, Any] | None = None
 
 
 # messages a turn reads beyond its history size (the message itself, and room for the
@@ -201,6 +203,7 @@ def _turn_context_statement() -> Select[Any]:
             conversations.status,
             conversations.channel_id,
             conversations.contact_id,
+            conversations.meta.label("conversation_meta"),
             contacts.id.label("contact_found"),
             contacts.ai_enabled.label("contact_ai_enabled"),
             tenants.id.label("tenant_found"),
@@ -275,6 +278,7 @@ class ConversationRepository(TenantRepository[Conversation]):
             ),
             knowledge_embedding=m["kb_embedding"],
             knowledge_embedding_secret=m["kb_embedding_secret"],
+            meta=m["conversation_meta"],
         )
 
     async def inbound_context(

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
@@ -53,6 +54,7 @@ class ConversationOut(BaseModel):
     def handoff_reason_code(self) -> ReasonCode | None:
         """The reason as a stable code (the console shows it in its own language)."""
         return reason_code(self.handoff_reason)
+    meta: dict[str, Any] = Field(default_factory=dict)
 
 
 class ConversationDetail(ConversationOut):

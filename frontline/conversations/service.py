@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -352,3 +353,14 @@ async def for_contact(
     return await ConversationRepository(session, scope).for_contact(
         contact_id, channel_id=channel_id, limit=limit, before=before
     )
+async def merge_meta(
+    session: AsyncSession, scope: TenantScope, conversation_id: int, facts: dict[str, Any]
+) -> None:
+    """Merge channel facts into the conversation's meta (written only when they change)."""
+    conversation = await ConversationRepository(session, scope).get(conversation_id)
+    if conversation is None:
+        return
+    merged = {**(conversation.meta or {}), **facts}
+    if merged != conversation.meta:
+        conversation.meta = merged
+        await session.flush()

@@ -104,6 +104,9 @@ class Conversation(Base):
     reopened_soon: Mapped[bool] = mapped_column(default=False, server_default=false())
     # the last message the customer has read (the customer API's "mark read")
     contact_last_read_id: Mapped[int | None] = mapped_column(BigInteger)
+    # facts the channel gives about the conversation (``avito_item_id``: the listing an
+    # Avito chat is about), for the console and the AI
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
 
 class Message(Base):

@@ -1,0 +1,1 @@
+"""Avito Messenger channel."""
