@@ -13,6 +13,7 @@ from frontline.contacts.endpoints import router as contacts_router
 from frontline.conversations.endpoints import router as conversations_router
 from frontline.jobs.endpoints import router as jobs_router
 from frontline.knowledge.endpoints import router as knowledge_router
+from frontline.mail.endpoints import router as mail_router
 from frontline.tenants.endpoints import router as tenants_router
 from frontline.tickets.endpoints import router as tickets_router
 
@@ -31,6 +32,7 @@ def build_api_router() -> APIRouter:
         ai_status_router,
         knowledge_router,
         attachments_router,
+        mail_router,
     ):
         api.include_router(router)
     return api

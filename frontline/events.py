@@ -21,6 +21,7 @@ JOB_AI_REPLY = "ai.reply"
 JOB_KNOWLEDGE_INGEST = "knowledge.ingest"
 JOB_KNOWLEDGE_EMBED = "knowledge.embed"
 JOB_FETCH_ATTACHMENT = "attachments.fetch"
+JOB_MAIL_POLL = "mail.poll"  # fetch one IMAP mailbox's new mail now
 
 
 def inbox_topic(tenant_id: object) -> str:

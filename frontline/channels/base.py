@@ -21,6 +21,7 @@ class ChannelType(enum.StrEnum):
     API = "api"
     EMAIL = "email"
     WEB = "web"
+    MAILBOX = "mailbox"  # an IMAP mailbox in, SMTP out
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from frontline.channels.base import (
     validation_fields,
 )
 from frontline.channels.email.adapter import EmailChannelAdapter, EmailChannelConfig
+from frontline.channels.email.mailbox import MailboxChannelAdapter, MailboxChannelConfig
 from frontline.channels.web.adapter import WebChannelAdapter, WebChannelConfig
 
 
@@ -45,6 +46,9 @@ REGISTRY: dict[ChannelType, ChannelSpec] = {
     ),
     ChannelType.WEB: ChannelSpec(
         WebChannelConfig, lambda cfg, _secret, _opts: WebChannelAdapter(cfg)
+    ),
+    ChannelType.MAILBOX: ChannelSpec(
+        MailboxChannelConfig, lambda cfg, _secret, _opts: MailboxChannelAdapter(cfg)
     ),
 }
 

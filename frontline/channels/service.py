@@ -19,6 +19,7 @@ from frontline.channels.repository import (
     ChannelRepository,
     ChannelStateRepository,
     channel_for_webhook,
+    channels_of_type,
 )
 from frontline.channels.schemas import ChannelOut
 from frontline.errors import NotFound
@@ -281,3 +282,10 @@ async def save_state(
         row.state = dict(state)
         row.updated_at = utcnow()
     await session.flush()
+
+
+async def active_runtimes(
+    session: AsyncSession, box: SecretBox, channel_type: ChannelType
+) -> list[ChannelRuntime]:
+    """The decrypted runtimes of every tenant's active channels of one type (pollers)."""
+    return [runtime(c, box) for c in await channels_of_type(session, channel_type.value)]
