@@ -56,7 +56,9 @@ base_dir = {root}/run
 state_dir = {root}/state
 instance_name = frontline-test-{port}
 log_path = {root}/dovecot.log
-ssl = no
+ssl = yes
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -80,7 +82,9 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
+    ssl = yes
   }}
 }}
 service anvil {{
@@ -89,10 +93,54 @@ service anvil {{
 """
 
 
+def write_certificate(root: Path) -> Path:
+    """A self-signed certificate for 127.0.0.1 (dovecot's, and the one clients must trust:
+    point ``SSL_CERT_FILE`` at the returned file)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (root / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (root / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    (root / "key.pem").chmod(0o600)
+    return root / "cert.pem"
+
+
 @dataclass
 class Dovecot:
     root: Path
     port: int
+    tls_port: int
     uid: int
     gid: int
     process: subprocess.Popen[bytes] | None = None
@@ -101,6 +149,10 @@ class Dovecot:
     @property
     def config(self) -> Path:
         return self.root / "dovecot.conf"
+
+    @property
+    def certificate(self) -> Path:
+        return self.root / "cert.pem"
 
     def add_user(self) -> str:
         name = f"u{uuid.uuid4().hex[:10]}"
@@ -188,17 +240,23 @@ def start_dovecot() -> Dovecot:
     root = Path(tempfile.mkdtemp(prefix="frontline-dovecot-"))
     root.chmod(0o755)
     uid, gid, internal, login = _ids()
-    port = _free_port()
+    port, tls_port = _free_port(), _free_port()
+    write_certificate(root)
     internal_group = internal
     (root / "home").mkdir()
     (root / "home").chmod(0o755)
     (root / "passwd").write_text("")
     (root / "dovecot.conf").write_text(
         CONFIG.format(
-            root=root, port=port, internal=internal, internal_group=internal_group, login=login
+            root=root,
+            port=port,
+            tls_port=tls_port,
+            internal=internal,
+            internal_group=internal_group,
+            login=login,
         )
     )
-    server = Dovecot(root=root, port=port, uid=uid, gid=gid)
+    server = Dovecot(root=root, port=port, tls_port=tls_port, uid=uid, gid=gid)
     server.process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(server.config)],
         stdout=subprocess.DEVNULL,

@@ -115,3 +115,41 @@ async def test_smtp_permanent_failure_is_visible(
     assert reply["delivery_status"] == "failed"
     assert "550" in reply["failure_reason"] and "No such user" in reply["failure_reason"]
     assert smtp.received == []
+
+
+async def test_first_sync_goes_in_batches_and_leaves_read_mail(
+    factory: Factory, services: Services, dovecot_server: Dovecot, smtp: MailSink
+) -> None:
+    t = await factory.tenant()
+    user = dovecot_server.add_user()
+    for i, seen in enumerate([False, True, False, False, True]):
+        dovecot_server.append(user, plain_mail(f"old {i}")[0], seen=seen)
+    channel_id = await mailbox_channel(factory, t, dovecot_server, user, smtp.port, mark_seen=False)
+    async with services.db.reader() as session:
+        runtime = await channels.runtime_for(
+            session, TenantScope(t.id), services.secret_box, uuid.UUID(channel_id)
+        )
+    first = await poll_channel(services.db, runtime, batch=2)
+    assert (first.fetched, first.stored) == (2, 2)
+    dovecot_server.append(user, plain_mail("new, read elsewhere")[0], seen=True)
+    second = await poll_channel(services.db, runtime, batch=2)
+    assert (second.fetched, second.stored) == (2, 2)
+    third = await poll_channel(services.db, runtime, batch=2)
+    assert third.fetched == 0
+    texts = [m["text"] for m in await all_customer_messages(factory, t)]
+    assert texts == ["old 0", "old 2", "old 3", "new, read elsewhere"]
+
+
+async def test_initial_sync_new_takes_only_later_mail(
+    factory: Factory, worker: Worker, dovecot_server: Dovecot, smtp: MailSink
+) -> None:
+    t = await factory.tenant()
+    user = dovecot_server.add_user()
+    dovecot_server.append(user, plain_mail("before connecting")[0])
+    channel_id = await mailbox_channel(
+        factory, t, dovecot_server, user, smtp.port, initial_sync="new"
+    )
+    assert (await poll(factory, t, channel_id, worker))["fetched"] == 0
+    dovecot_server.append(user, plain_mail("after connecting")[0])
+    assert (await poll(factory, t, channel_id, worker))["stored"] == 1
+    assert [m["text"] for m in await all_customer_messages(factory, t)] == ["after connecting"]

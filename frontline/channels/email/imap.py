@@ -69,13 +69,19 @@ class ImapMailbox:
                 )
             else:
                 conn = imaplib.IMAP4(s.host, s.port, timeout=s.timeout)
-                if s.security == "starttls":
-                    conn.starttls(ssl.create_default_context())
         except TimeoutError as exc:
             raise Timeout(f"IMAP {s.host}:{s.port} timed out: {exc}") from exc
+        except ssl.SSLError as exc:
+            raise Unavailable(f"IMAP {s.host}:{s.port} TLS failed: {exc}") from exc
         except (OSError, imaplib.IMAP4.error) as exc:
             raise Unavailable(f"IMAP {s.host}:{s.port} unreachable: {exc}") from exc
         self._conn = conn
+        if s.security == "starttls":
+            try:
+                conn.starttls(ssl.create_default_context())
+            except (OSError, imaplib.IMAP4.error) as exc:
+                self.close()
+                raise Unavailable(f"IMAP {s.host}:{s.port} STARTTLS failed: {exc}") from exc
         try:
             conn.login(s.username, s.password)
         except imaplib.IMAP4.abort as exc:
