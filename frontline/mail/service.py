@@ -157,6 +157,23 @@ async def _sync_plan(
     return sorted(set(uids))
 
 
+GONE = "gone before it was fetched"
+
+
+async def _fetch(mailbox: ImapMailbox, uid: int, config: MailboxChannelConfig) -> ParsedMail:
+    """One message, parsed; over ``max_message_bytes`` only its header is downloaded."""
+    size = await asyncio.to_thread(mailbox.size, uid)
+    too_large = size if size is not None and size > config.max_message_bytes else None
+    raw = (
+        await asyncio.to_thread(mailbox.fetch, uid, headers_only=too_large is not None)
+        if size is not None
+        else None
+    )
+    if raw is None:
+        return ParsedMail(None, GONE)
+    return parse_mail(raw, str(config.from_address), too_large=too_large)
+
+
 async def poll_channel(
     db: Database, runtime: channels.ChannelRuntime, batch: int = DEFAULT_BATCH
 ) -> PollReport:
@@ -170,13 +187,8 @@ async def poll_channel(
         await asyncio.to_thread(mailbox.open)
         uids = (await _sync_plan(db, scope, runtime.id, mailbox, config, report))[:batch]
         for uid in uids:
-            raw = await asyncio.to_thread(mailbox.fetch, uid)
-            report.fetched += raw is not None
-            parsed = (
-                parse_mail(raw, str(config.from_address))
-                if raw is not None
-                else ParsedMail(None, "gone before it was fetched")
-            )
+            parsed = await _fetch(mailbox, uid, config)
+            report.fetched += parsed.skip != GONE
             outcome = await _store(db, scope, runtime.id, mailbox.uidvalidity, uid, parsed)
             if outcome == "stored":
                 report.stored += 1

@@ -253,6 +253,30 @@ async def test_attachments_are_kept(
         assert r.status_code == 200 and r.content == data
 
 
+async def test_a_mail_over_the_limit_is_noted_not_downloaded(
+    factory: Factory, worker: Worker, dovecot_server: Dovecot, smtp: MailSink
+) -> None:
+    t = await factory.tenant()
+    user = dovecot_server.add_user()
+    channel_id = await mailbox_channel(
+        factory, t, dovecot_server, user, smtp.port, max_message_bytes=4096
+    )
+    msg = EmailMessage()
+    msg["From"] = formataddr(("Иван", CUSTOMER))
+    msg["Subject"] = "Сканы"
+    msg["Message-ID"] = make_msgid()
+    msg.set_content("Большие файлы")
+    msg.add_attachment(PDF * 500, maintype="application", subtype="pdf", filename="big.pdf")
+    dovecot_server.append(user, msg.as_bytes())
+    dovecot_server.append(user, plain_mail("маленькое")[0])
+    assert (await poll(factory, t, channel_id, worker))["stored"] == 2
+    big, small = await all_customer_messages(factory, t)
+    assert big["text"].startswith("Письмо слишком большое (0.0 МБ)")
+    assert "too large" in big["text"] and big["attachments"] == []
+    assert big["external_id"] == msg["Message-ID"]
+    assert small["text"] == "маленькое"
+
+
 async def test_auto_replies_and_own_mail_start_nothing(
     factory: Factory, worker: Worker, dovecot_server: Dovecot, smtp: MailSink
 ) -> None:

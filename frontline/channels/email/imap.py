@@ -22,6 +22,7 @@ from frontline.channels.base import AuthFailed, BadRequest, Timeout, Unavailable
 
 _UIDVALIDITY_RE = re.compile(rb"UIDVALIDITY (\d+)")
 _UID_RE = re.compile(rb"UID (\d+)")
+_SIZE_RE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
 @dataclass(frozen=True)
@@ -164,9 +165,26 @@ class ImapMailbox:
     def unseen_uids(self) -> list[int]:
         return self._search("UNSEEN")
 
-    def fetch(self, uid: int) -> bytes | None:
-        """The message's raw bytes, ``None`` when it is gone (expunged meanwhile)."""
-        status, data = self._call("FETCH", str(uid), "(UID BODY.PEEK[])")
+    def size(self, uid: int) -> int | None:
+        """The message's size in bytes (``RFC822.SIZE``), ``None`` when it is gone."""
+        status, data = self._call("FETCH", str(uid), "(UID RFC822.SIZE)")
+        if status != "OK":
+            raise Unavailable(f"IMAP FETCH {uid} failed: {_text(data)}")
+        for part in data:
+            line = part[0] if isinstance(part, tuple) else part
+            if not isinstance(line, bytes):
+                continue
+            found_uid = _UID_RE.search(line)
+            found_size = _SIZE_RE.search(line)
+            if found_size and (found_uid is None or int(found_uid.group(1)) == uid):
+                return int(found_size.group(1))
+        return None
+
+    def fetch(self, uid: int, *, headers_only: bool = False) -> bytes | None:
+        """The message's raw bytes (or only its header), ``None`` when it is gone
+        (expunged meanwhile). ``PEEK``: fetching does not set ``\\Seen``."""
+        section = "BODY.PEEK[HEADER]" if headers_only else "BODY.PEEK[]"
+        status, data = self._call("FETCH", str(uid), f"(UID {section})")
         if status != "OK":
             raise Unavailable(f"IMAP FETCH {uid} failed: {_text(data)}")
         for part in data:

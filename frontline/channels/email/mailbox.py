@@ -43,6 +43,8 @@ class MailboxChannelConfig(EmailChannelConfig):
     # on the first connection (and when the folder's UIDVALIDITY changes): take the unseen
     # mail already there ("unseen") or only mail that arrives from now on ("new")
     initial_sync: Literal["unseen", "new"] = "unseen"
+    # a larger message is stored as a note with its sender and subject, not downloaded
+    max_message_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
 
     def imap_settings(self) -> ImapSettings:
         return ImapSettings(

@@ -234,10 +234,13 @@ def _skip_reason(msg: Message, sender: str, own_address: str | None) -> str | No
     return None
 
 
-def parse_mail(raw: bytes, own_address: str | None = None) -> ParsedMail:
+def parse_mail(
+    raw: bytes, own_address: str | None = None, too_large: int | None = None
+) -> ParsedMail:
     """Parse one raw message. Never raises on malformed mail: what cannot be read is left
     empty (the Message-ID falls back to a hash of the bytes, so the same mail is always
-    the same message)."""
+    the same message). ``too_large``: ``raw`` is only the header of a message of that many
+    bytes, over the channel's limit; the message says so instead of its body."""
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     try:
         addresses = getaddresses([_header(msg, "From")])
@@ -256,12 +259,19 @@ def parse_mail(raw: bytes, own_address: str | None = None) -> ParsedMail:
     else:
         external_id = f"<sha256-{hashlib.sha256(raw).hexdigest()[:32]}@frontline.invalid>"
     try:
-        plain, html, files = _walk(msg)
+        plain, html, files = _walk(msg) if too_large is None else ("", "", [])
     except (ValueError, TypeError, LookupError, AssertionError):
         plain, html, files = "", "", []
     body = plain.strip() or html_to_text(html)
     text = strip_quoted(body)[:MAX_TEXT_CHARS] if body else ""
     subject = _header(msg, "Subject")[:1000]
+    if too_large is not None:
+        size = f"{too_large / 1_000_000:.1f}"
+        text = (
+            f"Письмо слишком большое ({size} МБ): текст и файлы не загружены, "
+            f"откройте его в почтовом ящике. / The e-mail is too large ({size} MB): its "
+            "text and files were not imported; open it in the mailbox."
+        )
     if not text and not files:
         text = subject or "(no text)"
     refs = (*message_ids(_header(msg, "In-Reply-To")), *message_ids(_header(msg, "References")))
