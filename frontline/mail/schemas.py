@@ -32,6 +32,7 @@ class MailboxStatus(BaseModel):
     stored: int = 0
     duplicates: int = 0
     skipped: int = 0
+    bounces: int = 0  # our e-mails reported undeliverable (their messages show failed)
     last_skip: str | None = None
     resyncs: int = 0
 

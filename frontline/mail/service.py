@@ -39,6 +39,7 @@ from frontline.kit.db import Database
 from frontline.kit.metrics import inbound_messages
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
+from frontline.messages import service as messages
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,10 @@ async def _store(
                     outcome = "duplicate" if result.duplicate else "stored"
                 else:
                     state["last_skip"] = f"UID {uid}: {parsed.skip}"
+                if parsed.bounce is not None and await messages.mark_bounced(
+                    session, scope, channel_id, parsed.bounce.message_id, parsed.bounce.reason
+                ):
+                    state["bounces"] = int(state.get("bounces", 0)) + 1
                 counter = {"stored": "stored", "duplicate": "duplicates"}.get(outcome, "skipped")
                 state[counter] = int(state.get(counter, 0)) + 1
                 state.update(uidvalidity=uidvalidity, last_uid=uid)

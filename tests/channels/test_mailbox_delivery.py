@@ -24,6 +24,7 @@ from tests.channels.test_mailbox import (
     status,
     thread,
 )
+from tests.channels.test_mailbox_mime import dsn
 from tests.conftest import Factory
 
 __all__ = ["dovecot_server", "smtp"]
@@ -153,3 +154,28 @@ async def test_initial_sync_new_takes_only_later_mail(
     dovecot_server.append(user, plain_mail("after connecting")[0])
     assert (await poll(factory, t, channel_id, worker))["stored"] == 1
     assert [m["text"] for m in await all_customer_messages(factory, t)] == ["after connecting"]
+
+
+async def test_a_bounce_marks_the_sent_reply_failed(
+    factory: Factory, worker: Worker, dovecot_server: Dovecot, smtp: MailSink
+) -> None:
+    t, conversation_id, reply_id = await reply_to_new_mail(factory, worker, dovecot_server, smtp)
+    await worker.run_until_idle()
+    [sent] = smtp.received
+    [reply] = [m for m in await thread(factory, t, conversation_id) if m["id"] == reply_id]
+    assert reply["delivery_status"] == "sent"
+    # the customer's server refuses it later: the report lands in the mailbox
+    user = dovecot_server.users[-1]
+    dovecot_server.append(user, dsn(sent["Message-ID"]))
+    [channel] = [
+        c
+        for c in (await factory.client.get("/api/v1/channels", headers=t.owner)).json()
+        if c["type"] == "mailbox"
+    ]
+    report = await poll(factory, t, channel["id"], worker)
+    assert (report["stored"], report["skipped"]) == (0, 1)
+    [reply] = [m for m in await thread(factory, t, conversation_id) if m["id"] == reply_id]
+    assert reply["delivery_status"] == "failed"
+    assert reply["failure_reason"].startswith("bounced: 5.1.1")
+    assert "User unknown" in reply["failure_reason"]
+    assert (await status(factory, t, channel["id"]))["bounces"] == 1

@@ -158,3 +158,51 @@ def test_garbage_does_not_raise() -> None:
 def test_mail_with_only_a_subject_keeps_the_subject_as_text() -> None:
     parsed = parse_mail(raw("From: a@example.com\nSubject: Call me\n", b""))
     assert parsed.message is not None and parsed.message.text == "Call me"
+
+
+def dsn(original_id: str, action: str = "failed") -> bytes:
+    """A delivery status notification (RFC 3464) as Postfix sends it."""
+    return f"""From: Mail Delivery System <MAILER-DAEMON@mx.example.org>
+To: support@tours.example.com
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <dsn-{action}-{original_id.strip("<>")}>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B0"
+
+--B0
+Content-Type: text/plain; charset=us-ascii
+
+This is the mail system at host mx.example.org. I'm sorry to have to inform you
+that your message could not be delivered to one or more recipients.
+
+--B0
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.org
+
+Final-Recipient: rfc822; ivan@customer.example.ru
+Action: {action}
+Status: 5.1.1
+Diagnostic-Code: smtp; 550 5.1.1 <ivan@customer.example.ru>: User unknown
+
+--B0
+Content-Type: text/rfc822-headers
+
+From: Tours Support <support@tours.example.com>
+To: ivan@customer.example.ru
+Subject: Re: Tour
+Message-ID: {original_id}
+
+--B0--
+""".replace("\n", "\r\n").encode()
+
+
+def test_delivery_report_names_our_failed_mail() -> None:
+    ours = "<fl.42.0123456789abcdef@tours.example.com>"
+    parsed = parse_mail(dsn(ours), own_address="support@tours.example.com")
+    assert parsed.message is None and parsed.skip == "delivery report"
+    assert parsed.bounce is not None and parsed.bounce.message_id == ours
+    assert "5.1.1" in parsed.bounce.reason and "User unknown" in parsed.bounce.reason
+    # a delay notice is not a failure; a report about someone else's mail names nothing
+    assert parse_mail(dsn(ours, action="delayed")).bounce is None
+    assert parse_mail(dsn("<other@example.com>")).bounce is None

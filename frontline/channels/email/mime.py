@@ -37,9 +37,18 @@ _FALLBACK_CHARSETS = ("utf-8", "windows-1251")
 
 
 @dataclass(frozen=True)
+class Bounce:
+    """A delivery report saying one of our e-mails could not be delivered."""
+
+    message_id: str  # the Message-ID of our e-mail that failed
+    reason: str
+
+
+@dataclass(frozen=True)
 class ParsedMail:
     message: InboundMessage | None  # None when skipped
     skip: str | None = None  # why the mail starts no conversation
+    bounce: Bounce | None = None  # a report that our e-mail failed (then ``skip`` is set)
 
 
 def clean(value: str) -> str:
@@ -234,6 +243,56 @@ def _skip_reason(msg: Message, sender: str, own_address: str | None) -> str | No
     return None
 
 
+_OUR_ID = re.compile(r"<fl\.\d+\.[0-9a-f]{16}@[^<>\s]+>")
+
+
+def _delivery_status(part: Message) -> tuple[str, str]:
+    """(action, reason) of the first recipient block of a ``message/delivery-status``."""
+    blocks = part.get_payload()
+    fields: dict[str, str] = {}
+    for block in blocks if isinstance(blocks, list) else []:
+        if isinstance(block, Message):
+            for key in ("Action", "Status", "Diagnostic-Code", "Final-Recipient"):
+                value = _header(block, key)
+                if value and key not in fields:
+                    fields[key] = value
+    reason = " ".join(
+        v
+        for v in (
+            fields.get("Status"),
+            fields.get("Diagnostic-Code"),
+            fields.get("Final-Recipient"),
+        )
+        if v
+    )
+    return fields.get("Action", "").lower(), reason
+
+
+def find_bounce(msg: Message, raw: bytes) -> Bounce | None:
+    """Which of our e-mails a delivery report (RFC 3464, or a mailer daemon's plain text
+    quoting it) says failed, and why; ``None`` for a delay notice or someone else's mail."""
+    action, reason = "", ""
+    original = ""
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/delivery-status":
+            action, reason = _delivery_status(part)
+        elif ctype in ("message/rfc822", "message/rfc822-headers", "text/rfc822-headers"):
+            payload = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                original = original or _header(payload[0], "Message-ID")
+            elif isinstance(payload, str):
+                inner = email.message_from_string(payload, policy=email.policy.default)
+                original = original or _header(inner, "Message-ID")
+    if action and action != "failed":
+        return None  # "delayed", "delivered", "relayed": not a failure
+    found = _OUR_ID.findall(original) or _OUR_ID.findall(raw.decode("latin-1"))
+    if not found:
+        return None
+    subject = _header(msg, "Subject")
+    return Bounce(found[0], (reason or subject or "undeliverable")[:500])
+
+
 def parse_mail(
     raw: bytes, own_address: str | None = None, too_large: int | None = None
 ) -> ParsedMail:
@@ -251,7 +310,8 @@ def parse_mail(
     name = name.strip()[:200]
     skip = _skip_reason(msg, sender, own_address)
     if skip:
-        return ParsedMail(None, skip)
+        bounce = find_bounce(msg, raw) if skip == "delivery report" else None
+        return ParsedMail(None, skip, bounce)
     raw_id = _header(msg, "Message-ID")[:400]
     if raw_id.strip():
         found = message_ids(raw_id)
