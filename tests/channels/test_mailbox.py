@@ -81,6 +81,15 @@ async def mailbox_channel(
     return str(r.json()["id"])
 
 
+async def post_mailbox(factory: Factory, t: TenantFixture, **config: Any) -> httpx.Response:
+    """Create a mailbox channel with just ``config`` (the caller checks the answer)."""
+    return await factory.client.post(
+        "/api/v1/channels",
+        headers=t.owner,
+        json={"type": "mailbox", "name": "Mailbox", "config": config},
+    )
+
+
 async def poll(
     factory: Factory, t: TenantFixture, channel_id: str, worker: Worker
 ) -> dict[str, Any]:
@@ -401,21 +410,15 @@ async def test_unreachable_server_is_reported(
     factory: Factory, worker: Worker, smtp: MailSink
 ) -> None:
     t = await factory.tenant()
-    r = await factory.client.post(
-        "/api/v1/channels",
-        headers=t.owner,
-        json={
-            "type": "mailbox",
-            "name": "Down",
-            "config": {
-                "from_address": "support@tours.example.com",
-                "imap_host": "127.0.0.1",
-                "imap_port": free_port(),
-                "imap_security": "none",
-                "imap_username": "x",
-                "imap_password": "y",
-            },
-        },
+    r = await post_mailbox(
+        factory,
+        t,
+        from_address="support@tours.example.com",
+        imap_host="127.0.0.1",
+        imap_port=free_port(),
+        imap_security="none",
+        imap_username="x",
+        imap_password="y",
     )
     assert r.status_code == 201, r.text
     channel_id = r.json()["id"]
@@ -426,27 +429,17 @@ async def test_unreachable_server_is_reported(
 
 async def test_bad_config_and_wrong_channel_are_4xx(factory: Factory, worker: Worker) -> None:
     t = await factory.tenant()
-    r = await factory.client.post(
-        "/api/v1/channels",
-        headers=t.owner,
-        json={"type": "mailbox", "name": "M", "config": {"from_address": "a@b.example"}},
-    )
+    r = await post_mailbox(factory, t, from_address="a@b.example")
     assert r.status_code == 422
     assert "imap_host" in r.json()["error"]["message"]
-    r = await factory.client.post(
-        "/api/v1/channels",
-        headers=t.owner,
-        json={
-            "type": "mailbox",
-            "name": "M",
-            "config": {
-                "from_address": "a@b.example",
-                "imap_host": "imap.example",
-                "imap_username": "a",
-                "imap_password": "b",
-                "imap_security": "ssl3",
-            },
-        },
+    r = await post_mailbox(
+        factory,
+        t,
+        from_address="a@b.example",
+        imap_host="imap.example",
+        imap_username="a",
+        imap_password="b",
+        imap_security="ssl3",
     )
     assert r.status_code == 422 and "imap_security" in r.json()["error"]["message"]
     # the e-mail webhook channel has no mailbox; an unknown id is 404 too
