@@ -19,6 +19,7 @@ from frontline.conversations.endpoints import router as conversations_router
 from frontline.copilot.endpoints import router as copilot_router
 from frontline.jobs.endpoints import router as jobs_router
 from frontline.knowledge.endpoints import router as knowledge_router
+from frontline.mail.endpoints import router as mail_router
 from frontline.tenants.endpoints import router as tenants_router
 from frontline.tickets.endpoints import router as tickets_router
 
@@ -43,6 +44,7 @@ def build_api_router() -> APIRouter:
         analytics_router,
         copilot_router,
         avito_router,
+        mail_router,
     ):
         api.include_router(router)
     return api

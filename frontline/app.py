@@ -48,6 +48,8 @@ from frontline.kit.metrics import jobs_by_state, registry
 from frontline.knowledge import jobs as knowledge_jobs
 from frontline.knowledge.index import InProcessIndex
 from frontline.knowledge.parsing import ParseLimits
+from frontline.mail import jobs as mail_jobs
+from frontline.mail.runner import MailPoller, build_mail_poller
 from frontline.messages import jobs as message_jobs
 from frontline.models import JobStatus
 from frontline.realtime.broker import make_broker
@@ -110,6 +112,7 @@ def build_services(settings: Settings) -> Services:
     knowledge_jobs.register(jobs, ParseLimits(max_bytes=settings.knowledge_max_file_bytes), box)
     booking_jobs.register(jobs)
     avito_jobs.register(jobs, box, options, settings.public_url)
+    mail_jobs.register(jobs, box, settings.mail_poll_batch)
     return Services(
         settings=settings,
         db=db,
@@ -145,6 +148,14 @@ def build_worker(services: Services) -> Worker:
     )
 
 
+def mail_poller_for(services: Services) -> MailPoller | None:
+    """The IMAP poller of mailbox channels, run beside the worker (None when disabled)."""
+    s = services.settings
+    return build_mail_poller(
+        services.db, services.secret_box, s.mail_poll_seconds, s.mail_poll_batch
+    )
+
+
 _LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <title>Frontline</title></head><body style="font-family:system-ui;max-width:40rem;margin:3rem auto">
@@ -170,9 +181,17 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             worker = build_worker(services)
             app.state.worker = worker
             worker_task = asyncio.create_task(worker.run(), name="frontline-worker")
+        mail_poller = mail_poller_for(services) if in_process_worker else None
+        mail_task = (
+            asyncio.create_task(mail_poller.run(), name="frontline-mail") if mail_poller else None
+        )
         try:
             yield
         finally:
+            if mail_poller and mail_task:
+                mail_poller.stop()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(mail_task, timeout=30)
             if worker and worker_task:
                 worker.stop()
                 with contextlib.suppress(Exception):

@@ -112,7 +112,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(_args: argparse.Namespace) -> int:
-    from frontline.app import build_services, build_worker
+    from frontline.app import build_services, build_worker, mail_poller_for
     from frontline.kit.logging import configure_logging
 
     settings = _settings()
@@ -121,12 +121,22 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     async def run() -> None:
         services = build_services(settings)
         worker = build_worker(services)
+        mail = mail_poller_for(services)
         _tune_gc()
         loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            worker.stop()
+            if mail:
+                mail.stop()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, worker.stop)
+            loop.add_signal_handler(sig, stop)
         try:
-            await worker.run()
+            if mail:
+                await asyncio.gather(worker.run(), mail.run())
+            else:
+                await worker.run()
         finally:
             await services.aclose()
 
@@ -492,6 +502,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--channel", action="append", default=None, help="a channel id (repeat; default: all)"
     )
     poll.set_defaults(func=cmd_telegram_poll)
+    from frontline.mail.cli import add_mail_parser
+
+    add_mail_parser(sub)
     return parser
 
 

@@ -26,6 +26,7 @@ from frontline.deps import Services
 from frontline.errors import AppError
 from frontline.kit.repository import TenantScope
 from frontline.knowledge import service as knowledge
+from frontline.mail.demo import mailbox_config_from_env
 from frontline.models import Channel, Role
 from frontline.realtime.visitors import widget_key
 from frontline.tenants import service as tenants
@@ -147,6 +148,12 @@ async def ensure_demo(services: Services) -> DemoInfo:
         with_env = await add_env_channels(session, scope, services.secret_box, ids)
         if with_env != ids:
             ids = with_env
+        mailbox = None if ids.get("mailbox_channel_id") else mailbox_config_from_env()
+        if mailbox:
+            channel = await _add_channel(
+                services, session, scope, ChannelType.MAILBOX, "Mailbox", mailbox
+            )
+            ids["mailbox_channel_id"] = str(channel.id)
             tenant.settings = {**tenant.settings, "demo": ids}
         if not ids.get("knowledge"):
             await _seed_knowledge(session, scope)

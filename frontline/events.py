@@ -22,6 +22,7 @@ JOB_KNOWLEDGE_INGEST = "knowledge.ingest"
 JOB_KNOWLEDGE_EMBED = "knowledge.embed"
 JOB_FETCH_ATTACHMENT = "attachments.fetch"
 JOB_AVITO_SUBSCRIBE = "channels.avito_subscribe"  # register an Avito channel's webhook URL
+JOB_MAIL_POLL = "mail.poll"  # fetch one IMAP mailbox's new mail now
 
 
 def inbox_topic(tenant_id: object) -> str:

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     attachments_max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     # how long a link the widget gets to a file stays valid
     attachments_url_ttl_seconds: int = Field(default=3600, ge=10)
+    # mailbox channels (IMAP): how often the worker polls every mailbox (0: never; then run
+    # ``frontline mail poll``), and how many messages one poll takes from one mailbox
+    mail_poll_seconds: float = Field(default=60.0, ge=0)
+    mail_poll_batch: int = Field(default=50, ge=1, le=1000)
     # logging
     log_level: str = "INFO"
     log_json: bool = True

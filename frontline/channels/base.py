@@ -24,6 +24,7 @@ class ChannelType(enum.StrEnum):
     TELEGRAM = "telegram"
     WHATSAPP = "whatsapp"
     AVITO = "avito"
+    MAILBOX = "mailbox"  # an IMAP mailbox in, SMTP out
 
 
 @dataclass(frozen=True, slots=True)

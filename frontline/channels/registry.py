@@ -19,6 +19,7 @@ from frontline.channels.base import (
 )
 from frontline.channels.email.adapter import EmailChannelAdapter, EmailChannelConfig
 from frontline.channels.telegram.adapter import TelegramChannelAdapter, TelegramChannelConfig
+from frontline.channels.email.mailbox import MailboxChannelAdapter, MailboxChannelConfig
 from frontline.channels.web.adapter import WebChannelAdapter, WebChannelConfig
 from frontline.channels.whatsapp.adapter import WhatsAppChannelAdapter, WhatsAppChannelConfig
 
@@ -62,6 +63,9 @@ REGISTRY: dict[ChannelType, ChannelSpec] = {
     ChannelType.AVITO: ChannelSpec(
         AvitoChannelConfig,
         lambda cfg, secret, opts: AvitoChannelAdapter(cfg, secret, opts.outbound_timeout_seconds),
+    ),
+    ChannelType.MAILBOX: ChannelSpec(
+        MailboxChannelConfig, lambda cfg, _secret, _opts: MailboxChannelAdapter(cfg)
     ),
 }
 

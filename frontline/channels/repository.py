@@ -43,3 +43,14 @@ async def channel_for_webhook(session: AsyncSession, channel_id: uuid.UUID) -> C
     """
     result = await session.execute(select(Channel).where(Channel.id == channel_id))
     return result.scalar_one_or_none()
+
+
+async def channels_of_type(session: AsyncSession, channel_type: str) -> list[Channel]:
+    """Every tenant's active channels of one type, for pollers that serve them all (IMAP
+    mailboxes); each channel is then handled in its own tenant's scope."""
+    result = await session.execute(
+        select(Channel)
+        .where(Channel.type == channel_type, Channel.is_active.is_(True))
+        .order_by(Channel.created_at)
+    )
+    return list(result.scalars())

@@ -21,6 +21,7 @@ from frontline.channels.repository import (
     ChannelRepository,
     ChannelStateRepository,
     channel_for_webhook,
+    channels_of_type,
 )
 from frontline.channels.schemas import ChannelOut
 from frontline.errors import NotFound, Unprocessable
@@ -325,3 +326,8 @@ async def register_webhook(
         await register(webhook_url(public_url, channel), found.secret)
     except ChannelError as exc:
         raise Unprocessable(f"the {channel.type} provider refused the webhook: {exc}") from None
+async def active_runtimes(
+    session: AsyncSession, box: SecretBox, channel_type: ChannelType
+) -> list[ChannelRuntime]:
+    """The decrypted runtimes of every tenant's active channels of one type (pollers)."""
+    return [runtime(c, box) for c in await channels_of_type(session, channel_type.value)]

@@ -95,6 +95,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "channel.type.telegram": ("Telegram", "Telegram"),
     "channel.type.whatsapp": ("WhatsApp", "WhatsApp"),
     "channel.type.avito": ("Авито", "Avito"),
+    "channel.type.mailbox": ("Почта", "Mailbox"),
     "conv.assignee": ("Исполнитель", "Assignee"),
     "conv.unassigned": ("Не назначен", "Unassigned"),
     "conv.actions": ("Действия", "Actions"),

@@ -1,0 +1,1 @@
+"""E-mail from a real mailbox: the IMAP poller of mailbox channels."""
