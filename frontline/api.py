@@ -8,6 +8,7 @@ from frontline.ai.endpoints import router as ai_status_router
 from frontline.aisettings.endpoints import router as ai_settings_router
 from frontline.attachments.endpoints import router as attachments_router
 from frontline.auth.endpoints import router as auth_router
+from frontline.bookings.calendar import api_router as booking_calendars_router
 from frontline.bookings.endpoints import router as bookings_router
 from frontline.channels.endpoints import router as channels_router
 from frontline.contacts.endpoints import router as contacts_router
@@ -33,6 +34,7 @@ def build_api_router() -> APIRouter:
         knowledge_router,
         attachments_router,
         bookings_router,
+        booking_calendars_router,
     ):
         api.include_router(router)
     return api

@@ -26,6 +26,7 @@ from frontline.attachments.storage.base import StorageConfig, StorageKind
 from frontline.attachments.storage.registry import build_store
 from frontline.auth.tokens import TokenCodec
 from frontline.bookings import jobs as booking_jobs
+from frontline.bookings.calendar import router as booking_feeds_router
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
 from frontline.console.assets import router as assets_router
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     install_error_handlers(app)
     app.include_router(build_api_router())
     app.include_router(console_router)
+    app.include_router(booking_feeds_router)
     app.include_router(public_router)
     app.include_router(widget_router)
     app.include_router(widget_http_router)
