@@ -9,6 +9,7 @@ from frontline.aisettings.endpoints import router as ai_settings_router
 from frontline.analytics.endpoints import router as analytics_router
 from frontline.attachments.endpoints import router as attachments_router
 from frontline.auth.endpoints import router as auth_router
+from frontline.bookings.calendar import api_router as booking_calendars_router
 from frontline.bookings.endpoints import router as bookings_router
 from frontline.channels.avito.endpoints import router as avito_router
 from frontline.channels.endpoints import router as channels_router
@@ -45,6 +46,7 @@ def build_api_router() -> APIRouter:
         copilot_router,
         avito_router,
         mail_router,
+        booking_calendars_router,
     ):
         api.include_router(router)
     return api

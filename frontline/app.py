@@ -29,6 +29,7 @@ from frontline.auth.throttle import LoginThrottle
 from frontline.auth.tokens import TokenCodec
 from frontline.bookings import jobs as booking_jobs
 from frontline.channels.avito import jobs as avito_jobs
+from frontline.bookings.calendar import router as booking_feeds_router
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
 from frontline.channels.telegram import jobs as telegram_jobs
@@ -212,6 +213,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     install_error_handlers(app)
     app.include_router(build_api_router())
     app.include_router(console_router)
+    app.include_router(booking_feeds_router)
     app.include_router(public_router)
     app.include_router(widget_router)
     app.include_router(widget_http_router)

@@ -19,6 +19,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontline.aisettings import service as aisettings
+from frontline.aisettings.schemas import AiSettingsIn
+from frontline.bookings import demo as booking_demo
 from frontline.channels import service as channels
 from frontline.channels.base import ChannelType, InvalidPayload
 from frontline.demo_channels import add_env_channels, webhook_urls
@@ -164,6 +167,14 @@ async def ensure_demo(services: Services) -> DemoInfo:
             if demo.get("telegram_channel_id") != str(telegram.id):
                 demo["telegram_channel_id"] = str(telegram.id)
                 tenant.settings = {**tenant.settings, "demo": demo}
+        if not tenant.settings.get("demo", {}).get("bookings"):
+            # bookable tours matching the knowledge base; the AI takes booking requests
+            await booking_demo.seed(session, scope)
+            await aisettings.update_settings(
+                session, scope, services.secret_box, AiSettingsIn(auto_booking=True)
+            )
+            demo_ids = {**tenant.settings.get("demo", {}), "bookings": True}
+            tenant.settings = {**tenant.settings, "demo": demo_ids}
         api_rt = await channels.runtime_for(
             session, scope, services.secret_box, _uuid(ids["api_channel_id"])
         )

@@ -31,6 +31,7 @@ from frontline.ai.grounding import grounded_triage
 from frontline.ai.offline import DOCUMENT_THRESHOLDS, OfflineEngine, Passage
 from frontline.ai.offline.retrieval import chunk_passage, search_query
 from frontline.ai.prompts import (
+    ContextBlock,
     HistoryMessage,
     KnowledgePassage,
     PromptSettings,
@@ -49,6 +50,8 @@ from frontline.ai.triage import (
     handoff_reply,
 )
 from frontline.aisettings import service as aisettings
+from frontline.bookings import assistant as booking_assistant
+from frontline.bookings import flows as booking_flows
 from frontline.conversations import service as conversations
 from frontline.errors import NotFound
 from frontline.jobs import queue
@@ -228,6 +231,9 @@ async def _prepare(
         *conversation_facts(found.meta, prompt_settings.language),
         *await gather_context(tenant, conversation),
     ]
+    bookable = await booking_assistant.business_context(session, scope, prompt_settings.language)
+    if bookable:  # live business data: resources, next departures, free places, prices
+        context.append(ContextBlock("Bookable resources", bookable, "bookings"))
     state = knowledge_service.SearchState(
         found.knowledge_version, found.knowledge_embedding, found.knowledge_embedding_secret
     )
@@ -520,6 +526,11 @@ async def reply(
         )
     if turn is None:
         return
+    if turn.settings.auto_booking:
+        async with ctx.db.transaction() as session:
+            if await booking_flows.ai_booking_turn(session, scope, conversation_id, held_by=ctx):
+                await ctx.complete_in(session)
+                return
     live = None
     if turn.settings.auto_reply and await _watched(broker, scope, conversation_id):
         live = LiveDraft(broker, scope, conversation_id, f"ai-{message_id}")

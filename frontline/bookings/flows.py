@@ -8,13 +8,17 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontline.bookings import notify, service
+from frontline.ai.offline.text import detect_language
+from frontline.bookings import assistant, notify, service
 from frontline.bookings.schemas import BookingIn
 from frontline.conversations import service as conversations
 from frontline.errors import NotFound
+from frontline.jobs.registry import JobContext
 from frontline.kit.repository import TenantScope
 from frontline.messages import service as messages
-from frontline.models import Booking, SenderType
+from frontline.models import Booking, ConversationStatus, SenderType
+
+HISTORY = 12  # messages the booking turn reads
 
 
 async def _tell_customer(
@@ -80,3 +84,42 @@ async def create_for_conversation(
             raise service.invalid("unknown conversation") from None
         contact_id = conversation.contact_id
     return await service.create_booking(session, scope, body, contact_id=contact_id)
+
+
+async def ai_booking_turn(
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation_id: int,
+    held_by: JobContext | None = None,
+) -> bool:
+    """The AI's turn when the conversation is about a booking (``auto_booking``): answer
+    it from :func:`frontline.bookings.assistant.booking_turn` in this transaction and
+    return True; False (nothing written) when it is not about booking or a person owns it."""
+    conversation = await conversations.get(session, scope, conversation_id, for_update=True)
+    if conversation.status != ConversationStatus.BOT.value:
+        return False
+    rows = await messages.recent(session, scope, conversation_id, HISTORY)
+    history = [(sender, text) for _id, sender, text in reversed(rows)]
+    customer = " ".join(text for sender, text in history[-3:] if sender == "contact")
+    language = detect_language(customer, default="ru")
+    turn = await assistant.booking_turn(
+        session, scope, conversation_id, conversation.contact_id, history, language
+    )
+    if turn is None:
+        return False
+    decision = "full_answer" if turn.booking_id or not turn.missing else "need_more_info"
+    meta: dict[str, object] = {"decision": decision, "language": language, "booking": True}
+    if turn.booking_id is not None:
+        meta["booking_id"] = turn.booking_id
+    if turn.missing:
+        meta["booking_missing"] = turn.missing
+    await messages.queue_outbound(
+        session,
+        scope,
+        conversation,
+        turn.reply,
+        sender_type=SenderType.AI,
+        meta=meta,
+        held_by=held_by,
+    )
+    return True

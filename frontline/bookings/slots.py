@@ -482,7 +482,7 @@ _NAME_PATTERNS = [
     ),
 ]
 _BARE_NAME = re.compile(
-    rf"^\s*(?:(?i:it's|its|name is)\s+)?((?:{_NAME_WORD_EN}|{_NAME_WORD_RU})(?:\s+(?:{_NAME_WORD_EN}|{_NAME_WORD_RU})){{0,2}})\s*[.!]?\s*$"  # noqa: E501
+    rf"^\s*(?:(?i:it's|its|name is)\s+)?((?:{_NAME_WORD_EN}|{_NAME_WORD_RU})(?:\s+(?:{_NAME_WORD_EN}|{_NAME_WORD_RU})){{0,2}})\s*(?:[,.;!]|$)"  # noqa: E501
 )
 _PHONE = re.compile(r"(?<![\d\w])(\+?\d[\d\-\s()]{8,18}\d)(?!\d)")
 _EMAIL = re.compile(r"\b[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+\b")

@@ -18,8 +18,8 @@ from frontline.channels.base import (
     validation_fields,
 )
 from frontline.channels.email.adapter import EmailChannelAdapter, EmailChannelConfig
-from frontline.channels.telegram.adapter import TelegramChannelAdapter, TelegramChannelConfig
 from frontline.channels.email.mailbox import MailboxChannelAdapter, MailboxChannelConfig
+from frontline.channels.telegram.adapter import TelegramChannelAdapter, TelegramChannelConfig
 from frontline.channels.web.adapter import WebChannelAdapter, WebChannelConfig
 from frontline.channels.whatsapp.adapter import WhatsAppChannelAdapter, WhatsAppChannelConfig
 
