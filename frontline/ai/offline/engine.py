@@ -64,6 +64,12 @@ class Thresholds:
 
     answer: float = 0.3375
     learned_weight: float = 0.5
+    # with out-of-scope examples: the confidence loses this share of the blended
+    # out-of-scope probability (``learned_weight`` times the reject class's probability)
+    reject_weight: float = 0.5
+    # ... and the answer threshold then (the first with OOS recall >= 0.70 on CLINC150's
+    # tuning half, see ``frontline.ai.offline.evaluate``)
+    answer_with_rejects: float = 0.317
     # FAQ matching: less than this share of the question's words known to the base at all
     # means the question is about something else, however similar its best match looks
     known_words: float = 0.34
@@ -165,7 +171,10 @@ class OfflineEngine:
         thresholds: Thresholds | None = None,
         weights: ScoringWeights | None = None,
         default_language: Language = "en",
+        out_of_scope: Sequence[str] = (),
     ) -> None:
+        """``out_of_scope``: example questions the knowledge base must not answer (FAQ
+        matching learns them as a class of their own, see ``learned``)."""
         self.thresholds = thresholds or Thresholds()
         self.passages: tuple[Passage, ...] = tuple(knowledge)
         self._weights = weights
@@ -175,7 +184,9 @@ class OfflineEngine:
         self.composer = Composer(self.passages) if self.thresholds.compose else None
         self.classifier: PassageClassifier | None = None
         if self.thresholds.learned_weight > 0 and len(self.passages) > 1:
-            self.classifier = PassageClassifier([units(p) for p in self.passages])
+            self.classifier = PassageClassifier(
+                [units(p) for p in self.passages], rejects=out_of_scope
+            )
 
     @property
     def index(self) -> KnowledgeIndex:
@@ -197,15 +208,16 @@ class OfflineEngine:
             return matches[:limit]
         w = self.thresholds.learned_weight
         probabilities = self.classifier.probabilities(query)
+        penalty = self.thresholds.reject_weight * w * self.classifier.reject(query)
         blended: dict[int, Match] = {}
         for match in matches:
             at = self._positions[id(match.passage)]
-            score = w * probabilities[at] + (1 - w) * match.score
+            score = w * probabilities[at] + (1 - w) * match.score - penalty
             blended[at] = Match(match.passage, round(float(score), 6), match.best_unit)
         for at in probabilities.argsort()[::-1][:3].tolist():
             if at not in blended:
                 passage = self.passages[at]
-                score = w * probabilities[at]
+                score = w * probabilities[at] - penalty
                 blended[at] = Match(passage, round(float(score), 6), passage.title)
         ranked = sorted(blended.items(), key=lambda item: (-item[1].score, item[0]))
         return [m for _, m in ranked[:limit]]
@@ -242,7 +254,10 @@ class OfflineEngine:
         confidence = matches[0].score if matches else 0.0
         if self.index.known_share(query) < t.known_words:
             confidence = 0.0
-        if matches and confidence >= t.answer:
+        threshold = t.answer
+        if self.classifier is not None and self.classifier.has_rejects:
+            threshold = t.answer_with_rejects
+        if matches and confidence >= threshold:
             best = matches[0]
             intro = _ANSWER_INTRO[language].format(title=best.passage.title or best.passage.id)
             reply = f"{intro}\n\n{_quote(best.passage, best.best_unit)}"
