@@ -162,3 +162,91 @@ def test_composer_reads_the_question() -> None:
     query = composer.read("taimen prise?")
     assert query.concepts == {"price"}  # "prise" is one letter from "price"
     assert "taimen" in query.entities
+
+
+TREKS = [
+    chunk_passage(
+        11,
+        "Treks",
+        ("Sayan glacier trek",),
+        "The Sayan glacier trek costs 52,000 rubles per person. The trek takes 6 days, two "
+        "of them on the glacier. Groups leave from Arshan every Saturday in July.",
+    ),
+    chunk_passage(
+        12,
+        "Походы",
+        ("Поход к Саянскому леднику",),
+        "Поход к Саянскому леднику стоит 52 000 ₽ на человека. Поход длится 6 дней, из них "
+        "два — на леднике. Группы выходят из Аршана по субботам в июле.",
+    ),
+    chunk_passage(
+        13,
+        "Оплата",
+        ("Предоплата",),
+        "Для брони нужна предоплата 20% стоимости. Отмена бесплатна за 30 дней до начала: "
+        "предоплата возвращается полностью.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "not_expected"),
+    [
+        ("How long is the Sayan glacier trek?", "6 days", "52,000"),
+        ("How many days is the glacier trek?", "6 days", "52,000"),
+        ("Сколько длится поход к леднику?", "6 дней", "52 000"),
+        ("How much is the Sayan glacier trek?", "52,000", "6 days"),
+        ("Какая нужна предоплата?", "20%", "возвращается"),
+        ("Вернут ли предоплату при отмене?", "возвращается", "20%"),
+    ],
+)
+def test_the_sentence_shows_the_slot_asked_for(
+    question: str, expected: str, not_expected: str
+) -> None:
+    """A duration question gets the duration sentence, a price question the price one; an
+    amount asked about a deposit is the deposit's, its refund is another question."""
+    engine = OfflineEngine(TREKS, thresholds=DOCUMENT_THRESHOLDS, default_language="ru")
+    result = engine.triage(question)
+    assert result.decision is Decision.FULL_ANSWER, result.draft_reply
+    assert expected in result.draft_reply
+    assert not_expected not in result.draft_reply
+
+
+PROSE = [
+    chunk_passage(
+        21,
+        "Company history",
+        (),
+        "The workshop was founded in 1994 by two carpenters from Vologda. It moved to its "
+        "current building on the river bank in 2003, when the old barn became too small.",
+    ),
+    chunk_passage(
+        22,
+        "Materials",
+        (),
+        "Our furniture is made of Karelian birch and pine dried for at least two years.",
+    ),
+]
+
+
+def test_prose_answers_a_question_in_its_own_words() -> None:
+    """A year is the date a "when" question asks for; a question in other words than the
+    passage's is answered by the most similar passage's sentence."""
+    engine = OfflineEngine(PROSE, thresholds=DOCUMENT_THRESHOLDS, default_language="en")
+    result = engine.triage("When did the workshop move to the current building?")
+    assert result.decision is Decision.FULL_ANSWER, result.draft_reply
+    assert "2003" in result.draft_reply
+    assert "Karelian" not in result.draft_reply
+    assert result.citations == ["21"]
+    # no sentence shows the words "wood" or "made of": the similar passage answers
+    result = engine.triage("What wood is the furniture made of?")
+    assert result.decision is Decision.FULL_ANSWER, result.draft_reply
+    assert "Karelian birch" in result.draft_reply
+    assert result.citations == ["22"]
+    assert engine.triage("How long is the pine dried?").draft_reply.startswith("Our furniture")
+
+
+def test_prose_without_the_value_asked_is_not_an_answer() -> None:
+    engine = OfflineEngine(PROSE, thresholds=DOCUMENT_THRESHOLDS, default_language="en")
+    result = engine.triage("How much does the workshop building cost?")
+    assert result.decision is not Decision.FULL_ANSWER, result.draft_reply

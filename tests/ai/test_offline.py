@@ -224,7 +224,8 @@ def _slice(source: Path, target: Path, step: int) -> None:
 def test_triage_eval_on_the_held_out_half(tmp_path: Path) -> None:
     """``frontline eval triage``'s figures on the half of CLINC150's development lines the
     thresholds were not chosen on (the odd lines; about half a minute): in-scope accuracy
-    0.748 and OOS recall 0.700 there when this was written (0.743 / 0.700 on all lines)."""
+    0.750 and OOS recall 0.860 there when this was written (0.753 / 0.780 on all lines;
+    before the out-of-scope class: 0.748 / 0.700 there, 0.743 / 0.700 on all lines)."""
     (tmp_path / "clinc150_oos").mkdir()
     (tmp_path / "nlupp").mkdir()
     clinc = EVAL_DATA / "clinc150_oos"
@@ -241,8 +242,8 @@ def test_triage_eval_on_the_held_out_half(tmp_path: Path) -> None:
     # baselines (BM25 nearest neighbour): 0.63 accuracy with no escalation; 0.42 accuracy
     # at 0.87 out-of-scope recall; the engine before the learned classifier: 0.672 at 0.87
     # and 0.726 at 0.65. The engine must beat them at once.
-    assert metrics["clinc_in_scope_accuracy"] >= 0.73
-    assert metrics["clinc_oos_recall"] >= 0.68
+    assert metrics["clinc_in_scope_accuracy"] >= 0.745
+    assert metrics["clinc_oos_recall"] >= 0.76
     assert metrics["clinc_oos_precision"] > 0.15
     assert metrics["handoff_recall"] >= 0.9
     assert metrics["handoff_precision"] >= 0.8
@@ -260,3 +261,45 @@ def test_eval_command_prints_json(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["--data", str(tmp_path), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert set(printed) == set(METRIC_NAMES)
+
+
+def test_out_of_scope_examples_are_learned_as_a_class_of_their_own() -> None:
+    """Questions like the business's out-of-scope examples lose confidence in every
+    passage (``Thresholds.reject_weight``), so they are handed off, while questions about
+    the passages are still answered."""
+    faq = [
+        Passage(
+            id="hours",
+            title="Opening hours",
+            text="When are you open?\nWhat are your opening hours?",
+            answer="We are open 9:00-19:00 every day.",
+        ),
+        Passage(
+            id="rent",
+            title="Bike rental price",
+            text="How much is a bike?\nBike rental cost per day",
+            answer="A bike costs 800 rubles a day.",
+        ),
+        Passage(
+            id="helmet",
+            title="Helmets",
+            text="Do you give helmets?\nIs a helmet included?",
+            answer="Helmets are free with every bike.",
+        ),
+    ]
+    rejects = [
+        "how much does a car rental cost",
+        "do you rent cars per day",
+        "can i rent a car for a week",
+        "what is the price of renting a scooter",
+        "do you sell bikes",
+        "how much to buy a bike",
+    ]
+    plain = OfflineEngine(faq)
+    scoped = OfflineEngine(faq, out_of_scope=rejects)
+    question = "how much is a car per day"
+    assert scoped.classifier is not None and scoped.classifier.reject(question) > 0.2
+    assert scoped.analyze(question).confidence < plain.analyze(question).confidence
+    assert scoped.triage(question).decision is Decision.ESCALATE_TO_HUMAN
+    answered = scoped.triage("how much is a bike per day")
+    assert answered.decision is Decision.FULL_ANSWER and answered.citations == ["rent"]

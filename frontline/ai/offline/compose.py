@@ -38,6 +38,7 @@ from typing import Literal
 from rapidfuzz.distance import Levenshtein
 
 from frontline.ai.offline.lexicon import (
+    AMOUNT_OF,
     FILLERS,
     LEXICON_WORDS,
     VALUE_CONCEPTS,
@@ -62,6 +63,8 @@ _NOT_ENTITIES = frozenset(
 )
 # How much a question's concepts weigh against its other words when both are present.
 CONCEPT_WEIGHT = 0.6
+# The weight of the share of the question's words a sentence repeats (a tie-breaker).
+OVERLAP_WEIGHT = 0.1
 # A second or third sentence is added when it scores at least this share of the best one.
 COMPANION_SHARE = 0.85
 # ... and sits at most this many sentences away from it
@@ -70,6 +73,8 @@ MAX_SENTENCES = 3
 MAX_ITEMS = 10
 # The least share of the question's topic words an answer must cover.
 MIN_COVERAGE = 0.75
+# A similar passage's excerpt: its sentence, with the next one when both fit this.
+EXCERPT_CHARS = 300
 # Two answers from different passages this close make the question ambiguous.
 AMBIGUITY_MARGIN = 0.1
 
@@ -326,7 +331,7 @@ class Composer:
 
     # --- choosing sentences ---------------------------------------------------------------
 
-    def _fits_entities(self, info: _Info, query: Query) -> bool:
+    def fits_entities(self, info: _Info, query: Query) -> bool:
         if not query.entities:
             return True
         if info.entities & query.entities:
@@ -356,13 +361,22 @@ class Composer:
         if not query.concepts:
             return 1.0
         shown = 0.0
+        # an amount asked about a thing ("how much is the deposit") is asked for; the thing
+        # beside another concept ("is the deposit refunded") is only named
+        things = query.concepts - VALUE_CONCEPTS
         for concept in query.concepts:
-            if concept in VALUE_CONCEPTS:
+            named = concept in unit.concepts or concept in info.heading_concepts
+            if concept in AMOUNT_OF and things:
+                shown += 1.0 if named else 0.0
+            elif concept in AMOUNT_OF:
+                # the amount counts in a sentence about the thing (a price is no deposit)
+                shown += (1.0 if concept in unit.values else 0.5) if named else 0.0
+            elif concept in VALUE_CONCEPTS:
                 if concept in unit.values:
                     shown += 1.0
                 elif concept in unit.concepts:
                     shown += 0.5
-            elif concept in unit.concepts or concept in info.heading_concepts:
+            elif named:
                 shown += 1.0
         return shown / len(query.concepts)
 
@@ -382,6 +396,11 @@ class Composer:
         score -= 0.03 * len(unit.concepts - query.concepts)
         if unit.item or unit.text.endswith(":"):
             score += 0.02  # a list answers "which ways", "what to take" more completely
+        # among sentences that answer alike, the one that repeats more of the question's
+        # own words (function words too: "нужна ли", "do I need") is the closer answer
+        asked = set(query.stems)
+        if asked:
+            score += OVERLAP_WEIGHT * len(asked & (unit.stems | info.heading_stems)) / len(asked)
         return score
 
     def compose(
@@ -397,7 +416,7 @@ class Composer:
             return Composition("none", note="nothing to look for", entities=entities)
         scored: list[tuple[float, int, int, int]] = []  # score, preferred, passage, unit
         for p, info in enumerate(self.infos):
-            if not self._fits_entities(info, query):
+            if not self.fits_entities(info, query):
                 continue
             preferred = int(info.language == language)
             for u, unit in enumerate(info.units):
@@ -446,6 +465,19 @@ class Composer:
             entities=entities,
             language=language,
         )
+
+    def excerpt(self, info: _Info, at: int, query: Query) -> str:
+        """What answers from the passage ``info`` around its unit ``at``: the whole list an
+        item belongs to, or the sentence with the next one when that is short."""
+        units = info.units
+        if units[at].item or units[at].text.endswith(":") or info.faq:
+            return self._body(info, at, 1.0, query)
+        text = units[at].text
+        if at + 1 < len(units) and not units[at + 1].item:
+            following = units[at + 1].text
+            if len(text) + len(following) <= EXCERPT_CHARS:
+                text = f"{text} {following}"
+        return text
 
     def _body(self, info: _Info, at: int, score: float, query: Query) -> str:
         units = info.units

@@ -10,7 +10,9 @@ Order of the checks, first hit wins:
 4. the engine is confident -> ``full_answer``, cited by passage id. For FAQ entries the
    entry's answer (or the best unit of its text); for documents (``Thresholds.compose``) the
    one to three sentences, or the list, that carry the answer (``compose.Composer``), then
-   the source's name;
+   the source's name; when no sentence carries it in the question's own words (prose
+   says it otherwise), the most similar passage's sentence answers if the similarity is
+   high, the entities fit and any value asked for (a price, a date, a duration) is in it;
 5. several passages about different things answer equally -> ``need_more_info`` asking
    which one is meant; a message too vague to act on -> ``need_more_info`` with a question;
 6. otherwise -> ``escalate_to_human`` (``no_confident_answer``), the reason saying why.
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from frontline.ai.base import ChatMessage
 from frontline.ai.offline.compose import Composer
 from frontline.ai.offline.learned import PassageClassifier
+from frontline.ai.offline.lexicon import VALUE_CONCEPTS, values
 from frontline.ai.offline.retrieval import (
     SENTENCE_SPLIT,
     KnowledgeIndex,
@@ -61,11 +64,20 @@ class Thresholds:
 
     answer: float = 0.3375
     learned_weight: float = 0.5
+    # with out-of-scope examples: the confidence loses this share of the blended
+    # out-of-scope probability (``learned_weight`` times the reject class's probability)
+    reject_weight: float = 0.5
+    # ... and the answer threshold then (the first with OOS recall >= 0.70 on CLINC150's
+    # tuning half, see ``frontline.ai.offline.evaluate``)
+    answer_with_rejects: float = 0.317
     # FAQ matching: less than this share of the question's words known to the base at all
     # means the question is about something else, however similar its best match looks
     known_words: float = 0.34
     compose: bool = False
     compose_answer: float = 0.6
+    # documents: when no sentence carries the answer, the passage most similar to the whole
+    # question answers (with an excerpt) from ``answer`` up
+    similar: bool = False
     # a vague message whose best match reaches this gets a "did you mean" question
     suggest: float = 0.45
     # messages with at most this many content words (and few words) count as vague
@@ -78,7 +90,7 @@ class Thresholds:
 # ``frontline.knowledge.evaluate.evaluate_offline_answers``), 0.60 answers 60% (ru) / 69%
 # (en) of questions with 0.6% wrong answers, and answers 4% / 7% of questions whose paragraph
 # was removed from the base; the FAQ-tuned 0.66 answers only 35% / 42%.
-DOCUMENT_THRESHOLDS = Thresholds(answer=0.60, learned_weight=0.0, compose=True)
+DOCUMENT_THRESHOLDS = Thresholds(answer=0.60, learned_weight=0.0, compose=True, similar=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +171,10 @@ class OfflineEngine:
         thresholds: Thresholds | None = None,
         weights: ScoringWeights | None = None,
         default_language: Language = "en",
+        out_of_scope: Sequence[str] = (),
     ) -> None:
+        """``out_of_scope``: example questions the knowledge base must not answer (FAQ
+        matching learns them as a class of their own, see ``learned``)."""
         self.thresholds = thresholds or Thresholds()
         self.passages: tuple[Passage, ...] = tuple(knowledge)
         self._weights = weights
@@ -169,7 +184,9 @@ class OfflineEngine:
         self.composer = Composer(self.passages) if self.thresholds.compose else None
         self.classifier: PassageClassifier | None = None
         if self.thresholds.learned_weight > 0 and len(self.passages) > 1:
-            self.classifier = PassageClassifier([units(p) for p in self.passages])
+            self.classifier = PassageClassifier(
+                [units(p) for p in self.passages], rejects=out_of_scope
+            )
 
     @property
     def index(self) -> KnowledgeIndex:
@@ -191,15 +208,16 @@ class OfflineEngine:
             return matches[:limit]
         w = self.thresholds.learned_weight
         probabilities = self.classifier.probabilities(query)
+        penalty = self.thresholds.reject_weight * w * self.classifier.reject(query)
         blended: dict[int, Match] = {}
         for match in matches:
             at = self._positions[id(match.passage)]
-            score = w * probabilities[at] + (1 - w) * match.score
+            score = w * probabilities[at] + (1 - w) * match.score - penalty
             blended[at] = Match(match.passage, round(float(score), 6), match.best_unit)
         for at in probabilities.argsort()[::-1][:3].tolist():
             if at not in blended:
                 passage = self.passages[at]
-                score = w * probabilities[at]
+                score = w * probabilities[at] - penalty
                 blended[at] = Match(passage, round(float(score), 6), passage.title)
         ranked = sorted(blended.items(), key=lambda item: (-item[1].score, item[0]))
         return [m for _, m in ranked[:limit]]
@@ -236,7 +254,10 @@ class OfflineEngine:
         confidence = matches[0].score if matches else 0.0
         if self.index.known_share(query) < t.known_words:
             confidence = 0.0
-        if matches and confidence >= t.answer:
+        threshold = t.answer
+        if self.classifier is not None and self.classifier.has_rejects:
+            threshold = t.answer_with_rejects
+        if matches and confidence >= threshold:
             best = matches[0]
             intro = _ANSWER_INTRO[language].format(title=best.passage.title or best.passage.id)
             reply = f"{intro}\n\n{_quote(best.passage, best.best_unit)}"
@@ -287,6 +308,21 @@ class OfflineEngine:
                 threshold=self.thresholds.compose_answer,
             )
         matches: tuple[Match, ...] = ()
+        if composed.kind == "none" and self.thresholds.similar:
+            similar = self._similar(text, earlier)
+            if similar is not None:
+                best, body, confidence = similar
+                title = best.passage.title or best.passage.id
+                reply = f"{body}\n\n{_SOURCE[language].format(title=title)}"
+                result = TriageResult(
+                    full_name=name,
+                    issue_summary=summary,
+                    decision=Decision.FULL_ANSWER,
+                    draft_reply=reply,
+                    language=language,
+                    citations=[best.passage.id],
+                )
+                return Analysis(result, None, confidence, (best,))
         language = composed.language or language
         if composed.kind == "answer":
             reply = f"{composed.text}\n\n{_SOURCE[language].format(title=composed.title)}"
@@ -317,6 +353,33 @@ class OfflineEngine:
             composed.confidence,
             matches,
         )
+
+    def _similar(self, text: str, earlier: list[str]) -> tuple[Match, str, float] | None:
+        """The passage most similar to ``text`` as a whole (``KnowledgeIndex``), when the
+        sentence composer found no sentence carrying the answer: prose answers a factoid
+        question in words the question does not repeat. Answered only when the similarity
+        reaches ``Thresholds.answer``, most question words are known, the passage fits the
+        entities named, and a value asked for (a price, a date, a duration) is in the
+        excerpt."""
+        assert self.composer is not None
+        t = self.thresholds
+        if not self.passages or self.index.known_share(text) < t.known_words:
+            return None
+        matches = self.search(text, limit=1)
+        if not matches or matches[0].score < t.answer:
+            return None
+        best = matches[0]
+        query = self.composer.read(text, earlier)
+        info = self.composer.infos[self._positions[id(best.passage)]]
+        if not self.composer.fits_entities(info, query):
+            return None
+        texts = [u.text for u in info.units]
+        at = texts.index(best.best_unit) if best.best_unit in texts else 0
+        body = self.composer.excerpt(info, at, query)
+        asked = query.concepts & VALUE_CONCEPTS
+        if asked - values(body):
+            return None
+        return best, body, best.score
 
     @staticmethod
     def _ask(

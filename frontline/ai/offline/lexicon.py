@@ -84,6 +84,15 @@ _CONCEPTS: dict[str, list[str]] = {
         "скидка скидки скидку скидок дешевле акция льгота промокод "
         "discount discounts cheaper reduction reduced promo deal deals"
     ),
+    "duration": [
+        *_w("длится длительность продолжительность duration lasts"),
+        "how long",
+        "how many days",
+        "how many hours",
+        "сколько дней",
+        "сколько длится",
+        "сколько часов",
+    ],
     "age": [
         *_w(
             "возраст возрастные лет летний ребенок ребенку дети детям детей подросток школьник "
@@ -173,6 +182,16 @@ _WEEKDAYS = (
 # Text shapes that show a concept's *value* in a knowledge sentence: an amount of money or
 # a share, a date or a clock time, a phone number. For these concepts a sentence that only
 # names the concept ("prices vary") does not answer the question.
+_COUNTS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|a few|several|"
+    r"один|одну|одного|два|две|двух|три|трех|четыре|пять|шесть|семь|восемь|девять|десять|"
+    r"несколько"
+)
+_UNITS = (
+    r"дн|день|ноч|час|недел|месяц|минут|год|лет\b|"
+    r"days?\b|nights?\b|hours?\b|weeks?\b|months?\b|minutes?\b|years?\b"
+)
+_AMOUNT = re.compile(r"\d[\d\s.,]*\s*(?:₽|руб|rub|рубл|€|\$|eur|usd|euro|%)", re.IGNORECASE)
 _SHAPES: dict[str, re.Pattern[str]] = {
     "price": re.compile(
         r"\d[\d\s.,]*\s*(?:₽|руб|rub|рубл|€|\$|eur|usd|euro|%)|\bfree\b|бесплатн",
@@ -180,12 +199,25 @@ _SHAPES: dict[str, re.Pattern[str]] = {
     ),
     "schedule": re.compile(
         rf"\b\d{{1,2}}:\d{{2}}\b|\b\d{{1,2}}\s+(?:{_MONTHS})|\b(?:{_MONTHS})\s+\d{{1,2}}\b|"
-        rf"\b(?:{_WEEKDAYS})\b",
+        rf"\b(?:{_WEEKDAYS})\b"
+        # a year (not the start of an amount)
+        r"|\b(?:1[0-9]|20)\d\d\b(?![\s.,]*\d|\s*(?:₽|руб|rub|€|\$|%))",
         re.IGNORECASE,
     ),
     "phone": re.compile(r"\+?\d[\d\s()-]{8,}\d"),
+    # an amount to pay up front or off: money or a share
+    "deposit": _AMOUNT,
+    "discount": _AMOUNT,
+    # a length of time: a count of days, nights, hours, weeks
+    "duration": re.compile(
+        rf"\b(?:\d+(?:[.,]\d+)?|{_COUNTS})\s+(?:[^\W\d]+\s+)?(?:{_UNITS})",
+        re.IGNORECASE,
+    ),
 }
 VALUE_CONCEPTS = frozenset(_SHAPES)
+# Concepts that are things with an amount (a deposit, a discount): asked alone or with a
+# price, the amount is asked for; beside another concept the thing is only named.
+AMOUNT_OF = frozenset(["deposit", "discount"])
 
 # Chat words that carry no topic: unknown to a knowledge base, they are not evidence that a
 # question is about something else.
