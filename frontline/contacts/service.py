@@ -102,3 +102,10 @@ async def identity_on_channel(
     session: AsyncSession, scope: TenantScope, contact_id: uuid.UUID, channel_id: uuid.UUID
 ) -> ContactIdentity | None:
     return await IdentityRepository(session, scope).for_contact_on_channel(contact_id, channel_id)
+
+
+async def find_by_identity(
+    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, external_id: str
+) -> Contact | None:
+    found = await IdentityRepository(session, scope).find(channel_id, external_id)
+    return found[1] if found else None

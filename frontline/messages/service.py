@@ -403,3 +403,23 @@ async def mark_failed(session: AsyncSession, ctx: JobContext, error: str) -> Non
     message.failure_reason = error[:2000]
     await session.flush()
     _publish(session, message, events.MESSAGE_UPDATED)
+
+
+async def unread_counts(
+    session: AsyncSession, scope: TenantScope, read_marks: dict[int, int]
+) -> dict[int, int]:
+    """Messages to the customer after their read mark, per conversation."""
+    return await MessageRepository(session, scope).unread_counts(read_marks)
+
+
+async def last_visible_id(
+    session: AsyncSession, scope: TenantScope, conversation_id: int
+) -> int | None:
+    return await MessageRepository(session, scope).last_visible_id(conversation_id)
+
+
+async def customer_thread_ref(
+    session: AsyncSession, scope: TenantScope, conversation_id: int
+) -> str | None:
+    """An external id of the customer's in the conversation (to thread a new message to it)."""
+    return await MessageRepository(session, scope).last_customer_external_id(conversation_id, 2**62)
