@@ -153,6 +153,10 @@ class TurnContext:
     knowledge_version: tuple[int, int, int]
     knowledge_embedding: dict[str, Any] | None
     knowledge_embedding_secret: str | None
+    # an identified contact (the host application's user id) and their typed attributes
+    contact_name: str | None = None
+    contact_user_id: str | None = None
+    contact_attributes: dict[str, Any] | None = None
 
 
 # messages a turn reads beyond its history size (the message itself, and room for the
@@ -203,6 +207,9 @@ def _turn_context_statement() -> Select[Any]:
             conversations.contact_id,
             contacts.id.label("contact_found"),
             contacts.ai_enabled.label("contact_ai_enabled"),
+            contacts.name.label("contact_name"),
+            contacts.user_id.label("contact_user_id"),
+            contacts.attributes.label("contact_attributes"),
             tenants.id.label("tenant_found"),
             tenants.name.label("tenant_name"),
             tenants.locale.label("tenant_locale"),
@@ -275,6 +282,9 @@ class ConversationRepository(TenantRepository[Conversation]):
             ),
             knowledge_embedding=m["kb_embedding"],
             knowledge_embedding_secret=m["kb_embedding_secret"],
+            contact_name=m["contact_name"],
+            contact_user_id=m["contact_user_id"],
+            contact_attributes=m["contact_attributes"],
         )
 
     async def inbound_context(
