@@ -190,6 +190,24 @@ _STRINGS.update(
         ),
         "copilot.failed": ("Копилот не ответил: {message}", "The copilot failed: {message}"),
         "copilot.translated": ("Переведено: {language}", "Translated: {language}"),
+        # the contact's profile (templates/contact_profile.html, contactpanel.js)
+        "profile.title": ("Профиль клиента", "Customer profile"),
+        "profile.user": ("Вошёл на сайте как {id}", "Signed in on the site as {id}"),
+        "profile.attributes": ("Атрибуты", "Attributes"),
+        "profile.none": ("Атрибутов пока нет.", "No attributes yet."),
+        "profile.key": ("ключ", "key"),
+        "profile.value": ("значение", "value"),
+        "profile.save": ("Сохранить", "Save"),
+        "profile.yes": ("да", "yes"),
+        "profile.no": ("нет", "no"),
+        "profile.history": ("Разговоры клиента", "The customer's conversations"),
+        "profile.this": ("этот", "this one"),
+        "profile.merge_label": (
+            "Объединить с контактом (ID):",
+            "Merge another contact into this one (ID):",
+        ),
+        "profile.merge": ("Объединить", "Merge"),
+        "profile.merged": ("Контакты объединены.", "The contacts were merged."),
     }
 )
 

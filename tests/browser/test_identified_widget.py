@@ -13,9 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import Server, Site
+from tests.browser.test_handoff_e2e import console_login
 from tests.browser.test_widget import (
     host_page,
     new_context,
@@ -40,7 +41,7 @@ def identity_secret(server: Server, site: Site) -> str:
 
 @pytest.fixture
 def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
-    made = [new_context(browser, "en-US") for _ in range(3)]
+    made = [new_context(browser, "en-US") for _ in range(4)]
     try:
         yield made
     finally:
@@ -66,7 +67,7 @@ def texts(page: Page) -> list[str]:
 def test_one_user_one_history_in_two_browsers_and_a_wrong_hash_is_refused(
     contexts: list[BrowserContext], server: Server, site: Site, identity_secret: str
 ) -> None:
-    first, second, intruder = (ctx.new_page() for ctx in contexts)
+    first, second, intruder, operator = (ctx.new_page() for ctx in contexts)
     user = f"user-{uuid.uuid4().hex[:6]}"
     # browser 1, not signed in yet: an anonymous chat
     track_ready(first)
@@ -104,6 +105,24 @@ def test_one_user_one_history_in_two_browsers_and_a_wrong_hash_is_refused(
             found.append(contact)
     assert len(found) == 1
     assert found[0]["name"] == "Anna Petrova" and found[0]["attributes"] == {"plan": "gold"}
+
+    # in the console the conversation's sidebar shows the identified customer's profile;
+    # an operator adds a typed attribute (a wrong type is refused, naming the field)
+    conversation = next(c for c in r.json()["items"] if c["contact_id"] == found[0]["id"])
+    console_login(operator, server)
+    operator.goto(f"{server.base}/console/conversations/{conversation['id']}")
+    profile = operator.get_by_test_id("contact-profile")
+    expect(profile.get_by_test_id("profile-user")).to_have_text(f"Signed in on the site as {user}")
+    expect(profile.locator("dd[data-key=plan]")).to_have_text("gold")
+    expect(profile.get_by_test_id("profile-history").locator("li")).to_have_count(1)
+    profile.get_by_test_id("profile-key").fill("orders")
+    profile.get_by_test_id("profile-value").fill("3")
+    profile.get_by_test_id("profile-save").click()
+    expect(profile.locator("dd[data-key=orders]")).to_have_text("3")
+    profile.get_by_test_id("profile-key").fill("orders")
+    profile.get_by_test_id("profile-value").fill("many")
+    profile.get_by_test_id("profile-save").click()
+    expect(profile.get_by_test_id("profile-notice")).to_contain_text("attributes.orders")
 
     # a page with a forged hash gets no chat
     refused: list[str] = []
