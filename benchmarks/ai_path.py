@@ -31,9 +31,13 @@ Last, the offline AI turn (``benchmarks/offline_turn.py``: search plus the built
 ``--offline-chunks`` knowledge chunks, default 5,000; 0 skips it) is printed with its p95
 beside the previous build's figure (``PREVIOUS_OFFLINE_P95_MS``, measured the same way).
 
+The copilot row: after the customer-turn rows, ``--copilot-operators`` operators make
+``--copilot-calls`` "suggest a reply" calls on those conversations (``copilot_path.py``).
+
     python benchmarks/ai_path.py [--conversations 100] [--duration 20] [--latency-ms 200]
                                  [--think-ms 0,3000] [--repeat 1] [--database sqlite|postgres]
                                  [--offline-chunks 5000] [--offline-turns 400]
+                                 [--copilot-calls 200] [--copilot-operators 10]
 """
 
 from __future__ import annotations
@@ -53,7 +57,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.copilot_path import CopilotPhase, drive_copilot  # noqa: E402
 from benchmarks.ingest import DEFAULT_PG, SECRET, free_port, prepare_postgres, start, stop  # noqa: E402
+
+OPERATOR_EMAIL, OPERATOR_PASSWORD = "operator@ai-bench.example.com", "bench operator pw"
 
 
 async def seed(url: str, llm_base: str, callback_url: str) -> tuple[str, str]:
@@ -61,7 +68,7 @@ async def seed(url: str, llm_base: str, callback_url: str) -> tuple[str, str]:
     from frontline.channels import service as channels
     from frontline.channels.base import ChannelType
     from frontline.kit.repository import TenantScope
-    from frontline.models import AiSettings
+    from frontline.models import AiSettings, Role
     from frontline.settings import Settings
     from frontline.tenants import service as tenants
 
@@ -70,6 +77,13 @@ async def seed(url: str, llm_base: str, callback_url: str) -> tuple[str, str]:
         async with services.db.transaction() as s:
             tenant = await tenants.create_tenant(
                 s, name="ai bench", slug=f"ai-{uuid.uuid4().hex[:6]}"
+            )
+            await tenants.add_member(
+                s,
+                TenantScope(tenant.id),
+                email=OPERATOR_EMAIL,
+                password=OPERATOR_PASSWORD,
+                role=Role.OPERATOR,
             )
             channel, secret = await channels.create_channel(
                 s,
@@ -82,6 +96,9 @@ async def seed(url: str, llm_base: str, callback_url: str) -> tuple[str, str]:
             s.add(
                 AiSettings(
                     tenant_id=tenant.id,
+                    # the fake model's price is the business's: its answer passes the
+                    # grounding check (an invented figure would escalate every turn)
+                    system_prompt="Тур на Байкал стоит 45 000 ₽ на человека.",
                     provider_chain=[
                         {
                             "id": "bench",
@@ -348,6 +365,18 @@ async def main_async(args: argparse.Namespace) -> None:
                         think_ms,
                     )
                 )
+            copilot = (
+                await drive_copilot(
+                    port,
+                    OPERATOR_EMAIL,
+                    OPERATOR_PASSWORD,
+                    args.latency_ms,
+                    args.copilot_operators,
+                    args.copilot_calls,
+                )
+                if args.copilot_calls > 0
+                else None
+            )
         finally:
             stop(front)
     finally:
@@ -371,6 +400,22 @@ async def main_async(args: argparse.Namespace) -> None:
         for think_ms, runs in rows.items():
             medians = tuple(statistics.median(column) for column in zip(*runs, strict=True))
             print_row(args, f"{think_ms:.0f} med", medians)
+    if copilot is not None:
+        print_copilot(args, copilot)
+
+
+def print_copilot(args: argparse.Namespace, phase: CopilotPhase) -> None:
+    """The copilot row: "suggest a reply" calls by concurrent operators, next to the
+    customer-turn rows (the same provider latency)."""
+    calls, rate, p50, p99 = phase.row()
+    print(
+        f"\n{'db':<9}{'operators':>14}{'copilot':>10}{'calls':>8}{'calls/s':>9}"
+        f"{'provider ms':>13}{'platform p50 ms':>17}{'platform p99 ms':>17}"
+    )
+    print(
+        f"{args.database:<9}{phase.operators:>14}{'suggest':>10}{calls:>8.0f}{rate:>9.1f}"
+        f"{args.latency_ms:>13.0f}{p50:>17.1f}{p99:>17.1f}"
+    )
 
 
 def print_row(args: argparse.Namespace, think: str, row: tuple[float, ...]) -> None:
@@ -437,6 +482,13 @@ def main() -> int:
         help="runs per think time (fresh conversations each); with more than one, a last "
         "row per think time gives each column's median",
     )
+    ap.add_argument(
+        "--copilot-calls",
+        type=int,
+        default=200,
+        help='"suggest a reply" calls for the copilot row (0: no copilot row)',
+    )
+    ap.add_argument("--copilot-operators", type=int, default=10)
     ap.add_argument("--database", choices=["sqlite", "postgres"], default="postgres")
     ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
     ap.add_argument(

@@ -18,6 +18,7 @@ from frontline.channels.whatsapp.endpoints import router as whatsapp_router
 from frontline.contacts.endpoints import router as contacts_router
 from frontline.conversations.endpoints import router as conversations_router
 from frontline.copilot.endpoints import router as copilot_router
+from frontline.customers.endpoints import router as customer_router
 from frontline.jobs.endpoints import router as jobs_router
 from frontline.knowledge.endpoints import router as knowledge_router
 from frontline.mail.endpoints import router as mail_router
@@ -47,6 +48,7 @@ def build_api_router() -> APIRouter:
         avito_router,
         mail_router,
         booking_calendars_router,
+        customer_router,
     ):
         api.include_router(router)
     return api

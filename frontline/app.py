@@ -28,8 +28,8 @@ from frontline.attachments.storage.registry import build_store
 from frontline.auth.throttle import LoginThrottle
 from frontline.auth.tokens import TokenCodec
 from frontline.bookings import jobs as booking_jobs
-from frontline.channels.avito import jobs as avito_jobs
 from frontline.bookings.calendar import router as booking_feeds_router
+from frontline.channels.avito import jobs as avito_jobs
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
 from frontline.channels.telegram import jobs as telegram_jobs

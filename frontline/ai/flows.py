@@ -30,6 +30,7 @@ from frontline.ai.chain import (
 from frontline.ai.grounding import grounded_triage
 from frontline.ai.offline import DOCUMENT_THRESHOLDS, OfflineEngine, Passage
 from frontline.ai.offline.retrieval import chunk_passage, search_query
+from frontline.ai.profile import profile_block
 from frontline.ai.prompts import (
     ContextBlock,
     HistoryMessage,
@@ -234,6 +235,9 @@ async def _prepare(
     bookable = await booking_assistant.business_context(session, scope, prompt_settings.language)
     if bookable:  # live business data: resources, next departures, free places, prices
         context.append(ContextBlock("Bookable resources", bookable, "bookings"))
+    profile = profile_block(found.contact_user_id, found.contact_name, found.contact_attributes)
+    if profile is not None:  # the identified customer's own details, as delimited data
+        context = [*context, profile]
     state = knowledge_service.SearchState(
         found.knowledge_version, found.knowledge_embedding, found.knowledge_embedding_secret
     )

@@ -108,6 +108,43 @@ async def current_subject(request: Request, session: Session) -> Subject:
 CurrentSubject = Annotated[Subject, Depends(current_subject)]
 
 
+async def detached_subject(request: Request) -> Subject:
+    """:func:`current_subject` without the request's transaction, for endpoints that wait
+    on a slow outside call (a language model) and must not hold a database connection
+    meanwhile: tokens need no database, an API key is looked up in a short read of its
+    own."""
+    services = request.app.state.services
+    if "authorization" not in request.headers:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            subject = subject_from_access_token(services, cookie)
+            check_csrf(request)
+            return subject
+    token = _bearer(request)
+    if token.startswith(API_KEY_PREFIX):
+        async with services.db.reader() as session:
+            key = await api_key_by_hash(session, hash_token(token))
+        if key is None:
+            raise Unauthorized("invalid API key")
+        return Subject(
+            user_id=None, tenant_id=key.tenant_id, role=Role(key.role), api_key_id=key.id
+        )
+    return subject_from_access_token(services, token)
+
+
+async def _detached_operator(
+    subject: Annotated[Subject, Depends(detached_subject)],
+) -> Subject:
+    _ = subject.scope  # a tenant is required
+    if not subject.has_role(Role.OPERATOR):
+        raise Forbidden(f"this action needs the {Role.OPERATOR.value} role")
+    return subject
+
+
+# an operator (or above) authenticated without holding a database connection
+DetachedOperator = Annotated[Subject, Depends(_detached_operator)]
+
+
 def require_role(minimum: Role) -> Callable[..., Coroutine[Any, Any, Subject]]:
     async def _check(subject: CurrentSubject) -> Subject:
         _ = subject.scope  # a tenant is required

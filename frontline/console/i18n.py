@@ -170,6 +170,60 @@ _STRINGS: dict[str, tuple[str, str]] = {
 _STRINGS.update(ADMIN_STRINGS)
 
 
+# the copilot panel (templates/copilot.html, static/console/copilot.js)
+_STRINGS.update(
+    {
+        "copilot.title": ("Копилот", "Copilot"),
+        "copilot.summary": ("Кратко о разговоре", "The conversation so far"),
+        "copilot.summary_none": (
+            "Сводка появится, когда разговор передадут оператору.",
+            "A summary appears when the conversation is handed to a person.",
+        ),
+        "copilot.needs": ("Что ещё нужно клиенту", "What the customer still needs"),
+        "copilot.summarize": ("Обновить сводку", "Summarize again"),
+        "copilot.suggest": ("Предложить ответ", "Suggest a reply"),
+        "copilot.passages": ("Использованные фрагменты базы знаний", "Knowledge passages used"),
+        "copilot.insert": ("Вставить в ответ", "Insert into the reply"),
+        "copilot.draft": ("Черновик в поле ответа", "The draft in the reply box"),
+        "copilot.shorter": ("Короче", "Shorter"),
+        "copilot.friendlier": ("Дружелюбнее", "Friendlier"),
+        "copilot.formal": ("Официальнее", "More formal"),
+        "copilot.spelling": ("Исправить ошибки", "Fix spelling"),
+        "copilot.translate": ("Перевести на язык клиента", "Translate to the customer's language"),
+        "copilot.undo": ("Отменить", "Undo"),
+        "copilot.working": ("Копилот думает…", "The copilot is thinking…"),
+        "copilot.empty_draft": (
+            "Сначала напишите или вставьте черновик в поле ответа.",
+            "Write or insert a draft in the reply box first.",
+        ),
+        "copilot.nothing": (
+            "В базе знаний нет ответа на этот вопрос.",
+            "The knowledge base has no answer to this.",
+        ),
+        "copilot.failed": ("Копилот не ответил: {message}", "The copilot failed: {message}"),
+        "copilot.translated": ("Переведено: {language}", "Translated: {language}"),
+        # the contact's profile (templates/contact_profile.html, contactpanel.js)
+        "profile.title": ("Профиль клиента", "Customer profile"),
+        "profile.user": ("Вошёл на сайте как {id}", "Signed in on the site as {id}"),
+        "profile.attributes": ("Атрибуты", "Attributes"),
+        "profile.none": ("Атрибутов пока нет.", "No attributes yet."),
+        "profile.key": ("ключ", "key"),
+        "profile.value": ("значение", "value"),
+        "profile.save": ("Сохранить", "Save"),
+        "profile.yes": ("да", "yes"),
+        "profile.no": ("нет", "no"),
+        "profile.history": ("Разговоры клиента", "The customer's conversations"),
+        "profile.this": ("этот", "this one"),
+        "profile.merge_label": (
+            "Объединить с контактом (ID):",
+            "Merge another contact into this one (ID):",
+        ),
+        "profile.merge": ("Объединить", "Merge"),
+        "profile.merged": ("Контакты объединены.", "The contacts were merged."),
+    }
+)
+
+
 def normalize(locale: str | None) -> str | None:
     """``ru`` or ``en`` for a language tag (``en-GB`` -> ``en``), else ``None``."""
     if not locale:

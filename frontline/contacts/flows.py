@@ -11,18 +11,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.contacts import repository
-from frontline.contacts.attributes import AttributeType, validate
-from frontline.contacts.repository import (
-    AttributeRepository,
-    ContactRepository,
-    IdentityRepository,
-    MergeRepository,
-)
+from frontline.contacts.repository import ContactRepository, IdentityRepository, MergeRepository
+from frontline.contacts.service import set_attributes
 from frontline.conversations import service as conversations
 from frontline.errors import NotFound, Unprocessable
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
-from frontline.models import Contact, ContactAttribute, ContactIdentity, ContactMerge
+from frontline.models import Contact, ContactIdentity, ContactMerge
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,27 +28,6 @@ class Profile:
     email: str | None = None
     phone: str | None = None
     attributes: Mapping[str, Any] | None = None
-
-
-async def set_attributes(
-    session: AsyncSession,
-    scope: TenantScope,
-    contact: Contact,
-    values: Mapping[str, Any],
-    prefix: str = "attributes",
-) -> None:
-    """Apply typed attribute values to ``contact`` (422 naming the field on a wrong type);
-    keys seen for the first time are declared with the type of their value."""
-    if not values:
-        return
-    repo = AttributeRepository(session, scope)
-    types = {a.key: AttributeType(a.type) for a in await repo.all()}
-    merged, declared = validate(values, types, contact.attributes or {}, prefix)
-    for key, kind in declared.items():
-        repo.add(ContactAttribute(id=uuid.uuid4(), key=key, type=kind.value, label=""))
-    contact.attributes = merged
-    contact.updated_at = utcnow()
-    await session.flush()
 
 
 def _apply_profile(contact: Contact, profile: Profile) -> None:

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.channels.base import InboundContact
-from frontline.contacts.repository import ContactRepository, IdentityRepository
+from frontline.contacts.attributes import KEY, AttributeType, validate
+from frontline.contacts.repository import (
+    AttributeRepository,
+    ContactRepository,
+    IdentityRepository,
+    MergeRepository,
+)
 from frontline.contacts.schemas import ContactOut, ContactPatch, ContactRef, IdentityOut
-from frontline.errors import NotFound
+from frontline.errors import Conflict, NotFound, Unprocessable
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
-from frontline.models import Contact, ContactIdentity
+from frontline.models import Contact, ContactAttribute, ContactIdentity
 
 
 async def resolve_identity(
@@ -92,6 +100,9 @@ async def update_contact(
     for field, value in patch.model_dump(exclude_unset=True).items():
         if field == "ai_enabled" and value is None:
             continue
+        if field == "attributes":
+            await set_attributes(session, scope, contact, value or {})
+            continue
         setattr(contact, field, value)
     contact.updated_at = utcnow()
     await session.flush()
@@ -102,3 +113,57 @@ async def identity_on_channel(
     session: AsyncSession, scope: TenantScope, contact_id: uuid.UUID, channel_id: uuid.UUID
 ) -> ContactIdentity | None:
     return await IdentityRepository(session, scope).for_contact_on_channel(contact_id, channel_id)
+
+
+async def find_by_identity(
+    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, external_id: str
+) -> Contact | None:
+    found = await IdentityRepository(session, scope).find(channel_id, external_id)
+    return found[1] if found else None
+
+
+async def set_attributes(
+    session: AsyncSession,
+    scope: TenantScope,
+    contact: Contact,
+    values: Mapping[str, Any],
+    prefix: str = "attributes",
+) -> None:
+    """Apply typed attribute values to ``contact`` (422 naming the field on a wrong type);
+    keys seen for the first time are declared with the type of their value."""
+    if not values:
+        return
+    repo = AttributeRepository(session, scope)
+    types = {a.key: AttributeType(a.type) for a in await repo.all()}
+    merged, declared = validate(values, types, contact.attributes or {}, prefix)
+    for key, kind in declared.items():
+        repo.add(ContactAttribute(id=uuid.uuid4(), key=key, type=kind.value, label=""))
+    contact.attributes = merged
+    contact.updated_at = utcnow()
+    await session.flush()
+
+
+async def attribute_types(session: AsyncSession, scope: TenantScope) -> list[ContactAttribute]:
+    return await AttributeRepository(session, scope).all()
+
+
+async def declare_attribute(
+    session: AsyncSession, scope: TenantScope, key: str, kind: AttributeType, label: str
+) -> ContactAttribute:
+    """Declare (or relabel) a custom attribute; its type cannot change once declared."""
+    if not KEY.match(key):
+        raise Unprocessable("key: 1-50 characters a-z, 0-9 and _, starting with a letter")
+    repo = AttributeRepository(session, scope)
+    found = next((a for a in await repo.all() if a.key == key), None)
+    if found is not None:
+        if found.type != kind.value:
+            raise Conflict(f"attribute {key} is already a {found.type}")
+        found.label = label
+    else:
+        found = repo.add(ContactAttribute(id=uuid.uuid4(), key=key, type=kind.value, label=label))
+    await session.flush()
+    return found
+
+
+async def merges(session: AsyncSession, scope: TenantScope, contact_id: uuid.UUID) -> list[Any]:
+    return await MergeRepository(session, scope).for_contact(contact_id)

@@ -155,6 +155,10 @@ class TurnContext:
     knowledge_embedding_secret: str | None
     # the conversation's channel facts (``Conversation.meta``)
     meta: dict[str, Any] | None = None
+    # an identified contact (the host application's user id) and their typed attributes
+    contact_name: str | None = None
+    contact_user_id: str | None = None
+    contact_attributes: dict[str, Any] | None = None
 
 
 # messages a turn reads beyond its history size (the message itself, and room for the
@@ -206,6 +210,9 @@ def _turn_context_statement() -> Select[Any]:
             conversations.meta.label("conversation_meta"),
             contacts.id.label("contact_found"),
             contacts.ai_enabled.label("contact_ai_enabled"),
+            contacts.name.label("contact_name"),
+            contacts.user_id.label("contact_user_id"),
+            contacts.attributes.label("contact_attributes"),
             tenants.id.label("tenant_found"),
             tenants.name.label("tenant_name"),
             tenants.locale.label("tenant_locale"),
@@ -279,6 +286,9 @@ class ConversationRepository(TenantRepository[Conversation]):
             knowledge_embedding=m["kb_embedding"],
             knowledge_embedding_secret=m["kb_embedding_secret"],
             meta=m["conversation_meta"],
+            contact_name=m["contact_name"],
+            contact_user_id=m["contact_user_id"],
+            contact_attributes=m["contact_attributes"],
         )
 
     async def inbound_context(

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from frontline.aisettings import service as aisettings
-from frontline.auth.deps import Operator
+from frontline.auth.deps import DetachedOperator
 from frontline.copilot import service
 from frontline.copilot.schemas import (
     DraftOut,
@@ -26,7 +26,7 @@ from frontline.copilot.schemas import (
     TranslateIn,
 )
 from frontline.copilot.service import Context, CopilotUnavailable, Outcome, Rows
-from frontline.deps import Services, ServicesDep, Session
+from frontline.deps import Services, ServicesDep
 from frontline.errors import error_body
 
 router = APIRouter(tags=["copilot"])
@@ -76,11 +76,17 @@ def _streamed(
 
 
 async def _context(
-    subject: Operator, session: Session, services: Services, conversation_id: int
+    subject: DetachedOperator, services: Services, conversation_id: int, sources: bool = False
 ) -> Context:
-    return await service.load(
-        session, subject.scope, services.secret_box, services.breakers, conversation_id
-    )
+    """The action's context, read without a transaction; no connection is held while the
+    model thinks (the log rows are written by a short transaction afterwards)."""
+    async with services.db.reader() as session:
+        ctx = await service.load(
+            session, subject.scope, services.secret_box, services.breakers, conversation_id
+        )
+        if sources:
+            await service.find_sources(session, services.secret_box, services.knowledge, ctx)
+    return ctx
 
 
 @router.post(
@@ -90,37 +96,32 @@ async def _context(
 )
 async def suggest(
     conversation_id: int,
-    subject: Operator,
-    session: Session,
+    subject: DetachedOperator,
     services: ServicesDep,
     body: SuggestIn | None = None,
 ) -> Any:
     """A reply the operator could send next, grounded in the knowledge base and the
     conversation, with the passages it was given (``cited``: the ones it used). When every
     provider is down the offline engine suggests from the knowledge base (``degraded``)."""
-    ctx = await _context(subject, session, services, conversation_id)
-    await service.find_sources(session, services.secret_box, services.knowledge, ctx)
+    ctx = await _context(subject, services, conversation_id, sources=True)
     if body is not None and body.stream:
         return _streamed(
             services, ctx, service.suggest_chat(ctx), lambda o: service.suggest_result(ctx, o)
         )
     out, rows = await service.suggest(ctx)
-    await aisettings.record_calls(session, ctx.scope, rows)
+    await _record(services, ctx, rows)
     return out
 
 
-async def _draft(
-    services: Services, session: Session, ctx: Context, job: service.DraftJob, stream: bool
-) -> Any:
+async def _draft(services: Services, ctx: Context, job: service.DraftJob, stream: bool) -> Any:
     if stream:
         return _streamed(services, ctx, job.chat, lambda o: service.draft_result(ctx, job, o))
     try:
         out, rows = await service.draft(ctx, job)
     except CopilotUnavailable as exc:
-        # answered, not raised: the request's transaction then commits the failed attempts
-        await aisettings.record_calls(session, ctx.scope, exc.rows)
+        await _record(services, ctx, exc.rows)  # the failed attempts are logged too
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
-    await aisettings.record_calls(session, ctx.scope, rows)
+    await _record(services, ctx, rows)
     return out
 
 
@@ -132,15 +133,14 @@ async def _draft(
 async def rewrite(
     conversation_id: int,
     body: RewriteIn,
-    subject: Operator,
-    session: Session,
+    subject: DetachedOperator,
     services: ServicesDep,
 ) -> Any:
     """The operator's draft rewritten (``shorter``, ``friendlier``, ``formal`` or
     ``spelling``); ``original`` is the draft, for undo."""
-    ctx = await _context(subject, session, services, conversation_id)
+    ctx = await _context(subject, services, conversation_id)
     job = service.rewrite_job(ctx, body.text, body.mode)
-    return await _draft(services, session, ctx, job, body.stream)
+    return await _draft(services, ctx, job, body.stream)
 
 
 @router.post(
@@ -151,14 +151,13 @@ async def rewrite(
 async def translate(
     conversation_id: int,
     body: TranslateIn,
-    subject: Operator,
-    session: Session,
+    subject: DetachedOperator,
     services: ServicesDep,
 ) -> Any:
     """The operator's draft translated to ``language`` (default: the customer's)."""
-    ctx = await _context(subject, session, services, conversation_id)
+    ctx = await _context(subject, services, conversation_id)
     job = service.translate_job(ctx, body.text, body.language)
-    return await _draft(services, session, ctx, job, body.stream)
+    return await _draft(services, ctx, job, body.stream)
 
 
 @router.post(
@@ -167,11 +166,11 @@ async def translate(
     responses=_ERRORS,
 )
 async def summary(
-    conversation_id: int, subject: Operator, session: Session, services: ServicesDep
+    conversation_id: int, subject: DetachedOperator, services: ServicesDep
 ) -> SummaryOut:
     """The conversation so far in a few sentences and what the customer still needs
     (extractive when no model answers)."""
-    ctx = await _context(subject, session, services, conversation_id)
+    ctx = await _context(subject, services, conversation_id)
     out, rows = await service.summarize(ctx)
-    await aisettings.record_calls(session, ctx.scope, rows)
+    await _record(services, ctx, rows)
     return out

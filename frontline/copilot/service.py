@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ from frontline.models import SenderType
 
 log = logging.getLogger(__name__)
 
+_MARKER = re.compile(r"\[(K\d+)\]")
+_MARKER_SPAN = re.compile(r"\s?\[K\d+\](?:\s?\[K\d+\])*")
 # messages of the conversation the copilot reads (newest; a 40-message thread fits)
 HISTORY = 40
 KNOWLEDGE_PASSAGES = 4
@@ -309,9 +312,11 @@ def suggest_chat(ctx: Context) -> tuple[ChatMessage, ...]:
 def suggest_result(ctx: Context, outcome: Outcome) -> tuple[SuggestOut, Rows]:
     """The suggestion from a remote answer, else from the offline engine."""
     if outcome.completion is not None:
-        text = clean_reply(outcome.completion.text)
+        raw = clean_reply(outcome.completion.text)
         rows = log_rows(ctx, "suggest", outcome)
-        cited: Sequence[str] = ()
+        # the markers say which passages were used; the customer never sees them
+        cited: Sequence[str] = tuple(dict.fromkeys(_MARKER.findall(raw)))
+        text = _MARKER_SPAN.sub("", raw).strip()
     else:
         found = offline.suggest(ctx.turns, ctx.sources, ctx.language)
         text, cited = found.text, found.cited

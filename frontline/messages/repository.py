@@ -13,6 +13,7 @@ from sqlalchemy import (
     Select,
     Table,
     Update,
+    and_,
     bindparam,
     case,
     func,
@@ -451,6 +452,33 @@ class MessageRepository(TenantRepository[Message]):
         )
         found: str | None = (await self.session.execute(stmt)).scalar_one_or_none()
         return found
+
+    async def unread_counts(self, read_marks: dict[int, int]) -> dict[int, int]:
+        """Per conversation, the messages to the customer after their read mark
+        (``{conversation id: last read id}``), in one query."""
+        if not read_marks:
+            return {}
+        conditions = [
+            and_(Message.conversation_id == cid, Message.id > last)
+            for cid, last in read_marks.items()
+        ]
+        stmt = (
+            self.select(Message.conversation_id, func.count())
+            .where(
+                or_(*conditions),
+                Message.is_internal.is_(False),
+                Message.sender_type != SenderType.CONTACT.value,
+            )
+            .group_by(Message.conversation_id)
+        )
+        return {int(cid): int(n) for cid, n in (await self.session.execute(stmt)).all()}
+
+    async def last_visible_id(self, conversation_id: int) -> int | None:
+        stmt = self.select(func.max(Message.id)).where(
+            Message.conversation_id == conversation_id, Message.is_internal.is_(False)
+        )
+        found = (await self.session.execute(stmt)).scalar_one_or_none()
+        return int(found) if found is not None else None
 
 
 def is_customer(sender_type: str) -> bool:

@@ -452,6 +452,8 @@ async def apply_delivery_report(
     event = MessageOut.model_validate(row).model_dump(mode="json")
     _publish_data(session, scope.tenant_id, row["conversation_id"], events.MESSAGE_UPDATED, event)
     return True
+
+
 async def mark_bounced(
     session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, external_id: str, reason: str
 ) -> int | None:
@@ -466,3 +468,23 @@ async def mark_bounced(
     await session.flush()
     _publish(session, message, events.MESSAGE_UPDATED)
     return message.id
+
+
+async def unread_counts(
+    session: AsyncSession, scope: TenantScope, read_marks: dict[int, int]
+) -> dict[int, int]:
+    """Messages to the customer after their read mark, per conversation."""
+    return await MessageRepository(session, scope).unread_counts(read_marks)
+
+
+async def last_visible_id(
+    session: AsyncSession, scope: TenantScope, conversation_id: int
+) -> int | None:
+    return await MessageRepository(session, scope).last_visible_id(conversation_id)
+
+
+async def customer_thread_ref(
+    session: AsyncSession, scope: TenantScope, conversation_id: int
+) -> str | None:
+    """An external id of the customer's in the conversation (to thread a new message to it)."""
+    return await MessageRepository(session, scope).last_customer_external_id(conversation_id, 2**62)

@@ -4,7 +4,7 @@ import { CFG } from "./config.js";
 import { t } from "./i18n.js";
 import { flash } from "./flash.js";
 
-function csrfToken() {
+export function csrfToken() {
   var prefix = CFG.csrf_cookie + "=";
   var parts = document.cookie ? document.cookie.split(";") : [];
   for (var i = 0; i < parts.length; i++) {

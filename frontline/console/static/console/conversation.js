@@ -47,6 +47,8 @@ function renderConversationState() {
   });
   document.title = titleCount() + conversationTitle(c) + " · " + baseTitle;
   renderAiPanel();
+  // other panels (copilot.js) follow the open conversation's state through this event
+  document.dispatchEvent(new CustomEvent("console:conversation", { detail: c }));
 }
 
 function renderContact() {

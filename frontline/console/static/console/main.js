@@ -29,6 +29,8 @@
 import { configure, CFG } from "./config.js";
 import * as aipanel from "./aipanel.js";
 import * as conversation from "./conversation.js";
+import * as contactpanel from "./contactpanel.js";
+import * as copilot from "./copilot.js";
 import { setup } from "./i18n.js";
 import * as inbox from "./inbox.js";
 import * as messages from "./messages.js";
@@ -51,6 +53,8 @@ function start() {
   aipanel.wire();
   typing.wire();
   notify.wire();
+  copilot.wire();
+  contactpanel.wire();
 
   var first = CFG.conversation_id || conversation.idFromPath();
   if (first) {
