@@ -108,6 +108,9 @@ class InboundMessage:
     new_thread_if_unmatched: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
     attachments: tuple[InboundAttachment, ...] = ()
+    # False: the channel answers this message itself (Telegram's /start greeting), the AI
+    # does not
+    ai_reply: bool = True
 
 
 @dataclass(frozen=True, slots=True)
