@@ -113,6 +113,9 @@ class InboundMessage:
     attachments: tuple[InboundAttachment, ...] = ()
     # facts about the conversation itself (an Avito chat's listing), merged into its meta
     conversation_meta: dict[str, Any] = field(default_factory=dict)
+    # False: the channel answers this message itself (Telegram's /start greeting), the AI
+    # does not
+    ai_reply: bool = True
 
 
 @dataclass(frozen=True, slots=True)

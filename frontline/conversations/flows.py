@@ -94,7 +94,7 @@ async def receive_inbound(
     message_id = await messages.record_inbound(
         session, scope, conversation.id, channel_id, inbound, attach
     )
-    if conversation.status == ConversationStatus.BOT.value:
+    if conversation.status == ConversationStatus.BOT.value and inbound.ai_reply:
         await ai.request_reply(session, scope, conversation.id, message_id)
     return InboundResult(message_id, conversation.id, False)
 

@@ -47,6 +47,8 @@ class TelegramChannelConfig(ChannelConfig):
     # webhook: Telegram calls us (needs a public HTTPS URL); poll: `frontline telegram poll`
     mode: Literal["webhook", "poll"] = "webhook"
     chat_pacing_seconds: float = Field(default=1.0, ge=0, le=60)
+    # the answer to /start (default: a short greeting in the customer's language)
+    welcome_text: str | None = Field(default=None, min_length=1, max_length=4096)
 
     @field_validator("bot_token")
     @classmethod
@@ -116,6 +118,10 @@ class TelegramChannelAdapter:
     @property
     def mode(self) -> str:
         return self._config.mode
+
+    @property
+    def welcome_text(self) -> str | None:
+        return self._config.welcome_text
 
     def verify(self, request: InboundRequest) -> None:
         token = request.headers.get(SECRET_HEADER, "")

@@ -15,13 +15,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from frontline.channels.base import InboundMessage
 from frontline.channels.service import ChannelRuntime
 from frontline.channels.telegram import csat
 from frontline.channels.telegram.adapter import TelegramChannelAdapter
+from frontline.channels.telegram.texts import text
 from frontline.channels.telegram.updates import Callback, ParsedUpdate, answer_callback
 from frontline.conversations import flows
 from frontline.kit.db import Database
 from frontline.kit.repository import TenantScope
+from frontline.messages import service as messages
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +48,10 @@ async def handle_update(
     parsed: ParsedUpdate,
 ) -> Outcome:
     if parsed.message is not None:
-        result = await flows.ingest(
-            db, TenantScope(runtime.tenant_id), runtime.id, runtime.type.value, parsed.message
-        )
+        scope = TenantScope(runtime.tenant_id)
+        result = await flows.ingest(db, scope, runtime.id, runtime.type.value, parsed.message)
+        if not parsed.message.ai_reply and not result.duplicate:
+            await _welcome(db, scope, adapter, parsed.message, result.conversation_id)
         return Outcome(stored=not result.duplicate, duplicate=result.duplicate)
     if parsed.callback is not None:
         prefix = parsed.callback.data.split(":", 1)[0]
@@ -68,3 +72,19 @@ async def handle_update(
         },
     )
     return Outcome()
+
+
+async def _welcome(
+    db: Database,
+    scope: TenantScope,
+    adapter: TelegramChannelAdapter,
+    message: InboundMessage,
+    conversation_id: int,
+) -> None:
+    """The answer to /start: the channel's welcome text (or a greeting in the customer's
+    Telegram language), stored and delivered like any reply while the AI owns the
+    conversation (an operator who has it answers themselves)."""
+    language = message.meta.get("telegram", {}).get("language_code")
+    greeting = adapter.welcome_text or text("welcome", language)
+    async with db.transaction() as session:
+        await messages.queue_reply_if_bot(session, scope, conversation_id, greeting)

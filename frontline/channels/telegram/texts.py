@@ -9,6 +9,12 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "Вопрос решён. Оцените, пожалуйста, нашу помощь: 1 — плохо, 5 — отлично.",
         "en": "Your request is resolved. Please rate our help: 1 is poor, 5 is excellent.",
     },
+    "welcome": {
+        "ru": "Здравствуйте! Напишите ваш вопрос — я отвечу сразу, а если понадобится, "
+        "подключу сотрудника.",
+        "en": "Hello! Write your question and I will answer right away, or bring in a "
+        "person if needed.",
+    },
     "csat.thanks": {"ru": "Спасибо за оценку!", "en": "Thank you for your rating!"},
     "csat.reopened": {
         "ru": "Обращение снова открыто — оценить можно после его решения.",

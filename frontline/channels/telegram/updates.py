@@ -152,6 +152,8 @@ def _message(update_id: int, message: object, edited: bool) -> ParsedUpdate:
             text=text[:MAX_TEXT_CHARS],
             meta=meta,
             attachments=files,
+            # /start is answered with the channel's welcome, not by the AI
+            ai_reply=meta.get("command") != "start",
         ),
     )
 

@@ -155,3 +155,43 @@ async def test_long_polling_keeps_its_offset(factory: Factory, bot: FakeBotApi) 
     async with services.db.reader() as session:
         state = await channels.load_state(session, TenantScope(t.id), runtime.id)
     assert state == {"offset": 504}
+
+
+async def test_start_is_answered_with_the_welcome_not_the_ai(
+    factory: Factory, bot: FakeBotApi, worker: Worker
+) -> None:
+    t = await factory.tenant(ai=True)
+    channel = await create_channel(factory, t, bot)
+    assert (await channel.post(p.text_update(1, 1, "/start"))).status_code == 200
+    await worker.run_until_idle()
+    [sent] = bot.called("sendMessage")
+    assert sent["text"].startswith("Здравствуйте! Напишите ваш вопрос")
+    [conversation] = await conversations(factory, t)
+    start, welcome = await messages(factory, t, conversation["id"])
+    assert (start["text"], welcome["sender_type"], welcome["delivery_status"]) == (
+        "/start",
+        "ai",
+        "sent",
+    )
+    r = await factory.client.get("/api/v1/jobs", headers=t.owner)
+    assert [j for j in r.json() if j["kind"] == "ai.reply"] == []
+
+    # an English customer, and the same /start redelivered: one greeting
+    english = {**p.USER, "id": 8080, "language_code": "en"}
+    for _ in range(2):
+        r = await channel.post(p.text_update(2, 1, "/start", user=english))
+        assert r.status_code == 200
+    await worker.run_until_idle()
+    assert [s["text"][:6] for s in bot.called("sendMessage")] == ["Здравс", "Hello!"]
+
+    # the channel's own welcome text
+    r = await factory.client.patch(
+        f"/api/v1/channels/{channel.id}",
+        headers=t.owner,
+        json={"config": {"welcome_text": "Добро пожаловать в Demo Tours!"}},
+    )
+    assert r.status_code == 200, r.text
+    other = {**p.USER, "id": 9090}
+    assert (await channel.post(p.text_update(3, 1, "/start x", user=other))).status_code == 200
+    await worker.run_until_idle()
+    assert bot.called("sendMessage")[-1]["text"] == "Добро пожаловать в Demo Tours!"
