@@ -21,6 +21,8 @@ class ChannelType(enum.StrEnum):
     API = "api"
     EMAIL = "email"
     WEB = "web"
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
     MAILBOX = "mailbox"  # an IMAP mailbox in, SMTP out
 
 

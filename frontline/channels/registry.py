@@ -18,7 +18,9 @@ from frontline.channels.base import (
 )
 from frontline.channels.email.adapter import EmailChannelAdapter, EmailChannelConfig
 from frontline.channels.email.mailbox import MailboxChannelAdapter, MailboxChannelConfig
+from frontline.channels.telegram.adapter import TelegramChannelAdapter, TelegramChannelConfig
 from frontline.channels.web.adapter import WebChannelAdapter, WebChannelConfig
+from frontline.channels.whatsapp.adapter import WhatsAppChannelAdapter, WhatsAppChannelConfig
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,16 @@ REGISTRY: dict[ChannelType, ChannelSpec] = {
     ),
     ChannelType.WEB: ChannelSpec(
         WebChannelConfig, lambda cfg, _secret, _opts: WebChannelAdapter(cfg)
+    ),
+    ChannelType.TELEGRAM: ChannelSpec(
+        TelegramChannelConfig,
+        lambda cfg, secret, opts: TelegramChannelAdapter(
+            cfg, secret, opts.outbound_timeout_seconds
+        ),
+    ),
+    ChannelType.WHATSAPP: ChannelSpec(
+        WhatsAppChannelConfig,
+        lambda cfg, _secret, opts: WhatsAppChannelAdapter(cfg, opts.outbound_timeout_seconds),
     ),
     ChannelType.MAILBOX: ChannelSpec(
         MailboxChannelConfig, lambda cfg, _secret, _opts: MailboxChannelAdapter(cfg)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from frontline.console.i18n_admin import ADMIN_STRINGS
+
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"
 
@@ -142,6 +144,14 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "delivery.queued": ("в очереди", "queued"),
     "delivery.sent": ("отправлено", "sent"),
     "delivery.failed": ("не доставлено", "not delivered"),
+    "delivery.delivered": ("доставлено", "delivered"),
+    "delivery.read": ("прочитано", "read"),
+    "error.whatsapp_window_closed": (
+        "WhatsApp не принимает ответ: клиент писал больше 24 часов назад. Ответить можно, "
+        "когда клиент напишет снова.",
+        "WhatsApp refuses the reply: the customer last wrote more than 24 hours ago. You can "
+        "reply once the customer writes again.",
+    ),
     "typing.ai": ("ИИ готовит ответ…", "The AI is preparing a reply…"),
     "typing.contact": ("Клиент печатает…", "The customer is typing…"),
     "typing.operator": ("{name} печатает…", "{name} is typing…"),
@@ -157,6 +167,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "error.network": ("Сервер недоступен.", "The server cannot be reached."),
     "error.session": ("Сессия истекла. Войдите снова.", "The session has expired. Sign in again."),
 }
+_STRINGS.update(ADMIN_STRINGS)
 
 
 def normalize(locale: str | None) -> str | None:

@@ -15,6 +15,7 @@ from frontline.ai import flows as ai
 from frontline.attachments import service as attachments
 from frontline.auth import service as auth
 from frontline.channels.base import InboundMessage
+from frontline.channels.whatsapp.window import check_reply_window
 from frontline.contacts import service as contacts
 from frontline.conversations import service as conversations
 from frontline.kit.db import Database
@@ -133,6 +134,7 @@ async def operator_reply(
     """An operator's reply: the operator takes the conversation and the reply goes out on
     the customer's channel."""
     conversation = await conversations.get(session, scope, conversation_id, for_update=True)
+    await check_reply_window(session, scope, conversation.channel_id, conversation.id)
     await conversations.take_over(session, conversation, operator_id)
     # the name the customer sees on the reply (the web chat shows it)
     name = await auth.display_name(session, operator_id) if operator_id else None

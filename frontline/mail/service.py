@@ -40,6 +40,7 @@ from frontline.kit.metrics import inbound_messages
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
 from frontline.messages import service as messages
+from frontline.models import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,13 @@ async def _store(
                     outcome = "duplicate" if result.duplicate else "stored"
                 else:
                     state["last_skip"] = f"UID {uid}: {parsed.skip}"
-                if parsed.bounce is not None and await messages.mark_bounced(
-                    session, scope, channel_id, parsed.bounce.message_id, parsed.bounce.reason
+                if parsed.bounce is not None and await messages.apply_delivery_report(
+                    session,
+                    scope,
+                    channel_id,
+                    parsed.bounce.message_id,
+                    DeliveryStatus.FAILED.value,
+                    reason=f"bounced: {parsed.bounce.reason}",
                 ):
                     state["bounces"] = int(state.get("bounces", 0)) + 1
                 counter = {"stored": "stored", "duplicate": "duplicates"}.get(outcome, "skipped")

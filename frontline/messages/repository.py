@@ -3,6 +3,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -13,8 +14,10 @@ from sqlalchemy import (
     Table,
     Update,
     bindparam,
+    case,
     func,
     insert,
+    or_,
     select,
     type_coerce,
     update,
@@ -194,8 +197,44 @@ def _mark_sent_statement() -> Update:
         update(messages)
         .where(messages.c.tenant_id == bindparam("tid"), messages.c.id == bindparam("mid"))
         .values(
+            # a delivery report that came before this (WhatsApp's ``statuses[]`` may
+            # overtake the send's own commit) is never put back
+            delivery_status=case(
+                (messages.c.delivery_status.in_(REPORTED_STATES), messages.c.delivery_status),
+                else_=bindparam("status"),
+            ),
+            failure_reason=case(
+                (messages.c.delivery_status.in_(REPORTED_STATES), messages.c.failure_reason),
+                else_=None,
+            ),
+            external_id=func.coalesce(messages.c.external_id, bindparam("ext")),
+        )
+        .returning(*messages.c)
+    )
+
+
+# states only a channel's delivery report sets (the send job never overwrites them)
+REPORTED_STATES = ("delivered", "read", "failed")
+
+
+@functools.cache
+def _report_statement() -> Update:
+    """A channel's delivery report for one outbound message, named by its external id or
+    (before that is recorded) by its own id; applied only over an earlier state."""
+    messages = cast(Table, Message.__table__)
+    return (
+        update(messages)
+        .where(
+            messages.c.tenant_id == bindparam("tid"),
+            messages.c.channel_id == bindparam("cid"),
+            messages.c.is_internal.is_(False),
+            messages.c.sender_type.in_([SenderType.AI.value, SenderType.OPERATOR.value]),
+            or_(messages.c.external_id == bindparam("ext"), messages.c.id == bindparam("mid")),
+            messages.c.delivery_status.in_(bindparam("earlier", expanding=True)),
+        )
+        .values(
             delivery_status=bindparam("status"),
-            failure_reason=None,
+            failure_reason=bindparam("reason"),
             external_id=func.coalesce(messages.c.external_id, bindparam("ext")),
         )
         .returning(*messages.c)
@@ -296,6 +335,30 @@ class MessageRepository(TenantRepository[Message]):
         params["ext"] = external_id
         return _mark_sent_statement(), params
 
+    async def apply_report(
+        self,
+        channel_id: uuid.UUID,
+        external_id: str,
+        message_id: int | None,
+        status: str,
+        reason: str | None,
+        earlier: Sequence[str],
+    ) -> dict[str, Any] | None:
+        """Set an outbound message's reported delivery state if it is now in one of the
+        ``earlier`` states (one statement: concurrent reports cannot move it backwards).
+        Returns the message's columns after the update, ``None`` when nothing changed."""
+        params = {
+            "tid": self.scope.tenant_id,
+            "cid": channel_id,
+            "ext": external_id,
+            "mid": message_id if message_id is not None else -1,
+            "status": status,
+            "reason": reason,
+            "earlier": list(earlier),
+        }
+        row = (await self.session.execute(_report_statement(), params)).mappings().first()
+        return dict(row) if row is not None else None
+
     async def append(self, values: dict[str, Any]) -> int:
         """Append a message to its conversation and bump the conversation's last activity.
 
@@ -361,6 +424,14 @@ class MessageRepository(TenantRepository[Message]):
             return list((await self.session.execute(stmt)).scalars())
         stmt = stmt.order_by(Message.id.desc()).limit(limit)
         return list(reversed((await self.session.execute(stmt)).scalars().all()))
+
+    async def last_customer_at(self, conversation_id: int) -> datetime | None:
+        stmt = self.select(func.max(Message.created_at)).where(
+            Message.conversation_id == conversation_id,
+            Message.sender_type == SenderType.CONTACT.value,
+        )
+        found: datetime | None = (await self.session.execute(stmt)).scalar_one_or_none()
+        return found
 
     async def last_customer_external_id(self, conversation_id: int, before_id: int) -> str | None:
         """The external id of the customer's last message before ``before_id`` that has

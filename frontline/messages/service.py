@@ -6,6 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -224,6 +225,13 @@ async def add_ai_suggestion(
     return message
 
 
+async def last_customer_message_at(
+    session: AsyncSession, scope: TenantScope, conversation_id: int
+) -> datetime | None:
+    """When the customer last wrote in the conversation (``None``: never)."""
+    return await MessageRepository(session, scope).last_customer_at(conversation_id)
+
+
 async def find(session: AsyncSession, scope: TenantScope, message_id: int) -> Message | None:
     return await MessageRepository(session, scope).get(message_id)
 
@@ -405,17 +413,42 @@ async def mark_failed(session: AsyncSession, ctx: JobContext, error: str) -> Non
     _publish(session, message, events.MESSAGE_UPDATED)
 
 
-async def mark_bounced(
-    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, external_id: str, reason: str
-) -> int | None:
-    """A delivery report came back for the outbound message with this external id (an
-    e-mail Message-ID): it shows ``failed`` with the reason, as a refused send does. Returns
-    the message's id, ``None`` when no outbound message of the channel has that id."""
-    message = await MessageRepository(session, scope).by_external_id(channel_id, external_id)
-    if message is None or is_customer(message.sender_type):
-        return None
-    message.delivery_status = DeliveryStatus.FAILED.value
-    message.failure_reason = f"bounced: {reason}"[:2000]
-    await session.flush()
-    _publish(session, message, events.MESSAGE_UPDATED)
-    return message.id
+# the order delivery states move in; a report of an earlier state than the current one is
+# stale (reports arrive in any order) and changes nothing
+DELIVERY_RANK = {
+    DeliveryStatus.QUEUED.value: 0,
+    DeliveryStatus.SENT.value: 1,
+    DeliveryStatus.FAILED.value: 2,
+    DeliveryStatus.DELIVERED.value: 3,
+    DeliveryStatus.READ.value: 4,
+}
+
+
+async def apply_delivery_report(
+    session: AsyncSession,
+    scope: TenantScope,
+    channel_id: uuid.UUID,
+    external_id: str,
+    status: str,
+    *,
+    message_id: int | None = None,
+    reason: str | None = None,
+) -> bool:
+    """A channel reports what became of an outbound message (named by its external id, or
+    by ``message_id`` before the send recorded that): the state moves forward only, and the
+    console sees it change. Returns whether anything changed."""
+    rank = DELIVERY_RANK[status]
+    earlier = [s for s, r in DELIVERY_RANK.items() if r < rank]
+    row = await MessageRepository(session, scope).apply_report(
+        channel_id,
+        external_id,
+        message_id,
+        status,
+        reason[:2000] if reason and status == DeliveryStatus.FAILED.value else None,
+        earlier,
+    )
+    if row is None:
+        return False
+    event = MessageOut.model_validate(row).model_dump(mode="json")
+    _publish_data(session, scope.tenant_id, row["conversation_id"], events.MESSAGE_UPDATED, event)
+    return True

@@ -18,9 +18,10 @@ function toLogin() {
   window.location.assign(CFG.login_url + "?next=" + encodeURIComponent(window.location.pathname));
 }
 
-export function ApiError(status, message) {
+export function ApiError(status, message, code) {
   this.status = status;
   this.message = message;
+  this.code = code || null;
 }
 
 /** The answer's JSON (null for 204); rejects with an ApiError (401: to the login page). */
@@ -42,7 +43,7 @@ export function api(method, path, body) {
     return response.json().catch(function () { return null; }).then(function (data) {
       if (!response.ok) {
         var message = data && data.error && data.error.message ? data.error.message : String(response.status);
-        throw new ApiError(response.status, message);
+        throw new ApiError(response.status, message, data && data.error ? data.error.code : null);
       }
       return data;
     });
@@ -54,6 +55,9 @@ export function api(method, path, body) {
 /** A failed call, shown in the flash (a 401 has already gone to the login page). */
 export function failed(error) {
   if (error && error.status === 401) { return; }
+  // an error the console knows by its code is explained in the operator's language
+  var known = error && error.code ? "error." + error.code : null;
+  if (known && t(known) !== known) { flash(t(known)); return; }
   flash(t("error.generic", { message: error && error.message ? error.message : "?" }));
 }
 

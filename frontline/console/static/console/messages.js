@@ -80,7 +80,7 @@ function renderMessage(m) {
   head.appendChild(time);
   if (!m.is_internal && (m.sender_type === "operator" || m.sender_type === "ai")) {
     var status = m.delivery_status;
-    if (status === "queued" || status === "sent" || status === "failed") {
+    if (["queued", "sent", "delivered", "read", "failed"].indexOf(status) >= 0) {
       var d = el("span", "delivery delivery-" + status, t("delivery." + status));
       if (status === "failed" && m.failure_reason) { d.title = m.failure_reason; }
       head.appendChild(d);
