@@ -40,6 +40,7 @@ from frontline.kit.metrics import inbound_messages
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
 from frontline.messages import service as messages
+from frontline.models import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,13 @@ async def _store(
                     outcome = "duplicate" if result.duplicate else "stored"
                 else:
                     state["last_skip"] = f"UID {uid}: {parsed.skip}"
-                if parsed.bounce is not None and await messages.mark_bounced(
-                    session, scope, channel_id, parsed.bounce.message_id, parsed.bounce.reason
+                if parsed.bounce is not None and await messages.apply_delivery_report(
+                    session,
+                    scope,
+                    channel_id,
+                    parsed.bounce.message_id,
+                    DeliveryStatus.FAILED.value,
+                    reason=f"bounced: {parsed.bounce.reason}",
                 ):
                     state["bounces"] = int(state.get("bounces", 0)) + 1
                 counter = {"stored": "stored", "duplicate": "duplicates"}.get(outcome, "skipped")
@@ -163,6 +169,21 @@ async def _sync_plan(
 
 
 GONE = "gone before it was fetched"
+# polls that may fail on one mail before it is skipped (noted in ``last_skip``)
+MAX_STORE_ATTEMPTS = 3
+
+
+async def _failed_attempt(
+    db: Database, scope: TenantScope, channel_id: uuid.UUID, uidvalidity: int, uid: int
+) -> bool:
+    """Count a failed attempt to store ``uid``; True once it has failed too often."""
+    async with db.reader() as session:
+        state = await channels.load_state(session, scope, channel_id)
+    failing = state.get("failing") or {}
+    key = f"{uidvalidity}:{uid}"
+    attempts = int(failing.get(key, 0)) + 1
+    await _update_state_retrying(db, scope, channel_id, failing={key: attempts})
+    return attempts >= MAX_STORE_ATTEMPTS
 
 
 async def _fetch(mailbox: ImapMailbox, uid: int, config: MailboxChannelConfig) -> ParsedMail:
@@ -194,7 +215,19 @@ async def poll_channel(
         for uid in uids:
             parsed = await _fetch(mailbox, uid, config)
             report.fetched += parsed.skip != GONE
-            outcome = await _store(db, scope, runtime.id, mailbox.uidvalidity, uid, parsed)
+            try:
+                outcome = await _store(db, scope, runtime.id, mailbox.uidvalidity, uid, parsed)
+            except ChannelError:
+                raise
+            except Exception as exc:  # one unstorable mail must not block the mailbox
+                log.exception("storing a mail failed", extra={"channel_id": str(runtime.id)})
+                given_up = await _failed_attempt(db, scope, runtime.id, mailbox.uidvalidity, uid)
+                if not given_up:
+                    raise ChannelError(f"UID {uid} could not be stored: {exc!r}") from exc
+                reason = f"could not be stored after {MAX_STORE_ATTEMPTS} attempts: {exc!r}"
+                outcome = await _store(
+                    db, scope, runtime.id, mailbox.uidvalidity, uid, ParsedMail(None, reason)
+                )
             if outcome == "stored":
                 report.stored += 1
             elif outcome == "duplicate":

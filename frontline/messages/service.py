@@ -454,22 +454,6 @@ async def apply_delivery_report(
     return True
 
 
-async def mark_bounced(
-    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, external_id: str, reason: str
-) -> int | None:
-    """A delivery report came back for the outbound message with this external id (an
-    e-mail Message-ID): it shows ``failed`` with the reason, as a refused send does. Returns
-    the message's id, ``None`` when no outbound message of the channel has that id."""
-    message = await MessageRepository(session, scope).by_external_id(channel_id, external_id)
-    if message is None or is_customer(message.sender_type):
-        return None
-    message.delivery_status = DeliveryStatus.FAILED.value
-    message.failure_reason = f"bounced: {reason}"[:2000]
-    await session.flush()
-    _publish(session, message, events.MESSAGE_UPDATED)
-    return message.id
-
-
 async def unread_counts(
     session: AsyncSession, scope: TenantScope, read_marks: dict[int, int]
 ) -> dict[int, int]:

@@ -406,6 +406,34 @@ async def test_bad_credentials_show_in_the_channel_health(
     assert health["healthy"] is True and health["last_error"] is None
 
 
+# "Поддержка" in IMAP's modified UTF-7, as mail clients create it
+SUPPORT_FOLDER = "&BB8EPgQ0BDQENQRABDYEOgQw-"
+
+
+async def test_a_cyrillic_folder_and_a_missing_one(
+    factory: Factory, worker: Worker, dovecot_server: Dovecot, smtp: MailSink
+) -> None:
+    t = await factory.tenant()
+    user = dovecot_server.add_user()
+    conn = dovecot_server.connect(user)
+    try:
+        assert conn.create(SUPPORT_FOLDER)[0] == "OK"
+    finally:
+        conn.logout()
+    dovecot_server.append(user, plain_mail("в папке поддержки")[0], folder=SUPPORT_FOLDER)
+    dovecot_server.append(user, plain_mail("во входящих")[0])
+    channel_id = await mailbox_channel(
+        factory, t, dovecot_server, user, smtp.port, imap_folder="Поддержка"
+    )
+    assert (await poll(factory, t, channel_id, worker))["stored"] == 1
+    assert [m["text"] for m in await all_customer_messages(factory, t)] == ["в папке поддержки"]
+
+    missing = await mailbox_channel(factory, t, dovecot_server, user, smtp.port, imap_folder="Nope")
+    report = await poll(factory, t, missing, worker)
+    assert report["error"].startswith("BadRequest: IMAP folder 'Nope' cannot be opened")
+    assert (await status(factory, t, missing))["healthy"] is False
+
+
 async def test_unreachable_server_is_reported(
     factory: Factory, worker: Worker, smtp: MailSink
 ) -> None:

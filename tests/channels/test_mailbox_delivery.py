@@ -7,12 +7,16 @@ import time
 import uuid
 from typing import Any
 
+import pytest
+
+from frontline.app import create_app
 from frontline.channels import service as channels
 from frontline.deps import Services
 from frontline.jobs.worker import Worker
 from frontline.kit.repository import TenantScope
 from frontline.mail.runner import MailPoller
 from frontline.mail.service import poll_channel
+from frontline.settings import Settings
 from tests.channels.mailservers import Dovecot, dovecot_server
 from tests.channels.test_email import MailSink, run_jobs_until, smtp
 from tests.channels.test_mailbox import (
@@ -179,3 +183,55 @@ async def test_a_bounce_marks_the_sent_reply_failed(
     assert reply["failure_reason"].startswith("bounced: 5.1.1")
     assert "User unknown" in reply["failure_reason"]
     assert (await status(factory, t, channel["id"]))["bounces"] == 1
+
+
+async def test_a_mail_that_cannot_be_stored_is_skipped_after_three_polls(
+    factory: Factory,
+    worker: Worker,
+    dovecot_server: Dovecot,
+    smtp: MailSink,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A mail the database refuses (stood in for by a failing store) is retried by the
+    next polls, then skipped with the reason, so the mail after it is not blocked."""
+    from frontline.mail import service as mail_service
+
+    real = mail_service.receive_inbound
+
+    async def refusing(session: Any, scope: Any, channel_id: Any, inbound: Any) -> Any:
+        if inbound.text == "poison":
+            raise RuntimeError("value too long for type character varying(500)")
+        return await real(session, scope, channel_id, inbound)
+
+    monkeypatch.setattr(mail_service, "receive_inbound", refusing)
+    t = await factory.tenant()
+    user = dovecot_server.add_user()
+    channel_id = await mailbox_channel(factory, t, dovecot_server, user, smtp.port)
+    dovecot_server.append(user, plain_mail("poison")[0])
+    dovecot_server.append(user, plain_mail("next one")[0])
+    for _ in range(2):
+        report = await poll(factory, t, channel_id, worker)
+        assert report["stored"] == 0 and "could not be stored" in report["error"]
+        assert (await status(factory, t, channel_id))["healthy"] is False
+    report = await poll(factory, t, channel_id, worker)
+    assert (report["stored"], report["skipped"], report["error"]) == (1, 1, None)
+    assert [m["text"] for m in await all_customer_messages(factory, t)] == ["next one"]
+    health = await status(factory, t, channel_id)
+    assert "after 3 attempts" in health["last_skip"] and "too long" in health["last_skip"]
+
+
+async def test_the_embedded_server_polls_mailboxes(
+    factory: Factory, settings: Settings, dovecot_server: Dovecot, smtp: MailSink
+) -> None:
+    """``frontline serve`` with its in-process worker also runs the mailbox poll loop."""
+    t = await factory.tenant()
+    user = dovecot_server.add_user()
+    channel_id = await mailbox_channel(factory, t, dovecot_server, user, smtp.port)
+    dovecot_server.append(user, plain_mail("пока сервер работает")[0])
+    embedded = create_app(settings.model_copy(update={"mail_poll_seconds": 0.05}), run_worker=True)
+    async with embedded.router.lifespan_context(embedded):
+        deadline = time.monotonic() + 20
+        while not await conversations(factory, t):
+            assert time.monotonic() < deadline, "the embedded poller did not take the mail"
+            await asyncio.sleep(0.05)
+    assert (await status(factory, t, channel_id))["stored"] == 1

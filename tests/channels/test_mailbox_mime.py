@@ -206,3 +206,18 @@ def test_delivery_report_names_our_failed_mail() -> None:
     # a delay notice is not a failure; a report about someone else's mail names nothing
     assert parse_mail(dsn(ours, action="delayed")).bounce is None
     assert parse_mail(dsn("<other@example.com>")).bounce is None
+
+
+@pytest.mark.parametrize(
+    ("name", "encoded"),
+    [
+        ("INBOX", "INBOX"),
+        ("Поддержка", "&BB8EPgQ0BDQENQRABDYEOgQw-"),
+        ("Tom & Jerry", "Tom &- Jerry"),
+        ("日本語", "&ZeVnLIqe-"),  # RFC 3501's own example
+    ],
+)
+def test_folder_names_in_modified_utf7(name: str, encoded: str) -> None:
+    from frontline.channels.email.imap import encode_folder
+
+    assert encode_folder(name) == encoded

@@ -10,6 +10,7 @@ login is :class:`AuthFailed`, a missing folder :class:`BadRequest`, network trou
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import imaplib
 import re
@@ -36,9 +37,32 @@ class ImapSettings:
     timeout: float = 30.0
 
 
+def encode_folder(name: str) -> str:
+    """A folder name in IMAP's modified UTF-7 (RFC 3501 5.1.3): "Поддержка" is
+    ``&BB8EPgQ0BDQENQRABDYEOgQw-``; printable ASCII stays as it is, ``&`` becomes ``&-``."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            data = "".join(run).encode("utf-16-be")
+            out.append("&" + base64.b64encode(data).decode().rstrip("=").replace("/", ",") + "-")
+            run.clear()
+
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
+
+
 def _quote(folder: str) -> str:
-    """A folder name as an IMAP quoted string (spaces, quotes)."""
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A folder name as an IMAP quoted string (modified UTF-7; spaces, quotes escaped)."""
+    encoded = encode_folder(folder)
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _text(data: object) -> str:
