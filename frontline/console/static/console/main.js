@@ -28,6 +28,7 @@
 
 import { configure, CFG } from "./config.js";
 import * as aipanel from "./aipanel.js";
+import * as bookingpanel from "./bookingpanel.js";
 import * as conversation from "./conversation.js";
 import { setup } from "./i18n.js";
 import * as inbox from "./inbox.js";
@@ -51,6 +52,7 @@ function start() {
   aipanel.wire();
   typing.wire();
   notify.wire();
+  bookingpanel.wire();
 
   var first = CFG.conversation_id || conversation.idFromPath();
   if (first) {
