@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import text  # noqa: E402
+
 from benchmarks.ingest import prepare_postgres  # noqa: E402
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_bookings"
@@ -117,6 +119,8 @@ async def _seed(db: object, resources: int) -> tuple[object, datetime]:
               "starts_at": origin + timedelta(weeks=w), "ends_at": origin + timedelta(weeks=w, days=3),  # noqa: E501
               "capacity": 20, "price": None, "created_at": origin} for w in range(52)],
         )  # fmt: skip
+    async with db.transaction() as session:  # planner statistics, as after a day in production
+        await session.execute(text("ANALYZE"))
     print(f"  seeded {resources} resources, {len(bookings)} bookings", file=sys.stderr)
     return TenantScope(tenant_id), origin
 
