@@ -531,8 +531,12 @@ async def reply(
     if turn is None:
         return
     if turn.settings.auto_booking:
+        said = [*turn.prompt.customer_history[-6:], turn.prompt.customer_message]
+        proposal = await booking_flows.remote_proposal(ctx.db, scope, turn.chain, said)
         async with ctx.db.transaction() as session:
-            if await booking_flows.ai_booking_turn(session, scope, conversation_id, held_by=ctx):
+            if await booking_flows.ai_booking_turn(
+                session, scope, conversation_id, held_by=ctx, proposal=proposal
+            ):
                 await ctx.complete_in(session)
                 return
     live = None

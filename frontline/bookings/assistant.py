@@ -22,6 +22,7 @@ from rapidfuzz import fuzz
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.bookings import notify, service, slots
+from frontline.bookings.proposal import Proposal
 from frontline.bookings.repository import BookingRepository, DepartureRepository
 from frontline.bookings.schemas import BookingIn
 from frontline.errors import AppError
@@ -220,6 +221,16 @@ def _asked(last_ai: str) -> list[str]:
     return [slot for pattern, slot in _ASKED if pattern.search(last_ai)]
 
 
+def _fill(found: slots.Slots, proposal: Proposal) -> None:
+    """Slots the rules missed, from a remote model's validated proposal."""
+    for name in ("date", "end_date", "name", "phone", "email"):
+        value = getattr(proposal, name)
+        if value is not None and name not in found.found:
+            found.found[name] = slots.Found(value, -1, -1, "")
+    if proposal.adults is not None and "people" not in found.found:
+        found.found["people"] = slots.Found(proposal.adults, -1, -1, "")
+
+
 async def booking_turn(
     session: AsyncSession,
     scope: TenantScope,
@@ -227,9 +238,11 @@ async def booking_turn(
     contact_id: Any,
     history: list[tuple[str, str]],
     language: str,
+    proposal: Proposal | None = None,
 ) -> BookingTurn | None:
     """Answer a booking conversation; ``history`` is (sender type, text), oldest first,
-    ending with the customer's new message."""
+    ending with the customer's new message; ``proposal``: a remote model's validated
+    reading of it (:mod:`frontline.bookings.proposal`), which fills what the rules miss."""
     customer = [text for sender, text in history if sender == "contact"]
     if not customer or not any(INTENT.search(text) for text in customer[-6:]):
         return None
@@ -242,6 +255,8 @@ async def booking_turn(
     if not resources:
         return None
     resource = _match_resource(customer[-6:], resources)
+    if resource is None and proposal is not None and proposal.resource is not None:
+        resource = next((r for r in resources if r.name == proposal.resource), None)
     if resource is None:
         return BookingTurn(_t("which", language, names=", ".join(r.name for r in resources)))
     today = utcnow().astimezone(ZoneInfo(resource.timezone)).date()
@@ -253,6 +268,8 @@ async def booking_turn(
         elif sender == "ai":
             last_ai = text
     found = slots.merge(parsed)
+    if proposal is not None:
+        _fill(found, proposal)
     missing: list[str] = []
     if found.value("date") is None:
         missing.append("date")

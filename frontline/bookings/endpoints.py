@@ -247,6 +247,19 @@ async def cancel_booking(booking_id: int, subject: Operator, session: Session) -
     return BookingOut.model_validate(booking)
 
 
+@router.get("/availability")
+async def availability(
+    subject: Operator,
+    session: Session,
+    start: datetime,
+    end: datetime,
+    guests: Annotated[int, Query(ge=1, le=10000)] = 1,
+) -> dict[str, list[dict[str, object]]]:
+    """Rentals free for the whole of ``[start, end)`` and tour departures starting in it
+    with at least ``guests`` free places."""
+    return await schedule.search_availability(session, subject.scope, start, end, guests)
+
+
 @router.get("/booking-settings", response_model=BookingSettings)
 async def get_settings(subject: Operator, session: Session) -> BookingSettings:
     return BookingSettings(hold_hours=await service.hold_hours(session, subject.scope))

@@ -8,13 +8,19 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontline.ai.base import ChatMessage, CompletionRequest, ProviderKind
+from frontline.ai.chain import AllProvidersFailed, ChainLink, FallbackChain
 from frontline.ai.offline.text import detect_language
 from frontline.bookings import assistant, notify, service
+from frontline.bookings import proposal as proposal_call
+from frontline.bookings.proposal import Proposal
 from frontline.bookings.schemas import BookingIn
 from frontline.conversations import service as conversations
 from frontline.errors import NotFound
 from frontline.jobs.registry import JobContext
+from frontline.kit.db import Database
 from frontline.kit.repository import TenantScope
+from frontline.kit.time import utcnow
 from frontline.messages import service as messages
 from frontline.models import Booking, ConversationStatus, SenderType
 
@@ -91,6 +97,7 @@ async def ai_booking_turn(
     scope: TenantScope,
     conversation_id: int,
     held_by: JobContext | None = None,
+    proposal: Proposal | None = None,
 ) -> bool:
     """The AI's turn when the conversation is about a booking (``auto_booking``): answer
     it from :func:`frontline.bookings.assistant.booking_turn` in this transaction and
@@ -103,7 +110,7 @@ async def ai_booking_turn(
     customer = " ".join(text for sender, text in history[-3:] if sender == "contact")
     language = detect_language(customer, default="ru")
     turn = await assistant.booking_turn(
-        session, scope, conversation_id, conversation.contact_id, history, language
+        session, scope, conversation_id, conversation.contact_id, history, language, proposal
     )
     if turn is None:
         return False
@@ -123,3 +130,39 @@ async def ai_booking_turn(
         held_by=held_by,
     )
     return True
+
+
+async def remote_proposal(
+    db: Database, scope: TenantScope, chain: FallbackChain, said: list[str]
+) -> Proposal | None:
+    """A remote model's structured reading of a booking request (before the turn's
+    transaction: no transaction is held while a model thinks); ``None`` when the chain
+    has no remote model first, the customer is not booking, or no model answered."""
+    if not chain.links or chain.links[0].kind is ProviderKind.OFFLINE:
+        return None
+    if not any(assistant.INTENT.search(text) for text in said):
+        return None
+    async with db.reader() as session:
+        names = [r.name for r in await service.list_resources(session, scope, active_only=True)]
+    if not names:
+        return None
+    today = utcnow().date()
+    system, user = proposal_call.prompt(said, today, names)
+
+    def build(link: ChainLink) -> CompletionRequest:
+        return CompletionRequest(
+            messages=(ChatMessage("system", system), ChatMessage("user", user)),
+            model=link.model,
+            temperature=0.0,
+            max_tokens=300,
+            json_schema=proposal_call.SCHEMA,
+            json_schema_name="booking_request",
+        )
+
+    try:
+        result = await chain.complete(build)
+    except AllProvidersFailed:
+        return None
+    if result.completion.provider is ProviderKind.OFFLINE:
+        return None  # the offline engine does not do structured extraction: the rules do
+    return proposal_call.validate(result.completion.text, today, names)

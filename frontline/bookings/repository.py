@@ -8,13 +8,14 @@ job has marked it.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 
 from frontline.kit.repository import TenantRepository
 from frontline.models import (
+    Availability,
     BlockedPeriod,
     Booking,
     BookingStatus,
@@ -31,6 +32,11 @@ def holds_place(now: datetime) -> ColumnElement[bool]:
     )
 
 
+# the longest period a rental booking may span (bounds the overlap searches)
+MAX_PERIOD = timedelta(days=62)
+FreeUnits = list[tuple[Resource, int]]  # (rental, its free units)
+
+
 class TemplateRepository(TenantRepository[ConditionTemplate]):
     model = ConditionTemplate
 
@@ -45,14 +51,58 @@ class TemplateRepository(TenantRepository[ConditionTemplate]):
 class ResourceRepository(TenantRepository[Resource]):
     model = Resource
 
-    async def list(self, *, active_only: bool = False) -> list[Resource]:
+    async def list(
+        self, *, active_only: bool = False, availability: str | None = None
+    ) -> list[Resource]:
         stmt = self.select().order_by(Resource.name)
         if active_only:
             stmt = stmt.where(Resource.active.is_(True))
+        if availability is not None:
+            stmt = stmt.where(Resource.availability == availability)
         return list((await self.session.execute(stmt)).scalars())
 
     async def by_name(self, name: str) -> Resource | None:
         return await self.one_or_none(self.select().where(Resource.name == name))
+
+    async def free_units(
+        self, start: datetime, end: datetime, now: datetime, guests: int, limit: int = 100
+    ) -> FreeUnits:
+        """Active rentals that take ``guests`` and have a unit free for all of
+        ``[start, end)`` (not blocked), with how many units are free; one query. A period
+        is at most :data:`MAX_PERIOD` long, so only bookings starting after
+        ``start - MAX_PERIOD`` can overlap: an index range of the tenant's bookings."""
+        taken = (
+            select(Booking.resource_id, func.count().label("n"))
+            .where(
+                Booking.tenant_id == self.scope.tenant_id,
+                Booking.starts_at > start - MAX_PERIOD,
+                Booking.starts_at < end,
+                Booking.ends_at > start,
+                holds_place(now),
+            )
+            .group_by(Booking.resource_id)
+            .subquery()
+        )
+        count = func.coalesce(taken.c.n, 0)
+        blocked = exists().where(
+            BlockedPeriod.resource_id == Resource.id,
+            BlockedPeriod.starts_at < end,
+            BlockedPeriod.ends_at > start,
+        )
+        stmt = (
+            self.select(Resource, Resource.units - count)
+            .outerjoin(taken, taken.c.resource_id == Resource.id)
+            .where(
+                Resource.active.is_(True),
+                Resource.availability != Availability.DEPARTURES.value,
+                Resource.capacity >= guests,
+                ~blocked,
+                count < Resource.units,
+            )
+            .order_by(Resource.name)
+            .limit(limit)
+        )
+        return [(r, int(free)) for r, free in (await self.session.execute(stmt)).all()]
 
     async def get_for_update(self, resource_id: uuid.UUID) -> Resource | None:
         """The resource row, locked until the transaction ends (PostgreSQL; on SQLite the
@@ -143,6 +193,7 @@ class BookingRepository(TenantRepository[Booking]):
         """How many holding bookings of the resource overlap ``[start, end)``."""
         stmt = self.select(func.count()).where(
             Booking.resource_id == resource_id,
+            Booking.starts_at > start - MAX_PERIOD,
             Booking.starts_at < end,
             Booking.ends_at > start,
             holds_place(now),

@@ -8,7 +8,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontline.bookings.repository import BlockRepository, BookingRepository, DepartureRepository
+from frontline.bookings.repository import (
+    BlockRepository,
+    BookingRepository,
+    DepartureRepository,
+    ResourceRepository,
+)
 from frontline.bookings.schemas import BlockIn, DepartureIn, DepartureOut
 from frontline.bookings.service import get_resource, invalid
 from frontline.errors import Conflict, NotFound
@@ -118,3 +123,32 @@ async def delete_block(
         raise NotFound("blocked period not found")
     await session.delete(block)
     await session.flush()
+
+
+async def search_availability(
+    session: AsyncSession, scope: TenantScope, start: datetime, end: datetime, guests: int
+) -> dict[str, list[dict[str, object]]]:
+    """What can be booked for ``guests`` in ``[start, end)``: rentals with a free unit for
+    the whole period, and tour departures starting in it with enough free places."""
+    if end <= start:
+        raise invalid("end must be after start")
+    now = utcnow()
+    rentals = await ResourceRepository(session, scope).free_units(start, end, now, guests)
+    repo = ResourceRepository(session, scope)
+    listed = await repo.list(active_only=True, availability=Availability.DEPARTURES.value)
+    resources = {r.id: r for r in listed}
+    tours = list(resources)
+    rows = await DepartureRepository(session, scope).with_held(
+        now, resource_ids=tours, start=max(start, now), end=end
+    )
+    departures = [departure_out(d, resources[d.resource_id], held) for d, held in rows]
+    return {
+        "rentals": [
+            {"resource_id": str(r.id), "name": r.name, "free_units": free} for r, free in rentals
+        ],
+        "departures": [
+            d.model_dump(mode="json") | {"name": resources[d.resource_id].name}
+            for d in departures
+            if d.free_places >= guests
+        ],
+    }

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline import events
 from frontline.bookings.repository import (
+    MAX_PERIOD,
     BlockRepository,
     BookingRepository,
     DepartureRepository,
@@ -291,6 +292,8 @@ async def _take_slot(
         raise invalid("ends_at must be after starts_at")
     if starts_at < now:
         raise invalid("the dates are in the past")
+    if ends_at - starts_at > MAX_PERIOD:
+        raise invalid(f"a booking spans at most {MAX_PERIOD.days} days")
     if guests > resource.capacity:
         raise invalid(f"more guests ({guests}) than the capacity ({resource.capacity})")
     locked = await ResourceRepository(session, scope).get_for_update(resource.id)

@@ -126,6 +126,7 @@ class Booking(Base):
     __table_args__ = (
         Index("ix_bookings_resource_id_starts_at", "resource_id", "starts_at"),
         Index("ix_bookings_tenant_id_status", "tenant_id", "status"),
+        Index("ix_bookings_tenant_id_starts_at", "tenant_id", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

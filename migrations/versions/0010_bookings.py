@@ -183,6 +183,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_bookings_resource_id_starts_at", "bookings", ["resource_id", "starts_at"])
     op.create_index("ix_bookings_tenant_id_status", "bookings", ["tenant_id", "status"])
+    op.create_index("ix_bookings_tenant_id_starts_at", "bookings", ["tenant_id", "starts_at"])
     op.create_index("ix_bookings_departure_id", "bookings", ["departure_id"])
     op.create_index("ix_bookings_conversation_id", "bookings", ["conversation_id"])
 

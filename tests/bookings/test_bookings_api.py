@@ -357,3 +357,29 @@ async def test_an_expired_hold_frees_the_place_and_cannot_be_confirmed(
     assert r.json()["status"] == "expired"
     r = await client.post(f"{API}/bookings/{booking['id']}/confirm", headers=t.operator)
     assert r.status_code == 409
+
+
+async def test_availability_search_finds_free_rentals_and_departures(
+    factory: Factory, client: httpx.AsyncClient
+) -> None:
+    t = await factory.tenant()
+    resource, departure = await make_tour(client, t, capacity=3)
+    house = await make_house(client, t, name="Дом 1")
+    other = await make_house(client, t, name="Дом 2", units=2)
+    await book(client, t, resource_id=house["id"], adults=2, starts_at=future(29, 14),
+               ends_at=future(31, 12))  # fmt: skip
+    await book(client, t, resource_id=other["id"], adults=2, starts_at=future(29, 14),
+               ends_at=future(31, 12))  # fmt: skip
+    await book(client, t, resource_id=resource["id"], departure_id=departure["id"], adults=2)
+    params = {"start": future(28).isoformat(), "end": future(32).isoformat(), "guests": 1}
+    r = await client.get(f"{API}/availability", params=params, headers=t.operator)
+    assert r.status_code == 200, r.text
+    found = r.json()
+    assert [(x["name"], x["free_units"]) for x in found["rentals"]] == [("Дом 2", 1)]
+    assert [(d["name"], d["free_places"]) for d in found["departures"]] == [("Байкал", 1)]
+    r = await client.get(f"{API}/availability", params={**params, "guests": 2}, headers=t.operator)
+    assert r.json()["departures"] == []
+    r = await client.get(
+        f"{API}/availability", params={**params, "end": params["start"]}, headers=t.operator
+    )
+    assert r.status_code == 422

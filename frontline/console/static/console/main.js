@@ -28,6 +28,7 @@
 
 import { configure, CFG } from "./config.js";
 import * as aipanel from "./aipanel.js";
+import * as bookingpanel from "./bookingpanel.js";
 import * as conversation from "./conversation.js";
 import * as contactpanel from "./contactpanel.js";
 import * as copilot from "./copilot.js";
@@ -55,6 +56,7 @@ function start() {
   notify.wire();
   copilot.wire();
   contactpanel.wire();
+  bookingpanel.wire();
 
   var first = CFG.conversation_id || conversation.idFromPath();
   if (first) {
