@@ -250,3 +250,18 @@ def test_prose_without_the_value_asked_is_not_an_answer() -> None:
     engine = OfflineEngine(PROSE, thresholds=DOCUMENT_THRESHOLDS, default_language="en")
     result = engine.triage("How much does the workshop building cost?")
     assert result.decision is not Decision.FULL_ANSWER, result.draft_reply
+
+
+def test_a_heading_glued_to_the_first_sentence_is_not_part_of_the_answer() -> None:
+    """A parser may join a heading line to the paragraph under it; the answer starts with
+    the sentence itself."""
+    glued = chunk_passage(
+        31,
+        "Treks",
+        ("Sayan glacier trek",),
+        "Sayan glacier trek The trek takes 6 days. It costs 52,000 rubles per person.",
+    )
+    engine = OfflineEngine([glued], thresholds=DOCUMENT_THRESHOLDS, default_language="en")
+    result = engine.triage("How long is the Sayan glacier trek?")
+    assert result.decision is Decision.FULL_ANSWER, result.draft_reply
+    assert result.draft_reply.startswith("The trek takes 6 days.")

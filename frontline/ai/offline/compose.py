@@ -154,7 +154,21 @@ def _units(passage: Passage) -> tuple[list[str], bool]:
     if passage.answer:
         return [passage.answer.strip()], True
     lines = [u.strip() for u in SENTENCE_SPLIT.split(passage.text) if u.strip()]
+    if lines:
+        lines[0] = _unglued(lines[0], passage.title)
     return lines, False
+
+
+def _unglued(first: str, title: str) -> str:
+    """The passage's first sentence without a heading glued to its start: a line of bold
+    text or a heading that a parser joined to the paragraph below it ("Sayan glacier trek
+    The trek takes 6 days.") is a title, not part of the answer."""
+    for heading in reversed([p.strip() for p in title.split(">") if p.strip()]):
+        if first.startswith(heading) and len(first) > len(heading) + 1:
+            rest = first[len(heading) :].lstrip(" :.-—")
+            if rest[:1].isupper() and first[len(heading)] in " :.-—":
+                return rest
+    return first
 
 
 def _entity_candidates(text: str) -> set[str]:

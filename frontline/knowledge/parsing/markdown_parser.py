@@ -35,6 +35,9 @@ _MD_STRIKE_RE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
 _MD_ESCAPE_RE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~<])")
 
 
+_BOLD_LINE_RE = re.compile(r"^\s*(?:\*\*|__)([^*_\n]+?)(?:\*\*|__)\s*:?\s*$")
+
+
 def _md_link(match: re.Match[str]) -> str:
     label, url = match.group(1), match.group(2)
     if url.startswith(("http://", "https://")) and url.rstrip("/") != label.rstrip("/"):
@@ -82,6 +85,7 @@ def _parse_markdown(text: str) -> list[Block]:
     lines = _skip_front_matter(lines)
     blocks: list[Block] = []
     para: list[str] = []
+    section = 0  # the level of the last ATX or setext heading
 
     def flush() -> None:
         if para:
@@ -117,7 +121,8 @@ def _parse_markdown(text: str) -> list[Block]:
             flush()
             heading = _md_inline(atx.group(2))
             if heading:
-                blocks.append(Block("heading", heading, level=len(atx.group(1))))
+                section = len(atx.group(1))
+                blocks.append(Block("heading", heading, level=section))
             i += 1
             continue
         setext = _SETEXT_RE.match(line)
@@ -125,7 +130,8 @@ def _parse_markdown(text: str) -> list[Block]:
             heading = _md_inline(" ".join(para))
             para.clear()
             if heading:
-                blocks.append(Block("heading", heading, level=1 if line.strip()[0] == "=" else 2))
+                section = 1 if line.strip()[0] == "=" else 2
+                blocks.append(Block("heading", heading, level=section))
             i += 1
             continue
         if _HRULE_RE.match(line):
@@ -186,6 +192,15 @@ def _parse_markdown(text: str) -> list[Block]:
             continue
         quote = _QUOTE_RE.match(line)
         line = line[quote.end() :] if quote is not None else line
+        bold = _BOLD_LINE_RE.match(line) if not para else None
+        if bold is not None and i + 1 < n and lines[i + 1].strip():
+            # a line of bold text over a paragraph is that paragraph's heading
+            heading = _md_inline(bold.group(1)).rstrip(":")
+            if heading:
+                # one level below the last real heading: bold lines are siblings
+                blocks.append(Block("heading", heading, level=min(section + 1, 6)))
+                i += 1
+                continue
         if para and _MD_QA_HINT_RE.match(line):
             plain = _md_inline(line)
             if _Q_RE.match(plain) or _A_RE.match(plain):

@@ -72,3 +72,22 @@ def test_markdown_versus_text_tie_uses_the_extension() -> None:
     assert sniff_type(plain, "notes.md") == "markdown"
     # clear Markdown is Markdown whatever the name
     assert sniff_type(MARKDOWN.encode(), "notes.txt") == "markdown"
+
+
+def test_a_bold_line_over_a_paragraph_is_its_heading() -> None:
+    """``**Sayan glacier trek**`` on the line above its text heads that text (one level
+    below the last real heading, so consecutive bold lines are siblings) instead of being
+    glued to its first sentence; bold words inside a paragraph stay text."""
+    text = (
+        "# Treks\n\n**Sayan glacier trek**\nThe trek takes 6 days.\n\n"
+        "__Baikal:__\nThe tour costs 45,000 rubles.\n\nThe **best** season is July.\n"
+    )
+    doc = parse_document(text.encode(), filename="treks.md")
+    assert [(b.kind, b.level, b.text) for b in doc.blocks] == [
+        ("heading", 1, "Treks"),
+        ("heading", 2, "Sayan glacier trek"),
+        ("paragraph", 0, "The trek takes 6 days."),
+        ("heading", 2, "Baikal"),
+        ("paragraph", 0, "The tour costs 45,000 rubles."),
+        ("paragraph", 0, "The best season is July."),
+    ]
