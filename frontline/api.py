@@ -8,12 +8,14 @@ from frontline.ai.endpoints import router as ai_status_router
 from frontline.aisettings.endpoints import router as ai_settings_router
 from frontline.analytics.endpoints import router as analytics_router
 from frontline.attachments.endpoints import router as attachments_router
+from frontline.audit.endpoints import router as audit_router
 from frontline.auth.endpoints import router as auth_router
 from frontline.channels.endpoints import router as channels_router
 from frontline.contacts.endpoints import router as contacts_router
 from frontline.conversations.endpoints import router as conversations_router
 from frontline.jobs.endpoints import router as jobs_router
 from frontline.knowledge.endpoints import router as knowledge_router
+from frontline.platform.endpoints import router as platform_router
 from frontline.tenants.endpoints import router as tenants_router
 from frontline.tickets.endpoints import router as tickets_router
 
@@ -33,6 +35,8 @@ def build_api_router() -> APIRouter:
         knowledge_router,
         attachments_router,
         analytics_router,
+        audit_router,
+        platform_router,
     ):
         api.include_router(router)
     return api

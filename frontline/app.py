@@ -28,6 +28,7 @@ from frontline.attachments.storage.registry import build_store
 from frontline.auth.tokens import TokenCodec
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
+from frontline.console.admin import router as console_admin_router
 from frontline.console.assets import router as assets_router
 from frontline.console.pages import router as console_router
 from frontline.console.public import router as public_router
@@ -184,6 +185,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     install_error_handlers(app)
     app.include_router(build_api_router())
     app.include_router(console_router)
+    app.include_router(console_admin_router)
     app.include_router(public_router)
     app.include_router(widget_router)
     app.include_router(widget_http_router)

@@ -18,9 +18,10 @@ function toLogin() {
   window.location.assign(CFG.login_url + "?next=" + encodeURIComponent(window.location.pathname));
 }
 
-export function ApiError(status, message) {
+export function ApiError(status, message, fields) {
   this.status = status;
   this.message = message;
+  this.fields = fields || []; // a 422's failing fields: [{loc: [...], message}]
 }
 
 /** The answer's JSON (null for 204); rejects with an ApiError (401: to the login page). */
@@ -42,7 +43,7 @@ export function api(method, path, body) {
     return response.json().catch(function () { return null; }).then(function (data) {
       if (!response.ok) {
         var message = data && data.error && data.error.message ? data.error.message : String(response.status);
-        throw new ApiError(response.status, message);
+        throw new ApiError(response.status, message, data && data.error ? data.error.fields : null);
       }
       return data;
     });
