@@ -8,6 +8,7 @@ from frontline.ai.endpoints import router as ai_status_router
 from frontline.aisettings.endpoints import router as ai_settings_router
 from frontline.analytics.endpoints import router as analytics_router
 from frontline.attachments.endpoints import router as attachments_router
+from frontline.audit.endpoints import router as audit_router
 from frontline.auth.endpoints import router as auth_router
 from frontline.bookings.calendar import api_router as booking_calendars_router
 from frontline.bookings.endpoints import router as bookings_router
@@ -22,6 +23,7 @@ from frontline.customers.endpoints import router as customer_router
 from frontline.jobs.endpoints import router as jobs_router
 from frontline.knowledge.endpoints import router as knowledge_router
 from frontline.mail.endpoints import router as mail_router
+from frontline.platform.endpoints import router as platform_router
 from frontline.tenants.endpoints import router as tenants_router
 from frontline.tickets.endpoints import router as tickets_router
 
@@ -49,6 +51,8 @@ def build_api_router() -> APIRouter:
         mail_router,
         booking_calendars_router,
         customer_router,
+        audit_router,
+        platform_router,
     ):
         api.include_router(router)
     return api

@@ -33,6 +33,7 @@ from frontline.channels.avito import jobs as avito_jobs
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
 from frontline.channels.telegram import jobs as telegram_jobs
+from frontline.console.admin import router as console_admin_router
 from frontline.console.assets import router as assets_router
 from frontline.console.bookings_pages import router as console_bookings_router
 from frontline.console.pages import router as console_router
@@ -216,6 +217,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(console_router)
     app.include_router(booking_feeds_router)
     app.include_router(console_bookings_router)
+    app.include_router(console_admin_router)
     app.include_router(public_router)
     app.include_router(widget_router)
     app.include_router(widget_http_router)

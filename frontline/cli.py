@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from frontline import runtime
 from frontline.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -45,11 +46,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from frontline.kit.logging import configure_logging
     from frontline.migrate import upgrade
 
-    settings = _settings()
+    base = f"http://{args.host}:{args.port}"
+    settings = runtime.for_serve(_settings(), base)
     configure_logging(settings.log_level, settings.log_json)
     if not args.no_migrate:
         upgrade(settings.database_url)
-    base = f"http://{args.host}:{args.port}"
     print(f"Frontline is starting on {base}", flush=True)
     print(f"  API docs:  {base}/docs", flush=True)
     print(f"  Health:    {base}/health   Metrics: {base}/metrics", flush=True)
@@ -149,7 +150,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from frontline.demo import to_json
     from frontline.migrate import upgrade
 
-    settings = _settings()
+    settings = runtime.for_demo(_settings())
     upgrade(settings.database_url)
     info = asyncio.run(_demo_and_close(build_services(settings)))
     if args.json:

@@ -252,3 +252,61 @@ def test_kb_ingest_uploads_files_with_progress_and_reports_each(tmp_path: Path) 
     assert "unsupported" in by_file["image.png"]["reason"]
     missing = _run(tmp_path, "kb", "ingest", "--tenant", "nope", str(docs / "prices.md"))
     assert missing.returncode == 1 and "no tenant" in missing.stderr
+
+
+def test_demo_json_finds_the_running_server_from_any_directory(tmp_path: Path) -> None:
+    """Issue 14: without a configured database, ``frontline demo --json`` run from another
+    directory used a new database there and reported port 8000; it now reports the running
+    server's port and its workspace."""
+    serve_dir, other_dir = tmp_path / "app", tmp_path / "elsewhere"
+    serve_dir.mkdir()
+    other_dir.mkdir()
+    env = {
+        k: v
+        for k, v in _env(tmp_path).items()
+        if k not in ("FRONTLINE_DATABASE_URL", "FRONTLINE_PUBLIC_URL")
+    }
+    env["FRONTLINE_STATE_DIR"] = str(tmp_path / "state")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "frontline", "serve", "--port", str(port)],
+        env=env,
+        cwd=serve_dir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 60
+        ready = False
+        while time.time() < deadline and not ready:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert ready, "server did not come up"
+        demo = subprocess.run(
+            [sys.executable, "-m", "frontline", "demo", "--json"],
+            env=env,
+            cwd=other_dir,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert demo.returncode == 0, demo.stderr
+        info = json.loads(demo.stdout)
+        assert info["base_url"] == f"http://127.0.0.1:{port}"
+        assert info["console_url"] == f"http://127.0.0.1:{port}/console"
+        assert not (other_dir / "frontline.db").exists()
+        assert (serve_dir / "frontline.db").exists()
+        # the credentials work on that server: same database
+        login = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/login",
+            json={"email": info["admin_email"], "password": info["admin_password"]},
+        )
+        assert login.status_code == 200
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert info["tenant_id"] in out

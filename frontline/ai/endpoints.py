@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from dataclasses import asdict
+from typing import Any
 
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from frontline.ai import playground
 from frontline.ai.chain import BreakerState, ChainLink, FallbackChain
 from frontline.aisettings import service as aisettings
-from frontline.auth.deps import Operator
+from frontline.auth.deps import Admin, Operator
 from frontline.deps import ServicesDep, Session
 
 router = APIRouter(tags=["ai"])
@@ -47,3 +51,47 @@ async def ai_status(subject: Operator, session: Session, services: ServicesDep) 
         answering=answering if settings.ai_enabled else None,
         chain=statuses,
     )
+
+
+class TryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=2000)
+
+
+class TrySource(BaseModel):
+    chunk_id: int
+    document_id: int
+    title: str
+    text: str
+    score: float
+    cited: bool
+
+
+class TryOut(BaseModel):
+    decision: str
+    reply: str
+    language: str
+    handoff_reason: str | None
+    confidence: float
+    sources: list[TrySource]
+    attempts: list[dict[str, Any]]
+    latency_ms: int
+
+
+@router.post("/ai/test", response_model=TryOut)
+async def try_the_ai(
+    body: TryIn, subject: Admin, session: Session, services: ServicesDep
+) -> TryOut:
+    """Answer one question with the current settings, knowledge and chain, as a customer's
+    message would be (nothing is sent or logged): the decision, the reply, the knowledge
+    it was given (``cited``: the ones the answer names) and the best retrieval score."""
+    outcome = await playground.try_question(
+        session,
+        subject.scope,
+        services.secret_box,
+        services.breakers,
+        services.knowledge,
+        body.question,
+    )
+    return TryOut.model_validate(asdict(outcome))

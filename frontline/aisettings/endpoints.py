@@ -18,6 +18,7 @@ from frontline.aisettings.schemas import (
     AiSettingsOut,
     KeysRotated,
 )
+from frontline.audit import service as audit
 from frontline.auth.deps import Admin, Operator, Owner
 from frontline.deps import ServicesDep, Session
 from frontline.errors import error_body
@@ -50,6 +51,10 @@ async def put_settings(
         return JSONResponse(
             error_body(exc.code, exc.message, fields=exc.fields), status_code=exc.status_code
         )
+    changed = sorted(body.model_fields_set)
+    await audit.record(
+        session, subject.scope, subject, "ai_settings.update", "", {"fields": changed}
+    )
     return service.to_out(row)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import ScalarSelect
+from sqlalchemy.sql.selectable import Subquery
 
 from frontline.analytics import sql
 from frontline.conversations.reasons import PREFIXES, ReasonCode
@@ -40,6 +40,15 @@ class Spread:
     p90: float | None
 
 
+def _round(value: Any) -> float | None:
+    return round(float(value), 1) if value is not None else None
+
+
+def _day(value: Any) -> str:
+    """A day bucket as ``YYYY-MM-DD`` (SQLite gives text, PostgreSQL a timestamp)."""
+    return value if isinstance(value, str) else value.date().isoformat()
+
+
 class AnalyticsRepository:
     def __init__(self, session: AsyncSession, scope: TenantScope) -> None:
         self.session = session
@@ -57,42 +66,88 @@ class AnalyticsRepository:
             where.append(c.channel_id == window.channel_id)
         return where
 
-    def _operator_replied(self) -> ColumnElement[bool]:
-        return (
-            select(Message.id)
-            .where(
-                Message.conversation_id == Conversation.id,
-                Message.tenant_id == self.scope.tenant_id,
-                Message.sender_type == "operator",
-                Message.is_internal.is_(False),
+    def _joined(self, window: Window) -> Subquery:
+        """One row per conversation in the window with what the reports need, from a
+        single grouped pass over its messages (no per-conversation subqueries): the
+        seconds to the AI's first reply (after the customer's first message), to an
+        operator's first reply (after the handoff), to resolution, and whether the AI
+        alone resolved it (strict: resolved, never handed to a person, no operator
+        message, not reopened within 72 h, CSAT not negative)."""
+        m, c = Message, Conversation
+        visible = m.is_internal.is_(False)
+        facts = (
+            select(
+                c.id.label("cid"),
+                func.min(case((m.sender_type == "contact", m.created_at))).label("contact_at"),
+                func.min(case((and_(m.sender_type == "ai", visible), m.created_at))).label("ai_at"),
+                func.min(case((and_(m.sender_type == "operator", visible), m.created_at))).label(
+                    "operator_at"
+                ),
             )
-            .exists()
+            .select_from(c)
+            .join(m, and_(m.conversation_id == c.id, m.tenant_id == self.scope.tenant_id))
+            .where(*self._conversations(window))
+            .group_by(c.id)
+            .subquery("facts")
         )
-
-    def strict_ai_resolved(self) -> ColumnElement[bool]:
-        """Resolved by the AI alone: resolved, never handed to a person, no operator
-        message, not reopened within 72 h of being resolved, CSAT not negative."""
-        c = Conversation
-        return and_(
+        seconds = sql.seconds_between
+        strict = and_(
             c.status == ConversationStatus.RESOLVED.value,
             c.handed_off_at.is_(None),
             c.reopened_soon.is_(False),
             or_(c.csat_rating.is_(None), c.csat_rating >= NEGATIVE_CSAT_BELOW),
-            ~self._operator_replied(),
+            facts.c.operator_at.is_(None),
+        )
+        return (
+            select(
+                c.created_at,
+                c.resolved_at,
+                c.handed_off_at,
+                c.csat_rating,
+                case((strict, 1), else_=0).label("strict"),
+                case(
+                    (
+                        facts.c.ai_at >= facts.c.contact_at,
+                        seconds(self.dialect, facts.c.ai_at, facts.c.contact_at),
+                    )
+                ).label("ai_x"),
+                case(
+                    (
+                        facts.c.operator_at >= c.handed_off_at,
+                        seconds(self.dialect, facts.c.operator_at, c.handed_off_at),
+                    )
+                ).label("op_x"),
+                case(
+                    (c.resolved_at.is_not(None), seconds(self.dialect, c.resolved_at, c.created_at))
+                ).label("res_x"),
+            )
+            .select_from(c)
+            .outerjoin(facts, facts.c.cid == c.id)
+            .where(*self._conversations(window))
+            .subquery("joined")
         )
 
     async def totals(self, window: Window) -> dict[str, Any]:
-        c = Conversation
-        stmt = select(
+        j = self._joined(window)
+        columns: list[Any] = [
             func.count(),
-            func.count(c.resolved_at),
-            func.sum(case((self.strict_ai_resolved(), 1), else_=0)),
-            func.count(c.handed_off_at),
-            func.avg(c.csat_rating),
-            func.count(c.csat_rating),
-        ).where(*self._conversations(window))
-        row = (await self.session.execute(stmt)).one()
-        return {
+            func.count(j.c.resolved_at),
+            func.coalesce(func.sum(j.c.strict), 0),
+            func.count(j.c.handed_off_at),
+            func.avg(j.c.csat_rating),
+            func.count(j.c.csat_rating),
+        ]
+        if self.dialect == "postgresql":
+            # nearest-rank percentiles in the same pass (percentile_disc ignores NULLs)
+            for name in ("ai_x", "op_x", "res_x"):
+                x = j.c[name]
+                columns += [
+                    func.count(x),
+                    func.percentile_disc(0.5).within_group(x),
+                    func.percentile_disc(0.9).within_group(x),
+                ]
+        row = (await self.session.execute(select(*columns).select_from(j))).one()
+        out: dict[str, Any] = {
             "conversations": int(row[0]),
             "resolved": int(row[1]),
             "ai_resolved": int(row[2] or 0),
@@ -100,8 +155,20 @@ class AnalyticsRepository:
             "csat_average": float(row[4]) if row[4] is not None else None,
             "csat_count": int(row[5]),
         }
+        names = ("ai_first_response", "operator_first_response", "resolution")
+        if self.dialect == "postgresql":
+            for i, name in enumerate(names):
+                n, median, p90 = row[6 + 3 * i : 9 + 3 * i]
+                out[name] = Spread(int(n), _round(median), _round(p90))
+        else:
+            for name, column in zip(names, ("ai_x", "op_x", "res_x"), strict=True):
+                out[name] = await self._spread(
+                    select(j.c[column].label("x")).where(j.c[column].is_not(None))
+                )
+        return out
 
     async def _spread(self, values: Select[Any]) -> Spread:
+        """Nearest-rank median and p90 with window functions (SQLite)."""
         d = values.subquery("d")
         ranked = select(
             d.c.x,
@@ -114,83 +181,26 @@ class AnalyticsRepository:
             func.min(case((ranked.c.rn * 100 >= ranked.c.n * 90, ranked.c.x))),
         )
         row = (await self.session.execute(stmt.select_from(ranked))).one()
-        return Spread(
-            count=int(row[0]),
-            median=round(float(row[1]), 1) if row[1] is not None else None,
-            p90=round(float(row[2]), 1) if row[2] is not None else None,
-        )
-
-    def _first(self, sender: str, after: Any) -> ScalarSelect[Any]:
-        """Per conversation in the window: seconds from ``after`` to the first visible
-        message from ``sender`` at or after it."""
-        m = Message
-        return (
-            select(func.min(m.created_at))
-            .where(
-                m.conversation_id == Conversation.id,
-                m.tenant_id == self.scope.tenant_id,
-                m.sender_type == sender,
-                m.is_internal.is_(False),
-                m.created_at >= after,
-            )
-            .correlate(Conversation)
-            .scalar_subquery()
-        )
-
-    async def response_times(self, window: Window) -> dict[str, Spread]:
-        c = Conversation
-        first_contact = (
-            select(func.min(Message.created_at))
-            .where(
-                Message.conversation_id == c.id,
-                Message.tenant_id == self.scope.tenant_id,
-                Message.sender_type == "contact",
-            )
-            .correlate(c)
-            .scalar_subquery()
-        )
-        ai_first = self._first("ai", c.created_at)
-        ai_values = (
-            select(sql.seconds_between(self.dialect, ai_first, first_contact).label("x"))
-            .where(*self._conversations(window))
-            .where(ai_first.is_not(None), first_contact.is_not(None))
-        )
-        operator_first = self._first("operator", c.handed_off_at)
-        operator_values = (
-            select(sql.seconds_between(self.dialect, operator_first, c.handed_off_at).label("x"))
-            .where(*self._conversations(window))
-            .where(c.handed_off_at.is_not(None), operator_first.is_not(None))
-        )
-        resolution_values = (
-            select(sql.seconds_between(self.dialect, c.resolved_at, c.created_at).label("x"))
-            .where(*self._conversations(window))
-            .where(c.resolved_at.is_not(None))
-        )
-        return {
-            "ai_first_response": await self._spread(ai_values),
-            "operator_first_response": await self._spread(operator_values),
-            "resolution": await self._spread(resolution_values),
-        }
+        return Spread(count=int(row[0]), median=_round(row[1]), p90=_round(row[2]))
 
     async def timeline(self, window: Window) -> list[dict[str, Any]]:
-        c = Conversation
-        day = sql.day(self.dialect, c.created_at).label("day")
+        j = self._joined(window)
+        day = sql.day(self.dialect, j.c.created_at).label("day")
         stmt = (
             select(
                 day,
                 func.count(),
-                func.sum(case((self.strict_ai_resolved(), 1), else_=0)),
-                func.count(c.handed_off_at),
-                func.avg(c.csat_rating),
-                func.count(c.csat_rating),
+                func.coalesce(func.sum(j.c.strict), 0),
+                func.count(j.c.handed_off_at),
+                func.avg(j.c.csat_rating),
+                func.count(j.c.csat_rating),
             )
-            .where(*self._conversations(window))
             .group_by(day)
             .order_by(day)
         )
         return [
             {
-                "day": str(r[0]),
+                "day": _day(r[0]),
                 "conversations": int(r[1]),
                 "ai_resolved": int(r[2] or 0),
                 "handed_off": int(r[3]),
@@ -310,7 +320,7 @@ class AnalyticsRepository:
         )
         return [
             {
-                "day": str(r[0]),
+                "day": _day(r[0]),
                 "provider": r[1],
                 "calls": int(r[2]),
                 "tokens_in": int(r[3]),

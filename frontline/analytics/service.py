@@ -76,7 +76,6 @@ async def summary(
 ) -> SummaryOut:
     repo = AnalyticsRepository(session, scope)
     totals = await repo.totals(window)
-    times = await repo.response_times(window)
     bookings = await _bookings_counter(session, scope, window) if _bookings_counter else None
     average = totals["csat_average"]
     return SummaryOut(
@@ -89,9 +88,9 @@ async def summary(
         handoff_rate=_share(totals["handed_off"], totals["conversations"]),
         csat_average=round(average, 2) if average is not None else None,
         csat_count=totals["csat_count"],
-        ai_first_response=_spread(times["ai_first_response"]),
-        operator_first_response=_spread(times["operator_first_response"]),
-        resolution=_spread(times["resolution"]),
+        ai_first_response=_spread(totals["ai_first_response"]),
+        operator_first_response=_spread(totals["operator_first_response"]),
+        resolution=_spread(totals["resolution"]),
         bookings=bookings,
     )
 

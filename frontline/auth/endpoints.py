@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Request, status
 
+from frontline.audit import service as audit
 from frontline.auth import service
 from frontline.auth.deps import Admin, CurrentSubject
 from frontline.auth.repository import ApiKeyRepository
@@ -86,9 +87,12 @@ async def list_api_keys(subject: Admin, session: Session) -> list[ApiKeyOut]:
 
 @router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
 async def create_api_key(body: ApiKeyIn, subject: Admin, session: Session) -> ApiKeyCreated:
-    return await service.create_api_key(session, subject, body.name, body.role)
+    created = await service.create_api_key(session, subject, body.name, body.role)
+    await audit.record(session, subject.scope, subject, "api_keys.create", body.name)
+    return created
 
 
 @router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_api_key(key_id: uuid.UUID, subject: Admin, session: Session) -> None:
     await service.revoke_api_key(session, subject, key_id)
+    await audit.record(session, subject.scope, subject, "api_keys.revoke", str(key_id))

@@ -71,6 +71,11 @@ async def login(
     if not verify_password(user.password_hash, password) or not user.is_active:
         raise Unauthorized("wrong e-mail or password")
     memberships = await users.memberships(user.id)
+    if not user.is_superadmin:
+        # a suspended workspace's staff cannot sign in to it (the platform suspended it)
+        memberships = [(m, t) for m, t in memberships if t.suspended_at is None]
+        if not memberships and tenant_id is None:
+            raise Unauthorized("this account has no active workspace")
     role: str | None = None
     chosen: uuid.UUID | None = None
     if tenant_id is not None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
+from frontline.audit import service as audit
 from frontline.auth.deps import Admin, Operator
 from frontline.channels import service
 from frontline.channels.api.adapter import ApiMessageIn
 from frontline.channels.base import ChannelType, InboundRequest, InvalidPayload, SignatureRejected
-from frontline.channels.registry import build_adapter
+from frontline.channels.registry import REGISTRY, build_adapter
 from frontline.channels.schemas import (
     ChannelIn,
     ChannelOut,
@@ -60,6 +63,9 @@ async def create_channel(
     except InvalidPayload as exc:
         raise _invalid(exc) from None
     await _register_webhook(services, channel)
+    await audit.record(
+        session, subject.scope, subject, "channels.create", f"{body.type}:{channel.id}"
+    )
     out = service.to_out(channel, services.secret_box)
     return ChannelWithSecret(**out.model_dump(), secret=secret)
 
@@ -96,6 +102,7 @@ async def update_channel(
         raise _invalid(exc) from None
     if body.config is not None or body.is_active:
         await _register_webhook(services, channel)
+    await audit.record(session, subject.scope, subject, "channels.update", str(channel_id))
     return service.to_out(channel, services.secret_box)
 
 
@@ -107,6 +114,7 @@ async def rotate_secret(
         session, subject.scope, services.secret_box, channel_id, cache=services.channel_cache
     )
     await _register_webhook(services, channel)
+    await audit.record(session, subject.scope, subject, "channels.rotate_secret", str(channel_id))
     out = service.to_out(channel, services.secret_box)
     return ChannelWithSecret(**out.model_dump(), secret=secret)
 
@@ -186,3 +194,19 @@ async def email_inbound(
 ) -> JSONResponse:
     """Inbound e-mail, signed with ``X-Frontline-Signature``."""
     return await _receive(services, request, channel_id, ChannelType.EMAIL)
+
+
+class ChannelTypeOut(BaseModel):
+    type: str
+    # the JSON Schema of the type's config (secrets are ``writeOnly``, ``format: password``)
+    config_schema: dict[str, Any]
+
+
+@router.get("/channel-types", response_model=list[ChannelTypeOut])
+async def channel_types(_subject: Admin) -> list[ChannelTypeOut]:
+    """Every channel type this server knows, with its config's schema (the console builds
+    its channel forms from these)."""
+    return [
+        ChannelTypeOut(type=kind.value, config_schema=spec.config_model.model_json_schema())
+        for kind, spec in REGISTRY.items()
+    ]

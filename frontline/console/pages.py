@@ -58,11 +58,16 @@ LANG_COOKIE_SECONDS = 365 * 24 * 3600
 LOGIN_PATH = "/console/login"
 HOME_PATH = "/console"
 # where a login may send the browser back to: console pages only (no open redirect)
-_NEXT = re.compile(r"/console(/conversations/[0-9]{1,19})?")
+_NEXT = re.compile(
+    r"/console(/conversations/[0-9]{1,19}|/analytics|/platform|/settings/[a-z\-]{1,20})?"
+)
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _CSRF_VALUE = re.compile(r"[A-Za-z0-9_\-]{20,100}")
 MAX_BIGINT = 2**63 - 1
-_FAILED_LOGIN_MESSAGES = {"this account has no workspace": "login.error.no_workspace"}
+_FAILED_LOGIN_MESSAGES = {
+    "this account has no workspace": "login.error.no_workspace",
+    "this account has no active workspace": "login.error.suspended",
+}
 
 
 # --- language, security headers, rendering -----------------------------------------------
@@ -352,6 +357,7 @@ def _console_page(
         config=config,
         strings=i18n.catalogue(locale),
         me=me,
+        is_admin=me.is_superadmin or staff.subject.has_role(Role.ADMIN),
         tenant_id=staff.subject.tenant_id,
         csrf=_csrf_cookie(request) or "",
         conversation=conversation,

@@ -320,6 +320,11 @@ class ConversationRepository(TenantRepository[Conversation]):
         stmt = self.select().where(Conversation.id == conversation_id).with_for_update()
         return await self.one_or_none(stmt)
 
+    async def count_since(self, since: datetime) -> int:
+        stmt = self.select(func.count()).select_from(Conversation)
+        stmt = stmt.where(Conversation.created_at >= since)
+        return int((await self.session.execute(stmt)).scalar_one())
+
     async def last_messages(
         self, conversation_ids: list[int], max_chars: int
     ) -> dict[int, tuple[str, str, datetime]]:

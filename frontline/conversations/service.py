@@ -28,6 +28,7 @@ from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
 from frontline.models import Conversation, ConversationStatus, Priority
 from frontline.realtime.publish import publish_after_commit
+from frontline.tenants import service as tenants
 from frontline.tickets import service as tickets
 
 
@@ -113,6 +114,10 @@ async def find_or_open(
         target = latest.id
     conversation = await repo.get_for_update(target) if target is not None else None
     if conversation is None:
+        month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        await tenants.enforce_limit(
+            session, scope, "conversations_per_month", lambda: repo.count_since(month)
+        )
         entry = entry_status(contact, tenant_ai_enabled)
         conversation = repo.add(
             Conversation(

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 
 from frontline.auth.deps import Admin, Operator
 from frontline.deps import ServicesDep, Session
@@ -239,3 +240,25 @@ async def put_settings(
         )
     await session.flush()
     return await _settings_out(session, subject)
+
+
+class ChunkOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ordinal: int
+    heading_path: list[str]
+    page: int | None
+    text: str
+
+
+@router.get("/documents/{document_id}/chunks", response_model=list[ChunkOut])
+async def document_chunks(
+    document_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)],
+    subject: Admin,
+    session: Session,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> list[ChunkOut]:
+    """The chunks a document was split into (what the search and the AI see), in order."""
+    rows = await service.chunks(session, subject.scope, document_id, limit)
+    return [ChunkOut.model_validate(r) for r in rows]

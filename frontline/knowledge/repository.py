@@ -17,6 +17,11 @@ from frontline.models import KnowledgeChunk, KnowledgeDocument, KnowledgeState
 class DocumentRepository(TenantRepository[KnowledgeDocument]):
     model = KnowledgeDocument
 
+    async def count(self) -> int:
+        """Documents and FAQ entries of the tenant."""
+        stmt = self.select(func.count()).select_from(KnowledgeDocument)
+        return int((await self.session.execute(stmt)).scalar_one())
+
     async def get_for_update(self, document_id: int) -> KnowledgeDocument | None:
         stmt = self.select().where(KnowledgeDocument.id == document_id).with_for_update()
         return await self.one_or_none(stmt)
@@ -62,6 +67,15 @@ class ChunkRepository(TenantRepository[KnowledgeChunk]):
                 [{**row, "tenant_id": tenant, "document_id": document_id} for row in rows],
             )
         return deleted
+
+    async def of_document(self, document_id: int, limit: int) -> list[KnowledgeChunk]:
+        stmt = (
+            self.select()
+            .where(KnowledgeChunk.document_id == document_id)
+            .order_by(KnowledgeChunk.ordinal, KnowledgeChunk.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
 
     async def delete_of(self, document_id: int) -> int:
         result = await self.session.execute(

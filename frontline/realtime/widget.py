@@ -39,7 +39,7 @@ from frontline.contacts.schemas import ContactPatch
 from frontline.conversations import flows
 from frontline.conversations import service as conversations
 from frontline.deps import Services
-from frontline.errors import AppError, Conflict, NotFound, Unprocessable
+from frontline.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
 from frontline.kit.i18n import normalize_locale, t
 from frontline.kit.repository import TenantScope
 from frontline.messages import service as messages
@@ -421,6 +421,8 @@ class WidgetSession:
             )
         except Unprocessable as exc:  # uploads that are not the visitor's (or sent already)
             raise ClientError("invalid", exc.message, client_id=body.client_id) from None
+        except Forbidden as exc:  # the workspace is suspended or at its plan's limit
+            raise ClientError(exc.code, exc.message, client_id=body.client_id) from None
         await self.conn.send(
             "message.ack",
             {

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, status
 
+from frontline.audit import service as audit
 from frontline.auth.deps import Admin, Operator, Superadmin
 from frontline.deps import Session
 from frontline.kit.repository import TenantScope
 from frontline.models import Role
 from frontline.tenants import service
-from frontline.tenants.schemas import MemberIn, MemberOut, TenantIn, TenantOut
+from frontline.tenants.schemas import MemberIn, MemberOut, MemberPatch, TenantIn, TenantOut
 
 router = APIRouter(tags=["tenants"])
 
@@ -50,4 +53,34 @@ async def add_member(body: MemberIn, subject: Admin, session: Session) -> Member
         name=body.name,
         actor_role=None if subject.is_superadmin else subject.role,
     )
+    await audit.record(
+        session, subject.scope, subject, "members.add", user.email, {"role": role.value}
+    )
     return MemberOut(user_id=user.id, email=user.email, name=user.name, role=role.value)
+
+
+@router.patch("/members/{user_id}", response_model=MemberOut)
+async def change_member(
+    user_id: uuid.UUID, body: MemberPatch, subject: Admin, session: Session
+) -> MemberOut:
+    """A member's new role (the last owner stays owner; nobody grants above their own)."""
+    member = await service.change_member(
+        session,
+        subject.scope,
+        user_id,
+        Role(body.role),
+        None if subject.is_superadmin else subject.role,
+    )
+    await audit.record(
+        session, subject.scope, subject, "members.role", member.email, {"role": body.role}
+    )
+    return member
+
+
+@router.delete("/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_member(user_id: uuid.UUID, subject: Admin, session: Session) -> None:
+    """Deactivate a member in this workspace: they can no longer sign in to it."""
+    await service.remove_member(
+        session, subject.scope, user_id, None if subject.is_superadmin else subject.role
+    )
+    await audit.record(session, subject.scope, subject, "members.remove", str(user_id))

@@ -41,3 +41,9 @@ class MemberOut(BaseModel):
     email: str
     name: str
     role: str
+
+
+class MemberPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: str = Field(pattern="^(owner|admin|operator)$")

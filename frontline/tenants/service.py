@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -57,6 +58,7 @@ async def add_member(
     members = MembershipRepository(session, scope)
     if await members.for_user(user.id) is not None:
         raise Conflict("this user is already a member of the tenant")
+    await enforce_limit(session, scope, "operators", lambda: _count(members))
     members.add(Membership(user_id=user.id, role=role.value))
     await session.flush()
     return user
@@ -111,3 +113,93 @@ async def member_for_telegram(
 async def all_tenants(session: AsyncSession) -> list[Tenant]:
     """Every workspace (for operations processes such as the Telegram poller)."""
     return await TenantAdminRepository(session).all()
+class PlanLimitReached(Forbidden):
+    """A plan limit the platform set for this tenant is reached (403, code
+    ``plan_limit_reached``); the message names the limit and its value."""
+
+    code = "plan_limit_reached"
+
+
+class TenantSuspended(Forbidden):
+    code = "tenant_suspended"
+
+
+LIMIT_NAMES = ("conversations_per_month", "operators", "documents")
+
+
+async def enforce_limit(
+    session: AsyncSession,
+    scope: TenantScope,
+    name: str,
+    used: Callable[[], Awaitable[int]],
+) -> None:
+    """Refuse one more of ``name`` (see :data:`LIMIT_NAMES`) when the tenant is suspended or
+    ``used()`` already reaches its plan limit; ``used`` is only called when a limit is set."""
+    tenant = await TenantAdminRepository(session).get(scope.tenant_id)
+    if tenant is None:
+        return
+    if tenant.suspended_at is not None:
+        raise TenantSuspended("this workspace is suspended")
+    if isinstance((tenant.limits or {}).get(name), int):
+        check_limit(tenant, name, await used())
+
+
+def check_limit(tenant: Tenant, name: str, used: int) -> None:
+    """Refuse one more of ``name`` when ``used`` already reaches the tenant's limit."""
+    if tenant.suspended_at is not None:
+        raise TenantSuspended("this workspace is suspended")
+    limit = (tenant.limits or {}).get(name)
+    if isinstance(limit, int) and used >= limit:
+        label = name.replace("_", " ")
+        raise PlanLimitReached(f"the plan's limit is reached: {label} at most {limit}")
+
+
+async def _owners(members: MembershipRepository) -> int:
+    return sum(1 for m, _ in await members.members() if m.role == Role.OWNER.value)
+
+
+async def change_member(
+    session: AsyncSession,
+    scope: TenantScope,
+    user_id: uuid.UUID,
+    role: Role,
+    actor_role: Role | None,
+) -> MemberOut:
+    """A member's new role. Nobody grants above their own role or changes someone above
+    it; the last owner stays an owner."""
+    members = MembershipRepository(session, scope)
+    membership = await members.for_user(user_id)
+    if membership is None:
+        raise NotFound("no such member")
+    current = Role(membership.role)
+    if actor_role is not None and (
+        ROLE_RANK[role] > ROLE_RANK[actor_role] or ROLE_RANK[current] > ROLE_RANK[actor_role]
+    ):
+        raise Forbidden("you cannot change a role above your own")
+    if current is Role.OWNER and role is not Role.OWNER and await _owners(members) <= 1:
+        raise Conflict("the workspace's last owner cannot lose the owner role")
+    membership.role = role.value
+    await session.flush()
+    return next(m for m in await list_members(session, scope) if m.user_id == user_id)
+
+
+async def remove_member(
+    session: AsyncSession, scope: TenantScope, user_id: uuid.UUID, actor_role: Role | None
+) -> None:
+    """Deactivate a member in this workspace (the membership goes; the account stays for
+    their other workspaces). The last owner cannot be removed."""
+    members = MembershipRepository(session, scope)
+    membership = await members.for_user(user_id)
+    if membership is None:
+        raise NotFound("no such member")
+    current = Role(membership.role)
+    if actor_role is not None and ROLE_RANK[current] > ROLE_RANK[actor_role]:
+        raise Forbidden("you cannot remove a member above your own role")
+    if current is Role.OWNER and await _owners(members) <= 1:
+        raise Conflict("the workspace's last owner cannot be removed")
+    await session.delete(membership)
+    await session.flush()
+
+
+async def _count(members: MembershipRepository) -> int:
+    return len(await members.members())

@@ -423,3 +423,29 @@ async def test_heartbeat_pings_and_closes_silent_clients(
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=30)
+
+
+async def test_a_suspended_workspace_refuses_new_chats_with_a_clear_error(
+    live: LiveServer,
+) -> None:
+    """A plan limit or a suspension refuses the visitor's first message with an ``error``
+    naming it; the socket stays open and nothing is stored."""
+    from frontline.platform import service as platform
+
+    tenant = await live.factory.tenant()
+    key = await add_web_channel(live.services, tenant)
+    async with live.services.db.transaction() as session:
+        await platform.set_suspended(session, tenant.id, True)
+    session_info = await widget_session(live, key)
+    async with open_widget(live, key, session_info["visitor_token"]) as ws:
+        sock = Socket(ws)
+        await sock.next("hello")
+        cid = client_id()
+        await sock.send("message.send", {"client_id": cid, "text": "Hello?"})
+        refused = await sock.next("error")
+        assert refused["data"]["code"] == "tenant_suspended"
+        assert refused["data"]["client_id"] == cid
+    async with live.services.db.transaction() as session:
+        await platform.set_suspended(session, tenant.id, False)
+    r = await live.client.get("/api/v1/conversations", headers=tenant.operator)
+    assert r.json()["items"] == []

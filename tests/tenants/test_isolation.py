@@ -36,7 +36,8 @@ from frontline.kit.repository import TenantScope
 from frontline.knowledge.schemas import FaqIn, KnowledgeSettingsIn
 from frontline.messages.schemas import ReplyIn
 from frontline.models import Contact, Conversation, Job, Message
-from frontline.tenants.schemas import MemberIn, TenantIn
+from frontline.platform.schemas import Limits
+from frontline.tenants.schemas import MemberIn, MemberPatch, TenantIn
 from frontline.tickets.schemas import CategoryIn, CategoryPatch
 from tests.conftest import Factory, TenantFixture
 from tests.kit.keepalive import Answer, keepalive_server
@@ -45,6 +46,13 @@ API = "/api/v1"
 
 # Routes with a path parameter that are NOT walked with staff credentials, and why.
 EXCLUDED: dict[tuple[str, str], str] = {
+    **{
+        (method, f"{API}/platform/tenants/{{tenant_id}}{tail}"): (
+            "the platform superadmin's tenant administration: any tenant staff gets 403 "
+            "(tests/platform/test_platform.py::test_superadmin_tenants_usage_suspension_and_limits)"
+        )
+        for method, tail in (("POST", "/suspend"), ("POST", "/resume"), ("PUT", "/limits"))
+    },
     ("POST", f"{API}/channels/{{channel_id}}/messages"): (
         "inbound API-channel endpoint: authenticated by the channel's own secret, not by a "
         "staff token; B's credentials must get 401 (test_inbound_endpoints_refuse_other_tenants)"
@@ -93,6 +101,11 @@ NOT_LISTS: dict[str, str] = {
     f"{API}/telegram/alerts": "the caller's own tenant's alert bot (the token masked)",
     f"{API}/knowledge/search": "needs a query; its tenant scope is checked by "
     "tests/knowledge/test_api.py::test_search_is_tenant_scoped",
+    f"{API}/audit-log": "checked by tests/platform/test_platform.py::"
+    "test_team_roles_removal_and_the_audit_log (another tenant's owner sees an empty log)",
+    f"{API}/channel-types": "the server's channel types and their config schemas: no tenant data",
+    f"{API}/platform/tenants": "platform-wide by design, superadmin only (403 for tenant staff: "
+    "tests/platform/test_platform.py)",
     **{
         f"{API}/analytics/{report}": "aggregates, not rows: tests/analytics/test_analytics.py::"
         "test_every_report_on_known_numbers seeds two tenants alike and checks one's numbers"
@@ -140,7 +153,7 @@ class TenantAData:
             "document_id": [self.document_id],
             "faq_id": [self.faq_id],
             "attachment_id": [self.attachment_id],
-            "user_id": [self.t.operator_id],
+            "user_id": [str(self.t.operator_id)],
         }
         return fillers.get(param, [])
 
@@ -178,6 +191,8 @@ BODIES: dict[type[BaseModel], Callable[[TenantFixture], dict[str, Any]]] = {
     KnowledgeSettingsIn: lambda me: {"embedding": None},
     TelegramLinkIn: lambda me: {"telegram_user_id": 777},
     AlertSettingsIn: lambda me: {"chat_id": "-100777"},
+    MemberPatch: lambda me: {"role": "operator"},
+    Limits: lambda me: {"operators": 1},
 }
 
 # Routes whose body is a multipart form (file uploads), with a minimal valid form.

@@ -18,10 +18,11 @@ function toLogin() {
   window.location.assign(CFG.login_url + "?next=" + encodeURIComponent(window.location.pathname));
 }
 
-export function ApiError(status, message, code) {
+export function ApiError(status, message, code, fields) {
   this.status = status;
   this.message = message;
   this.code = code || null;
+  this.fields = fields || []; // a 422's failing fields: [{loc: [...], message}]
 }
 
 /** The answer's JSON (null for 204); rejects with an ApiError (401: to the login page). */
@@ -43,7 +44,12 @@ export function api(method, path, body) {
     return response.json().catch(function () { return null; }).then(function (data) {
       if (!response.ok) {
         var message = data && data.error && data.error.message ? data.error.message : String(response.status);
-        throw new ApiError(response.status, message, data && data.error ? data.error.code : null);
+        throw new ApiError(
+          response.status,
+          message,
+          data && data.error ? data.error.code : null,
+          data && data.error ? data.error.fields : null
+        );
       }
       return data;
     });

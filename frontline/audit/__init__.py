@@ -1,0 +1,2 @@
+"""The audit log: who changed a workspace's settings, team, keys and channels, and what the
+platform superadmin did to tenants."""

@@ -1,0 +1,228 @@
+/* Knowledge base: drop (or pick) several files at once; each gets a row with its upload
+ * progress (XMLHttpRequest upload events) and then its parse/index state, polled live until
+ * ready or failed - an unsupported, oversized or broken file fails on its own row and the
+ * others go on. The documents list: search, the chunks a document became, delete. FAQ pairs
+ * are edited inline (PUT /api/v1/knowledge/faq/{id}). */
+
+import { api, query } from "../api.js";
+import { CFG } from "../config.js";
+import { clear, el } from "../dom.js";
+import { t } from "../i18n.js";
+import { button, clearErrors, empty, field, form, row, section, showErrors, submitButton, table } from "./ui.js";
+
+var DONE = { ready: true, failed: true };
+var listBody = null;
+var faqBody = null;
+
+export function start(body) {
+  upload(section(body, "admin.kb.upload", "kb-upload"));
+  search(section(body, "admin.kb.search", "kb-search"));
+  var docs = section(body, "admin.kb.documents", "kb-documents");
+  listBody = table(docs, [t("admin.kb.title"), t("admin.kb.kind"), t("admin.kb.size"), t("admin.kb.status"), t("admin.kb.chunks"), ""], "kb-list");
+  var faq = section(body, "admin.kb.faq", "kb-faq");
+  faqForm(faq);
+  faqBody = table(faq, [t("admin.kb.question"), t("admin.kb.answer"), t("admin.kb.status"), ""], "faq-list");
+  refresh();
+}
+
+function refresh() {
+  return api("GET", "/knowledge/documents?limit=200").then(function (page) {
+    var docs = page.items.filter(function (d) { return d.kind !== "faq"; });
+    var faqs = page.items.filter(function (d) { return d.kind === "faq"; });
+    clear(listBody);
+    if (!docs.length) { empty(listBody, 6); }
+    docs.forEach(docRow);
+    clear(faqBody);
+    if (!faqs.length) { empty(faqBody, 4); }
+    faqs.forEach(faqRow);
+    return page.items;
+  });
+}
+
+function statusText(d) {
+  var text = t("admin.kb.state." + d.status);
+  if (d.status === "failed" && d.failure_reason) { text += ": " + d.failure_reason; }
+  if (d.status === "processing" && d.pages_total) { text += " (" + d.pages_done + "/" + d.pages_total + ")"; }
+  return text;
+}
+
+function docRow(d) {
+  var status = el("span", "doc-status status-" + d.status, statusText(d));
+  status.setAttribute("data-testid", "doc-status");
+  var actions = el("span", "actions");
+  var preview = el("div", "chunks");
+  actions.appendChild(button(t("admin.kb.preview"), function () { showChunks(d, preview); }, "doc-preview"));
+  actions.appendChild(button(t("admin.delete"), function () {
+    if (!window.confirm(t("admin.confirm_delete"))) { return; }
+    api("DELETE", "/knowledge/documents/" + d.id).then(refresh, function (e) { status.textContent = e.message; });
+  }, "doc-delete", "danger"));
+  var tr = row(listBody, [d.title || d.filename, d.kind, Math.ceil(d.size_bytes / 1024) + " KB", status, d.chunks_done, actions], "doc-row");
+  tr.setAttribute("data-filename", d.filename);
+  var extra = el("tr", "chunk-row");
+  var td = el("td");
+  td.colSpan = 6;
+  td.appendChild(preview);
+  extra.appendChild(td);
+  listBody.appendChild(extra);
+}
+
+function showChunks(d, holder) {
+  if (holder.childNodes.length) { clear(holder); return; }
+  api("GET", "/knowledge/documents/" + d.id + "/chunks").then(function (chunks) {
+    clear(holder);
+    if (!chunks.length) { holder.appendChild(el("p", "muted", t("admin.kb.no_chunks"))); }
+    chunks.forEach(function (c) {
+      var item = el("div", "chunk");
+      item.setAttribute("data-testid", "chunk");
+      item.appendChild(el("strong", null, "#" + (c.ordinal + 1) + (c.heading_path.length ? " · " + c.heading_path.join(" › ") : "") + (c.page ? " · p. " + c.page : "")));
+      item.appendChild(el("p", null, c.text));
+      holder.appendChild(item);
+    });
+  });
+}
+
+function upload(box) {
+  var zone = el("div", "dropzone");
+  zone.setAttribute("data-testid", "dropzone");
+  zone.tabIndex = 0;
+  zone.appendChild(el("p", null, t("admin.kb.drop")));
+  var input = el("input");
+  input.type = "file";
+  input.multiple = true;
+  input.accept = ".pdf,.docx,.html,.htm,.md,.markdown,.txt";
+  input.setAttribute("data-testid", "kb-file-input");
+  zone.appendChild(input);
+  box.appendChild(zone);
+  var rows = el("ul", "uploads");
+  rows.setAttribute("data-testid", "uploads");
+  box.appendChild(rows);
+  function take(files) { Array.prototype.forEach.call(files, function (file) { send(file, rows); }); }
+  input.addEventListener("change", function () { take(input.files); input.value = ""; });
+  zone.addEventListener("dragover", function (e) { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", function () { zone.classList.remove("over"); });
+  zone.addEventListener("drop", function (e) { e.preventDefault(); zone.classList.remove("over"); take(e.dataTransfer.files); });
+}
+
+function csrf() {
+  var m = document.cookie.match(new RegExp("(?:^|; )" + CFG.csrf_cookie + "=([^;]*)"));
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
+function send(file, rows) {
+  var li = el("li", "upload");
+  li.setAttribute("data-testid", "upload-row");
+  li.setAttribute("data-filename", file.name);
+  li.appendChild(el("span", "upload-name", file.name));
+  var bar = el("progress");
+  bar.max = 100;
+  bar.value = 0;
+  li.appendChild(bar);
+  var state = el("span", "upload-state", t("admin.kb.uploading"));
+  state.setAttribute("data-testid", "upload-state");
+  li.appendChild(state);
+  rows.appendChild(li);
+  var data = new FormData();
+  data.append("file", file, file.name);
+  var xhr = new XMLHttpRequest();
+  xhr.open("POST", CFG.api + "/knowledge/documents");
+  xhr.setRequestHeader("X-CSRF-Token", csrf());
+  xhr.setRequestHeader("Accept", "application/json");
+  xhr.upload.addEventListener("progress", function (e) {
+    if (e.lengthComputable) { bar.value = Math.round((e.loaded / e.total) * 100); }
+  });
+  xhr.addEventListener("load", function () {
+    var answer = null;
+    try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = null; }
+    if (xhr.status >= 200 && xhr.status < 300 && answer) {
+      bar.value = 100;
+      follow(answer, li, state);
+    } else {
+      li.classList.add("failed");
+      state.textContent = t("admin.kb.failed") + ": " + (answer && answer.error ? answer.error.message : xhr.status);
+    }
+  });
+  xhr.addEventListener("error", function () {
+    li.classList.add("failed");
+    state.textContent = t("admin.kb.failed") + ": " + t("error.network");
+  });
+  xhr.send(data);
+}
+
+function follow(doc, li, state) {
+  state.textContent = statusText(doc);
+  li.setAttribute("data-status", doc.status);
+  if (DONE[doc.status]) {
+    if (doc.status === "failed") { li.classList.add("failed"); }
+    refresh();
+    return;
+  }
+  setTimeout(function () {
+    api("GET", "/knowledge/documents/" + doc.id).then(function (fresh) { follow(fresh, li, state); },
+      function () { setTimeout(function () { follow(doc, li, state); }, 1000); });
+  }, 500);
+}
+
+function search(box) {
+  var f = form("kb-search");
+  f.classList.add("inline-form");
+  var q = field(f, { name: "q", label: "admin.kb.query" });
+  submitButton(f, "admin.kb.find");
+  box.appendChild(f);
+  var out = el("ol", "hits");
+  out.setAttribute("data-testid", "kb-hits");
+  box.appendChild(out);
+  f.addEventListener("submit", function (event) {
+    event.preventDefault();
+    clearErrors(f);
+    api("GET", "/knowledge/search" + query({ q: q.value })).then(function (r) {
+      clear(out);
+      if (!r.passages.length) { out.appendChild(el("li", "muted", t("admin.empty"))); }
+      r.passages.forEach(function (p) {
+        var li = el("li");
+        li.appendChild(el("strong", null, p.document_title + " (" + p.score.toFixed(3) + ")"));
+        li.appendChild(el("p", null, p.text));
+        out.appendChild(li);
+      });
+    }, function (error) { showErrors(f, error); });
+  });
+}
+
+function faqForm(box) {
+  var f = form("faq");
+  var q = field(f, { name: "question", label: "admin.kb.question" });
+  var a = field(f, { name: "answer", label: "admin.kb.answer", type: "textarea", rows: 2 });
+  submitButton(f, "admin.add", "faq-add");
+  box.appendChild(f);
+  f.addEventListener("submit", function (event) {
+    event.preventDefault();
+    clearErrors(f);
+    api("POST", "/knowledge/faq", { question: q.value, answer: a.value }).then(function () {
+      q.value = ""; a.value = "";
+      refresh();
+    }, function (error) { showErrors(f, error); });
+  });
+}
+
+function faqRow(d) {
+  var question = el("input");
+  question.value = d.question;
+  question.setAttribute("aria-label", t("admin.kb.question"));
+  question.setAttribute("data-testid", "faq-question");
+  var answer = el("textarea");
+  answer.value = d.answer;
+  answer.rows = 2;
+  answer.setAttribute("aria-label", t("admin.kb.answer"));
+  answer.setAttribute("data-testid", "faq-answer");
+  var status = el("span", null, statusText(d));
+  var actions = el("span", "actions");
+  actions.appendChild(button(t("admin.save"), function () {
+    api("PUT", "/knowledge/faq/" + d.id, { question: question.value, answer: answer.value }).then(function (fresh) {
+      status.textContent = statusText(fresh);
+      setTimeout(refresh, 800);
+    }, function (e) { status.textContent = e.message; });
+  }, "faq-save"));
+  actions.appendChild(button(t("admin.delete"), function () {
+    api("DELETE", "/knowledge/documents/" + d.id).then(refresh);
+  }, "faq-delete", "danger"));
+  row(faqBody, [question, answer, status, actions], "faq-row");
+}

@@ -1,0 +1,132 @@
+"""The owner's pages: served to admins and owners in both languages, refused (403, no menu
+entry) to operators, the platform page to the platform superadmin only; the chart library
+is served from the package; the widget preview shows the channel's widget."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from frontline.auth import service as auth_service
+from frontline.console.admin import SETTINGS_PAGES, chart_js_url
+from frontline.console.i18n import catalogue
+from tests.conftest import Factory
+from tests.console.test_console import login
+
+PAGES = ["/console/analytics", *(f"/console/settings/{p}" for p in SETTINGS_PAGES)]
+
+
+@pytest.fixture
+async def browser(app: Any) -> Any:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+async def test_owner_gets_every_page_in_both_languages(
+    factory: Factory, browser: httpx.AsyncClient
+) -> None:
+    t = await factory.tenant()
+    assert (await login(browser, t.owner_email, t.owner_password)).status_code == 303
+    inbox = await browser.get("/console")
+    assert 'data-testid="nav-settings"' in inbox.text
+    for lang, title in (("ru", "База знаний"), ("en", "Knowledge base")):
+        for url in PAGES:
+            r = await browser.get(f"{url}?lang={lang}")
+            assert r.status_code == 200, url
+            assert f'<html lang="{lang}">' in r.text
+            assert "/console/admin/main.js" in r.text
+            assert "script-src 'self'" in r.headers["content-security-policy"]
+        r = await browser.get(f"/console/settings/knowledge?lang={lang}")
+        assert catalogue(lang)["admin.nav.knowledge"] == title and f"<h1>{title}</h1>" in r.text
+    r = await browser.get("/console/settings/nope")
+    assert r.status_code == 404
+    r = await browser.get("/console/analytics")
+    assert chart_js_url() in r.text
+    script = await browser.get(chart_js_url())
+    assert script.status_code == 200 and b"Chart.js v4" in script.content[:200]
+    assert (await browser.get("/console/vendor/chart-0.0.0.js")).status_code == 404
+    # every string a page asks for exists in both languages
+    assert set(catalogue("ru")) == set(catalogue("en"))
+
+
+async def test_operator_gets_403_and_no_menu(factory: Factory, browser: httpx.AsyncClient) -> None:
+    t = await factory.tenant()
+    assert (await login(browser, t.operator_email, "correct horse battery")).status_code == 303
+    inbox = await browser.get("/console")
+    assert inbox.status_code == 200
+    assert "nav-settings" not in inbox.text and "/console/analytics" not in inbox.text
+    for url in [
+        *PAGES,
+        "/console/platform",
+        f"/console/settings/channels/{t.api_channel_id}/preview",
+    ]:
+        r = await browser.get(url)
+        assert r.status_code == 403, url
+    # and the API behind the pages
+    csrf = browser.cookies.get("fl_csrf") or ""
+    for method, path in (
+        ("GET", "/api/v1/analytics/summary"),
+        ("GET", "/api/v1/audit-log"),
+        ("GET", "/api/v1/channel-types"),
+        ("GET", "/api/v1/jobs"),
+        ("GET", "/api/v1/ai/calls"),
+        ("PUT", "/api/v1/ai/settings"),
+        ("POST", "/api/v1/ai/test"),
+        ("POST", "/api/v1/members"),
+        ("POST", "/api/v1/api-keys"),
+        ("GET", "/api/v1/platform/tenants"),
+    ):
+        r = await browser.request(method, path, json={}, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 403, (method, path, r.status_code)
+
+
+async def test_login_returns_to_an_admin_page(factory: Factory, browser: httpx.AsyncClient) -> None:
+    t = await factory.tenant()
+    r = await browser.get("/console/settings/team")
+    assert r.status_code == 303 and "next=/console/settings/team" in r.headers["location"]
+    r = await login(browser, t.owner_email, t.owner_password, next_url="/console/settings/team")
+    assert r.headers["location"] == "/console/settings/team"
+
+
+async def test_platform_page_is_for_the_superadmin(
+    factory: Factory, browser: httpx.AsyncClient
+) -> None:
+    t = await factory.tenant()
+    await login(browser, t.owner_email, t.owner_password)
+    assert (await browser.get("/console/platform")).status_code == 403
+    await browser.post("/console/logout", data={"csrf_token": browser.cookies.get("fl_csrf")})
+    browser.cookies.clear()
+    async with factory.services.db.transaction() as session:
+        await auth_service.create_user(
+            session,
+            email="root@platform.example.com",
+            password="platform password",
+            is_superadmin=True,
+        )
+    await login(browser, "root@platform.example.com", "platform password")
+    r = await browser.get("/console/platform?lang=en")
+    assert r.status_code == 200 and "Platform: workspaces" in r.text
+
+
+async def test_widget_preview(factory: Factory, browser: httpx.AsyncClient) -> None:
+    t = await factory.tenant()
+    await login(browser, t.owner_email, t.owner_password)
+    csrf = browser.cookies.get("fl_csrf") or ""
+    r = await browser.post(
+        "/api/v1/channels",
+        json={"type": "web", "name": "Site"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 201, r.text
+    channel_id = r.json()["id"]
+    r = await browser.get(f"/console/settings/channels/{channel_id}/preview")
+    assert r.status_code == 200
+    key = re.search(r'data-key="(wk_[0-9a-f]{32})"', r.text)
+    assert key and key.group(1) == "wk_" + channel_id.replace("-", "")
+    # not a web channel: nothing to preview
+    r = await browser.get(f"/console/settings/channels/{t.api_channel_id}/preview")
+    assert r.status_code == 404
