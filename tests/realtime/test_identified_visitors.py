@@ -14,28 +14,18 @@ import pytest
 from sqlalchemy import func, select
 from websockets.exceptions import ConnectionClosed
 
-from frontline.channels import service as channels
-from frontline.channels.base import ChannelType
 from frontline.deps import Services
-from frontline.kit.repository import TenantScope
 from frontline.models import Contact, ContactMerge
-from frontline.realtime.visitors import user_hash, widget_key
+from frontline.realtime.visitors import user_hash
 from tests.conftest import TenantFixture
+from tests.customers.test_customer_api import web_channel as customer_web_channel
 from tests.realtime.conftest import LiveServer, Socket, client_id, open_widget
 
 
-async def web_channel(services: Services, tenant: TenantFixture, **config: Any) -> tuple[str, str]:
+async def web_channel(services: Services, tenant: TenantFixture) -> tuple[str, str]:
     """A web channel: its widget key and its identity secret (shown once, at creation)."""
-    async with services.db.transaction() as session:
-        channel, secret = await channels.create_channel(
-            session,
-            TenantScope(tenant.id),
-            services.secret_box,
-            channel_type=ChannelType.WEB,
-            name="Web chat",
-            config=config,
-        )
-        return widget_key(channel.id), secret
+    web = await customer_web_channel(services, tenant)
+    return web.key, web.secret
 
 
 def sign(secret: str, user_id: str) -> str:
