@@ -5,6 +5,7 @@ history on first identification. Wrong or missing hashes are refused with nothin
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import uuid
@@ -200,3 +201,15 @@ async def test_a_channel_can_require_identity(live: LiveServer) -> None:
         stmt = select(func.count()).select_from(Contact).where(Contact.tenant_id == tenant.id)
         count = (await s.execute(stmt)).scalar_one()
     assert count == 1
+
+
+async def test_a_first_sign_in_on_several_devices_at_once_makes_one_contact(
+    live: LiveServer,
+) -> None:
+    tenant = await live.factory.tenant()
+    key, secret = await web_channel(live.services, tenant)
+    body = {"user_id": "u-race", "user_hash": sign(secret, "u-race")}
+    answers = await asyncio.gather(*(session(live, key, **body) for _ in range(4)))
+    assert [r.status_code for r in answers] == [200] * 4
+    assert len({r.json()["visitor_id"] for r in answers}) == 1
+    assert [c.user_id for c in await contacts(live, tenant)] == ["u-race"]
