@@ -156,9 +156,17 @@ def _flow(
         expect(operator.get_by_test_id("copilot-notice")).to_contain_text("en")
         operator.screenshot(path=str(artifacts / "copilot-02-translated.png"))
 
+        # the model's key stops working: the operator is told plainly, the draft stays
+        llm.script(OPENAI_PATH, Reply(status=401, json={"error": {"message": "bad key"}}))
+        operator.get_by_test_id("copilot-shorter").click()
+        expect(operator.get_by_test_id("copilot-notice")).to_contain_text(
+            "Rewriting and translating need a language model"
+        )
+        expect(box).to_have_value(TRANSLATED)
+
         # what the model was asked, in order: summary, suggestion, rewrite, translation
         asked = [r.json() for r in llm.requests_to(OPENAI_PATH)]
-        assert [a.get("stream", False) for a in asked] == [False, True, False, False]
+        assert [a.get("stream", False) for a in asked] == [False, True, False, False, False]
         assert "formal" in asked[2]["messages"][0]["content"]
         assert "into English" in asked[3]["messages"][0]["content"]
 
