@@ -248,6 +248,16 @@ _STRINGS.update(
         ),
         "copilot.failed": ("Копилот не ответил: {message}", "The copilot failed: {message}"),
         "copilot.translated": ("Переведено: {language}", "Translated: {language}"),
+        "copilot.down": (
+            "Все AI-провайдеры недоступны: ответ подготовил офлайн-движок по базе знаний.",
+            "Every AI provider is down: the offline engine answered from the knowledge base.",
+        ),
+        "copilot.unavailable": (
+            "Переписать или перевести черновик может только языковая модель, а ни один "
+            "провайдер не ответил. Подсказки и сводки по-прежнему работают по базе знаний.",
+            "Rewriting and translating need a language model, and no provider answered. "
+            "Suggestions and summaries still work from the knowledge base.",
+        ),
         # the contact's profile (templates/contact_profile.html, contactpanel.js)
         "profile.title": ("Профиль клиента", "Customer profile"),
         "profile.user": ("Вошёл на сайте как {id}", "Signed in on the site as {id}"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.channels.base import ChannelType, InboundContact, InboundMessage
@@ -202,15 +203,23 @@ async def send(
     the AI or the operator answers as usual): into ``conversation_id`` (reopened if it was
     resolved), or into a new conversation when ``None``."""
     refs: tuple[str, ...] = ()
-    async with db.transaction() as session:
-        if conversation_id is not None:
-            conversation = await own_conversation(session, customer, conversation_id)
-            ref = await messages.customer_thread_ref(session, customer.scope, conversation.id)
-            if ref is None:
-                raise NotFound("conversation not found")
-            refs = (ref,)
-        else:
-            await ensure_contact(session, customer, ProfileIn())
+    for attempt in (1, 2):
+        try:
+            async with db.transaction() as session:
+                if conversation_id is not None:
+                    conversation = await own_conversation(session, customer, conversation_id)
+                    ref = await messages.customer_thread_ref(
+                        session, customer.scope, conversation.id
+                    )
+                    if ref is None:
+                        raise NotFound("conversation not found")
+                    refs = (ref,)
+                else:
+                    await ensure_contact(session, customer, ProfileIn())
+            break
+        except IntegrityError:  # the customer's first contact, made twice at once
+            if attempt == 2:
+                raise
     client = client_id or uuid.uuid4().hex
     inbound = InboundMessage(
         external_id=f"{customer.visitor_id}:api:{client}",

@@ -155,6 +155,16 @@ async def load_visitor(services: Services, channel: ChannelRuntime, visitor_id: 
     )
 
 
+async def identified(services: Services, channel: ChannelRuntime, visitor_id: str) -> bool:
+    """Whether the visitor is a signed-in user of the host site (a channel that requires
+    identity serves no one else, whatever token they kept from before)."""
+    async with services.db.reader() as session:
+        contact = await contacts.find_by_identity(
+            session, TenantScope(channel.tenant_id), channel.id, contact_external_id(visitor_id)
+        )
+    return contact is not None and contact.user_id is not None
+
+
 async def operators_online(services: Services, tenant_id: uuid.UUID) -> bool:
     try:
         return await services.presence.count(str(tenant_id)) > 0
@@ -542,6 +552,9 @@ async def widget_socket(websocket: WebSocket) -> None:
     visitor_id = services.visitor_tokens.verify(channel.id, params.get("token"))
     if visitor_id is None:
         await websocket.close(code=CLOSE_UNAUTHORIZED, reason="invalid visitor token")
+        return
+    if config.require_identity and not await identified(services, channel, visitor_id):
+        await websocket.close(code=CLOSE_UNAUTHORIZED, reason="a signed-in user is required")
         return
     last_raw = params.get("last_id")
     last_id = int(last_raw) if last_raw and last_raw.isdigit() else None

@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
@@ -175,16 +176,24 @@ async def _visitor(
     profile = Profile(
         name=body.name, email=body.email, phone=body.phone, attributes=body.attributes
     )
-    async with services.db.transaction() as session:
-        await contact_flows.identify(
-            session,
-            TenantScope(channel.tenant_id),
-            channel.id,
-            user_id=body.user_id,
-            external_id=contact_external_id(visitor_id),
-            anonymous_external_id=contact_external_id(anonymous) if anonymous else None,
-            profile=profile,
-        )
+    for attempt in (1, 2):
+        try:
+            async with services.db.transaction() as session:
+                await contact_flows.identify(
+                    session,
+                    TenantScope(channel.tenant_id),
+                    channel.id,
+                    user_id=body.user_id,
+                    external_id=contact_external_id(visitor_id),
+                    anonymous_external_id=contact_external_id(anonymous) if anonymous else None,
+                    profile=profile,
+                )
+            break
+        except IntegrityError:
+            # the user's first sign-in on two devices at once: the loser rolled back and
+            # now finds the winner's contact
+            if attempt == 2:
+                raise
     return visitor_id, services.visitor_tokens.token_for(channel.id, visitor_id)
 
 

@@ -26,10 +26,14 @@ from tests.ai.fakes import (
     serve,
 )
 from tests.browser.conftest import Server
-from tests.browser.test_handoff_e2e import _context, console_login, watch_errors
+from tests.browser.test_handoff_e2e import (  # patient_expect: every expect waits long enough
+    _context,
+    console_login,
+    patient_expect,
+    watch_errors,
+)
 from tests.browser.test_widget import Frames, open_chat, open_demo, send, track_ready, wait_for_text
 
-TIMEOUT = 20_000
 QUESTION = "How much is the Baikal tour?"
 SUMMARY = "The customer asks the price of the Baikal tour and wants a person."
 NEED = "The price of the Baikal tour"
@@ -39,15 +43,6 @@ FORMAL = "The price of the Baikal tour is 45,000 rubles per person. May we book 
 # the operator's own words, in Russian, translated to the customer's English
 DRAFT = "Да, в феврале ещё есть места, могу забронировать на вас."
 TRANSLATED = "Yes, there are still places in February; I can book them for you."
-
-
-@pytest.fixture(autouse=True)
-def patient_expect() -> Iterator[None]:
-    expect.set_options(timeout=TIMEOUT)
-    try:
-        yield
-    finally:
-        expect.set_options(timeout=None)
 
 
 @pytest.fixture
@@ -161,9 +156,17 @@ def _flow(
         expect(operator.get_by_test_id("copilot-notice")).to_contain_text("en")
         operator.screenshot(path=str(artifacts / "copilot-02-translated.png"))
 
+        # the model's key stops working: the operator is told plainly, the draft stays
+        llm.script(OPENAI_PATH, Reply(status=401, json={"error": {"message": "bad key"}}))
+        operator.get_by_test_id("copilot-shorter").click()
+        expect(operator.get_by_test_id("copilot-notice")).to_contain_text(
+            "Rewriting and translating need a language model"
+        )
+        expect(box).to_have_value(TRANSLATED)
+
         # what the model was asked, in order: summary, suggestion, rewrite, translation
         asked = [r.json() for r in llm.requests_to(OPENAI_PATH)]
-        assert [a.get("stream", False) for a in asked] == [False, True, False, False]
+        assert [a.get("stream", False) for a in asked] == [False, True, False, False, False]
         assert "formal" in asked[2]["messages"][0]["content"]
         assert "into English" in asked[3]["messages"][0]["content"]
 
@@ -178,3 +181,6 @@ def _flow(
     assert ("operator", TRANSLATED) in public
     # the copilot never wrote to the customer itself
     assert not any(text in (SHOWN, FORMAL, DRAFT) for _kind, text in public)
+
+
+__all__ = ["patient_expect"]

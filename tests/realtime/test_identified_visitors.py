@@ -5,34 +5,28 @@ history on first identification. Wrong or missing hashes are refused with nothin
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
+from websockets.exceptions import ConnectionClosed
 
-from frontline.channels import service as channels
-from frontline.channels.base import ChannelType
 from frontline.deps import Services
-from frontline.kit.repository import TenantScope
 from frontline.models import Contact, ContactMerge
-from frontline.realtime.visitors import user_hash, widget_key
+from frontline.realtime.visitors import user_hash
 from tests.conftest import TenantFixture
+from tests.customers.test_customer_api import web_channel as customer_web_channel
 from tests.realtime.conftest import LiveServer, Socket, client_id, open_widget
 
 
-async def web_channel(services: Services, tenant: TenantFixture, **config: Any) -> tuple[str, str]:
+async def web_channel(services: Services, tenant: TenantFixture) -> tuple[str, str]:
     """A web channel: its widget key and its identity secret (shown once, at creation)."""
-    async with services.db.transaction() as session:
-        channel, secret = await channels.create_channel(
-            session,
-            TenantScope(tenant.id),
-            services.secret_box,
-            channel_type=ChannelType.WEB,
-            name="Web chat",
-            config=config,
-        )
-        return widget_key(channel.id), secret
+    web = await customer_web_channel(services, tenant)
+    return web.key, web.secret
 
 
 def sign(secret: str, user_id: str) -> str:
@@ -181,12 +175,41 @@ async def test_wrong_or_missing_hash_is_refused_and_nothing_is_stored(live: Live
 
 async def test_a_channel_can_require_identity(live: LiveServer) -> None:
     tenant = await live.factory.tenant()
-    key, secret = await web_channel(live.services, tenant, require_identity=True)
+    key, secret = await web_channel(live.services, tenant)
+    anon = (await session(live, key)).json()  # a token from before identity was required
+    channel_id = uuid.UUID(hex=key.removeprefix("wk_"))
+    r = await live.client.patch(
+        f"/api/v1/channels/{channel_id}",
+        headers=tenant.owner,
+        json={"config": {"require_identity": True}},
+    )
+    assert r.status_code == 200, r.text
     r = await session(live, key)
     assert r.status_code == 401
     assert "signed-in users" in r.json()["error"]["message"]
+    r = await session(live, key, visitor_token=anon["visitor_token"])
+    assert r.status_code == 401
+    # nor does the old anonymous token open the chat's socket
+    async with open_widget(live, key, anon["visitor_token"]) as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
     r = await session(live, key, user_id="u-9", user_hash=sign(secret, "u-9"))
     assert r.status_code == 200 and r.json()["identified"] is True
+    assert await say(live, key, r.json()["visitor_token"], "я вошёл") > 0
     async with live.services.db.transaction() as s:
-        count = (await s.execute(select(func.count()).select_from(Contact))).scalar_one()
+        stmt = select(func.count()).select_from(Contact).where(Contact.tenant_id == tenant.id)
+        count = (await s.execute(stmt)).scalar_one()
     assert count == 1
+
+
+async def test_a_first_sign_in_on_several_devices_at_once_makes_one_contact(
+    live: LiveServer,
+) -> None:
+    tenant = await live.factory.tenant()
+    key, secret = await web_channel(live.services, tenant)
+    body = {"user_id": "u-race", "user_hash": sign(secret, "u-race")}
+    answers = await asyncio.gather(*(session(live, key, **body) for _ in range(4)))
+    assert [r.status_code for r in answers] == [200] * 4
+    assert len({r.json()["visitor_id"] for r in answers}) == 1
+    assert [c.user_id for c in await contacts(live, tenant)] == ["u-race"]

@@ -22,7 +22,13 @@ function notice(text) {
 }
 
 function showError(error) {
+  if (error && error.status === 503) { notice(t("copilot.unavailable")); return; }
   notice(t("copilot.failed", { message: error && error.message ? error.message : "?" }));
+}
+
+/** The operator's own words for an answer the offline engine gave instead of a model. */
+function degraded(out) {
+  return out.degraded ? t("copilot.down") : "";
 }
 
 function reset(id) {
@@ -124,7 +130,7 @@ function summarize() {
     clear(list);
     out.needs.forEach(function (need) { list.appendChild(el("li", null, need)); });
     $("copilot-needs-title").hidden = out.needs.length === 0;
-    notice(out.notice || "");
+    notice(degraded(out));
   }).catch(function (error) {
     if (state.id === id) { showError(error); }
   }).then(function () { if (state.id === id) { busy(false); } });
@@ -169,7 +175,7 @@ function suggest() {
     box.textContent = out.text || t("copilot.nothing");
     $("copilot-insert").hidden = !out.text;
     renderPassages(out.passages);
-    notice(out.notice || "");
+    notice(degraded(out));
   }).catch(function (error) {
     if (state.id !== id) { return; }
     box.hidden = true;
