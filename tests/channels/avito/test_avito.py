@@ -96,6 +96,21 @@ async def test_creating_the_channel_subscribes_its_webhook(
     new = r.json()["secret"]
     assert avito.subscriptions[-1] == f"{public}/api/v1/webhooks/avito/{cid}?token={new}"
     assert len(avito.token_calls()) == 1
+    # new credentials (perhaps another account): subscribed again with them
+    r = await factory.client.patch(
+        f"/api/v1/channels/{cid}", headers=t.owner, json={"config": {"client_id": "other"}}
+    )
+    assert r.status_code == 200, r.text
+    await worker.run_until_idle()
+    assert len(avito.subscriptions) == 2  # the fake refuses the unknown client
+    [dead] = await failed_jobs(factory, t)
+    assert "refused the client credentials" in dead["last_error"]
+
+
+async def failed_jobs(factory: Factory, t: TenantFixture) -> list[dict[str, Any]]:
+    r = await factory.client.get("/api/v1/jobs", headers=t.owner, params={"status": "dead"})
+    assert r.status_code == 200, r.text
+    return list(r.json())
 
 
 async def test_wrong_or_missing_token_stores_nothing(
