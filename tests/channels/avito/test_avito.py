@@ -168,6 +168,9 @@ async def test_own_system_foreign_and_malformed_notifications_are_ignored(
         avito.payload("text", user_id=11111, id="another-account"),
         avito.payload("text", type="voice", content={"voice": {"voice_id": "v1"}}, id="voice"),
         {"payload": {"type": "chat_read"}},
+        avito.payload("text", type="link", content={"link": "a string"}, id="odd-link"),
+        avito.payload("text", content="not an object", id="odd-content"),
+        {"payload": {"type": "message", "value": {"id": {}, "chat_id": [], "type": 1}}},
         b"not json",
     ):
         r = await notify(factory.client, cid, secret, body)
