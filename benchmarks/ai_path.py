@@ -27,8 +27,13 @@ PostgreSQL in one day). ``ref ms``, the CPU time of a fixed loop timed just befo
 run, shows it: compare builds by the medians of ``--repeat`` runs, interleaved, at alike
 references.
 
+Last, the offline AI turn (``benchmarks/offline_turn.py``: search plus the built-in engine at
+``--offline-chunks`` knowledge chunks, default 5,000; 0 skips it) is printed with its p95
+beside the previous build's figure (``PREVIOUS_OFFLINE_P95_MS``, measured the same way).
+
     python benchmarks/ai_path.py [--conversations 100] [--duration 20] [--latency-ms 200]
                                  [--think-ms 0,3000] [--repeat 1] [--database sqlite|postgres]
+                                 [--offline-chunks 5000] [--offline-turns 400]
 """
 
 from __future__ import annotations
@@ -377,6 +382,37 @@ def print_row(args: argparse.Namespace, think: str, row: tuple[float, ...]) -> N
     )
 
 
+# The offline turn's p95 at 5,000 chunks (ms) of the builds before this one (README,
+# "Offline AI turn"): whole passages quoted, then sentences composed.
+PREVIOUS_OFFLINE_P95_MS: tuple[tuple[str, float], ...] = (
+    ("passages quoted", 114.6),
+    ("sentences composed", 57.9),
+)
+
+
+def offline_turn_rows(chunks: int, turns: int) -> list[str]:
+    """The offline AI turn measured now, and the previous figures beside it."""
+    import tempfile
+
+    from benchmarks.offline_turn import run
+    from frontline.migrate import upgrade
+
+    with tempfile.TemporaryDirectory(prefix="frontline-offline-bench-") as tmp:
+        url = f"sqlite+aiosqlite:///{tmp}/offline.db"
+        upgrade(url)
+        reference = reference_ms()
+        measured = asyncio.run(run(argparse.Namespace(chunks=chunks, turns=turns, seed=7), url))
+    header = f"{'offline AI turn':<30}{'chunks':>8}{'p50 ms':>9}{'p95 ms':>9}{'answered':>10}"
+    rows = [header, "-" * len(header)]
+    for label, p95 in PREVIOUS_OFFLINE_P95_MS:
+        rows.append(f"{'previous: ' + label:<30}{5000:>8}{'':>9}{p95:>9.1f}{'':>10}")
+    rows.append(
+        f"{'this build':<30}{measured['chunks']:>8}{measured['p50']:>9.1f}"
+        f"{measured['p95']:>9.1f}{measured['answered']:>10.2f}   (ref ms {reference:.1f})"
+    )
+    return rows
+
+
 def think_times(value: str) -> list[float]:
     return [float(v) for v in value.split(",") if v.strip()]
 
@@ -403,7 +439,19 @@ def main() -> int:
     )
     ap.add_argument("--database", choices=["sqlite", "postgres"], default="postgres")
     ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG))
-    asyncio.run(main_async(ap.parse_args()))
+    ap.add_argument(
+        "--offline-chunks",
+        type=int,
+        default=5000,
+        help="knowledge chunks for the offline AI turn row (0: skip it)",
+    )
+    ap.add_argument("--offline-turns", type=int, default=400)
+    args = ap.parse_args()
+    if args.conversations > 0:
+        asyncio.run(main_async(args))
+    if args.offline_chunks > 0:
+        print()
+        print("\n".join(offline_turn_rows(args.offline_chunks, args.offline_turns)))
     return 0
 
 

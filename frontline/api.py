@@ -6,13 +6,17 @@ from fastapi import APIRouter
 
 from frontline.ai.endpoints import router as ai_status_router
 from frontline.aisettings.endpoints import router as ai_settings_router
+from frontline.analytics.endpoints import router as analytics_router
 from frontline.attachments.endpoints import router as attachments_router
 from frontline.auth.endpoints import router as auth_router
+from frontline.bookings.endpoints import router as bookings_router
 from frontline.channels.avito.endpoints import router as avito_router
 from frontline.channels.endpoints import router as channels_router
+from frontline.channels.telegram.endpoints import router as telegram_router
 from frontline.channels.whatsapp.endpoints import router as whatsapp_router
 from frontline.contacts.endpoints import router as contacts_router
 from frontline.conversations.endpoints import router as conversations_router
+from frontline.copilot.endpoints import router as copilot_router
 from frontline.jobs.endpoints import router as jobs_router
 from frontline.knowledge.endpoints import router as knowledge_router
 from frontline.tenants.endpoints import router as tenants_router
@@ -33,8 +37,12 @@ def build_api_router() -> APIRouter:
         ai_status_router,
         knowledge_router,
         attachments_router,
+        telegram_router,
         whatsapp_router,
         avito_router,
+        bookings_router,
+        analytics_router,
+        copilot_router,
     ):
         api.include_router(router)
     return api

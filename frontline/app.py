@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from frontline import __version__
@@ -24,10 +25,13 @@ from frontline.attachments.links import LinkSigner
 from frontline.attachments.service import AttachmentLimits, AttachmentRuntime
 from frontline.attachments.storage.base import StorageConfig, StorageKind
 from frontline.attachments.storage.registry import build_store
+from frontline.auth.throttle import LoginThrottle
 from frontline.auth.tokens import TokenCodec
+from frontline.bookings import jobs as booking_jobs
 from frontline.channels.avito import jobs as avito_jobs
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
+from frontline.channels.telegram import jobs as telegram_jobs
 from frontline.console.assets import router as assets_router
 from frontline.console.pages import router as console_router
 from frontline.console.public import router as public_router
@@ -37,6 +41,7 @@ from frontline.jobs import queue
 from frontline.jobs.registry import JobRegistry
 from frontline.jobs.worker import Worker
 from frontline.kit.asgi import BodySizeLimitMiddleware, RequestContextMiddleware
+from frontline.kit.counters import make_counters
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
 from frontline.kit.metrics import jobs_by_state, registry
@@ -57,6 +62,7 @@ from frontline.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "console" / "static"
+FAVICON = STATIC_DIR / "favicon.svg"
 
 
 def attachment_runtime(settings: Settings) -> AttachmentRuntime:
@@ -96,12 +102,14 @@ def build_services(settings: Settings) -> Services:
     jobs = JobRegistry()
     breakers = BreakerRegistry()
     message_jobs.register(jobs, box, options)
+    telegram_jobs.register(jobs, box, options)
     attachment_jobs.register(jobs, box, options, attachments)
     ai_log_jobs.register(jobs)
     knowledge_index = InProcessIndex()
     ai_reply_jobs.register(jobs, box, breakers, broker, knowledge_index)
     knowledge_jobs.register(jobs, ParseLimits(max_bytes=settings.knowledge_max_file_bytes), box)
     avito_jobs.register(jobs, box, options, settings.public_url)
+    booking_jobs.register(jobs)
     return Services(
         settings=settings,
         db=db,
@@ -119,6 +127,7 @@ def build_services(settings: Settings) -> Services:
         rate_limiter=make_rate_limiter(settings.redis_url),
         visitor_tokens=VisitorTokens(settings.secret_keys()),
         attachments=attachments,
+        login_throttle=LoginThrottle(make_counters(settings.redis_url)),
     )
 
 
@@ -137,9 +146,12 @@ def build_worker(services: Services) -> Worker:
 
 
 _LANDING = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <title>Frontline</title></head><body style="font-family:system-ui;max-width:40rem;margin:3rem auto">
 <h1>Frontline</h1><p>AI-first customer support. Поддержка клиентов с ИИ на первой линии.</p>
-<ul><li><a href="/docs">API documentation (OpenAPI)</a></li>
+<ul><li><a href="/demo">Demo page with the chat widget · Демо-страница с чатом</a></li>
+<li><a href="/console">Console (operators, owners) · Консоль</a></li>
+<li><a href="/docs">API documentation (OpenAPI)</a></li>
 <li><a href="/health">/health</a> · <a href="/ready">/ready</a> ·
 <a href="/metrics">/metrics</a></li></ul>
 </body></html>"""
@@ -167,7 +179,10 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
                     await asyncio.wait_for(worker_task, timeout=30)
             await services.aclose()
 
-    app = FastAPI(
+    # /docs and /redoc with Swagger UI and ReDoc served from the fastapi-offline package
+    # (no CDN: the documentation works offline)
+    app = FastAPIOffline(
+        favicon_url="/favicon.ico",
         title="Frontline",
         version=__version__,
         description="AI-first, multi-tenant customer support platform.",
@@ -188,6 +203,14 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     @app.get("/", include_in_schema=False)
     async def landing() -> HTMLResponse:
         return HTMLResponse(_LANDING)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(
+            FAVICON.read_bytes(),
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     @app.get("/health", tags=["operations"])
     async def health() -> dict[str, str]:

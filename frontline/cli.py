@@ -70,7 +70,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"    Operator console:   {base}/console", flush=True)
     app = create_app(settings, run_worker=False if args.no_worker else None)
     _tune_gc()
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        # the client address behind a proxy (sign-in throttling counts per address)
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
     return 0
 
 
@@ -356,6 +365,18 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_booking(args: argparse.Namespace) -> int:
+    from frontline.bookings.evaluation import render, run
+
+    data = Path(args.data)
+    report = run(data, args.limit)
+    if not report:
+        print(f"frontline: no booking data sets in {data}", file=sys.stderr)
+        return 1
+    print(json.dumps(report) if args.json else render(report))
+    return 0
+
+
 def cmd_eval_answers(args: argparse.Namespace) -> int:
     from frontline.knowledge.evaluate_answers import evaluate_answers, load_qa, render
 
@@ -446,6 +467,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     answers.add_argument("--json", action="store_true", help="print one JSON object")
     answers.set_defaults(func=cmd_eval_answers)
+    booking = ev_sub.add_parser(
+        "booking", help="booking slot extraction on Restaurant-8k, RU MultiWOZ and SGD"
+    )
+    booking.add_argument("--data", required=True, help="the eval-data folder")
+    booking.add_argument("--json", action="store_true", help="print one JSON object")
+    booking.add_argument("--limit", type=int, default=None, help="first N lines of each file")
+    booking.set_defaults(func=cmd_eval_booking)
 
     kb = sub.add_parser("kb", help="the knowledge base")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
@@ -454,7 +482,52 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
     ingest.add_argument("paths", nargs="+", help="files or directories")
     ingest.set_defaults(func=cmd_kb_ingest)
+
+    tg = sub.add_parser("telegram", help="Telegram channels")
+    tg_sub = tg.add_subparsers(dest="telegram_command", required=True)
+    poll = tg_sub.add_parser(
+        "poll", help="read updates with getUpdates long polling (channels in poll mode)"
+    )
+    poll.add_argument(
+        "--channel", action="append", default=None, help="a channel id (repeat; default: all)"
+    )
+    poll.set_defaults(func=cmd_telegram_poll)
     return parser
+
+
+def cmd_telegram_poll(args: argparse.Namespace) -> int:
+    """Long-poll the Telegram channels whose mode is ``poll`` until SIGINT/SIGTERM."""
+    import uuid
+
+    from frontline.app import build_services
+    from frontline.channels.telegram.poll import run_pollers
+    from frontline.kit.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        ids = [uuid.UUID(c) for c in args.channel or []]
+    except ValueError:
+        print("--channel must be a channel id (UUID)", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        services = build_services(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            return await run_pollers(
+                services.db, services.secret_box, services.adapter_options, stop, ids or None
+            )
+        finally:
+            await services.aclose()
+
+    if asyncio.run(run()) == 0:
+        print("no active Telegram channel in poll mode", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

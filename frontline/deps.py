@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.ai.chain import BreakerRegistry
 from frontline.attachments.service import AttachmentRuntime
+from frontline.auth.throttle import LoginThrottle
 from frontline.auth.tokens import TokenCodec
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
@@ -45,6 +46,7 @@ class Services:
     rate_limiter: RateLimiter
     visitor_tokens: VisitorTokens
     attachments: AttachmentRuntime
+    login_throttle: LoginThrottle
 
     async def aclose(self) -> None:
         """Release connections (database pool, Redis) when the process stops."""
@@ -52,6 +54,7 @@ class Services:
         await self.presence.close()
         await self.rate_limiter.close()
         await self.attachments.store.close()
+        await self.login_throttle.store.close()
         await self.db.dispose()
 
 

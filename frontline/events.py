@@ -41,3 +41,16 @@ def presence_topic(tenant_id: object) -> str:
 def visitor_topic(tenant_id: object, channel_id: object, visitor_id: str) -> str:
     """Topic of one web visitor's open widgets (all their tabs)."""
     return f"tenant:{tenant_id}:visitor:{channel_id}:{visitor_id}"
+
+
+# job kinds of the Telegram channel
+JOB_TELEGRAM_CSAT = "telegram.csat"  # ask a Telegram customer to rate a resolved conversation
+JOB_TELEGRAM_HANDOFF_ALERT = "telegram.handoff_alert"  # tell the staff chat about a handoff
+# bookings (published on the tenant's inbox topic)
+BOOKING_CREATED = "booking.created"
+BOOKING_CONFIRMED = "booking.confirmed"
+BOOKING_REJECTED = "booking.rejected"
+BOOKING_EXPIRED = "booking.expired"
+BOOKING_CANCELLED = "booking.cancelled"
+BOOKING_UPDATED = "booking.updated"
+JOB_BOOKING_EXPIRE = "booking.expire"

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     database_echo: bool = False
     # redis (optional; realtime fan-out and shared limits in production)
     redis_url: str | None = None
+    # FRONTLINE_FORWARDED_ALLOW_IPS: proxies whose X-Forwarded-For is trusted ("*" when only
+    # the proxy can reach the API, as in deploy/compose.yaml); unset: the socket's address
+    forwarded_allow_ips: str | None = None
     # security
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     # older keys, comma-separated: still decrypt secrets at rest while they are re-encrypted

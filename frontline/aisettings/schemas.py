@@ -91,6 +91,8 @@ class AiCallSummary(BaseModel):
     cost: float | None
     error: str | None
     created_at: datetime
+    # null for the customer's turn; ``copilot.<action>`` for a call made for an operator
+    purpose: str | None = None
 
 
 class AiCallOut(AiCallSummary):

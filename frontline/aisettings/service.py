@@ -469,9 +469,12 @@ def call_row(
     error: str | None = None,
     conversation_id: int | None = None,
     message_id: int | None = None,
+    purpose: str | None = None,
 ) -> dict[str, Any]:
-    """One LLM call as :func:`record_calls` stores it (the arguments of :func:`record_call`)."""
+    """One LLM call as :func:`record_calls` stores it (the arguments of :func:`record_call`);
+    ``purpose`` names a call that is not the customer's turn (``copilot.suggest``, ...)."""
     return {
+        "purpose": purpose,
         "conversation_id": conversation_id,
         "message_id": message_id,
         "provider": provider,

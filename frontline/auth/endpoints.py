@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from frontline.auth import service
 from frontline.auth.deps import Admin, CurrentSubject
@@ -17,22 +17,46 @@ from frontline.auth.schemas import (
     MeOut,
     RefreshIn,
     TokenPair,
+    UnlockIn,
 )
 from frontline.deps import ServicesDep, Session
+from frontline.errors import Unauthorized
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/login", response_model=TokenPair)
-async def login(body: LoginIn, session: Session, services: ServicesDep) -> TokenPair:
-    return await service.login(
-        session,
-        services.tokens,
-        body.email,
-        body.password,
-        body.tenant_id,
-        services.settings.refresh_token_ttl_seconds,
-    )
+@router.post(
+    "/auth/login",
+    response_model=TokenPair,
+    responses={429: {"description": "Too many failed attempts: back off for Retry-After s"}},
+)
+async def login(
+    body: LoginIn, request: Request, session: Session, services: ServicesDep
+) -> TokenPair:
+    throttle = services.login_throttle
+    address = request.client.host if request.client else None
+    await throttle.check(body.email, address)
+    try:
+        pair = await service.login(
+            session,
+            services.tokens,
+            body.email,
+            body.password,
+            body.tenant_id,
+            services.settings.refresh_token_ttl_seconds,
+        )
+    except Unauthorized:
+        await throttle.failed(body.email, address)
+        raise
+    await throttle.succeeded(body.email)
+    return pair
+
+
+@router.post("/auth/unlock", status_code=status.HTTP_204_NO_CONTENT)
+async def unlock(body: UnlockIn, subject: Admin, session: Session, services: ServicesDep) -> None:
+    """Lift a member's sign-in back-off at once (admins of a workspace the user belongs to)."""
+    await service.ensure_member(session, subject.scope, body.email)
+    await services.login_throttle.unlock(body.email)
 
 
 @router.post("/auth/refresh", response_model=TokenPair)

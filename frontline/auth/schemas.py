@@ -14,6 +14,12 @@ class LoginIn(BaseModel):
     tenant_id: uuid.UUID | None = None
 
 
+class UnlockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=320)
+
+
 class RefreshIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

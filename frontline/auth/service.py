@@ -13,6 +13,7 @@ from frontline.auth.schemas import ApiKeyCreated, MembershipOut, MeOut, TokenPai
 from frontline.auth.tokens import AccessClaims, TokenCodec
 from frontline.errors import NotFound, Unauthorized
 from frontline.kit.crypto import hash_password, hash_token, new_token, verify_password
+from frontline.kit.repository import TenantScope
 from frontline.kit.time import as_utc, utcnow
 from frontline.models import ApiKey, RefreshToken, User
 
@@ -201,3 +202,14 @@ async def display_name(session: AsyncSession, user_id: uuid.UUID) -> str | None:
     if user is None:
         return None
     return user.name or user.email.split("@", 1)[0]
+
+
+async def ensure_member(session: AsyncSession, scope: TenantScope, email: str) -> User:
+    """The user with ``email`` if they belong to ``scope``'s workspace, else 404."""
+    users = UserRepository(session)
+    user = await users.by_email(email.strip())
+    if user is None or not any(
+        m.tenant_id == scope.tenant_id for m, _ in await users.memberships(user.id)
+    ):
+        raise NotFound("no member with that e-mail in this workspace")
+    return user

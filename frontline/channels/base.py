@@ -21,6 +21,7 @@ class ChannelType(enum.StrEnum):
     API = "api"
     EMAIL = "email"
     WEB = "web"
+    TELEGRAM = "telegram"
     WHATSAPP = "whatsapp"
     AVITO = "avito"
 

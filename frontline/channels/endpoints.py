@@ -24,6 +24,7 @@ from frontline.conversations import flows
 from frontline.deps import Services, ServicesDep, Session
 from frontline.errors import Unauthorized, Unprocessable, error_body
 from frontline.kit.repository import TenantScope
+from frontline.models import Channel
 
 router = APIRouter(tags=["channels"])
 
@@ -58,6 +59,7 @@ async def create_channel(
         )
     except InvalidPayload as exc:
         raise _invalid(exc) from None
+    await _register_webhook(services, channel)
     out = service.to_out(channel, services.secret_box)
     return ChannelWithSecret(**out.model_dump(), secret=secret)
 
@@ -92,6 +94,8 @@ async def update_channel(
         )
     except InvalidPayload as exc:
         raise _invalid(exc) from None
+    if body.config is not None or body.is_active:
+        await _register_webhook(services, channel)
     return service.to_out(channel, services.secret_box)
 
 
@@ -102,8 +106,15 @@ async def rotate_secret(
     channel, secret = await service.rotate_secret(
         session, subject.scope, services.secret_box, channel_id, cache=services.channel_cache
     )
+    await _register_webhook(services, channel)
     out = service.to_out(channel, services.secret_box)
     return ChannelWithSecret(**out.model_dump(), secret=secret)
+
+
+async def _register_webhook(services: Services, channel: Channel) -> None:
+    await service.register_webhook(
+        services.secret_box, channel, services.settings.public_url, services.adapter_options
+    )
 
 
 def _invalid(exc: InvalidPayload) -> Unprocessable:

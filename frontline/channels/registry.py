@@ -18,6 +18,7 @@ from frontline.channels.base import (
     validation_fields,
 )
 from frontline.channels.email.adapter import EmailChannelAdapter, EmailChannelConfig
+from frontline.channels.telegram.adapter import TelegramChannelAdapter, TelegramChannelConfig
 from frontline.channels.web.adapter import WebChannelAdapter, WebChannelConfig
 from frontline.channels.whatsapp.adapter import WhatsAppChannelAdapter, WhatsAppChannelConfig
 
@@ -47,6 +48,12 @@ REGISTRY: dict[ChannelType, ChannelSpec] = {
     ),
     ChannelType.WEB: ChannelSpec(
         WebChannelConfig, lambda cfg, _secret, _opts: WebChannelAdapter(cfg)
+    ),
+    ChannelType.TELEGRAM: ChannelSpec(
+        TelegramChannelConfig,
+        lambda cfg, secret, opts: TelegramChannelAdapter(
+            cfg, secret, opts.outbound_timeout_seconds
+        ),
     ),
     ChannelType.WHATSAPP: ChannelSpec(
         WhatsAppChannelConfig,

@@ -15,15 +15,15 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline import events
-from frontline.channels.base import ChannelConfig, ChannelType
-from frontline.channels.registry import validate_config
+from frontline.channels.base import ChannelConfig, ChannelError, ChannelType
+from frontline.channels.registry import AdapterOptions, build_adapter, validate_config
 from frontline.channels.repository import (
     ChannelRepository,
     ChannelStateRepository,
     channel_for_webhook,
 )
 from frontline.channels.schemas import ChannelOut
-from frontline.errors import NotFound
+from frontline.errors import NotFound, Unprocessable
 from frontline.jobs import queue
 from frontline.kit.crypto import SecretBox, new_token
 from frontline.kit.db import after_commit
@@ -308,3 +308,26 @@ async def save_state(
         row.state = dict(state)
         row.updated_at = utcnow()
     await session.flush()
+
+
+def webhook_url(public_url: str, channel: Channel) -> str:
+    """The URL a provider posts this channel's inbound updates to."""
+    return f"{public_url.rstrip('/')}/api/v1/webhooks/{channel.type}/{channel.id}"
+
+
+async def register_webhook(
+    box: SecretBox, channel: Channel, public_url: str, options: AdapterOptions
+) -> None:
+    """Tell the provider where to post (channels whose adapter has ``register_webhook``,
+    e.g. Telegram's ``setWebhook`` with the channel secret); called on create, config
+    change and secret rotation, inside the caller's transaction so a refusal rolls the
+    change back. A refusal is a 422 with the provider's reason."""
+    found = runtime(channel, box)
+    adapter = build_adapter(found.type, found.config, found.secret, options)
+    register = getattr(adapter, "register_webhook", None)
+    if register is None or not found.is_active:
+        return
+    try:
+        await register(webhook_url(public_url, channel), found.secret)
+    except ChannelError as exc:
+        raise Unprocessable(f"the {channel.type} provider refused the webhook: {exc}") from None

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from frontline.console.i18n_admin import ADMIN_STRINGS
+
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"
 
@@ -165,6 +167,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "error.network": ("Сервер недоступен.", "The server cannot be reached."),
     "error.session": ("Сессия истекла. Войдите снова.", "The session has expired. Sign in again."),
 }
+_STRINGS.update(ADMIN_STRINGS)
 
 
 def normalize(locale: str | None) -> str | None:

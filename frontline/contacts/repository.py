@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontline.kit.repository import TenantRepository
-from frontline.models import Contact, ContactIdentity
+from frontline.kit.repository import TenantRepository, TenantScope
+from frontline.models import Contact, ContactAttribute, ContactIdentity, ContactMerge
 
 
 class ContactRepository(TenantRepository[Contact]):
@@ -47,3 +48,48 @@ class IdentityRepository(TenantRepository[ContactIdentity]):
             ContactIdentity.contact_id == contact_id, ContactIdentity.channel_id == channel_id
         )
         return await self.one_or_none(stmt)
+
+
+class AttributeRepository(TenantRepository[ContactAttribute]):
+    model = ContactAttribute
+
+    async def all(self) -> list[ContactAttribute]:
+        stmt = self.select().order_by(ContactAttribute.key)
+        return list((await self.session.execute(stmt)).scalars())
+
+
+class MergeRepository(TenantRepository[ContactMerge]):
+    model = ContactMerge
+
+    async def for_contact(self, contact_id: uuid.UUID) -> list[ContactMerge]:
+        stmt = (
+            self.select()
+            .where(ContactMerge.target_contact_id == contact_id)
+            .order_by(ContactMerge.created_at)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+
+async def move_identities(
+    session: AsyncSession, scope: TenantScope, source: uuid.UUID, target: uuid.UUID
+) -> None:
+    await session.execute(
+        update(ContactIdentity)
+        .where(ContactIdentity.tenant_id == scope.tenant_id, ContactIdentity.contact_id == source)
+        .values(contact_id=target)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def delete_identity(
+    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, external_id: str
+) -> None:
+    await session.execute(
+        delete(ContactIdentity)
+        .where(
+            ContactIdentity.tenant_id == scope.tenant_id,
+            ContactIdentity.channel_id == channel_id,
+            ContactIdentity.external_id == external_id,
+        )
+        .execution_options(synchronize_session=False)
+    )

@@ -17,6 +17,7 @@ from frontline.conversations.schemas import (
     ConversationOut,
     ConversationPage,
     ConversationPatch,
+    LastMessage,
     NoteIn,
 )
 from frontline.deps import Session
@@ -67,9 +68,15 @@ async def list_conversations(
     rows, next_cursor = await service.search(
         session, subject.scope, flt, limit=limit, cursor=cursor
     )
-    return ConversationPage(
-        items=[ConversationOut.model_validate(r) for r in rows], next_cursor=next_cursor
-    )
+    previews = await service.last_messages(session, subject.scope, [r.id for r in rows])
+    items = []
+    for row in rows:
+        item = ConversationOut.model_validate(row)
+        if row.id in previews:
+            sender, text, at = previews[row.id]
+            item.last_message = LastMessage(sender_type=sender, text=text, created_at=at)
+        items.append(item)
+    return ConversationPage(items=items, next_cursor=next_cursor)
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationDetail)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    update,
 )
 from sqlalchemy.sql.elements import BindParameter
 
@@ -309,6 +310,32 @@ class ConversationRepository(TenantRepository[Conversation]):
         stmt = self.select().where(Conversation.id == conversation_id).with_for_update()
         return await self.one_or_none(stmt)
 
+    async def last_messages(
+        self, conversation_ids: list[int], max_chars: int
+    ) -> dict[int, tuple[str, str, datetime]]:
+        """The newest non-internal message of each conversation: ``id -> (sender_type,
+        text shortened to max_chars, created_at)``; one statement for a page."""
+        if not conversation_ids:
+            return {}
+        newest = (
+            select(func.max(Message.id))
+            .where(
+                Message.tenant_id == self.scope.tenant_id,
+                Message.conversation_id.in_(conversation_ids),
+                Message.is_internal.is_(False),
+            )
+            .group_by(Message.conversation_id)
+        )
+        rows = await self.session.execute(
+            select(
+                Message.conversation_id,
+                Message.sender_type,
+                func.substr(Message.text, 1, max_chars),
+                Message.created_at,
+            ).where(Message.tenant_id == self.scope.tenant_id, Message.id.in_(newest))
+        )
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
     async def search(
         self,
         flt: ConversationFilter,
@@ -341,7 +368,20 @@ class ConversationRepository(TenantRepository[Conversation]):
                     Message.text.ilike(pattern, escape="\\"),
                 )
             )
-            stmt = stmt.where(or_(Conversation.subject.ilike(pattern, escape="\\"), in_messages))
+            in_contact = exists(
+                select(Contact.id).where(
+                    Contact.id == Conversation.contact_id,
+                    Contact.tenant_id == self.scope.tenant_id,
+                    or_(
+                        Contact.name.ilike(pattern, escape="\\"),
+                        Contact.email.ilike(pattern, escape="\\"),
+                        Contact.phone.ilike(pattern, escape="\\"),
+                    ),
+                )
+            )
+            stmt = stmt.where(
+                or_(Conversation.subject.ilike(pattern, escape="\\"), in_contact, in_messages)
+            )
         if after is not None:
             ts, last_id = after
             stmt = stmt.where(
@@ -353,4 +393,33 @@ class ConversationRepository(TenantRepository[Conversation]):
         stmt = stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(
             limit
         )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def move_contact(self, source: uuid.UUID, target: uuid.UUID) -> int:
+        """Give ``source``'s conversations to ``target`` (a contact merge); how many."""
+        result = await self.session.execute(
+            update(Conversation)
+            .where(
+                Conversation.tenant_id == self.scope.tenant_id, Conversation.contact_id == source
+            )
+            .values(contact_id=target)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def for_contact(
+        self,
+        contact_id: uuid.UUID,
+        *,
+        channel_id: uuid.UUID | None = None,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> list[Conversation]:
+        """The contact's conversations, newest first (``before``: ids below it)."""
+        stmt = self.select().where(Conversation.contact_id == contact_id)
+        if channel_id is not None:
+            stmt = stmt.where(Conversation.channel_id == channel_id)
+        if before is not None:
+            stmt = stmt.where(Conversation.id < before)
+        stmt = stmt.order_by(Conversation.id.desc()).limit(limit)
         return list((await self.session.execute(stmt)).scalars())

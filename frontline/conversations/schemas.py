@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from frontline.conversations.reasons import ReasonCode, reason_code
 from frontline.messages.schemas import MessageOut
 from frontline.models import ConversationStatus, Priority
 
@@ -17,6 +18,14 @@ class ConversationRef:
 
     id: int
     status: str
+
+
+class LastMessage(BaseModel):
+    """A conversation's newest visible message, shortened for the inbox row."""
+
+    sender_type: str
+    text: str
+    created_at: datetime
 
 
 class ConversationOut(BaseModel):
@@ -38,6 +47,14 @@ class ConversationOut(BaseModel):
     csat_rating: int | None = None
     csat_comment: str | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
+    # in lists only: the newest message the customer or a reply left (not internal notes)
+    last_message: LastMessage | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def handoff_reason_code(self) -> ReasonCode | None:
+        """The reason as a stable code (the console shows it in its own language)."""
+        return reason_code(self.handoff_reason)
 
 
 class ConversationDetail(ConversationOut):

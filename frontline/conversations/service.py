@@ -7,11 +7,13 @@ States (DESIGN.md): ``bot`` (AI handles) -> ``pending`` (waiting for an operator
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline import events
+from frontline.channels.telegram import hooks as telegram_hooks
 from frontline.contacts.schemas import ContactRef
 from frontline.conversations.repository import (
     ConversationFilter,
@@ -111,11 +113,13 @@ async def find_or_open(
         target = latest.id
     conversation = await repo.get_for_update(target) if target is not None else None
     if conversation is None:
+        entry = entry_status(contact, tenant_ai_enabled)
         conversation = repo.add(
             Conversation(
                 channel_id=channel_id,
                 contact_id=contact.id,
-                status=entry_status(contact, tenant_ai_enabled).value,
+                status=entry.value,
+                handed_off_at=now if entry is ConversationStatus.PENDING else None,
                 priority=Priority.NORMAL.value,
                 subject=(subject or "")[:500],
                 last_activity_at=now,
@@ -129,7 +133,13 @@ async def find_or_open(
     if conversation.status == ConversationStatus.RESOLVED.value:
         # a reopened conversation starts afresh: the earlier handoff was answered, so it
         # does not send the customer straight back to the queue
-        conversation.status = entry_status(contact, tenant_ai_enabled).value
+        entry = entry_status(contact, tenant_ai_enabled)
+        conversation.status = entry.value
+        resolved_at = conversation.resolved_at
+        if resolved_at is not None and now - resolved_at <= REOPENED_SOON:
+            conversation.reopened_soon = True
+        if entry is ConversationStatus.PENDING and conversation.handed_off_at is None:
+            conversation.handed_off_at = now
         conversation.resolved_at = None
         conversation.assignee_id = None
         conversation.handoff_reason = None
@@ -211,11 +221,29 @@ async def search(
     return time_page(rows, limit, lambda c: c.last_activity_at, lambda c: c.id)
 
 
+PREVIEW_CHARS = 140
+# a resolved conversation the customer reopens this soon was not really resolved
+REOPENED_SOON = timedelta(hours=72)
+# states in which a person owns the conversation (entering one counts as a handoff)
+_HUMAN_STATES = (ConversationStatus.PENDING, ConversationStatus.OPEN)
+
+
+async def last_messages(
+    session: AsyncSession, scope: TenantScope, conversation_ids: list[int]
+) -> dict[int, tuple[str, str, datetime]]:
+    """The inbox preview of each conversation (see ``ConversationRepository.last_messages``)."""
+    return await ConversationRepository(session, scope).last_messages(
+        conversation_ids, PREVIEW_CHARS
+    )
+
+
 def _set_status(conversation: Conversation, status: ConversationStatus) -> None:
     if conversation.status == status.value:
         return
     conversation.status = status.value
     conversation.resolved_at = utcnow() if status is ConversationStatus.RESOLVED else None
+    if status in _HUMAN_STATES and conversation.handed_off_at is None:
+        conversation.handed_off_at = utcnow()
 
 
 async def update(
@@ -246,6 +274,8 @@ async def update(
         status_changed = True
     conversation.updated_at = utcnow()
     await session.flush()
+    if status_changed and patch.status is ConversationStatus.RESOLVED:
+        await telegram_hooks.on_resolved(session, scope, conversation)
     publish_conversation(
         session,
         conversation,
@@ -313,3 +343,23 @@ async def merge_meta(
     if merged != conversation.meta:
         conversation.meta = merged
         await session.flush()
+async def move_contact(
+    session: AsyncSession, scope: TenantScope, source: uuid.UUID, target: uuid.UUID
+) -> int:
+    """A contact merge: ``source``'s conversations become ``target``'s."""
+    return await ConversationRepository(session, scope).move_contact(source, target)
+
+
+async def for_contact(
+    session: AsyncSession,
+    scope: TenantScope,
+    contact_id: uuid.UUID,
+    *,
+    channel_id: uuid.UUID | None = None,
+    limit: int = 50,
+    before: int | None = None,
+) -> list[Conversation]:
+    """A contact's conversations, newest first."""
+    return await ConversationRepository(session, scope).for_contact(
+        contact_id, channel_id=channel_id, limit=limit, before=before
+    )

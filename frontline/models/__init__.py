@@ -3,8 +3,18 @@
 from frontline.models.ai import AiCall, AiSettings
 from frontline.models.attachments import Attachment, AttachmentStatus
 from frontline.models.base import Base
+from frontline.models.bookings import (
+    Availability,
+    BlockedPeriod,
+    Booking,
+    BookingStatus,
+    ConditionTemplate,
+    Departure,
+    Resource,
+    ResourceKind,
+)
 from frontline.models.channels import Channel, ChannelState
-from frontline.models.contacts import Contact, ContactIdentity
+from frontline.models.contacts import Contact, ContactAttribute, ContactIdentity, ContactMerge
 from frontline.models.conversations import (
     Category,
     Conversation,
@@ -21,7 +31,16 @@ from frontline.models.knowledge import (
     KnowledgeDocument,
     KnowledgeState,
 )
-from frontline.models.tenants import ROLE_RANK, ApiKey, Membership, RefreshToken, Role, Tenant, User
+from frontline.models.tenants import (
+    ROLE_RANK,
+    ApiKey,
+    AuditEntry,
+    Membership,
+    RefreshToken,
+    Role,
+    Tenant,
+    User,
+)
 
 __all__ = [
     "ROLE_RANK",
@@ -30,15 +49,24 @@ __all__ = [
     "ApiKey",
     "Attachment",
     "AttachmentStatus",
+    "AuditEntry",
+    "Availability",
     "Base",
+    "BlockedPeriod",
+    "Booking",
+    "BookingStatus",
     "Category",
     "Channel",
     "ChannelState",
+    "ConditionTemplate",
     "Contact",
+    "ContactAttribute",
     "ContactIdentity",
+    "ContactMerge",
     "Conversation",
     "ConversationStatus",
     "DeliveryStatus",
+    "Departure",
     "DocumentStatus",
     "Job",
     "JobStatus",
@@ -49,6 +77,8 @@ __all__ = [
     "Message",
     "Priority",
     "RefreshToken",
+    "Resource",
+    "ResourceKind",
     "Role",
     "SenderType",
     "Tenant",

@@ -64,3 +64,5 @@ class AiCall(Base):
     cost: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
+    # what the call was for: null for the customer turn, ``copilot.<action>`` beside operators
+    purpose: Mapped[str | None] = mapped_column(String(40))

@@ -7,7 +7,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontline.kit.time import utcnow
@@ -63,6 +72,7 @@ class Conversation(Base):
     __table_args__ = (
         Index("ix_conversations_tenant_activity", "tenant_id", "last_activity_at"),
         Index("ix_conversations_contact_channel", "contact_id", "channel_id"),
+        Index("ix_conversations_tenant_created", "tenant_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -90,6 +100,13 @@ class Conversation(Base):
     # facts the channel gives about the conversation (``avito_item_id``: the listing an
     # Avito chat is about), for the console and the AI
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # for analytics: when the conversation first went to the operator queue (kept after it
+    # is answered), and whether it was ever reopened within 72 h of being resolved (such a
+    # conversation does not count as resolved by the AI alone)
+    handed_off_at: Mapped[datetime | None]
+    reopened_soon: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # the last message the customer has read (the customer API's "mark read")
+    contact_last_read_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Message(Base):

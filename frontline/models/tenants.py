@@ -7,11 +7,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontline.kit.time import utcnow
-from frontline.models.base import Base, created_at_column, uuid_pk
+from frontline.models.base import Base, BigId, created_at_column, uuid_pk
 
 
 class Role(enum.StrEnum):
@@ -33,6 +33,28 @@ class Tenant(Base):
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     locale: Mapped[str] = mapped_column(String(8), default="ru")
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = created_at_column()
+    # plan limits (``{"conversations_per_month": n, "operators": n, "documents": n}``; a
+    # missing key is unlimited), set by a platform superadmin
+    limits: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # a suspended tenant's staff cannot sign in and its channels take no messages
+    suspended_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """Who changed what in a workspace's settings (the owner's console and the API), or on
+    the platform (``tenant_id`` NULL). Plain references: the record outlives its subject."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_tenant_created", "tenant_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column()
+    actor_id: Mapped[uuid.UUID | None] = mapped_column()
+    actor: Mapped[str] = mapped_column(String(320), default="")
+    action: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(String(300), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = created_at_column()
 
 

@@ -79,3 +79,27 @@ def message_external_id(visitor_id: str, client_id: str) -> str:
     """The stored message's external id: a resend of one ``client_id`` is a no-op (the
     ``(channel, external id)`` unique constraint), and visitors cannot collide."""
     return f"{visitor_id}:{client_id}"
+
+
+# ---- identified visitors ---------------------------------------------------------------
+
+
+def user_hash(identity_secret: str, user_id: str) -> str:
+    """What the host's backend computes for its signed-in user: HMAC-SHA256 of the user id
+    (UTF-8) keyed with the web channel's identity secret, as lower-case hex."""
+    return hmac.new(identity_secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_user_hash(identity_secret: str, user_id: str, given: str | None) -> bool:
+    """Constant-time check of a widget's ``user_hash``."""
+    if not given or len(given) > 128:
+        return False
+    expected = user_hash(identity_secret, user_id)
+    return hmac.compare_digest(expected.encode(), given.strip().lower().encode())
+
+
+def identified_visitor_id(channel_id: uuid.UUID, user_id: str) -> str:
+    """The one visitor id of a host-application user on a channel, whatever the device: every
+    browser where they are signed in gets a token for it, so they share one contact and one
+    history (the token is still signed, so knowing this id grants nothing)."""
+    return hashlib.sha256(f"frontline.user:{channel_id}:{user_id}".encode()).hexdigest()[:32]

@@ -14,10 +14,11 @@ refusals included, carry the CORS headers so the widget can read why.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
@@ -25,13 +26,21 @@ from frontline.attachments import service as attachments
 from frontline.attachments.endpoints import file_response
 from frontline.attachments.schemas import UploadOut
 from frontline.channels.base import MAX_ATTACHMENTS_PER_MESSAGE
-from frontline.deps import ServicesDep
-from frontline.errors import AppError, NotFound, error_body
+from frontline.channels.service import ChannelRuntime
+from frontline.channels.web.adapter import WebChannelConfig
+from frontline.contacts import flows as contact_flows
+from frontline.contacts.flows import Profile
+from frontline.deps import Services, ServicesDep
+from frontline.errors import AppError, NotFound, Unauthorized, error_body
 from frontline.kit.i18n import normalize_locale
 from frontline.kit.repository import TenantScope
 from frontline.models import ConversationStatus
 from frontline.realtime.connection import own_origin
-from frontline.realtime.visitors import contact_external_id
+from frontline.realtime.visitors import (
+    contact_external_id,
+    identified_visitor_id,
+    verify_user_hash,
+)
 from frontline.realtime.widget import (
     RATE_WINDOW_SECONDS,
     channel_config,
@@ -53,6 +62,13 @@ class SessionIn(BaseModel):
     key: str = Field(min_length=1, max_length=100)
     visitor_token: str | None = Field(default=None, max_length=200)
     language: str | None = Field(default=None, max_length=20)
+    # a signed-in user of the host site (``user_hash``: see ``visitors.user_hash``)
+    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+    user_hash: str | None = Field(default=None, max_length=128)
+    name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(default=None, max_length=50)
+    attributes: dict[str, Any] | None = None
 
 
 def _cors_headers(origin: str | None) -> dict[str, str]:
@@ -84,9 +100,17 @@ async def widget_session(request: Request, services: ServicesDep) -> JSONRespons
     try:
         raw = await request.json()
         body = SessionIn.model_validate(raw)
-    except (ValueError, ValidationError):
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
         return JSONResponse(
-            error_body("invalid", "body must be {key, visitor_token?}"),
+            error_body("invalid", f"{where}: {first.get('msg', 'invalid')}"),
+            status_code=422,
+            headers=_cors_headers(origin),
+        )
+    except ValueError:
+        return JSONResponse(
+            error_body("invalid", "body must be {key, visitor_token?, user_id?, user_hash?}"),
             status_code=422,
             headers=_cors_headers(origin),
         )
@@ -100,10 +124,10 @@ async def widget_session(request: Request, services: ServicesDep) -> JSONRespons
             status_code=403,
             headers=_cors_headers(origin),
         )
-    visitor_id = services.visitor_tokens.verify(channel.id, body.visitor_token)
-    token = body.visitor_token
-    if visitor_id is None:
-        visitor_id, token = services.visitor_tokens.issue(channel.id)
+    try:
+        visitor_id, token = await _visitor(services, channel, config, body)
+    except AppError as exc:
+        return _refusal(exc, origin)
     visitor = await load_visitor(services, channel, visitor_id)
     language = normalize_locale(body.language or config.language)
     payload = {
@@ -112,6 +136,7 @@ async def widget_session(request: Request, services: ServicesDep) -> JSONRespons
         "conversation_id": visitor.conversation_id,
         "status": visitor.status or ConversationStatus.BOT.value,
         "state": widget_state(visitor.status),
+        "identified": body.user_id is not None,
         "operators_online": await operators_online(services, channel.tenant_id),
         "heartbeat_seconds": services.settings.realtime_heartbeat_seconds,
         "config": {
@@ -129,6 +154,38 @@ async def widget_session(request: Request, services: ServicesDep) -> JSONRespons
         },
     }
     return JSONResponse(payload, headers=_cors_headers(origin))
+
+
+async def _visitor(
+    services: Services, channel: ChannelRuntime, config: WebChannelConfig, body: SessionIn
+) -> tuple[str, str | None]:
+    """The visitor id and token of a session call. A signed-in user (verified ``user_hash``)
+    gets their one visitor id on every device and their anonymous history merged in; a
+    wrong or missing hash is refused (401) before anything is stored."""
+    anonymous = services.visitor_tokens.verify(channel.id, body.visitor_token)
+    if body.user_id is None:
+        if config.require_identity:
+            raise Unauthorized("this chat is for signed-in users: user_id and user_hash required")
+        if anonymous is None:
+            return services.visitor_tokens.issue(channel.id)
+        return anonymous, body.visitor_token
+    if not verify_user_hash(channel.secret, body.user_id, body.user_hash):
+        raise Unauthorized("user_hash does not match user_id")
+    visitor_id = identified_visitor_id(channel.id, body.user_id)
+    profile = Profile(
+        name=body.name, email=body.email, phone=body.phone, attributes=body.attributes
+    )
+    async with services.db.transaction() as session:
+        await contact_flows.identify(
+            session,
+            TenantScope(channel.tenant_id),
+            channel.id,
+            user_id=body.user_id,
+            external_id=contact_external_id(visitor_id),
+            anonymous_external_id=contact_external_id(anonymous) if anonymous else None,
+            profile=profile,
+        )
+    return visitor_id, services.visitor_tokens.token_for(channel.id, visitor_id)
 
 
 # ---- files -----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Conversations keep channel facts about themselves (the Avito listing a chat is about)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0012
 Create Date: 2026-12-07 00:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

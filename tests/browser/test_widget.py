@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
+from frontline.channels.web.adapter import DEFAULT_MAX_MESSAGE_CHARS
 from tests.browser.conftest import Server, Site
 
 ROOT = "document.getElementById('frontline-widget').shadowRoot"
@@ -733,3 +734,25 @@ def test_on_a_phone_the_panel_fills_the_screen(
         expect(panel).to_be_hidden()
     finally:
         context.close()
+
+
+def test_the_too_long_error_clears_once_the_text_fits(
+    context: BrowserContext, server: Server
+) -> None:
+    """Issue 14: the "too long" error went on showing after the visitor shortened the text."""
+    page = context.new_page()
+    track_ready(page)
+    open_demo(page, server)
+    open_chat(page)
+    limit = DEFAULT_MAX_MESSAGE_CHARS  # the demo web channel keeps the default
+    send(page, "x" * (limit + 50))
+    error = page.locator(".err")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("too long")
+    page.locator("#fl-input").fill("x" * 10)
+    expect(error).to_be_hidden()
+    # while the text is still too long, the error stays
+    send(page, "x" * (limit + 50))
+    expect(error).to_be_visible()
+    page.locator("#fl-input").fill("x" * (limit + 10))
+    expect(error).to_be_visible()

@@ -302,14 +302,16 @@ async def test_dead_job_is_listed_and_requeued(
     assert await jobs(factory, t, "dead") == []
 
 
-async def test_channel_without_callback_url_fails_permanently(
+async def test_channel_without_callback_url_stores_replies_as_delivered(
     factory: Factory, worker: Worker
 ) -> None:
+    """Issue 14: without a callback URL the integration polls the messages API, so a reply
+    is delivered once stored: ``sent``, no failure, no dead job."""
     t = await factory.tenant()
-    conversation_id, reply_id = await conversation_with_reply(factory, t, "Nowhere to go")
+    conversation_id, reply_id = await conversation_with_reply(factory, t, "Poll me")
     await worker.run_until_idle()
     stored = await message(factory, t, conversation_id, reply_id)
-    assert stored["delivery_status"] == "failed"
-    assert "callback_url" in stored["failure_reason"]
-    [job] = await jobs(factory, t, "dead")
-    assert job["attempts"] == 1
+    assert stored["delivery_status"] == "sent"
+    assert stored["failure_reason"] is None
+    assert await jobs(factory, t, "dead") == []
+    assert {j["status"] for j in await jobs(factory, t)} == {"done"}

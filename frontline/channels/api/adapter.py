@@ -1,5 +1,6 @@
 """API channel: inbound ``POST /api/v1/channels/{id}/messages`` with the channel secret as a
-Bearer token; replies POSTed as signed JSON to the configured callback URL."""
+Bearer token; replies POSTed as signed JSON to the configured callback URL, or, without one,
+stored as delivered for the integration to poll."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from pydantic_core import PydanticCustomError
 from frontline.channels.base import (
     MAX_ATTACHMENTS_PER_MESSAGE,
     AttachmentIn,
-    BadRequest,
     ChannelConfig,
     ChannelType,
     InboundContact,
@@ -117,7 +117,9 @@ class ApiChannelAdapter:
 
     async def send(self, message: OutboundMessage) -> SendResult:
         if self._config.callback_url is None:
-            raise BadRequest("the API channel has no callback_url configured")
+            # nothing to push to: the reply is stored and the integration reads it with
+            # GET /api/v1/conversations/{id}/messages, so it counts as delivered
+            return SendResult(external_id=None)
         payload = {
             "event": "message.created",
             "message_id": message.message_id,

@@ -46,7 +46,8 @@ class WebChannelConfig(ChannelConfig):
     """What the widget shows and who may embed it.
 
     ``allowed_origins`` lists the sites allowed to embed the widget (``"*"`` allows any);
-    Frontline's own origin (its demo page) is always allowed.
+    Frontline's own origin (its demo page) is always allowed. The channel's secret is its
+    identity secret: the host site signs its users' ids with it (``user_hash``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -59,6 +60,8 @@ class WebChannelConfig(ChannelConfig):
     language: Literal["ru", "en"] | None = None
     messages_per_minute: int = Field(default=DEFAULT_MESSAGES_PER_MINUTE, ge=1, le=600)
     max_message_chars: int = Field(default=DEFAULT_MAX_MESSAGE_CHARS, ge=1, le=20_000)
+    # only signed-in users of the host site may chat (``user_id`` + ``user_hash`` required)
+    require_identity: bool = False
 
     @field_validator("allowed_origins")
     @classmethod

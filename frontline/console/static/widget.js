@@ -30,6 +30,19 @@
     open: ds.open === 'true' || ds.open === '',
   };
   const NAV_LANG = /^ru\b/i.test(navigator.language || '') ? 'ru' : 'en';
+  // a signed-in user of the host site: data-user-id with data-user-hash (HMAC-SHA256 of the
+  // id with the channel's identity secret, computed by the host's backend), optional details
+  const parseAttributes = (raw) => {
+    if (!raw) return null;
+    try { const v = JSON.parse(raw); return v && typeof v === 'object' && !Array.isArray(v) ? v : null; } catch (e) {
+      console.error('Frontline widget: data-user-attributes must be a JSON object'); return null;
+    }
+  };
+  const USER = (ds.userId || '').trim() ? {
+    user_id: ds.userId.trim(), user_hash: (ds.userHash || '').trim(),
+    name: ds.userName || null, email: ds.userEmail || null, phone: ds.userPhone || null,
+    attributes: parseAttributes(ds.userAttributes),
+  } : null;
 
   const STR = {
     en: {
@@ -414,7 +427,10 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
     if (name != null) opTimer = setTimeout(() => setOpTyping(null), 10000);
     setStatusLine();
   }
-  const showError = (text, seconds, note) => {
+  // errTooLong: the error shown is "too long"; it clears as soon as the text fits again
+  let errTooLong = false;
+  const showError = (text, seconds, note, tooLong) => {
+    errTooLong = !!tooLong;
     err.textContent = text; err.hidden = false; err.classList.toggle('note', !!note);
     clearTimeout(errTimer); errTimer = setTimeout(() => { err.hidden = true; }, (seconds || 8) * 1000);
   };
@@ -463,11 +479,17 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
     if (!sessionCall) sessionCall = requestSession().finally(() => { sessionCall = null; });
     return sessionCall;
   };
+  // a token of a signed-in user is not reused once nobody is signed in (a shared computer)
+  const storedToken = () => {
+    const kept = load(LS, K('token')) || token || null;
+    if (kept && !USER && load(LS, K('identified')) === '1') { save(LS, K('token'), null); save(LS, K('identified'), null); return null; }
+    return kept;
+  };
   async function requestSession() {
     const res = await fetch(BASE + '/api/v1/widget/session', {
       method: 'POST', mode: 'cors', credentials: 'omit',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ key: KEY, visitor_token: load(LS, K('token')) || token || null, language: attr.language || NAV_LANG }),
+      body: JSON.stringify(Object.assign({ key: KEY, visitor_token: storedToken(), language: attr.language || NAV_LANG }, USER || {})),
     });
     if (!res.ok) {
       const e = new Error('Frontline widget: session refused (' + res.status + ')');
@@ -478,6 +500,7 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
     if (visitorId && s.visitor_id !== visitorId) resetView(); // the old token was refused
     session = s; token = s.visitor_token; visitorId = s.visitor_id;
     save(LS, K('token'), token);
+    save(LS, K('identified'), s.identified ? '1' : null);
     if (s.conversation_id) convId = s.conversation_id;
     if (s.limits && s.limits.max_message_chars > 0) maxChars = s.limits.max_message_chars;
     if (s.limits && s.limits.max_files > 0) maxFiles = s.limits.max_files;
@@ -610,7 +633,7 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
         setTimeout(() => { const item = outbox.find((o) => o.client_id === cid); if (item) sendFrame('message.send', item); }, s * 1000 + 200);
       }
     } else if (d.code === 'too_long') {
-      showError(t('tooLong', { n: maxChars })); if (cid) failed(cid, false);
+      showError(t('tooLong', { n: maxChars }), 0, false, true); if (cid) failed(cid, false);
     } else if (d.code === 'no_conversation') {
       wantHandoff = true; showError(t('describe'), 10, true); input.focus();
     } else {
@@ -625,7 +648,7 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
     text = String(text || '').trim();
     if (uploads) { showError(t('waitUpload'), 3, true); return false; }
     if (!text && !staged.length) return false;
-    if (text.length > maxChars) { showError(t('tooLong', { n: maxChars })); return false; }
+    if (text.length > maxChars) { showError(t('tooLong', { n: maxChars }), 0, false, true); return false; }
     const item = { client_id: newId(), text };
     if (staged.length) {
       item.attachments = staged.map((f) => f.id);
@@ -685,6 +708,7 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1;white-space:nowrap;overflow:hi
   });
   input.addEventListener('input', () => {
     autosize();
+    if (errTooLong && !err.hidden && input.value.trim().length <= maxChars) { err.hidden = true; errTooLong = false; }
     if (!input.value.trim()) { stopTyping(); return; }
     if (convId != null && Date.now() - typingSentAt > 3000 && sendFrame('typing', { active: true })) typingSentAt = Date.now();
     clearTimeout(typingTimer); typingTimer = setTimeout(stopTyping, 4000);

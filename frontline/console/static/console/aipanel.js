@@ -3,6 +3,7 @@
 
 import { $, clear, el } from "./dom.js";
 import { t } from "./i18n.js";
+import { handoffReasonText } from "./reference.js";
 import { current } from "./state.js";
 
 function latestAi() {
@@ -45,7 +46,7 @@ export function renderAiPanel() {
       fact(dl, t("ai.citations"), meta.citations.map(function (c) { return "#" + c; }).join(", "), "ai-citations");
     }
   }
-  fact(dl, t("ai.handoff_reason"), current.conv.handoff_reason, "ai-handoff-reason");
+  fact(dl, t("ai.handoff_reason"), handoffReasonText(current.conv), "ai-handoff-reason");
   $("ai-none").hidden = dl.childNodes.length > 0;
   var draft = found.draft;
   $("ai-draft").hidden = !draft;

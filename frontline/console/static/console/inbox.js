@@ -6,6 +6,7 @@ import { $, clear, el } from "./dom.js";
 import { conversationTitle, formatTime, t } from "./i18n.js";
 import { clearHandoffs, forgetHandoff, isUnseen } from "./notify.js";
 import {
+  categoryName,
   categories, channelTag, contactKnown, knownContactName, loadContact, memberName
 } from "./reference.js";
 import { CONVERSATION_FRAMES, on, onConnect } from "./socket.js";
@@ -95,6 +96,11 @@ function renderRow(c) {
   top.appendChild(time);
   a.appendChild(top);
   a.appendChild(el("span", "row-subject", conversationTitle(c)));
+  if (c.last_message) {
+    var preview = el("span", "row-preview", c.last_message.text);
+    preview.setAttribute("data-testid", "conv-preview");
+    a.appendChild(preview);
+  }
   var tags = el("span", "row-tags");
   tags.appendChild(el("span", "tag tag-status-" + c.status, t("status." + c.status)));
   if (c.priority !== "normal") {
@@ -103,7 +109,7 @@ function renderRow(c) {
   tags.appendChild(channelTag(c.channel_id, "row-channel"));
   if (c.assignee_id) { tags.appendChild(el("span", "tag", memberName(c.assignee_id))); }
   if (c.category_id && categories.has(c.category_id)) {
-    tags.appendChild(el("span", "tag", categories.get(c.category_id).name));
+    tags.appendChild(el("span", "tag", categoryName(categories.get(c.category_id))));
   }
   a.appendChild(tags);
   li.appendChild(a);
@@ -202,6 +208,10 @@ export function wire() {
     var row = data && data.id ? inbox.rows.get(data.conversation_id) : null;
     if (row && !data.is_internal) {
       row.last_activity_at = data.created_at;
+      row.last_message = {
+        sender_type: data.sender_type, text: String(data.text || "").slice(0, 140),
+        created_at: data.created_at
+      };
       renderInbox();
     }
   });

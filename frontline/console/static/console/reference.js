@@ -87,7 +87,7 @@ function fillCategorySelects() {
     var current = select.value;
     clear(select);
     select.appendChild(option("", pair[1], false));
-    categories.forEach(function (c) { select.appendChild(option(c.id, c.name, c.id === current)); });
+    categories.forEach(function (c) { select.appendChild(option(c.id, categoryName(c), c.id === current)); });
   });
 }
 
@@ -97,6 +97,31 @@ function fillChannelFilter() {
   clear(select);
   select.appendChild(option("", t("filter.any"), false));
   channels.forEach(function (c) { select.appendChild(option(c.id, c.name, c.id === current)); });
+}
+
+// the demo's built-in categories, by their names in either language: shown in the
+// console's language (a category a tenant named itself is shown as it is)
+var BUILT_IN_CATEGORIES = {
+  "бронирование": "booking", "booking": "booking",
+  "оплата": "payment", "payment": "payment",
+  "жалоба": "complaint", "complaint": "complaint",
+  "другое": "other", "other": "other"
+};
+
+/** A category's name in the console's language (built-in ones), else as named. */
+export function categoryName(c) {
+  var key = BUILT_IN_CATEGORIES[String(c.name).trim().toLowerCase()];
+  return key ? t("category.builtin." + key) : c.name;
+}
+
+/** A handoff reason in the console's language: the reason's code, then its detail. */
+export function handoffReasonText(conv) {
+  if (!conv.handoff_reason) { return ""; }
+  var code = conv.handoff_reason_code || "other";
+  if (code === "other") { return conv.handoff_reason; }
+  var text = t("reason." + code);
+  var m = /\((.*)\)\s*$/.exec(conv.handoff_reason);
+  return m ? text + " (" + m[1] + ")" : text;
 }
 
 export function channelName(id) {

@@ -1,0 +1,165 @@
+"""``GET /api/v1/analytics/<report>?start=&end=&channel_id=&format=json|csv`` (admins and
+owners). ``start``/``end`` are UTC days, both included (default: the last 30 days); ``end``
+before ``start`` is a 422. ``format=csv`` returns the report's table as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontline.analytics import service
+from frontline.analytics.repository import Window
+from frontline.analytics.schemas import (
+    CountsOut,
+    Range,
+    SummaryOut,
+    TimelineOut,
+    UsageOut,
+    VolumeOut,
+)
+from frontline.auth.deps import Admin
+from frontline.deps import Session
+from frontline.kit.repository import TenantScope
+
+router = APIRouter(prefix="/analytics", tags=["analytics"])
+
+Report = Callable[[AsyncSession, TenantScope, Range, Window], Awaitable[BaseModel]]
+Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv")]
+
+
+def _csv(name: str, data: Any) -> Response:
+    header, rows = service.table(name, data)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="analytics-{name}.csv"'},
+    )
+
+
+async def _run(
+    name: str,
+    report: Report,
+    subject: Admin,
+    session: AsyncSession,
+    start: date | None,
+    end: date | None,
+    channel_id: uuid.UUID | None,
+    fmt: str,
+) -> Any:
+    rng, window = service.resolve_range(start, end, channel_id)
+    data = await report(session, subject.scope, rng, window)
+    return _csv(name, data) if fmt == "csv" else data
+
+
+@router.get("/summary", response_model=SummaryOut)
+async def summary(
+    subject: Admin,
+    session: Session,
+    start: date | None = None,
+    end: date | None = None,
+    channel_id: uuid.UUID | None = None,
+    format: Format = "json",
+) -> Any:
+    """Conversations, the strict AI-resolved share, handoff rate, CSAT, first response
+    times (AI and operator) and time to resolution (median and p90, seconds)."""
+    return await _run("summary", service.summary, subject, session, start, end, channel_id, format)
+
+
+@router.get("/timeline", response_model=TimelineOut)
+async def timeline(
+    subject: Admin,
+    session: Session,
+    start: date | None = None,
+    end: date | None = None,
+    channel_id: uuid.UUID | None = None,
+    format: Format = "json",
+) -> Any:
+    """Per day: conversations, AI-resolved, handed off, CSAT."""
+    return await _run(
+        "timeline", service.timeline, subject, session, start, end, channel_id, format
+    )
+
+
+@router.get("/volume", response_model=VolumeOut)
+async def volume(
+    subject: Admin,
+    session: Session,
+    start: date | None = None,
+    end: date | None = None,
+    channel_id: uuid.UUID | None = None,
+    format: Format = "json",
+) -> Any:
+    """Conversations started by UTC hour of the day and by weekday."""
+    return await _run("volume", service.volume, subject, session, start, end, channel_id, format)
+
+
+@router.get("/handoff-reasons", response_model=CountsOut)
+async def handoff_reasons(
+    subject: Admin,
+    session: Session,
+    start: date | None = None,
+    end: date | None = None,
+    channel_id: uuid.UUID | None = None,
+    format: Format = "json",
+) -> Any:
+    """Handed-off conversations by reason code (``unknown``: the reason was cleared when
+    the conversation was handed back or reopened)."""
+    return await _run(
+        "handoff-reasons", service.handoff_reasons, subject, session, start, end, channel_id, format
+    )
+
+
+@router.get("/categories", response_model=CountsOut)
+async def categories(
+    subject: Admin,
+    session: Session,
+    start: date | None = None,
+    end: date | None = None,
+    channel_id: uuid.UUID | None = None,
+    format: Format = "json",
+) -> Any:
+    """The top categories (an empty key: no category)."""
+    return await _run(
+        "categories", service.categories, subject, session, start, end, channel_id, format
+    )
+
+
+@router.get("/unanswered", response_model=CountsOut)
+async def unanswered(
+    subject: Admin,
+    session: Session,
+    start: date | None = None,
+    end: date | None = None,
+    channel_id: uuid.UUID | None = None,
+    format: Format = "json",
+) -> Any:
+    """Questions the AI had no confident answer to, grouped by their normalized text."""
+    return await _run(
+        "unanswered", service.unanswered, subject, session, start, end, channel_id, format
+    )
+
+
+@router.get("/usage", response_model=UsageOut)
+async def usage(
+    subject: Admin,
+    session: Session,
+    start: date | None = None,
+    end: date | None = None,
+    channel_id: uuid.UUID | None = None,
+    format: Format = "json",
+) -> Any:
+    """LLM calls, tokens and cost per provider per day."""
+    return await _run("usage", service.usage, subject, session, start, end, channel_id, format)

@@ -1,0 +1,1 @@
+"""Bookings: resources, condition templates, departures, availability and bookings."""

@@ -1,0 +1,1 @@
+"""The Telegram bot channel: Bot API client, adapter, webhook, long polling, operator alerts."""

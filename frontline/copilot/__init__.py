@@ -1,0 +1,1 @@
+"""The AI beside the operator: suggested replies, rewrites, translations, summaries."""

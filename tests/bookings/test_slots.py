@@ -1,0 +1,108 @@
+"""Booking slot extraction: the phrases the product promises, and the eval's thresholds on
+the development data (Restaurant-8k, Russian MultiWOZ), with the baseline beside it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, time
+
+import pytest
+
+from frontline.bookings import evaluation as ev
+from frontline.bookings import slots as sx
+from tests.conftest import EVAL_DATA, EVAL_DATA_MISSING
+
+TODAY = date(2027, 6, 2)  # a Wednesday
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Хочу забронировать Байкал на двоих с 9 июня", {"date": date(2027, 6, 9), "people": 2}),
+        (
+            "с 10 по 12 июля на троих",
+            {"date": date(2027, 7, 10), "end_date": date(2027, 7, 12), "people": 3},
+        ),
+        (
+            "next Friday at 7pm for 4 people",
+            {"date": date(2027, 6, 4), "time": time(19), "people": 4},
+        ),
+        (
+            "в следующую среду в 7 вечера, нас будет пятеро",
+            {"date": date(2027, 6, 9), "time": time(19), "people": 5},
+        ),
+        ("tomorrow, me and my wife", {"date": date(2027, 6, 3), "people": 2}),
+        ("через 3 дня на 2 ночи", {"date": date(2027, 6, 5), "end_date": date(2027, 6, 7)}),
+        (
+            "Меня зовут Иван Петров, телефон 8 (900) 123-45-67, ivan@example.com",
+            {"name": "Иван Петров", "phone": "+79001234567", "email": "ivan@example.com"},
+        ),
+        (
+            "My name is Nia Sayaphon, table for 9 at 18:30",
+            {"name": "Nia Sayaphon", "people": 9, "time": time(18, 30)},
+        ),
+        ("Спасибо, на сегодня всё", {}),
+        ("5 июня 2026", {"date": date(2026, 6, 5)}),
+    ],
+)
+def test_phrases(text: str, expected: dict[str, object]) -> None:
+    assert sx.extract(text, today=TODAY).values() == expected
+
+
+def test_a_bare_answer_is_read_as_the_slot_asked_for() -> None:
+    assert sx.extract("13", today=TODAY, requested=["people"]).values() == {"people": 13}
+    assert sx.extract("13", today=TODAY, requested=["time"]).values() == {"time": time(13)}
+    assert sx.extract("Ivey", today=TODAY, requested=["first_name"]).values() == {"name": "Ivey"}
+    assert sx.extract("13", today=TODAY).values() == {}
+
+
+def test_a_conversation_merges_its_messages_latest_first() -> None:
+    merged = sx.merge(
+        [
+            sx.extract("с 10 по 12 июля", today=TODAY),
+            sx.extract("нас двое", today=TODAY, requested=["people"]),
+            sx.extract("ой, лучше с 11 июля", today=TODAY),
+        ]
+    )
+    assert merged.values() == {"date": date(2027, 7, 11), "people": 2}
+
+
+@EVAL_DATA_MISSING
+def test_restaurant8k_and_ru_multiwoz_meet_their_targets() -> None:
+    r8k = ev.evaluate_r8k(EVAL_DATA / "restaurant8k", sx.extract).report()
+    for slot in ("date", "time", "people"):
+        assert r8k["slots"][slot]["f1"] >= 0.85, (slot, r8k)
+    mwoz = ev.evaluate_mwoz(EVAL_DATA / "ru_multiwoz_booking", sx.extract, "ru").report()
+    for slot in ("day", "people"):
+        assert mwoz["slots"][slot]["f1"] >= 0.80, (slot, mwoz)
+    assert r8k["items"] > 1000 and mwoz["items"] > 300
+
+
+@EVAL_DATA_MISSING
+def test_the_cli_prints_every_data_set_with_the_baseline() -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "frontline",
+            "eval",
+            "booking",
+            "--data",
+            str(EVAL_DATA),
+            "--json",
+            "--limit",
+            "60",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    report = json.loads(out)
+    assert set(report) == {"restaurant8k", "ru_multiwoz_ru", "ru_multiwoz_en", "sgd"}
+    for systems in report.values():
+        assert set(systems) == {"extractor", "baseline"}
+    r8k = report["restaurant8k"]
+    assert r8k["extractor"]["joint_accuracy"] > r8k["baseline"]["joint_accuracy"]
