@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import aiohttp
 
@@ -47,3 +49,29 @@ def raise_for_http_status(status: int, text: str, headers: Mapping[str, str]) ->
     if status in (401, 403):
         raise AuthFailed(detail)
     raise BadRequest(detail)
+
+
+async def read_limited(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """A response body read in chunks, refused (:class:`BadRequest`) past ``max_bytes``
+    - before reading when the declared length already says so (provider file downloads)."""
+    too_large = BadRequest(f"the file is larger than {max_bytes} bytes")
+    if response.content_length and response.content_length > max_bytes:
+        raise too_large
+    data = bytearray()
+    async for chunk in response.content.iter_chunked(65536):
+        data += chunk
+        if len(data) > max_bytes:
+            raise too_large
+    return bytes(data)
+
+
+def json_object(body: bytes, who: str) -> dict[str, Any]:
+    """A provider's JSON object answer; anything else is :class:`Unavailable` (a broken
+    proxy or an outage page, worth retrying)."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise Unavailable(f"{who} answered no JSON: {body[:200]!r}") from exc
+    if not isinstance(data, dict):
+        raise Unavailable(f"{who} answered no JSON object")
+    return data

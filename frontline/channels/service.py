@@ -142,12 +142,16 @@ async def create_channel(
     return channel, secret
 
 
-async def _after_secret_set(session: AsyncSession, channel: Channel, secret: str) -> None:
-    """An Avito channel's webhook URL carries its secret: (re)subscribe it, as a durable
-    job in this transaction (Avito is called after the commit, retried if it fails)."""
+async def _after_secret_set(
+    session: AsyncSession, channel: Channel, secret: str, config_changed: bool = False
+) -> None:
+    """An Avito channel's webhook URL carries its secret, and its credentials name the
+    account: (re)subscribe it, as a durable job in this transaction (Avito is called after
+    the commit, retried if it fails)."""
     if channel.type != ChannelType.AVITO.value:
         return
-    digest = hashlib.sha256(secret.encode()).hexdigest()[:16]
+    material = secret + (channel.config_encrypted if config_changed else "")
+    digest = hashlib.sha256(material.encode()).hexdigest()[:16]
     await queue.insert(
         session,
         events.JOB_AVITO_SUBSCRIBE,
@@ -192,6 +196,8 @@ async def update_channel(
         merged = {**current, **{k: v for k, v in config.items() if v != "**********"}}
         parsed = validate_config(channel.type, merged)
         channel.config_encrypted = box.encrypt(json.dumps(_storable(parsed)))
+        secret = box.decrypt(channel.secret_encrypted)
+        await _after_secret_set(session, channel, secret, config_changed=True)
     await session.flush()
     _forget_after_commit(session, cache, channel.id)
     return channel

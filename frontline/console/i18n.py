@@ -144,6 +144,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "delivery.queued": ("в очереди", "queued"),
     "delivery.sent": ("отправлено", "sent"),
     "delivery.failed": ("не доставлено", "not delivered"),
+    "conv.avito_item": ("объявление № {id}", "listing No. {id}"),
     "delivery.delivered": ("доставлено", "delivered"),
     "delivery.read": ("прочитано", "read"),
     "error.whatsapp_window_closed": (

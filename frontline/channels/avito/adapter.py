@@ -147,7 +147,10 @@ class AvitoChannelAdapter:
             data = parse_json_body(body)
         except BadRequest:
             return AvitoWebhook([], 1)
-        return parse_webhook(data, self._config.user_id)
+        try:
+            return parse_webhook(data, self._config.user_id)
+        except (AttributeError, TypeError, ValueError):
+            return AvitoWebhook([], 1)  # a field of an unexpected type: ignored
 
     def verify_and_parse(self, request: Any) -> list[InboundMessage]:
         """The channel Protocol's entry: the token comes in the ``x-frontline-token``

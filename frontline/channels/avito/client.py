@@ -22,8 +22,8 @@ from typing import Any
 
 import aiohttp
 
-from frontline.channels.base import AuthFailed, BadRequest, FetchedFile, Timeout, Unavailable
-from frontline.channels.http import http_client, raise_for_http_status
+from frontline.channels.base import AuthFailed, FetchedFile, Timeout, Unavailable
+from frontline.channels.http import http_client, json_object, raise_for_http_status, read_limited
 
 # a token is used until this long before Avito says it expires
 EXPIRY_MARGIN_SECONDS = 60.0
@@ -103,7 +103,7 @@ class AvitoClient:
             if status in (400, 401, 403):
                 raise AuthFailed(f"Avito refused the client credentials: HTTP {status}")
             raise_for_http_status(status, body.decode("utf-8", "replace"), {})
-            data = _json(body)
+            data = json_object(body, "Avito API")
             value = data.get("access_token")
             if not isinstance(value, str) or not value:
                 raise Unavailable("Avito answered no access_token")
@@ -126,7 +126,7 @@ class AvitoClient:
                 self._tokens.drop(self._key, token)
                 continue
             raise_for_http_status(status, answer.decode("utf-8", "replace"), {})
-            return _json(answer) if answer.strip() else {}
+            return json_object(answer, "Avito API") if answer.strip() else {}
         raise AssertionError("unreachable")
 
     async def download(self, url: str, max_bytes: int) -> FetchedFile:
@@ -138,13 +138,7 @@ class AvitoClient:
             ):
                 if response.status >= 300:
                     raise_for_http_status(response.status, "", response.headers)
-                if response.content_length and response.content_length > max_bytes:
-                    raise BadRequest(f"the file is larger than {max_bytes} bytes")
-                data = bytearray()
-                async for chunk in response.content.iter_chunked(65536):
-                    data += chunk
-                    if len(data) > max_bytes:
-                        raise BadRequest(f"the file is larger than {max_bytes} bytes")
+                data = await read_limited(response, max_bytes)
                 return FetchedFile(bytes(data), response.headers.get("content-type"))
         except TimeoutError as exc:
             raise Timeout(f"Avito file download timed out: {exc!r}") from exc
@@ -173,13 +167,3 @@ class AvitoClient:
             raise Timeout(f"Avito API timed out: {exc!r}") from exc
         except aiohttp.ClientError as exc:
             raise Unavailable(f"Avito API unreachable: {exc!r}") from exc
-
-
-def _json(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise Unavailable(f"Avito API answered no JSON: {body[:200]!r}") from exc
-    if not isinstance(data, dict):
-        raise Unavailable("Avito API answered no JSON object")
-    return data

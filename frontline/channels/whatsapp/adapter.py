@@ -176,7 +176,10 @@ def parse_webhook(data: object, phone_number_id: str) -> WebhookContent:
         return WebhookContent([], [], 1)
     for entry in entries:
         changes = entry.get("changes") if isinstance(entry, dict) else None
-        for change in changes if isinstance(changes, list) else []:
+        if not isinstance(changes, list):
+            ignored += 1
+            continue
+        for change in changes:
             value = change.get("value") if isinstance(change, dict) else None
             if not isinstance(value, dict) or change.get("field") != "messages":
                 ignored += 1
@@ -237,7 +240,11 @@ class WhatsAppChannelAdapter:
             data = parse_json_body(request.body)
         except BadRequest:
             return WebhookContent([], [], 1)
-        return parse_webhook(data, self._config.phone_number_id)
+        try:
+            return parse_webhook(data, self._config.phone_number_id)
+        except (AttributeError, TypeError, ValueError):
+            # a field of an unexpected type somewhere: the update as a whole is ignored
+            return WebhookContent([], [], 1)
 
     def verify_and_parse(self, request: InboundRequest) -> list[InboundMessage]:
         return self.parse(request).messages

@@ -23,7 +23,7 @@ from frontline.channels.base import (
     Timeout,
     Unavailable,
 )
-from frontline.channels.http import http_client
+from frontline.channels.http import http_client, json_object, read_limited
 
 # Graph API error codes that mean "slow down", whatever the HTTP status
 # (4: app call limit, 80007: WABA rate limit, 130429: throughput, 131048: spam rate limit,
@@ -75,11 +75,11 @@ class GraphClient:
         body = json.dumps(payload, ensure_ascii=False).encode()
         headers = {**self._headers, "Content-Type": "application/json"}
         _status, answer = await self._call("POST", url, headers, body)
-        return _json_object(answer)
+        return json_object(answer, "Graph API")
 
     async def get_json(self, url: str) -> dict[str, Any]:
         _status, answer = await self._call("GET", url, self._headers, None)
-        return _json_object(answer)
+        return json_object(answer, "Graph API")
 
     async def download(self, url: str, max_bytes: int) -> tuple[bytes, str | None]:
         """The bytes at a media URL (bearer token sent), refused past ``max_bytes``."""
@@ -92,13 +92,7 @@ class GraphClient:
                     error = graph_error(response.status, await response.read())
                     assert error is not None
                     raise error
-                if response.content_length and response.content_length > max_bytes:
-                    raise BadRequest(f"the file is larger than {max_bytes} bytes")
-                data = bytearray()
-                async for chunk in response.content.iter_chunked(65536):
-                    data += chunk
-                    if len(data) > max_bytes:
-                        raise BadRequest(f"the file is larger than {max_bytes} bytes")
+                data = await read_limited(response, max_bytes)
                 return bytes(data), response.headers.get("content-type")
         except TimeoutError as exc:
             raise Timeout(f"WhatsApp media download timed out: {exc!r}") from exc
@@ -125,16 +119,6 @@ class GraphClient:
         if error is not None:
             raise error
         return status, answer
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise Unavailable(f"Graph API answered no JSON: {body[:200]!r}") from exc
-    if not isinstance(data, dict):
-        raise Unavailable("Graph API answered no JSON object")
-    return data
 
 
 async def fetch_media(client: GraphClient, media_id: str, max_bytes: int) -> FetchedFile:

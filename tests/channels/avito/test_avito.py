@@ -96,6 +96,21 @@ async def test_creating_the_channel_subscribes_its_webhook(
     new = r.json()["secret"]
     assert avito.subscriptions[-1] == f"{public}/api/v1/webhooks/avito/{cid}?token={new}"
     assert len(avito.token_calls()) == 1
+    # new credentials (perhaps another account): subscribed again with them
+    r = await factory.client.patch(
+        f"/api/v1/channels/{cid}", headers=t.owner, json={"config": {"client_id": "other"}}
+    )
+    assert r.status_code == 200, r.text
+    await worker.run_until_idle()
+    assert len(avito.subscriptions) == 2  # the fake refuses the unknown client
+    [dead] = await failed_jobs(factory, t)
+    assert "refused the client credentials" in dead["last_error"]
+
+
+async def failed_jobs(factory: Factory, t: TenantFixture) -> list[dict[str, Any]]:
+    r = await factory.client.get("/api/v1/jobs", headers=t.owner, params={"status": "dead"})
+    assert r.status_code == 200, r.text
+    return list(r.json())
 
 
 async def test_wrong_or_missing_token_stores_nothing(
@@ -153,6 +168,9 @@ async def test_own_system_foreign_and_malformed_notifications_are_ignored(
         avito.payload("text", user_id=11111, id="another-account"),
         avito.payload("text", type="voice", content={"voice": {"voice_id": "v1"}}, id="voice"),
         {"payload": {"type": "chat_read"}},
+        avito.payload("text", type="link", content={"link": "a string"}, id="odd-link"),
+        avito.payload("text", content="not an object", id="odd-content"),
+        {"payload": {"type": "message", "value": {"id": {}, "chat_id": [], "type": 1}}},
         b"not json",
     ):
         r = await notify(factory.client, cid, secret, body)

@@ -153,7 +153,13 @@ async def test_malformed_and_unhandled_updates_are_acknowledged_and_ignored(
     reaction = payload("text", type="reaction", reaction={"message_id": "wamid.X", "emoji": "👍"})
     other_number = payload("text")
     other_number["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999"
-    for body in (b"{not json", b"[]", {"object": "page"}, reaction, other_number):
+    odd_types = payload("text", text="a string where an object belongs")
+    odd_lists = payload("text")
+    odd_lists["entry"][0]["changes"][0]["value"]["contacts"] = 7
+    odd_meta = payload("text")
+    odd_meta["entry"][0]["changes"][0]["value"]["metadata"] = "106540352242922"
+    bodies = (b"{not json", b"[]", {"object": "page"}, reaction, other_number)
+    for body in (*bodies, odd_types, odd_lists, odd_meta, {"entry": [{"changes": 5}]}):
         r = await post_webhook(factory.client, cid, body)
         assert r.status_code == 200, r.text
         assert r.json()["stored"] == 0

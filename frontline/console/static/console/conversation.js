@@ -5,7 +5,7 @@
 import { renderAiPanel } from "./aipanel.js";
 import { api, failed } from "./api.js";
 import { CFG } from "./config.js";
-import { $, clear, option } from "./dom.js";
+import { $, clear, el, option } from "./dom.js";
 import { conversationTitle, t } from "./i18n.js";
 import { renderInbox, upsertConversation } from "./inbox.js";
 import { addMessage, renderMessageList } from "./messages.js";
@@ -28,6 +28,11 @@ function renderConversationState() {
   while (tag.firstChild) { channel.appendChild(tag.firstChild); }
   channel.className = tag.className;
   channel.title = tag.title;
+  var item = c.meta && c.meta.avito_item_id; // the Avito listing the chat is about
+  if (item) {
+    channel.appendChild(el("span", "channel-item", t("conv.avito_item", { id: item })));
+    channel.title += " \u00b7 " + t("conv.avito_item", { id: item });
+  }
   var status = $("conv-status");
   status.textContent = t("status." + c.status);
   status.className = "tag tag-status-" + c.status;
