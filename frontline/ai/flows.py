@@ -532,10 +532,13 @@ async def reply(
         return
     if turn.settings.auto_booking:
         said = [*turn.prompt.customer_history[-6:], turn.prompt.customer_message]
-        proposal = await booking_flows.remote_proposal(ctx.db, scope, turn.chain, said)
+        reading = await booking_flows.remote_proposal(
+            ctx.db, scope, turn.chain, said, conversation_id=conversation_id, message_id=message_id
+        )
         async with ctx.db.transaction() as session:
+            await aisettings.record_calls(session, scope, reading.calls)
             if await booking_flows.ai_booking_turn(
-                session, scope, conversation_id, held_by=ctx, proposal=proposal
+                session, scope, conversation_id, held_by=ctx, proposal=reading.proposal
             ):
                 await ctx.complete_in(session)
                 return

@@ -5,12 +5,15 @@ with the decision, or neither happens)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.ai.base import ChatMessage, CompletionRequest, ProviderKind
-from frontline.ai.chain import AllProvidersFailed, ChainLink, FallbackChain
+from frontline.ai.chain import AllProvidersFailed, Attempt, ChainLink, FallbackChain
 from frontline.ai.offline.text import detect_language
+from frontline.aisettings import service as aisettings
 from frontline.bookings import assistant, notify, service
 from frontline.bookings import proposal as proposal_call
 from frontline.bookings.proposal import Proposal
@@ -132,22 +135,38 @@ async def ai_booking_turn(
     return True
 
 
+@dataclass
+class RemoteReading:
+    """A remote model's validated reading of a booking request and the calls it took, as
+    rows for the AI call log (:func:`frontline.aisettings.service.call_row`)."""
+
+    proposal: Proposal | None = None
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+
 async def remote_proposal(
-    db: Database, scope: TenantScope, chain: FallbackChain, said: list[str]
-) -> Proposal | None:
+    db: Database,
+    scope: TenantScope,
+    chain: FallbackChain,
+    said: list[str],
+    *,
+    conversation_id: int | None = None,
+    message_id: int | None = None,
+) -> RemoteReading:
     """A remote model's structured reading of a booking request (before the turn's
-    transaction: no transaction is held while a model thinks); ``None`` when the chain
+    transaction: no transaction is held while a model thinks); no proposal when the chain
     has no remote model first, the customer is not booking, or no model answered."""
     if not chain.links or chain.links[0].kind is ProviderKind.OFFLINE:
-        return None
+        return RemoteReading()
     if not any(assistant.INTENT.search(text) for text in said):
-        return None
+        return RemoteReading()
     async with db.reader() as session:
         names = [r.name for r in await service.list_resources(session, scope, active_only=True)]
     if not names:
-        return None
+        return RemoteReading()
     today = utcnow().date()
     system, user = proposal_call.prompt(said, today, names)
+    logged = [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
     def build(link: ChainLink) -> CompletionRequest:
         return CompletionRequest(
@@ -159,10 +178,35 @@ async def remote_proposal(
             json_schema_name="booking_request",
         )
 
+    def row(attempt: Attempt, answer: str = "", **extra: Any) -> dict[str, Any]:
+        return aisettings.call_row(
+            provider=attempt.provider.value,
+            model=attempt.model,
+            prompt=logged,
+            answer=answer,
+            decision="booking_request",
+            latency_ms=attempt.latency_ms,
+            error=attempt.error,
+            conversation_id=conversation_id,
+            message_id=message_id,
+            **extra,
+        )
+
     try:
         result = await chain.complete(build)
-    except AllProvidersFailed:
-        return None
-    if result.completion.provider is ProviderKind.OFFLINE:
-        return None  # the offline engine does not do structured extraction: the rules do
-    return proposal_call.validate(result.completion.text, today, names)
+    except AllProvidersFailed as exc:
+        return RemoteReading(None, [row(a) for a in exc.attempts])
+    completion = result.completion
+    calls = [row(a) for a in result.attempts if a.error is not None]
+    if completion.provider is ProviderKind.OFFLINE:
+        return RemoteReading(None, calls)  # the offline engine does no structured reading
+    calls.append(
+        row(
+            result.attempts[-1],
+            completion.text,
+            tokens_in=completion.usage.input_tokens,
+            tokens_out=completion.usage.output_tokens,
+            cost=completion.cost,
+        )
+    )
+    return RemoteReading(proposal_call.validate(completion.text, today, names), calls)

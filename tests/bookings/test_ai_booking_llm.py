@@ -65,6 +65,10 @@ async def test_the_model_fills_what_the_rules_miss_and_bad_fields_are_dropped(
     assert booking["customer_phone"] is None  # "call me" was refused
     assert booking["customer_email"] == "john@example.com"
     assert booking["starts_at"][:10] == departure["starts_at"][:10]  # the customer's date
+    # the structured call is in the AI call log, with what the model answered
+    calls = (await client.get(f"{API}/ai/calls", headers=t.owner)).json()["items"]
+    (call,) = [c for c in calls if c["decision"] == "booking_request"]
+    assert call["provider"] == "openai_compatible" and "john smith" in call["answer"]
 
 
 async def test_a_model_answer_that_is_not_json_changes_nothing(
