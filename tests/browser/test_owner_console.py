@@ -85,6 +85,15 @@ def pdf_bytes() -> bytes:
     return bytes(pdf.output())
 
 
+def offline_only(page: Page) -> None:
+    """Leave the offline engine as the chain's one provider (not saved yet)."""
+    while page.get_by_test_id("chain-remove").count():
+        page.get_by_test_id("chain-remove").first.click()
+    page.get_by_test_id("chain-add").click()
+    page.locator('[name="provider_chain.0.kind"]').select_option("offline")
+    page.locator('[name="provider_chain.0.model"]').fill("offline")
+
+
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
@@ -99,21 +108,13 @@ def test_the_owner_sets_up_and_watches_it_work(owner: Page, server: Server, tmp_
     page.goto(f"{base}/console/settings/ai")
     form = page.get_by_test_id("form-ai")
     expect(form).to_be_visible()
-    while page.get_by_test_id("chain-remove").count():
-        page.get_by_test_id("chain-remove").first.click()
-    page.get_by_test_id("chain-add").click()
-    page.locator('[name="provider_chain.0.kind"]').select_option("offline")
-    page.locator('[name="provider_chain.0.model"]').fill("offline")
+    offline_only(page)
     page.get_by_test_id("field-temperature").fill("7")
     page.get_by_test_id("ai-save").click()
     expect(page.get_by_test_id("error-temperature")).to_be_visible()
     page.reload()
     expect(page.get_by_test_id("field-temperature")).not_to_have_value("7")
-    while page.get_by_test_id("chain-remove").count():
-        page.get_by_test_id("chain-remove").first.click()
-    page.get_by_test_id("chain-add").click()
-    page.locator('[name="provider_chain.0.kind"]').select_option("offline")
-    page.locator('[name="provider_chain.0.model"]').fill("offline")
+    offline_only(page)
     page.get_by_test_id("field-temperature").fill("0.2")
     page.get_by_test_id("ai-save").click()
     expect(page.get_by_test_id("ai-saved")).to_be_visible()
