@@ -5,10 +5,11 @@ PDF get indexed, asks the test box a question answered from it, creates a channe
 type's schema (a Telegram one when the server has that type), copies the widget snippet,
 invites an operator, and sees the analytics change after a conversation is resolved. An
 operator gets 403 on every owner page. Screenshots of each page in both languages go to
-``docs/screenshots/`` (the README links them)."""
+``docs/screenshots/`` (the README links them) with ``FRONTLINE_UPDATE_SCREENSHOTS=1``."""
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -21,7 +22,14 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from tests.browser.conftest import Server
 
 TIMEOUT = 20_000
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+# the README's screenshots are refreshed with FRONTLINE_UPDATE_SCREENSHOTS=1; otherwise a run
+# leaves its own under test-artifacts/ (the tracked files stay as they are)
+SHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("FRONTLINE_UPDATE_SCREENSHOTS")
+    else ROOT / "test-artifacts" / "screenshots"
+)
 PAGES = [
     "analytics",
     "ai",
