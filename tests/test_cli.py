@@ -277,14 +277,7 @@ def test_demo_json_finds_the_running_server_from_any_directory(tmp_path: Path) -
         text=True,
     )
     try:
-        deadline = time.time() + 60
-        ready = False
-        while time.time() < deadline and not ready:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        assert ready, "server did not come up"
+        _wait_up(port)
         demo = subprocess.run(
             [sys.executable, "-m", "frontline", "demo", "--json"],
             env=env,
@@ -310,3 +303,14 @@ def test_demo_json_finds_the_running_server_from_any_directory(tmp_path: Path) -
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
     assert info["tenant_id"] in out
+
+
+def _wait_up(port: int) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise AssertionError("server did not come up")

@@ -80,6 +80,18 @@ def _forbidden(request: Request) -> Response:
     )
 
 
+def _not_found(request: Request) -> Response:
+    return _render(
+        request,
+        "error.html",
+        404,
+        title_key="notfound.title",
+        text_key="admin.notfound",
+        signed_in=True,
+        csrf=_csrf_cookie(request) or "",
+    )
+
+
 def _page(
     request: Request, staff: _Staff | None, page: str, title_key: str, *, platform: bool = False
 ) -> Response:
@@ -141,15 +153,7 @@ async def settings_page(
     if not isinstance(staff, _Staff):
         return staff
     if page not in SETTINGS_PAGES:
-        return _render(
-            request,
-            "error.html",
-            404,
-            title_key="notfound.title",
-            text_key="admin.notfound",
-            signed_in=True,
-            csrf=_csrf_cookie(request) or "",
-        )
+        return _not_found(request)
     return _page(request, staff, page, SETTINGS_PAGES[page])
 
 
@@ -202,15 +206,7 @@ async def widget_preview(
     except NotFound:
         channel = None
     if channel is None or channel.type != "web":
-        return _render(
-            request,
-            "error.html",
-            404,
-            title_key="notfound.title",
-            text_key="admin.notfound",
-            signed_in=True,
-            csrf=_csrf_cookie(request) or "",
-        )
+        return _not_found(request)
     return _render(
         request, "widget_preview.html", key=widget_key(channel.id), name=channel.name
     )

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from frontline.auth.deps import Admin, Operator
 from frontline.deps import ServicesDep, Session
 from frontline.errors import Unprocessable, error_body
-from frontline.knowledge import service
+from frontline.knowledge import chunks, service
 from frontline.knowledge.schemas import (
     MAX_QUERY_CHARS,
     DocumentOut,
@@ -52,6 +52,8 @@ async def _store(
     document_id: int | None = None,
 ) -> DocumentOut:
     limits = _limits(services.settings)
+    if document_id is None:  # a new document counts against the plan's limit
+        await chunks.enforce_document_limit(session, subject.scope)
     # one byte over the limit is enough for the service to refuse it (413)
     data = await file.read(limits.max_file_bytes + 1)
     doc = await service.upload(
@@ -139,6 +141,7 @@ async def delete_document(document_id: DocumentId, subject: Admin, session: Sess
 @router.post("/faq", response_model=DocumentOut, status_code=status.HTTP_202_ACCEPTED)
 async def create_faq(body: FaqIn, subject: Admin, session: Session) -> DocumentOut:
     """A manual FAQ entry (question + answer), searchable as one passage."""
+    await chunks.enforce_document_limit(session, subject.scope)
     doc = await service.save_faq(session, subject.scope, body.question, body.answer)
     return DocumentOut.model_validate(doc)
 
@@ -260,5 +263,5 @@ async def document_chunks(
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> list[ChunkOut]:
     """The chunks a document was split into (what the search and the AI see), in order."""
-    rows = await service.chunks(session, subject.scope, document_id, limit)
+    rows = await chunks.of_document(session, subject.scope, document_id, limit)
     return [ChunkOut.model_validate(r) for r in rows]

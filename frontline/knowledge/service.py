@@ -40,8 +40,7 @@ from frontline.knowledge.chunking import Chunk, chunk_document, chunk_search_tex
 from frontline.knowledge.index import Hit, IndexBackend
 from frontline.knowledge.parsing import DocumentError, ParseLimits, parse_document, sniff_type
 from frontline.knowledge.repository import ChunkRepository, DocumentRepository, StateRepository
-from frontline.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
-from frontline.tenants import service as tenants
+from frontline.models import DocumentStatus, KnowledgeDocument
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +125,6 @@ async def upload(
         doc = await documents.get_for_update(document_id)
         if doc is None or doc.kind == FAQ_KIND:
             raise NotFound("document not found")
-    if doc is None:
-        await tenants.enforce_limit(session, scope, "documents", documents.count)
     used = state.bytes_used - (doc.size_bytes if doc is not None else 0)
     if used + len(data) > limits.max_tenant_bytes:
         raise PayloadTooLarge(
@@ -188,14 +185,6 @@ def _reset(doc: KnowledgeDocument) -> None:
     doc.failure_reason = None
     doc.pages_total = doc.pages_done = doc.chunks_done = 0
     doc.updated_at = utcnow()
-
-
-async def chunks(
-    session: AsyncSession, scope: TenantScope, document_id: int, limit: int
-) -> list[KnowledgeChunk]:
-    """The chunks a document became, in order (404 for another tenant's document)."""
-    await get_document(session, scope, document_id)
-    return await ChunkRepository(session, scope).of_document(document_id, limit)
 
 
 async def delete_document(session: AsyncSession, scope: TenantScope, document_id: int) -> None:
