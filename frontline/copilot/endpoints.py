@@ -96,15 +96,15 @@ async def _context(
 )
 async def suggest(
     conversation_id: int,
+    body: SuggestIn,
     subject: DetachedOperator,
     services: ServicesDep,
-    body: SuggestIn | None = None,
 ) -> Any:
     """A reply the operator could send next, grounded in the knowledge base and the
     conversation, with the passages it was given (``cited``: the ones it used). When every
     provider is down the offline engine suggests from the knowledge base (``degraded``)."""
     ctx = await _context(subject, services, conversation_id, sources=True)
-    if body is not None and body.stream:
+    if body.stream:
         return _streamed(
             services, ctx, service.suggest_chat(ctx), lambda o: service.suggest_result(ctx, o)
         )

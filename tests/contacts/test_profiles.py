@@ -78,6 +78,10 @@ async def test_operators_set_typed_attributes_and_wrong_ones_name_the_field(
         "/api/v1/contact-attributes", headers=t.owner, json={"key": "seats", "type": "text"}
     )
     assert r.status_code == 409
+    # another tenant sees none of these
+    other = await factory.tenant()
+    r = await client.get("/api/v1/contact-attributes", headers=other.owner)
+    assert r.status_code == 200 and r.json() == []
 
 
 async def test_past_conversations_and_an_audited_merge(
@@ -98,6 +102,12 @@ async def test_past_conversations_and_an_audited_merge(
         json={"source_contact_id": theirs["id"]},
     )
     assert r.status_code == 404  # another tenant's contact
+    r = await client.post(
+        f"/api/v1/contacts/{a['id']}/merge",
+        headers=other.operator,
+        json={"source_contact_id": theirs["id"]},
+    )
+    assert r.status_code == 404  # nor into another tenant's contact
     r = await client.post(
         f"/api/v1/contacts/{a['id']}/merge", headers=t.operator, json={"source_contact_id": a["id"]}
     )

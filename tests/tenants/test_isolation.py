@@ -28,8 +28,10 @@ from frontline.aisettings.schemas import AiSettingsIn
 from frontline.auth.schemas import ApiKeyIn, LoginIn, RefreshIn
 from frontline.channels.schemas import ChannelIn, ChannelPatch
 from frontline.channels.telegram.alerts import AlertSettingsIn, TelegramLinkIn
-from frontline.contacts.schemas import ContactPatch
+from frontline.contacts.schemas import AttributeIn, ContactPatch, MergeIn
 from frontline.conversations.schemas import AssignIn, ConversationPatch, NoteIn
+from frontline.copilot.schemas import RewriteIn, SuggestIn, TranslateIn
+from frontline.customers.schemas import CustomerMessageIn, ProfileIn
 from frontline.jobs.worker import Worker
 from frontline.kit.crypto import sign
 from frontline.kit.repository import TenantScope
@@ -71,6 +73,35 @@ EXCLUDED: dict[tuple[str, str], str] = {
         "secret token, not staff credentials; a wrong one gets 401 "
         "(tests/channels/telegram/test_alerts.py)"
     ),
+    ("POST", f"{API}/contacts/{{contact_id}}/merge"): (
+        "needs a second contact of the caller's own in its body, which the walk's bodies "
+        "cannot name; both directions across tenants are 404 (tests/contacts/"
+        "test_profiles.py::test_past_conversations_and_an_audited_merge)"
+    ),
+    **{
+        ("POST", f"{API}/conversations/{{conversation_id}}/copilot/{action}"): (
+            "needs a language model to succeed even for the owner (503 without one, so the "
+            "walk's control cannot pass); other tenants' conversations are 404 for every "
+            "copilot action (tests/copilot/test_copilot_api.py::"
+            "test_another_tenants_conversation_is_404_and_an_empty_one_409)"
+        )
+        for action in ("rewrite", "translate")
+    },
+    **{
+        (method, f"{API}/customer/conversations/{{conversation_id}}{tail}"): (
+            "customer API: authenticated by a customer token signed with a web channel's "
+            "identity secret, not by staff credentials; other customers' and tenants' "
+            "conversations are 404 (tests/customers/test_customer_api.py::"
+            "test_no_customer_reaches_another_customers_or_tenants_data)"
+        )
+        for method, tail in (
+            ("GET", ""),
+            ("GET", "/messages"),
+            ("POST", "/messages"),
+            ("POST", "/read"),
+            ("POST", "/csat"),
+        )
+    },
     ("GET", f"{API}/widget/attachments/{{attachment_id}}"): (
         "a widget visitor's file through a link signed for one channel and file, not staff "
         "credentials; forged, expired and other channels' links are refused "
@@ -119,6 +150,13 @@ NOT_LISTS: dict[str, str] = {
             "usage",
         )
     },
+    f"{API}/contact-attributes": "the tenant's attribute types (no ids); its tenant scope is "
+    "checked by tests/contacts/test_profiles.py::test_operators_set_typed_attributes_and_"
+    "wrong_ones_name_the_field",
+    f"{API}/customer/conversations": "customer API (a customer token, not staff): its scope "
+    "is checked by tests/customers/test_customer_api.py",
+    f"{API}/customer/profile": "customer API: the token's own user (checked by "
+    "tests/customers/test_customer_api.py::test_profile_attributes_are_typed)",
 }
 
 
@@ -193,6 +231,14 @@ BODIES: dict[type[BaseModel], Callable[[TenantFixture], dict[str, Any]]] = {
     AlertSettingsIn: lambda me: {"chat_id": "-100777"},
     MemberPatch: lambda me: {"role": "operator"},
     Limits: lambda me: {"operators": 1},
+    SuggestIn: lambda me: {},
+    # models of routes EXCLUDED above, or without path parameters
+    RewriteIn: lambda me: {"text": "taken over", "mode": "formal"},
+    TranslateIn: lambda me: {"text": "taken over"},
+    MergeIn: lambda me: {"source_contact_id": str(uuid.uuid4())},
+    AttributeIn: lambda me: {"key": "walk", "type": "text"},
+    CustomerMessageIn: lambda me: {"text": "taken over"},
+    ProfileIn: lambda me: {"name": "walk"},
 }
 
 # Routes whose body is a multipart form (file uploads), with a minimal valid form.
