@@ -168,13 +168,49 @@ async def test_another_tenant_s_booking_is_404(factory: Factory, client: httpx.A
     resource, departure = await make_tour(client, a)
     r = await book(client, a, resource_id=resource["id"], departure_id=departure["id"], adults=1)
     booking_id = r.json()["id"]
-    for method, path in (
-        ("GET", f"/bookings/{booking_id}"),
-        ("POST", f"/bookings/{booking_id}/confirm"),
-        ("PATCH", f"/bookings/{booking_id}"),
+    r = await client.post(
+        f"{API}/resources/{resource['id']}/blocks",
+        json={"starts_at": future(40).isoformat(), "ends_at": future(41).isoformat()},
+        headers=a.owner,
+    )
+    assert r.status_code == 201, r.text
+    block_id = r.json()["id"]
+    r = await client.post(f"{API}/booking-templates", json={"name": "A's"}, headers=a.owner)
+    template_id = r.json()["id"]
+    rid, did = resource["id"], departure["id"]
+    for method, path, body in (
+        ("GET", f"/bookings/{booking_id}", {}),
+        ("POST", f"/bookings/{booking_id}/confirm", {}),
+        ("POST", f"/bookings/{booking_id}/reject", {"reason": "taken over"}),
+        ("POST", f"/bookings/{booking_id}/cancel", {}),
+        ("PATCH", f"/bookings/{booking_id}", {}),
+        (
+            "POST",
+            f"/resources/{rid}/blocks",
+            {"starts_at": future(50).isoformat(), "ends_at": future(51).isoformat()},
+        ),
+        ("DELETE", f"/resources/{rid}/blocks/{block_id}", None),
+        ("DELETE", f"/resources/{rid}/departures/{did}", None),
+        ("DELETE", f"/resources/{rid}", None),
+        ("DELETE", f"/booking-templates/{template_id}", None),
     ):
-        r = await client.request(method, f"{API}{path}", headers=b.operator, json={})
-        assert r.status_code == 404, (path, r.text)
+        r = await client.request(method, f"{API}{path}", headers=b.owner, json=body)
+        assert r.status_code == 404, (method, path, r.text)
+    # nothing of a's changed: the booking is still pending, the catalogue whole
+    r = await client.get(f"{API}/bookings/{booking_id}", headers=a.operator)
+    assert r.json()["status"] == "pending"
+    assert len((await client.get(f"{API}/resources/{rid}/blocks", headers=a.owner)).json()) == 1
+    assert len((await client.get(f"{API}/resources/{rid}/departures", headers=a.owner)).json()) == 1
+    # b's lists and search show none of a's rows
+    for path in ("/resources", "/booking-templates"):
+        assert (await client.get(f"{API}{path}", headers=b.owner)).json() == []
+    r = await client.get(
+        f"{API}/availability",
+        params={"start": future(29).isoformat(), "end": future(31).isoformat(), "guests": 1},
+        headers=b.owner,
+    )
+    assert r.status_code == 200, r.text
+    assert rid not in r.text
     r = await client.get(f"{API}/resources/{resource['id']}", headers=b.operator)
     assert r.status_code == 404
     # b cannot book a's resource either

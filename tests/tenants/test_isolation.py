@@ -15,6 +15,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -26,6 +27,7 @@ from sqlalchemy import func, select
 from frontline.aisettings import service as ai_settings
 from frontline.aisettings.schemas import AiSettingsIn
 from frontline.auth.schemas import ApiKeyIn, LoginIn, RefreshIn
+from frontline.bookings.schemas import BookingPatch, DepartureIn, ResourcePatch, TemplatePatch
 from frontline.channels.schemas import ChannelIn, ChannelPatch
 from frontline.channels.telegram.alerts import AlertSettingsIn, TelegramLinkIn
 from frontline.contacts.schemas import AttributeIn, ContactPatch, MergeIn
@@ -41,6 +43,7 @@ from frontline.models import Contact, Conversation, Job, Message
 from frontline.platform.schemas import Limits
 from frontline.tenants.schemas import MemberIn, MemberPatch, TenantIn
 from frontline.tickets.schemas import CategoryIn, CategoryPatch
+from tests.bookings.helpers import book, make_tour
 from tests.conftest import Factory, TenantFixture
 from tests.kit.keepalive import Answer, keepalive_server
 
@@ -48,6 +51,23 @@ API = "/api/v1"
 
 # Routes with a path parameter that are NOT walked with staff credentials, and why.
 EXCLUDED: dict[tuple[str, str], str] = {
+    **{
+        (method, f"{API}{path}"): (
+            "a booking's or a resource's state changes (the walk's control would run them on "
+            "one booking in an order its state machine refuses); another tenant's ids get "
+            "404 and change nothing: tests/bookings/test_bookings_api.py::"
+            "test_another_tenant_s_booking_is_404"
+        )
+        for method, path in (
+            ("POST", "/bookings/{booking_id}/confirm"),
+            ("POST", "/bookings/{booking_id}/reject"),
+            ("POST", "/bookings/{booking_id}/cancel"),
+            ("DELETE", "/resources/{resource_id}"),
+            ("DELETE", "/resources/{resource_id}/departures/{departure_id}"),
+            ("POST", "/resources/{resource_id}/blocks"),
+            ("DELETE", "/resources/{resource_id}/blocks/{block_id}"),
+        )
+    },
     **{
         (method, f"{API}/platform/tenants/{{tenant_id}}{tail}"): (
             "the platform superadmin's tenant administration: any tenant staff gets 403 "
@@ -63,6 +83,22 @@ EXCLUDED: dict[tuple[str, str], str] = {
         "inbound e-mail webhook: authenticated by the channel's HMAC signature; B's "
         "credentials must get 401 (test_inbound_endpoints_refuse_other_tenants)"
     ),
+    **{
+        (method, f"{API}/webhooks/{kind}/{{channel_id}}"): (
+            f"inbound {kind} webhook: authenticated by the channel's own verify token, "
+            "signature or path token, not staff credentials; a wrong one gets 401/403 and "
+            f"writes nothing (tests/channels/{kind}/)"
+        )
+        for method, kind in (("GET", "whatsapp"), ("POST", "whatsapp"), ("POST", "avito"))
+    },
+    **{
+        (method, f"{API}/channels/{{channel_id}}/mailbox{tail}"): (
+            "a mailbox channel's health and poll: the walk's channels are API and e-mail "
+            "channels (404 for their owner too); a channel that is not the caller's mailbox "
+            "is 404 (tests/channels/test_mailbox.py)"
+        )
+        for method, tail in (("GET", ""), ("POST", "/poll"))
+    },
     ("POST", f"{API}/webhooks/telegram/{{channel_id}}"): (
         "inbound Telegram webhook: authenticated by the channel's secret token, not staff "
         "credentials; a wrong one gets 401 and writes nothing "
@@ -150,6 +186,13 @@ NOT_LISTS: dict[str, str] = {
             "usage",
         )
     },
+    **{
+        f"{API}/{path}": "bookings lists and search: B's lists never show A's rows "
+        "(tests/bookings/test_bookings_api.py::test_another_tenant_s_booking_is_404)"
+        for path in ("resources", "booking-templates", "bookings", "availability")
+    },
+    f"{API}/booking-settings": "the caller's own tenant's hold time",
+    f"{API}/booking-calendars": "the caller's own tenant's feed URLs (secret tokens of its own)",
     f"{API}/contact-attributes": "the tenant's attribute types (no ids); its tenant scope is "
     "checked by tests/contacts/test_profiles.py::test_operators_set_typed_attributes_and_"
     "wrong_ones_name_the_field",
@@ -177,6 +220,10 @@ class TenantAData:
     faq_id: int
     all_job_ids: set[str]
     attachment_id: int = 0
+    template_id: str = "t"
+    resource_id: str = "r"
+    departure_id: str = "d"
+    booking_id: int = 1
 
     def values(self, param: str) -> list[Any]:
         """Every id of A's data that ``param`` can take (empty: the walk cannot fill it)."""
@@ -192,6 +239,10 @@ class TenantAData:
             "faq_id": [self.faq_id],
             "attachment_id": [self.attachment_id],
             "user_id": [str(self.t.operator_id)],
+            "template_id": [self.template_id],
+            "resource_id": [self.resource_id],
+            "departure_id": [self.departure_id],
+            "booking_id": [self.booking_id],
         }
         return fillers.get(param, [])
 
@@ -201,6 +252,13 @@ class TenantAData:
 # tenant). The walk fails on a body model missing here.
 BODIES: dict[type[BaseModel], Callable[[TenantFixture], dict[str, Any]]] = {
     ChannelPatch: lambda me: {"name": "taken over"},
+    TemplatePatch: lambda me: {"name": "taken over"},
+    ResourcePatch: lambda me: {"name": "taken over"},
+    BookingPatch: lambda me: {"notes": "taken over"},
+    DepartureIn: lambda me: {
+        "starts_at": (datetime.now(UTC) + timedelta(days=60)).isoformat(),
+        "ends_at": (datetime.now(UTC) + timedelta(days=61)).isoformat(),
+    },
     ContactPatch: lambda me: {"name": "taken over", "ai_enabled": False},
     ConversationPatch: lambda me: {
         "status": "resolved",
@@ -467,6 +525,16 @@ async def build_tenant_data(
     ).json()
     attachment_id = next(a["id"] for m in messages for a in m["attachments"])
     await worker.run_until_idle()
+    # bookings: a condition template (unused, so deletable), a tour with a departure, and a
+    # pending booking on it
+    r = await c.post(f"{API}/booking-templates", json={"name": f"T {t.slug}"}, headers=t.owner)
+    assert r.status_code == 201, r.text
+    template_id = r.json()["id"]
+    resource, departure = await make_tour(c, t, name=f"{text} tour")
+    r = await book(c, t, resource_id=resource["id"], departure_id=departure["id"], adults=1)
+    assert r.status_code == 201, r.text
+    booking_id = r.json()["id"]
+    await worker.run_until_idle()
     all_jobs = (await c.get(f"{API}/jobs", headers=t.owner)).json()
     return TenantAData(
         t=t,
@@ -482,6 +550,10 @@ async def build_tenant_data(
         faq_id=faq_id,
         all_job_ids={str(j["id"]) for j in all_jobs},
         attachment_id=attachment_id,
+        template_id=template_id,
+        resource_id=resource["id"],
+        departure_id=departure["id"],
+        booking_id=booking_id,
     )
 
 
