@@ -167,12 +167,23 @@ class Dovecot:
         tmp = self.root / "passwd.new"
         tmp.write_text("\n".join(lines) + "\n")
         tmp.replace(self.root / "passwd")
+        # dovecot looks at the passwd-file at most once a second: wait until it knows the user,
+        # so neither the test nor the product's poller meets a stale user list
+        self.connect(name).logout()
         return name
 
     def connect(self, user: str) -> imaplib.IMAP4:
-        conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
-        conn.login(user, PASSWORD)
-        return conn
+        deadline = time.monotonic() + 5
+        while True:
+            conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+            try:
+                conn.login(user, PASSWORD)
+                return conn
+            except imaplib.IMAP4.error:
+                conn.shutdown()  # never leave the socket to the garbage collector
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def append(self, user: str, raw: bytes, *, seen: bool = False, folder: str = "INBOX") -> int:
         """Put one message into the mailbox (IMAP APPEND); returns its UID."""
