@@ -84,7 +84,7 @@ def test_an_installed_wheel_migrates_and_serves(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
     for needed in (
-        "frontline/console/static/widget.js",
+        "frontline/console/widget/1-config.js",
         "frontline/console/static/console/main.js",
         "frontline/console/templates/console.html",
         "frontline/demo_knowledge/tours-ru.md",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -14,12 +15,23 @@ from frontline.errors import NotFound
 router = APIRouter(include_in_schema=False)
 
 STATIC = Path(__file__).parent / "static"
+WIDGET_PARTS = Path(__file__).parent / "widget"
+
+
+@cache
+def widget_source() -> bytes:
+    """The widget script: its parts (fragments of one function body) joined in name order."""
+    parts = sorted(WIDGET_PARTS.glob("*.js"))
+    if not parts:
+        raise RuntimeError(f"the widget's parts are missing from {WIDGET_PARTS}")
+    return b"".join(part.read_bytes() for part in parts)
 
 
 @router.get("/widget.js")
+@router.get("/static/widget.js")  # the older address, before the /static mount sees it
 async def widget_script() -> Response:
     """The widget: one script, no dependencies (see ``docs/widget.md``)."""
-    body = (STATIC / "widget.js").read_bytes()
+    body = widget_source()
     return Response(
         body,
         media_type="text/javascript; charset=utf-8",

@@ -17,6 +17,7 @@ import pytest
 
 from frontline.auth import service as auth_service
 from frontline.console.assets import asset_version
+from frontline.console.public import WIDGET_PARTS, widget_source
 from frontline.kit.repository import TenantScope
 from frontline.models import Role
 from frontline.tenants import service as tenants
@@ -557,3 +558,21 @@ def test_console_modules_parse_and_link() -> None:
         assert result.returncode == 0, result.stderr
         reached |= set(json.loads(result.stdout))
     assert sorted(reached) == sorted(m.name for m in MODULES)  # none left over
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_widget_parts_join_into_one_valid_script() -> None:
+    node = shutil.which("node")
+    assert node
+    parts = sorted(WIDGET_PARTS.glob("*.js"))
+    assert len(parts) > 1 and all(len(p.read_text().splitlines()) < 600 for p in parts)
+    source = widget_source().decode()
+    result = subprocess.run(
+        [node, "--check"], input=source, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    # a part on its own is a fragment, not a script: the join is what makes it valid
+    alone = subprocess.run(
+        [node, "--check"], input=parts[0].read_text(), capture_output=True, text=True, check=False
+    )
+    assert alone.returncode != 0
