@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import Server
+from tests.browser.conftest import ARTIFACTS, Server
 from tests.browser.test_handoff_e2e import console_login, watch_errors
 from tests.browser.test_owner_console import sign_in
 
@@ -145,7 +145,7 @@ def test_owner_manages_condition_templates(server: Server, operator: Page) -> No
     page.get_by_test_id("template-submit").click()
     expect(page.get_by_test_id("flash")).to_contain_text("Template created.")
     row = page.get_by_test_id("template-row").filter(has_text="Boats")
-    expect(row).to_contain_text("7→50%")
+    expect(row).to_contain_text("7 days: 50%")
     # the same name again: refused under the name
     _field(page, "template", "name").fill("Boats")
     page.get_by_test_id("template-submit").click()
@@ -177,9 +177,12 @@ def test_owner_manages_condition_templates(server: Server, operator: Page) -> No
     _field(page, "template", "payment_deadline_days").fill("-1")
     page.get_by_test_id("template-submit").click()
     expect(_error(page, "template", "name")).to_have_text("Заполните поле.")
+    boats = page.get_by_test_id("template-row").filter(has_text="Boats")
+    expect(boats).to_contain_text("за 7 дн.: 50%")
     expect(_error(page, "template", "payment_deadline_days")).to_have_text(
         "Слишком маленькое значение."
     )
+    page.screenshot(path=str(ARTIFACTS / "bookings-templates-ru.png"), full_page=True)
     assert errors == []
 
 
@@ -218,6 +221,9 @@ def test_owner_manages_resources_and_their_schedules(server: Server, operator: P
     expect(row).to_contain_text("By the hour")
     expect(row).to_contain_text("Rentals")
     expect(row).to_contain_text("active")
+    expect(page.get_by_test_id("resource-row").filter(has_text="Байкал")).to_contain_text(
+        "45000.00 RUB / person"
+    )
     (kayak,) = _named(server, token, "/resources", "Kayak")
     assert kayak["availability"] == "hourly" and kayak["kind"] == "equipment"
     assert kayak["template_id"] == r.json()["id"] and kayak["price"] == "1500.00"
@@ -288,6 +294,7 @@ def test_owner_manages_resources_and_their_schedules(server: Server, operator: P
         "2030-07-01T00:00:00+00:00"
     )
     assert departure["capacity"] == 10 and departure["free_places"] == 10
+    page.screenshot(path=str(ARTIFACTS / "bookings-resources-en.png"), full_page=True)
 
     # in Russian: the same refusals in Russian
     page.goto(f"{server.base}/console/settings/resources?lang=ru")

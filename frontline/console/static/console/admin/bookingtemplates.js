@@ -24,7 +24,9 @@ export function start(body) {
 }
 
 function rulesText(rules) {
-  return (rules || []).map(function (r) { return r.days_before + "→" + r.penalty_percent + "%"; }).join(", ") || "—";
+  return (rules || []).map(function (r) {
+    return t("tpl.rule_short", { days: r.days_before, penalty: r.penalty_percent });
+  }).join("; ") || "—";
 }
 
 function load() {

@@ -54,7 +54,7 @@ function load() {
       }, r.active ? "resource-deactivate" : "resource-activate", r.active ? "danger" : null));
       var state = el("span", r.active ? "state-active" : "state-inactive", t(r.active ? "res.state.active" : "res.state.inactive"));
       var tr = row(tbody, [r.name, t("res.kind." + r.kind), t("res.availability." + r.availability), String(r.capacity),
-        r.price + " " + r.currency + (r.per_person ? " / " + t("res.per_person").toLowerCase() : ""),
+        r.price + " " + r.currency + (r.per_person ? " " + t("res.per_person_short") : ""),
         templateName(r.template_id), state, actions], "resource-row");
       tr.dataset.id = r.id;
     });
