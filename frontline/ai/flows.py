@@ -538,7 +538,12 @@ async def reply(
         async with ctx.db.transaction() as session:
             await aisettings.record_calls(session, scope, reading.calls)
             if await booking_flows.ai_booking_turn(
-                session, scope, conversation_id, held_by=ctx, proposal=reading.proposal
+                session,
+                scope,
+                conversation_id,
+                held_by=ctx,
+                proposal=reading.proposal,
+                message_id=message_id,
             ):
                 await ctx.complete_in(session)
                 return

@@ -21,9 +21,13 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontline.bookings import notify, service, slots
+from frontline.bookings import hours, notify, service, slots
 from frontline.bookings.proposal import Proposal
-from frontline.bookings.repository import BookingRepository, DepartureRepository
+from frontline.bookings.repository import (
+    BlockRepository,
+    BookingRepository,
+    DepartureRepository,
+)
 from frontline.bookings.schemas import BookingIn
 from frontline.errors import AppError
 from frontline.kit.repository import TenantScope
@@ -62,6 +66,10 @@ _T: dict[str, dict[str, str]] = {
         "name: {name}. Price: {price}.{conditions} A manager will confirm it (the place is "
         "held until {hold}); we will let you know here.",
     },
+    "busy": {
+        "ru": "К сожалению, «{resource}» {day} в {hours} занят. Свободно в этот день: {free}.",
+        "en": "Sorry, '{resource}' is taken on {day} at {hours}. Free that day: {free}.",
+    },
     "pending": {
         "ru": "Ваша заявка №{id} уже ожидает подтверждения менеджера — мы сообщим вам здесь.",
         "en": "Your booking request #{id} is waiting for a manager's confirmation; we will "
@@ -71,6 +79,7 @@ _T: dict[str, dict[str, str]] = {
 _MISSING = {
     "date": {"ru": "дату поездки", "en": "the date"},
     "end_date": {"ru": "дату выезда", "en": "the check-out date"},
+    "time": {"ru": "время (с какого по какой час)", "en": "the time (from what hour till when)"},
     "people": {"ru": "сколько будет гостей", "en": "how many guests"},
     "name": {"ru": "ваше имя", "en": "your name"},
     "contact": {"ru": "телефон или e-mail для связи", "en": "a phone number or e-mail"},
@@ -80,7 +89,10 @@ _ASKED = [
     (re.compile(r"сколько будет гостей|how many guests", re.I), "people"),
     (re.compile(r"дату поездки|the date\b", re.I), "date"),
     (re.compile(r"ваше имя|your name", re.I), "name"),
+    (re.compile(r"с какого по какой час|from what hour", re.I), "time"),
 ]
+# the hours searched for a free slot when the asked ones are taken
+OPEN_HOURS = (8, 22)
 
 
 def _t(key: str, language: str, **params: Any) -> str:
@@ -174,6 +186,11 @@ class BookingTurn:
     reply: str
     booking_id: int | None = None
     missing: list[str] = field(default_factory=list)
+    # for the AI log: what the turn read (slot -> value, as text), where a remote model
+    # filled a slot, and how it ended (which|ask|no_departure|unavailable|busy|created|pending)
+    extracted: dict[str, str] = field(default_factory=dict)
+    from_model: list[str] = field(default_factory=list)
+    result: str = ""
 
 
 def _match_resource(texts: list[str], resources: list[Resource]) -> Resource | None:
@@ -221,14 +238,65 @@ def _asked(last_ai: str) -> list[str]:
     return [slot for pattern, slot in _ASKED if pattern.search(last_ai)]
 
 
-def _fill(found: slots.Slots, proposal: Proposal) -> None:
-    """Slots the rules missed, from a remote model's validated proposal."""
+def _fill(found: slots.Slots, proposal: Proposal) -> list[str]:
+    """Slots the rules missed, from a remote model's validated proposal; the names of the
+    slots it filled."""
+    filled: list[str] = []
     for name in ("date", "end_date", "name", "phone", "email"):
         value = getattr(proposal, name)
         if value is not None and name not in found.found:
             found.found[name] = slots.Found(value, -1, -1, "")
+            filled.append(name)
     if proposal.adults is not None and "people" not in found.found:
         found.found["people"] = slots.Found(proposal.adults, -1, -1, "")
+        filled.append("people")
+    if proposal.hours is not None and "hours" not in found.found:
+        found.found["hours"] = slots.Found(proposal.hours, -1, -1, proposal.hours.text)
+        filled.append("hours")
+    return filled
+
+
+def _read(text: str, today: date, requested: list[str]) -> slots.Slots:
+    """One customer message's slots, with the time range an hourly booking needs."""
+    found = slots.extract(text, today=today, requested=requested)
+    span = hours.extract(text)
+    if span is not None:
+        found.found["hours"] = slots.Found(span, -1, -1, span.text)
+    return found
+
+
+def _extracted(found: slots.Slots) -> dict[str, str]:
+    values = found.values()
+    if isinstance(values.get("hours"), hours.Hours):
+        values["hours"] = values["hours"].label()
+    return {name: str(value) for name, value in values.items()}
+
+
+def _span(day: date, minutes: int, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, datetime.min.time(), zone) + timedelta(minutes=minutes)
+
+
+async def _free_hours(
+    session: AsyncSession, scope: TenantScope, resource: Resource, day: date, span: hours.Hours
+) -> str:
+    """Up to six free periods as long as ``span`` on ``day`` (starting on the hour, within
+    the open hours), the nearest to the asked one, as text."""
+    length = span.end - span.start
+    zone = ZoneInfo(resource.timezone)
+    bookings, blocks = BookingRepository(session, scope), BlockRepository(session, scope)
+    now = utcnow()
+    free: list[tuple[int, str]] = []
+    for hour in range(OPEN_HOURS[0], OPEN_HOURS[1]):
+        start = _span(day, hour * 60, zone)
+        end = start + timedelta(minutes=length)
+        if start < now or end > _span(day, OPEN_HOURS[1] * 60, zone):
+            continue
+        if await blocks.overlapping(resource.id, start, end) is not None:
+            continue
+        if await bookings.overlapping_held(resource.id, start, end, now) >= resource.units:
+            continue
+        free.append((abs(hour * 60 - span.start), f"{start:%H:%M}–{end:%H:%M}"))
+    return ", ".join(sorted(text for _, text in sorted(free)[:6])) or "—"
 
 
 async def booking_turn(
@@ -250,7 +318,9 @@ async def booking_turn(
         conversation_id=conversation_id, status=BookingStatus.PENDING.value, limit=1
     )
     if pending and pending[0].hold_until and pending[0].hold_until > utcnow():
-        return BookingTurn(_t("pending", language, id=pending[0].id))
+        return BookingTurn(
+            _t("pending", language, id=pending[0].id), result="pending"
+        )
     resources = await service.list_resources(session, scope, active_only=True)
     if not resources:
         return None
@@ -258,21 +328,26 @@ async def booking_turn(
     if resource is None and proposal is not None and proposal.resource is not None:
         resource = next((r for r in resources if r.name == proposal.resource), None)
     if resource is None:
-        return BookingTurn(_t("which", language, names=", ".join(r.name for r in resources)))
+        return BookingTurn(
+            _t("which", language, names=", ".join(r.name for r in resources)), result="which"
+        )
     today = utcnow().astimezone(ZoneInfo(resource.timezone)).date()
     parsed: list[slots.Slots] = []
     last_ai = ""
     for sender, text in history[-12:]:
         if sender == "contact":
-            parsed.append(slots.extract(text, today=today, requested=_asked(last_ai)))
+            parsed.append(_read(text, today, _asked(last_ai)))
         elif sender == "ai":
             last_ai = text
     found = slots.merge(parsed)
-    if proposal is not None:
-        _fill(found, proposal)
+    filled = _fill(found, proposal) if proposal is not None else []
+    hourly = resource.availability == Availability.HOURLY.value
     missing: list[str] = []
     if found.value("date") is None:
         missing.append("date")
+    elif hourly:
+        if found.value("hours") is None:
+            missing.append("time")
     elif resource.availability != Availability.DEPARTURES.value and found.value("end_date") is None:
         missing.append("end_date")
     if found.value("people") is None:
@@ -287,7 +362,11 @@ async def booking_turn(
         return BookingTurn(
             _t("ask", language, resource=resource.name, missing=_join(asks, language)),
             missing=missing,
+            extracted=_extracted(found),
+            from_model=filled,
+            result="ask",
         )
+    extracted = _extracted(found)
     body: dict[str, Any] = {
         "resource_id": resource.id,
         "adults": found.value("people"),
@@ -302,8 +381,17 @@ async def booking_turn(
         departure, upcoming = await _departure_on(session, scope, resource, found.value("date"))
         if departure is None:
             dates = _dates_text(upcoming, resource)
-            return BookingTurn(_t("no_departure", language, resource=resource.name, dates=dates))
+            return BookingTurn(
+                _t("no_departure", language, resource=resource.name, dates=dates),
+                result="no_departure",
+                extracted=extracted,
+                from_model=filled,
+            )
         body["departure_id"] = departure.id
+    elif hourly:
+        span: hours.Hours = found.value("hours")
+        body["starts_at"] = _span(found.value("date"), span.start, zone)
+        body["ends_at"] = _span(found.value("date"), span.end, zone)
     else:
         check_in = datetime.combine(found.value("date"), datetime.min.time(), zone)
         body["starts_at"] = check_in + timedelta(hours=14)
@@ -316,6 +404,22 @@ async def booking_turn(
                 session, scope, BookingIn(**body), contact_id=contact_id
             )
     except AppError as exc:
+        if hourly:
+            day, span = found.value("date"), found.value("hours")
+            free = await _free_hours(session, scope, resource, day, span)
+            return BookingTurn(
+                _t(
+                    "busy",
+                    language,
+                    resource=resource.name,
+                    day=day.strftime("%d.%m.%Y" if language != "en" else "%Y-%m-%d"),
+                    hours=span.label(),
+                    free=free,
+                ),
+                result="busy",
+                extracted=extracted,
+                from_model=filled,
+            )
         _, upcoming = await _departure_on(session, scope, resource, found.value("date"))
         return BookingTurn(
             _t(
@@ -324,7 +428,10 @@ async def booking_turn(
                 resource=resource.name,
                 reason=exc.message,
                 dates=_dates_text(upcoming, resource),
-            )
+            ),
+            result="unavailable",
+            extracted=extracted,
+            from_model=filled,
         )
     conditions = _conditions_text(await service.conditions_of(session, scope, resource), language)
     hold = booking.hold_until or utcnow()
@@ -344,4 +451,7 @@ async def booking_turn(
             hold=_local(hold, resource.timezone),
         ),
         booking_id=booking.id,
+        result="created",
+        extracted=extracted,
+        from_model=filled,
     )

@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -281,7 +281,40 @@ def run(data: Path, limit: int | None = None) -> dict[str, Any]:
 
 
 def _baseline(text: str, *, today: date, requested: Iterable[str] = ()) -> sx.Slots:
-    return sx.baseline(text, today=today)
+    return baseline(text, today=today)
+
+
+def baseline(text: str, *, today: date) -> sx.Slots:
+    """The simple baseline the eval compares with: ``dateparser``'s date search, a clock
+    regex and "N people"."""
+    from dateparser.search import search_dates  # type: ignore[import-untyped]
+
+    slots = sx.Slots()
+    base = datetime.combine(today, time(12))
+    found = search_dates(
+        text,
+        languages=["en", "ru"],
+        settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future"},
+    )
+    for phrase, moment in found or []:
+        start = text.find(phrase)
+        if re.fullmatch(r"\s*\d{1,4}\s*", phrase):
+            continue
+        if re.search(r"\d[:.]\d\d|\b(?:am|pm)\b", phrase, re.I) and not re.search(
+            r"[a-zа-я]{3,}", phrase.lower().replace("am", "").replace("pm", "")
+        ):
+            continue
+        slots.found["date"] = sx.Found(moment.date(), start, start + len(phrase), phrase)
+        break
+    m = re.search(r"\b([01]?\d|2[0-3]):([0-5]\d)\b", text)
+    if m:
+        slots.found["time"] = sx.Found(
+            time(int(m.group(1)), int(m.group(2))), m.start(), m.end(), m.group(0)
+        )
+    m = re.search(r"\b(\d{1,3})\s+(?:people|persons|guests|человек|гостей)\b", text, re.I)
+    if m:
+        slots.found["people"] = sx.Found(int(m.group(1)), m.start(), m.end(), m.group(0))
+    return slots
 
 
 def render(report: dict[str, Any]) -> str:

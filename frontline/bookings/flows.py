@@ -4,6 +4,8 @@ with the decision, or neither happens)."""
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +30,9 @@ from frontline.messages import service as messages
 from frontline.models import Booking, ConversationStatus, SenderType
 
 HISTORY = 12  # messages the booking turn reads
+# the booking turn's row in the AI log: rules (and a remote model's validated reading) decide
+BOOKING_RULES_MODEL = "booking-rules"
+_ROLES = {"contact": "user", "ai": "assistant"}
 
 
 async def _tell_customer(
@@ -101,6 +106,7 @@ async def ai_booking_turn(
     conversation_id: int,
     held_by: JobContext | None = None,
     proposal: Proposal | None = None,
+    message_id: int | None = None,
 ) -> bool:
     """The AI's turn when the conversation is about a booking (``auto_booking``): answer
     it from :func:`frontline.bookings.assistant.booking_turn` in this transaction and
@@ -112,12 +118,18 @@ async def ai_booking_turn(
     history = [(sender, text) for _id, sender, text in reversed(rows)]
     customer = " ".join(text for sender, text in history[-3:] if sender == "contact")
     language = detect_language(customer, default="ru")
+    started = time.perf_counter()
     turn = await assistant.booking_turn(
         session, scope, conversation_id, conversation.contact_id, history, language, proposal
     )
     if turn is None:
         return False
     decision = "full_answer" if turn.booking_id or not turn.missing else "need_more_info"
+    await aisettings.record_calls(
+        session,
+        scope,
+        [_turn_row(turn, history, decision, language, started, conversation_id, message_id)],
+    )
     meta: dict[str, object] = {"decision": decision, "language": language, "booking": True}
     if turn.booking_id is not None:
         meta["booking_id"] = turn.booking_id
@@ -133,6 +145,39 @@ async def ai_booking_turn(
         held_by=held_by,
     )
     return True
+
+
+def _turn_row(
+    turn: assistant.BookingTurn,
+    history: list[tuple[str, str]],
+    decision: str,
+    language: str,
+    started: float,
+    conversation_id: int,
+    message_id: int | None,
+) -> dict[str, Any]:
+    """The booking turn as a row of the AI log, like a model's turn: what it read (the
+    conversation), what it extracted and asked, how it ended, and the reply."""
+    answer = {
+        "decision": decision,
+        "result": turn.result,
+        "extracted": turn.extracted,
+        "from_model": turn.from_model,
+        "asked": turn.missing,
+        "booking_id": turn.booking_id,
+        "language": language,
+        "draft_reply": turn.reply,
+    }
+    return aisettings.call_row(
+        provider=ProviderKind.OFFLINE.value,
+        model=BOOKING_RULES_MODEL,
+        prompt=[{"role": _ROLES.get(sender, sender), "content": text} for sender, text in history],
+        answer=json.dumps(answer, ensure_ascii=False),
+        decision=decision,
+        latency_ms=(time.perf_counter() - started) * 1000,
+        conversation_id=conversation_id,
+        message_id=message_id,
+    )
 
 
 @dataclass

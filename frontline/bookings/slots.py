@@ -15,8 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
+
+from frontline.bookings import dateroles
 
 SLOTS = ("date", "end_date", "time", "people", "name", "phone", "email")
 
@@ -364,6 +366,9 @@ def _resolve(day: int, month: int, year: str | None, today: date) -> date | None
         return None
 
 
+_NEXT_WEEK = re.compile(r",?\s+(?:of\s+)?(?:next\s+week|на\s+следующей\s+неделе)\b", re.I)
+
+
 def _weekday(target: int, modifier: str, today: date) -> date:
     ahead = (target - today.weekday()) % 7
     if ahead == 0 and modifier.lower().startswith(("next", "в следующ")):
@@ -371,8 +376,10 @@ def _weekday(target: int, modifier: str, today: date) -> date:
     return today + timedelta(days=ahead)
 
 
-def _dates(text: str, today: date) -> tuple[Found | None, Found | None]:
-    """The first date (and the end of a range) mentioned in ``text``."""
+def _dates(
+    text: str, today: date, requested: Sequence[str] = ()
+) -> tuple[Found | None, Found | None]:
+    """The start date and the end date mentioned in ``text`` (either may be None)."""
     for pattern in _RANGE_PATTERNS:
         m = pattern.search(text)
         if m is None:
@@ -389,6 +396,11 @@ def _dates(text: str, today: date) -> tuple[Found | None, Found | None]:
             return Found(start, m.start(), m.end(), m.group(0)), Found(
                 end, m.start(), m.end(), m.group(0)
             )
+    return _by_role(text, date_hits(text, today), requested)
+
+
+def date_hits(text: str, today: date) -> list[Found]:
+    """Every single date mentioned in ``text`` (not ranges), in order."""
     hits: list[Found] = []
     for pattern, order in _MONTH_DATES:
         for m in pattern.finditer(text):
@@ -438,11 +450,13 @@ def _dates(text: str, today: date) -> tuple[Found | None, Found | None]:
             if not m.group(1) or m.group(1).lower() in ("on", "в", "во", "к", "на")
             else m.start()
         )
-        hits.append(
-            Found(_weekday(target, m.group(1) or "", today), begin, m.end(), text[begin : m.end()])
-        )
+        value = _weekday(target, m.group(1) or "", today)
+        if _NEXT_WEEK.match(text, m.end()):  # "Friday next week": that day of next week
+            value = today + timedelta(days=7 - today.weekday() + target)
+        hits.append(Found(value, begin, m.end(), text[begin : m.end()]))
     for m in _ORDINAL_DAY.finditer(text):
-        if any(h.start <= m.start() < h.end for h in hits):
+        number_at = m.start(1) if m.group(1) else m.start(2)  # "on the 3rd of July" is July's
+        if any(h.start <= number_at < h.end for h in hits):
             continue
         day = int(m.group(1) or m.group(2))
         month = today.month if day >= today.day else today.month % 12 + 1
@@ -452,16 +466,28 @@ def _dates(text: str, today: date) -> tuple[Found | None, Found | None]:
         except ValueError:
             continue
         hits.append(Found(value, m.start(), m.end(), m.group(0)))
-    if not hits:
-        return None, None
-    first = min(hits, key=lambda f: (f.start, -f.end))
+    return sorted(hits, key=lambda f: (f.start, -f.end))
+
+
+def _by_role(
+    text: str, hits: list[Found], requested: Sequence[str]
+) -> tuple[Found | None, Found | None]:
+    """The start and the end among single dates, by the cue before each
+    (:mod:`frontline.bookings.dateroles`); a bare date answering "when do you leave?" is
+    the end; "for 3 nights" ends a stay that has a start."""
+    roles = [dateroles.role(text, h.start) for h in hits]
+    ends = [h for i, h in enumerate(hits) if roles[i] == "end" or (roles[i] == "range_end" and i)]
+    starts = [h for h in hits if h not in ends]
+    if not ends and len(hits) == 1 and requested[:1] == ["end_date"]:
+        return None, hits[0]
+    first = starts[0] if starts else None
+    end = next((h for h in ends if first is None or h.value > first.value), None)
     nights = _NIGHTS.search(text)
-    if nights:
+    if first is not None and end is None and nights:
         n = number(nights.group(1))
         if n:
-            end = first.value + timedelta(days=n)
-            return first, Found(end, nights.start(), nights.end(), nights.group(0))
-    return first, None
+            end = Found(first.value + timedelta(days=n), nights.start(), nights.end(), nights[0])
+    return first, end
 
 
 # --- names and contacts -----------------------------------------------------------------
@@ -529,7 +555,7 @@ def extract(text: str, *, today: date, requested: Sequence[str] = ()) -> Slots:
     """The booking slots in one message; ``today`` anchors relative dates."""
     requested = list(requested)
     slots = Slots()
-    first, end = _dates(text, today)
+    first, end = _dates(text, today, requested)
     if first is not None:
         slots.found["date"] = first
     if end is not None:
@@ -550,49 +576,22 @@ def extract(text: str, *, today: date, requested: Sequence[str] = ()) -> Slots:
 
 
 def merge(messages: Iterable[Slots]) -> Slots:
-    """One request from a conversation's messages, oldest first: later mentions win (a
-    new date drops the end of an older range)."""
+    """One request from a conversation's messages, oldest first: later mentions win; a new
+    start drops an end said with the old start, or one not after the new start."""
     result = Slots()
+    paired = False  # the end was said with the start
     for slots in messages:
-        if "date" in slots.found and "end_date" not in slots.found:
-            result.found.pop("end_date", None)
+        new, end = slots.found.get("date"), result.found.get("end_date")
+        has_date, has_end = new is not None, "end_date" in slots.found
+        if new and end and not has_end and (paired or end.value <= new.value):
+            result.found.pop("end_date")
         result.found.update(slots.found)
+        if has_end or has_date:  # said together: a range, or "for 3 nights" from the start
+            e = slots.found.get("end_date")
+            paired = bool(new and e and (e.start == new.start or _NIGHTS.fullmatch(e.text)))
+    end, start = result.found.get("end_date"), result.found.get("date")
+    if end is not None and (start is None or end.value <= start.value):
+        # an "end" with no start before it is the date itself ("I leave on the 3rd" for a
+        # bus), and one said later that is not after the start moves the date
+        result.found["date"] = result.found.pop("end_date")
     return result
-
-
-def at(day: date, clock: time | None, tz: Any) -> datetime:
-    """The moment ``day`` (at ``clock``, else midnight) in time zone ``tz``."""
-    return datetime.combine(day, clock or time(0), tzinfo=tz)
-
-
-def baseline(text: str, *, today: date) -> Slots:
-    """The simple baseline the eval compares with: ``dateparser``'s date search, a clock
-    regex and "N people"."""
-    from dateparser.search import search_dates  # type: ignore[import-untyped]
-
-    slots = Slots()
-    base = datetime.combine(today, time(12))
-    found = search_dates(
-        text,
-        languages=["en", "ru"],
-        settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future"},
-    )
-    for phrase, moment in found or []:
-        start = text.find(phrase)
-        if re.fullmatch(r"\s*\d{1,4}\s*", phrase):
-            continue
-        if re.search(r"\d[:.]\d\d|\b(?:am|pm)\b", phrase, re.I) and not re.search(
-            r"[a-zа-я]{3,}", phrase.lower().replace("am", "").replace("pm", "")
-        ):
-            continue
-        slots.found["date"] = Found(moment.date(), start, start + len(phrase), phrase)
-        break
-    m = re.search(r"\b([01]?\d|2[0-3]):([0-5]\d)\b", text)
-    if m:
-        slots.found["time"] = Found(
-            time(int(m.group(1)), int(m.group(2))), m.start(), m.end(), m.group(0)
-        )
-    m = re.search(r"\b(\d{1,3})\s+(?:people|persons|guests|человек|гостей)\b", text, re.I)
-    if m:
-        slots.found["people"] = Found(int(m.group(1)), m.start(), m.end(), m.group(0))
-    return slots

@@ -49,6 +49,8 @@ SETTINGS_PAGES: dict[str, str] = {
     "channels": "admin.nav.channels",
     "team": "admin.nav.team",
     "categories": "admin.nav.categories",
+    "resources": "admin.nav.resources",
+    "booking-templates": "admin.nav.booking_templates",
     "api-keys": "admin.nav.api_keys",
     "jobs": "admin.nav.jobs",
     "ai-log": "admin.nav.ai_log",

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from frontline.auth.deps import CSRF_COOKIE
 from frontline.console import i18n
+from frontline.console.admin import is_admin
 from frontline.console.pages import LOGIN_PATH, _csrf_cookie, _render, _Staff, _staff, choose_locale
 from frontline.deps import ServicesDep, Session
 from frontline.models import BookingStatus
@@ -38,4 +39,5 @@ async def bookings_page(request: Request, session: Session, services: ServicesDe
         me=staff.me,
         csrf=_csrf_cookie(request) or "",
         statuses=[s.value for s in BookingStatus],
+        admin=is_admin(staff),
     )

@@ -106,3 +106,43 @@ def test_the_cli_prints_every_data_set_with_the_baseline() -> None:
         assert set(systems) == {"extractor", "baseline"}
     r8k = report["restaurant8k"]
     assert r8k["extractor"]["joint_accuracy"] > r8k["baseline"]["joint_accuracy"]
+
+
+@pytest.mark.parametrize(
+    ("messages", "expected"),
+    [
+        (["I will be checking in on the 12th and leaving on the 14th"],
+         {"date": date(2027, 6, 12), "end_date": date(2027, 6, 14)}),
+        (["I need it until the 13th of June", "from the 8th please"],
+         {"date": date(2027, 6, 8), "end_date": date(2027, 6, 13)}),
+        (["check out on the 20th", "I'll check in on Friday next week"],
+         {"date": date(2027, 6, 11), "end_date": date(2027, 6, 20)}),
+        (["заезд 10 июля", "выезд 15 июля"],
+         {"date": date(2027, 7, 10), "end_date": date(2027, 7, 15)}),
+        (["from the 10th", "on the 3rd through the 5th of July"],
+         {"date": date(2027, 7, 3), "end_date": date(2027, 7, 5)}),
+        # one cued date with no start is the date itself (a bus "leaving on the 3rd")
+        (["I want a bus leaving on the 3rd of July"], {"date": date(2027, 7, 3)}),
+        # "to" after "change it" is not the end of a stay
+        (["can I change it to the 28th of June"], {"date": date(2027, 6, 28)}),
+        # an end said with its start goes when the start changes
+        (["с 10 по 12 июля", "нет, с 20 июля"], {"date": date(2027, 7, 20)}),
+        (["check in on the 12th", "and leave on the 10th of July"],
+         {"date": date(2027, 6, 12), "end_date": date(2027, 7, 10)}),
+    ],
+)  # fmt: skip
+def test_start_and_end_dates_by_their_cues(messages: list[str], expected: dict[str, date]) -> None:
+    merged = sx.merge(sx.extract(text, today=TODAY) for text in messages)
+    assert {k: v for k, v in merged.values().items() if k in ("date", "end_date")} == expected
+
+
+def test_a_bare_date_answering_the_check_out_question_is_the_end() -> None:
+    found = sx.extract("On the 11th of June.", today=TODAY, requested=["end_date"])
+    assert found.values() == {"end_date": date(2027, 6, 11)}
+
+
+@EVAL_DATA_MISSING
+def test_sgd_end_dates_are_found() -> None:
+    sgd = ev.evaluate_sgd(EVAL_DATA / "sgd_booking", sx.extract).report()
+    assert sgd["slots"]["end_date"]["recall"] >= 0.8, sgd
+    assert sgd["slots"]["date"]["f1"] >= 0.85, sgd

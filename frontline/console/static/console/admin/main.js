@@ -13,6 +13,8 @@ import * as knowledge from "./knowledge.js";
 import * as channels from "./channels.js";
 import * as team from "./team.js";
 import * as categories from "./categories.js";
+import * as resources from "./resources.js";
+import * as bookingTemplates from "./bookingtemplates.js";
 import * as apikeys from "./apikeys.js";
 import * as jobs from "./jobs.js";
 import * as ailog from "./ailog.js";
@@ -21,7 +23,8 @@ import * as platform from "./platform.js";
 
 var PAGES = {
   analytics: analytics, ai: ai, knowledge: knowledge, channels: channels, team: team,
-  categories: categories, "api-keys": apikeys, jobs: jobs, "ai-log": ailog, audit: audit,
+  categories: categories, resources: resources, "booking-templates": bookingTemplates,
+  "api-keys": apikeys, jobs: jobs, "ai-log": ailog, audit: audit,
   platform: platform
 };
 
