@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontline.bookings import customer as customer_bookings
 from frontline.bookings import notify, service, slots
 from frontline.bookings.proposal import Proposal
 from frontline.bookings.repository import BookingRepository, DepartureRepository
@@ -231,34 +232,23 @@ def _fill(found: slots.Slots, proposal: Proposal) -> None:
         found.found["people"] = slots.Found(proposal.adults, -1, -1, "")
 
 
-async def booking_turn(
-    session: AsyncSession,
-    scope: TenantScope,
-    conversation_id: int,
-    contact_id: Any,
-    history: list[tuple[str, str]],
-    language: str,
-    proposal: Proposal | None = None,
-) -> BookingTurn | None:
-    """Answer a booking conversation; ``history`` is (sender type, text), oldest first,
-    ending with the customer's new message; ``proposal``: a remote model's validated
-    reading of it (:mod:`frontline.bookings.proposal`), which fills what the rules miss."""
-    customer = [text for sender, text in history if sender == "contact"]
-    if not customer or not any(INTENT.search(text) for text in customer[-6:]):
-        return None
-    pending = await BookingRepository(session, scope).search(
-        conversation_id=conversation_id, status=BookingStatus.PENDING.value, limit=1
-    )
-    if pending and pending[0].hold_until and pending[0].hold_until > utcnow():
-        return BookingTurn(_t("pending", language, id=pending[0].id))
-    resources = await service.list_resources(session, scope, active_only=True)
-    if not resources:
-        return None
+def match_resource(
+    customer: list[str], resources: list[Resource], proposal: Proposal | None = None
+) -> Resource | None:
+    """The resource the customer's latest words name (a remote model's validated reading
+    when the words alone do not say)."""
     resource = _match_resource(customer[-6:], resources)
     if resource is None and proposal is not None and proposal.resource is not None:
         resource = next((r for r in resources if r.name == proposal.resource), None)
-    if resource is None:
-        return BookingTurn(_t("which", language, names=", ".join(r.name for r in resources)))
+    return resource
+
+
+def read_slots(
+    resource: Resource, history: list[tuple[str, str]], proposal: Proposal | None = None
+) -> tuple[slots.Slots, list[str]]:
+    """The request's slots read from the conversation (``history``: sender type and text,
+    oldest first) and the ones still missing (``date``, ``end_date``, ``people``, ``name``,
+    ``contact``)."""
     today = utcnow().astimezone(ZoneInfo(resource.timezone)).date()
     parsed: list[slots.Slots] = []
     last_ai = ""
@@ -281,6 +271,54 @@ async def booking_turn(
         missing.append("name")
     if found.value("phone") is None and found.value("email") is None:
         missing.append("contact")
+    return found, missing
+
+
+def stay(resource: Resource, check_in: date, check_out: date) -> tuple[datetime, datetime]:
+    """A rental's period for check-in and check-out days (14:00 to 12:00, local time)."""
+    zone = ZoneInfo(resource.timezone)
+    return (
+        datetime.combine(check_in, datetime.min.time(), zone) + timedelta(hours=14),
+        datetime.combine(check_out, datetime.min.time(), zone) + timedelta(hours=12),
+    )
+
+
+async def departure_on(
+    session: AsyncSession, scope: TenantScope, resource: Resource, day: date
+) -> Departure | None:
+    """The resource's departure starting on ``day`` (its local date), if any."""
+    return (await _departure_on(session, scope, resource, day))[0]
+
+
+async def booking_turn(
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation_id: int,
+    contact_id: Any,
+    history: list[tuple[str, str]],
+    language: str,
+    proposal: Proposal | None = None,
+) -> BookingTurn | None:
+    """Answer a booking conversation; ``history`` is (sender type, text), oldest first,
+    ending with the customer's new message; ``proposal``: a remote model's validated
+    reading of it (:mod:`frontline.bookings.proposal`), which fills what the rules miss."""
+    customer = [text for sender, text in history if sender == "contact"]
+    if not customer or not any(INTENT.search(text) for text in customer[-6:]):
+        return None
+    if customer_bookings.asks_about_own(customer[-1]):
+        return None  # "when is my booking?": answered from the customer's own bookings
+    pending = await BookingRepository(session, scope).search(
+        conversation_id=conversation_id, status=BookingStatus.PENDING.value, limit=1
+    )
+    if pending and pending[0].hold_until and pending[0].hold_until > utcnow():
+        return BookingTurn(_t("pending", language, id=pending[0].id))
+    resources = await service.list_resources(session, scope, active_only=True)
+    if not resources:
+        return None
+    resource = match_resource(customer, resources, proposal)
+    if resource is None:
+        return BookingTurn(_t("which", language, names=", ".join(r.name for r in resources)))
+    found, missing = read_slots(resource, history, proposal)
     if missing:
         lang = "en" if language == "en" else "ru"
         asks = [_MISSING[m][lang] for m in missing]
@@ -297,7 +335,6 @@ async def booking_turn(
         "conversation_id": conversation_id,
         "locale": "en" if language == "en" else "ru",
     }
-    zone = ZoneInfo(resource.timezone)
     if resource.availability == Availability.DEPARTURES.value:
         departure, upcoming = await _departure_on(session, scope, resource, found.value("date"))
         if departure is None:
@@ -305,10 +342,8 @@ async def booking_turn(
             return BookingTurn(_t("no_departure", language, resource=resource.name, dates=dates))
         body["departure_id"] = departure.id
     else:
-        check_in = datetime.combine(found.value("date"), datetime.min.time(), zone)
-        body["starts_at"] = check_in + timedelta(hours=14)
-        body["ends_at"] = datetime.combine(found.value("end_date"), datetime.min.time(), zone) + (
-            timedelta(hours=12)
+        body["starts_at"], body["ends_at"] = stay(
+            resource, found.value("date"), found.value("end_date")
         )
     try:
         async with session.begin_nested():  # a refusal leaves the turn's transaction usable
