@@ -183,7 +183,9 @@ async def save_offset(db: Database, tenant_id: uuid.UUID, offset: int) -> None:
         await session.flush()
 
 
-async def _summary(session: AsyncSession, scope: TenantScope, conversation: Conversation) -> str:
+async def summary_for_alert(
+    session: AsyncSession, scope: TenantScope, conversation: Conversation
+) -> str:
     """The copilot's handoff summary when it is ready by now (with what the customer still
     needs), else the AI's issue summary of its latest turn, else the customer's latest
     words."""
@@ -225,7 +227,7 @@ async def send_alert(ctx: JobContext, box: SecretBox, public_url: str, call_seco
             return  # already taken (or handed back) before the alert went out
         contact = await contacts.get_contact(session, scope, conversation.contact_id)
         channel = await channels.get_channel(session, scope, conversation.channel_id)
-        summary = await _summary(session, scope, conversation)
+        summary = await summary_for_alert(session, scope, conversation)
     locale = tenant.locale
     who = contact.name or contact.email or contact.phone or text("alert.anonymous", locale)
     link = f"{public_url.rstrip('/')}/console/conversations/{conversation_id}"
