@@ -38,6 +38,7 @@ from frontline.console.assets import router as assets_router
 from frontline.console.bookings_pages import router as console_bookings_router
 from frontline.console.pages import router as console_router
 from frontline.console.public import router as public_router
+from frontline.copilot import jobs as copilot_jobs
 from frontline.deps import Services
 from frontline.errors import install_error_handlers
 from frontline.jobs import queue
@@ -114,6 +115,7 @@ def build_services(settings: Settings) -> Services:
     ai_reply_jobs.register(jobs, box, breakers, broker, knowledge_index)
     knowledge_jobs.register(jobs, ParseLimits(max_bytes=settings.knowledge_max_file_bytes), box)
     booking_jobs.register(jobs)
+    copilot_jobs.register(jobs, box, breakers)
     avito_jobs.register(jobs, box, options, settings.public_url)
     mail_jobs.register(jobs, box, settings.mail_poll_batch)
     return Services(

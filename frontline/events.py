@@ -23,6 +23,7 @@ JOB_KNOWLEDGE_EMBED = "knowledge.embed"
 JOB_FETCH_ATTACHMENT = "attachments.fetch"
 JOB_AVITO_SUBSCRIBE = "channels.avito_subscribe"  # register an Avito channel's webhook URL
 JOB_MAIL_POLL = "mail.poll"  # fetch one IMAP mailbox's new mail now
+JOB_COPILOT_HANDOFF_SUMMARY = "copilot.handoff_summary"  # summarize a handed-off conversation
 
 
 def inbox_topic(tenant_id: object) -> str:

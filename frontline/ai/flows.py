@@ -52,6 +52,7 @@ from frontline.ai.triage import (
 )
 from frontline.aisettings import service as aisettings
 from frontline.bookings import assistant as booking_assistant
+from frontline.bookings import customer as customer_bookings
 from frontline.bookings import flows as booking_flows
 from frontline.conversations import service as conversations
 from frontline.errors import NotFound
@@ -236,8 +237,13 @@ async def _prepare(
     if bookable:  # live business data: resources, next departures, free places, prices
         context.append(ContextBlock("Bookable resources", bookable, "bookings"))
     profile = profile_block(found.contact_user_id, found.contact_name, found.contact_attributes)
+    own: list[customer_bookings.OwnBooking] = []
     if profile is not None:  # the identified customer's own details, as delimited data
         context = [*context, profile]
+        own = await customer_bookings.own_bookings(session, scope, found.contact_id)
+        if own:  # their own bookings, so "when is my tour?" is answered from them
+            text = customer_bookings.context_text(own)
+            context.append(ContextBlock(customer_bookings.TITLE, text, "contact"))
     state = knowledge_service.SearchState(
         found.knowledge_version, found.knowledge_embedding, found.knowledge_embedding_secret
     )
@@ -256,7 +262,14 @@ async def _prepare(
     language = prompt_settings.language
 
     def offline_engine() -> OfflineEngine:  # built only if the chain reaches the offline link
-        return OfflineEngine(passages, thresholds=DOCUMENT_THRESHOLDS, default_language=language)
+        return OfflineEngine(
+            passages,
+            thresholds=DOCUMENT_THRESHOLDS,
+            default_language=language,
+            own_answer=(lambda text, lang: customer_bookings.answer(text, own, lang))
+            if own
+            else None,
+        )
 
     chain = FallbackChain(
         links, breakers, offline_fallback=settings.offline_fallback, offline_engine=offline_engine

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontline.bookings import customer as customer_bookings
 from frontline.bookings import hours, notify, service, slots
 from frontline.bookings.proposal import Proposal
 from frontline.bookings.repository import (
@@ -299,38 +300,31 @@ async def _free_hours(
     return ", ".join(sorted(text for _, text in sorted(free)[:6])) or "—"
 
 
-async def booking_turn(
-    session: AsyncSession,
-    scope: TenantScope,
-    conversation_id: int,
-    contact_id: Any,
-    history: list[tuple[str, str]],
-    language: str,
-    proposal: Proposal | None = None,
-) -> BookingTurn | None:
-    """Answer a booking conversation; ``history`` is (sender type, text), oldest first,
-    ending with the customer's new message; ``proposal``: a remote model's validated
-    reading of it (:mod:`frontline.bookings.proposal`), which fills what the rules miss."""
-    customer = [text for sender, text in history if sender == "contact"]
-    if not customer or not any(INTENT.search(text) for text in customer[-6:]):
-        return None
-    pending = await BookingRepository(session, scope).search(
-        conversation_id=conversation_id, status=BookingStatus.PENDING.value, limit=1
-    )
-    if pending and pending[0].hold_until and pending[0].hold_until > utcnow():
-        return BookingTurn(
-            _t("pending", language, id=pending[0].id), result="pending"
-        )
-    resources = await service.list_resources(session, scope, active_only=True)
-    if not resources:
-        return None
+def match_resource(
+    customer: list[str], resources: list[Resource], proposal: Proposal | None = None
+) -> Resource | None:
+    """The resource the customer's latest words name (a remote model's validated reading
+    when the words alone do not say)."""
     resource = _match_resource(customer[-6:], resources)
     if resource is None and proposal is not None and proposal.resource is not None:
         resource = next((r for r in resources if r.name == proposal.resource), None)
-    if resource is None:
-        return BookingTurn(
-            _t("which", language, names=", ".join(r.name for r in resources)), result="which"
-        )
+    return resource
+
+
+def read_slots(
+    resource: Resource, history: list[tuple[str, str]], proposal: Proposal | None = None
+) -> tuple[slots.Slots, list[str]]:
+    """The request's slots read from the conversation (``history``: sender type and text,
+    oldest first) and the ones still missing (``date``, ``end_date`` or ``time`` for an
+    hourly resource, ``people``, ``name``, ``contact``)."""
+    found, missing, _ = _read_request(resource, history, proposal)
+    return found, missing
+
+
+def _read_request(
+    resource: Resource, history: list[tuple[str, str]], proposal: Proposal | None
+) -> tuple[slots.Slots, list[str], list[str]]:
+    """:func:`read_slots` and the slots a remote model filled."""
     today = utcnow().astimezone(ZoneInfo(resource.timezone)).date()
     parsed: list[slots.Slots] = []
     last_ai = ""
@@ -356,6 +350,57 @@ async def booking_turn(
         missing.append("name")
     if found.value("phone") is None and found.value("email") is None:
         missing.append("contact")
+    return found, missing, filled
+
+
+def stay(resource: Resource, check_in: date, check_out: date) -> tuple[datetime, datetime]:
+    """A rental's period for check-in and check-out days (14:00 to 12:00, local time)."""
+    zone = ZoneInfo(resource.timezone)
+    return (
+        datetime.combine(check_in, datetime.min.time(), zone) + timedelta(hours=14),
+        datetime.combine(check_out, datetime.min.time(), zone) + timedelta(hours=12),
+    )
+
+
+async def departure_on(
+    session: AsyncSession, scope: TenantScope, resource: Resource, day: date
+) -> Departure | None:
+    """The resource's departure starting on ``day`` (its local date), if any."""
+    return (await _departure_on(session, scope, resource, day))[0]
+
+
+async def booking_turn(
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation_id: int,
+    contact_id: Any,
+    history: list[tuple[str, str]],
+    language: str,
+    proposal: Proposal | None = None,
+) -> BookingTurn | None:
+    """Answer a booking conversation; ``history`` is (sender type, text), oldest first,
+    ending with the customer's new message; ``proposal``: a remote model's validated
+    reading of it (:mod:`frontline.bookings.proposal`), which fills what the rules miss."""
+    customer = [text for sender, text in history if sender == "contact"]
+    if not customer or not any(INTENT.search(text) for text in customer[-6:]):
+        return None
+    if customer_bookings.asks_about_own(customer[-1]):
+        return None  # "when is my booking?": answered from the customer's own bookings
+    pending = await BookingRepository(session, scope).search(
+        conversation_id=conversation_id, status=BookingStatus.PENDING.value, limit=1
+    )
+    if pending and pending[0].hold_until and pending[0].hold_until > utcnow():
+        return BookingTurn(_t("pending", language, id=pending[0].id), result="pending")
+    resources = await service.list_resources(session, scope, active_only=True)
+    if not resources:
+        return None
+    resource = match_resource(customer, resources, proposal)
+    if resource is None:
+        return BookingTurn(
+            _t("which", language, names=", ".join(r.name for r in resources)), result="which"
+        )
+    found, missing, filled = _read_request(resource, history, proposal)
+    hourly = resource.availability == Availability.HOURLY.value
     if missing:
         lang = "en" if language == "en" else "ru"
         asks = [_MISSING[m][lang] for m in missing]
@@ -393,10 +438,8 @@ async def booking_turn(
         body["starts_at"] = _span(found.value("date"), span.start, zone)
         body["ends_at"] = _span(found.value("date"), span.end, zone)
     else:
-        check_in = datetime.combine(found.value("date"), datetime.min.time(), zone)
-        body["starts_at"] = check_in + timedelta(hours=14)
-        body["ends_at"] = datetime.combine(found.value("end_date"), datetime.min.time(), zone) + (
-            timedelta(hours=12)
+        body["starts_at"], body["ends_at"] = stay(
+            resource, found.value("date"), found.value("end_date")
         )
     try:
         async with session.begin_nested():  # a refusal leaves the turn's transaction usable

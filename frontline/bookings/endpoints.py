@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from frontline.auth.deps import Admin, Operator
-from frontline.bookings import flows, schedule, service
+from frontline.bookings import customer, flows, schedule, service
 from frontline.bookings.schemas import (
     BlockIn,
     BlockOut,
@@ -19,6 +19,7 @@ from frontline.bookings.schemas import (
     BookingOut,
     BookingPatch,
     BookingSettings,
+    ContactBookingsOut,
     DepartureIn,
     DepartureOut,
     RejectIn,
@@ -186,6 +187,7 @@ async def list_bookings(
     status_: Annotated[BookingStatus | None, Query(alias="status")] = None,
     resource_id: uuid.UUID | None = None,
     conversation_id: int | None = None,
+    contact_id: uuid.UUID | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
     cursor: Annotated[int | None, Query(ge=1)] = None,
@@ -199,6 +201,7 @@ async def list_bookings(
         status=status_.value if status_ else None,
         resource_id=resource_id,
         conversation_id=conversation_id,
+        contact_id=contact_id,
         start=start,
         end=end,
         before_id=cursor,
@@ -206,6 +209,19 @@ async def list_bookings(
     )
     next_cursor = str(rows[-1].id) if len(rows) == limit else None
     return BookingPage(items=[BookingOut.model_validate(b) for b in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/contacts/{contact_id}/bookings",
+    response_model=ContactBookingsOut,
+    responses={404: {"description": "not the tenant's contact (code `not_found`)"}},
+)
+async def contact_bookings(
+    contact_id: uuid.UUID, subject: Operator, session: Session
+) -> ContactBookingsOut:
+    """The contact's upcoming bookings (soonest first) and recent ones (latest first), for
+    the profile beside the conversation."""
+    return await customer.contact_bookings(session, subject.scope, contact_id)
 
 
 @router.post("/bookings", response_model=BookingOut, status_code=status.HTTP_201_CREATED)

@@ -208,6 +208,7 @@ class BookingRepository(TenantRepository[Booking]):
         status: str | None = None,
         resource_id: uuid.UUID | None = None,
         conversation_id: int | None = None,
+        contact_id: uuid.UUID | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
         before_id: int | None = None,
@@ -221,6 +222,8 @@ class BookingRepository(TenantRepository[Booking]):
             conditions.append(Booking.resource_id == resource_id)
         if conversation_id is not None:
             conditions.append(Booking.conversation_id == conversation_id)
+        if contact_id is not None:
+            conditions.append(Booking.contact_id == contact_id)
         if start is not None:
             conditions.append(Booking.ends_at > start)
         if end is not None:
@@ -230,6 +233,19 @@ class BookingRepository(TenantRepository[Booking]):
         if conditions:
             stmt = stmt.where(*conditions)
         return list((await self.session.execute(stmt)).scalars())
+
+    async def of_contact(
+        self, contact_id: uuid.UUID, now: datetime, limit: int
+    ) -> tuple[list[Booking], list[Booking]]:
+        """A contact's bookings: (upcoming: not yet ended, soonest first; recent: ended,
+        latest first), at most ``limit`` of each."""
+        mine = self.select().where(Booking.contact_id == contact_id)
+        upcoming = mine.where(Booking.ends_at > now).order_by(Booking.starts_at, Booking.id)
+        recent = mine.where(Booking.ends_at <= now).order_by(Booking.starts_at.desc())
+        return (
+            list((await self.session.execute(upcoming.limit(limit))).scalars()),
+            list((await self.session.execute(recent.limit(limit))).scalars()),
+        )
 
     async def in_period(
         self, resource_ids: list[uuid.UUID] | None, start: datetime, end: datetime, now: datetime

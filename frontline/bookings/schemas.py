@@ -249,3 +249,15 @@ class BookingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     hold_hours: int = Field(ge=1, le=24 * 30)
+
+
+class ContactBookingOut(BookingOut):
+    resource_name: str
+
+
+class ContactBookingsOut(BaseModel):
+    """A contact's bookings: ``upcoming`` (not yet ended, soonest first) and ``recent``
+    (ended, latest first), at most five of each."""
+
+    upcoming: list[ContactBookingOut]
+    recent: list[ContactBookingOut]

@@ -261,6 +261,44 @@ _STRINGS.update(
             "Rewriting and translating need a language model, and no provider answered. "
             "Suggestions and summaries still work from the knowledge base.",
         ),
+        "copilot.preparing": (
+            "Копилот готовит сводку передачи…",
+            "The copilot is preparing the handoff summary…",
+        ),
+        # "create a booking from this chat" (copilotbooking.js)
+        "copilot.book": ("Создать бронь из диалога", "Create a booking from this chat"),
+        "copilot.book_resource": ("Что бронируем", "What to book"),
+        "copilot.book_departure": ("Выезд", "Departure"),
+        "copilot.book_starts": ("Заезд", "Check-in"),
+        "copilot.book_ends": ("Выезд", "Check-out"),
+        "copilot.book_adults": ("Гостей", "Guests"),
+        "copilot.book_name": ("Имя", "Name"),
+        "copilot.book_phone": ("Телефон", "Phone"),
+        "copilot.book_email": ("E-mail", "E-mail"),
+        "copilot.book_confirm": ("Сразу подтвердить", "Confirm at once"),
+        "copilot.book_save": ("Создать бронь", "Create the booking"),
+        "copilot.book_cancel": ("Закрыть", "Close"),
+        "copilot.book_missing": (
+            "В диалоге не сказано: {fields}. Проверьте и заполните.",
+            "The chat does not say: {fields}. Check and fill in.",
+        ),
+        "copilot.book_complete": (
+            "Форма заполнена из диалога — проверьте перед сохранением.",
+            "Filled in from the chat: check it before saving.",
+        ),
+        "copilot.book_created": (
+            "Бронь №{id} создана: {status}.",
+            "Booking #{id} created: {status}.",
+        ),
+        "copilot.book_choose": ("— выберите —", "— choose —"),
+        "copilot.book_none": ("нет выездов", "no departures"),
+        "copilot.missing.resource": ("что бронировать", "what to book"),
+        "copilot.missing.date": ("дата", "the date"),
+        "copilot.missing.end_date": ("дата выезда", "the check-out date"),
+        "copilot.missing.departure": ("выезд на эту дату", "a departure on that date"),
+        "copilot.missing.people": ("число гостей", "the number of guests"),
+        "copilot.missing.name": ("имя", "the name"),
+        "copilot.missing.contact": ("телефон или e-mail", "a phone or an e-mail"),
         # the contact's profile (templates/contact_profile.html, contactpanel.js)
         "profile.title": ("Профиль клиента", "Customer profile"),
         "profile.user": ("Вошёл на сайте как {id}", "Signed in on the site as {id}"),
@@ -272,6 +310,8 @@ _STRINGS.update(
         "profile.yes": ("да", "yes"),
         "profile.no": ("нет", "no"),
         "profile.history": ("Разговоры клиента", "The customer's conversations"),
+        "profile.bookings": ("Бронирования клиента", "The customer's bookings"),
+        "profile.no_bookings": ("Бронирований нет.", "No bookings."),
         "profile.this": ("этот", "this one"),
         "profile.merge_label": (
             "Объединить с контактом (ID):",

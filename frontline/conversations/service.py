@@ -23,6 +23,7 @@ from frontline.conversations.repository import (
 )
 from frontline.conversations.schemas import ConversationOut, ConversationPatch, ConversationRef
 from frontline.errors import Conflict, NotFound, Unprocessable
+from frontline.jobs import queue
 from frontline.kit.pagination import InvalidCursor, decode_time_cursor, time_page
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
@@ -148,6 +149,7 @@ async def find_or_open(
         conversation.resolved_at = None
         conversation.assignee_id = None
         conversation.handoff_reason = None
+        _forget_summary(conversation)
         publish_conversation(session, conversation, events.CONVERSATION_STATUS)
     conversation.last_activity_at = now
     conversation.updated_at = now
@@ -163,9 +165,61 @@ async def hand_off(
     _set_status(conversation, ConversationStatus.PENDING)
     conversation.handoff_reason = reason[:500]
     await touch(conversation)
+    # the copilot summarizes the conversation for the operator now, in a durable job
+    # (enqueued before the Telegram alert, which shows the summary if it is ready by then)
+    stamp = conversation.updated_at.isoformat()
+    conversation.meta = {**(conversation.meta or {}), HANDOFF_SUMMARY: {"handoff_at": stamp}}
     await session.flush()
+    await queue.insert(
+        session,
+        events.JOB_COPILOT_HANDOFF_SUMMARY,
+        {"conversation_id": conversation.id, "handoff_at": stamp},
+        tenant_id=scope.tenant_id,
+        idempotency_key=f"copilot.summary:{conversation.id}:{stamp}",
+    )
     await telegram_hooks.on_handoff(session, scope, conversation)
     publish_conversation(session, conversation, events.CONVERSATION_HANDOFF_REQUESTED)
+
+
+HANDOFF_SUMMARY = "handoff_summary"  # the key in ``conversations.meta``
+
+
+def _forget_summary(conversation: Conversation) -> None:
+    if HANDOFF_SUMMARY in (conversation.meta or {}):
+        conversation.meta = {k: v for k, v in conversation.meta.items() if k != HANDOFF_SUMMARY}
+
+
+def handoff_summary(conversation: Conversation) -> dict[str, Any] | None:
+    """The current handoff's summary: ``{handoff_at}`` alone while the copilot is still
+    writing it, then with ``summary``, ``needs``, ``language``, ``provider``, ``model``."""
+    found = (conversation.meta or {}).get(HANDOFF_SUMMARY)
+    return found if isinstance(found, dict) else None
+
+
+async def store_handoff_summary(
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation_id: int,
+    handoff_at: str,
+    summary: dict[str, Any],
+) -> bool:
+    """Keep the copilot's summary of the handoff made at ``handoff_at`` with the
+    conversation (``meta.handoff_summary``) and tell the console; False (nothing stored)
+    when the conversation has moved on since (handed back, resolved, handed off again)."""
+    conversation = await get(session, scope, conversation_id, for_update=True)
+    waiting = (ConversationStatus.PENDING.value, ConversationStatus.OPEN.value)
+    if conversation.status not in waiting or conversation.handoff_reason is None:
+        return False
+    current = handoff_summary(conversation)
+    if current is None or current.get("handoff_at") != handoff_at:
+        return False  # the summary of an earlier handoff
+    conversation.meta = {
+        **(conversation.meta or {}),
+        HANDOFF_SUMMARY: {**summary, "handoff_at": handoff_at},
+    }
+    await session.flush()
+    publish_conversation(session, conversation, events.CONVERSATION_UPDATED)
+    return True
 
 
 async def request_handoff(
@@ -358,6 +412,8 @@ async def for_contact(
     return await ConversationRepository(session, scope).for_contact(
         contact_id, channel_id=channel_id, limit=limit, before=before
     )
+
+
 async def merge_meta(
     session: AsyncSession, scope: TenantScope, conversation_id: int, facts: dict[str, Any]
 ) -> None:

@@ -8,16 +8,19 @@ has, or ``error`` ``{code, message}``. Nothing is sent to the customer."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
 from frontline.aisettings import service as aisettings
-from frontline.auth.deps import DetachedOperator
+from frontline.auth.deps import DetachedOperator, Subject
+from frontline.copilot import booking as prefill
 from frontline.copilot import service
 from frontline.copilot.schemas import (
+    BookingDraftOut,
     DraftOut,
     RewriteIn,
     SuggestIn,
@@ -42,51 +45,85 @@ _DRAFT_ERRORS: dict[int | str, dict[str, Any]] = {
 _STREAM = {"content": {"text/event-stream": {}}, "description": "with `stream: true`"}
 
 
-async def _record(services: Services, ctx: Context, rows: Rows) -> None:
-    if rows:
-        async with services.db.transaction() as session:
-            await aisettings.record_calls(session, ctx.scope, rows)
+@dataclass
+class Action:
+    """One copilot request: the conversation it is about, who asks, and the shared steps
+    of every action (read the context, log the calls, answer JSON or a stream). A
+    dependency that reads nothing by itself, so a malformed body is a 422 before the
+    conversation is looked at."""
 
+    conversation_id: int
+    subject: Subject
+    services: Services
 
-def _streamed(
-    services: Services,
-    ctx: Context,
-    chat: Any,
-    result: Callable[[Outcome], tuple[BaseModel, Rows]],
-) -> StreamingResponse:
-    async def events() -> AsyncIterator[bytes]:
-        outcome: Outcome | None = None
-        async for item in service.stream_outcome(ctx, chat, []):
-            if isinstance(item, Outcome):
-                outcome = item
-            else:
-                yield item
-        assert outcome is not None
+    async def context(self, sources: bool = False) -> Context:
+        """The action's context (404/409), read without a transaction; no connection is
+        held while the model thinks (the log rows are written by a short transaction
+        afterwards)."""
+        services = self.services
+        async with services.db.reader() as session:
+            ctx = await service.load(
+                session,
+                self.subject.scope,
+                services.secret_box,
+                services.breakers,
+                self.conversation_id,
+            )
+            if sources:
+                await service.find_sources(session, services.secret_box, services.knowledge, ctx)
+        return ctx
+
+    async def record(self, ctx: Context, rows: Rows) -> None:
+        if rows:
+            async with self.services.db.transaction() as session:
+                await aisettings.record_calls(session, ctx.scope, rows)
+
+    async def logged(self, ctx: Context, done: tuple[BaseModel, Rows]) -> BaseModel:
+        out, rows = done
+        await self.record(ctx, rows)
+        return out
+
+    def streamed(
+        self, ctx: Context, chat: Any, result: Callable[[Outcome], tuple[BaseModel, Rows]]
+    ) -> StreamingResponse:
+        async def events() -> AsyncIterator[bytes]:
+            outcome: Outcome | None = None
+            async for item in service.stream_outcome(ctx, chat, []):
+                if isinstance(item, Outcome):
+                    outcome = item
+                else:
+                    yield item
+            assert outcome is not None
+            try:
+                out, rows = result(outcome)
+            except CopilotUnavailable as exc:
+                await self.record(ctx, exc.rows)
+                yield service.sse("error", error_body(exc.code, exc.message)["error"])
+                return
+            await self.record(ctx, rows)
+            yield service.sse("done", out.model_dump(mode="json"))
+
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+    async def draft(self, ctx: Context, job: service.DraftJob, stream: bool) -> Any:
+        """A rewrite or a translation: streamed, or JSON (503 when no model answered, the
+        failed attempts logged all the same)."""
+        if stream:
+            return self.streamed(ctx, job.chat, lambda o: service.draft_result(ctx, job, o))
         try:
-            out, rows = result(outcome)
+            done = await service.draft(ctx, job)
         except CopilotUnavailable as exc:
-            await _record(services, ctx, exc.rows)
-            yield service.sse("error", error_body(exc.code, exc.message)["error"])
-            return
-        await _record(services, ctx, rows)
-        yield service.sse("done", out.model_dump(mode="json"))
-
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+            await self.record(ctx, exc.rows)
+            return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
+        return await self.logged(ctx, done)
 
 
-async def _context(
-    subject: DetachedOperator, services: Services, conversation_id: int, sources: bool = False
-) -> Context:
-    """The action's context, read without a transaction; no connection is held while the
-    model thinks (the log rows are written by a short transaction afterwards)."""
-    async with services.db.reader() as session:
-        ctx = await service.load(
-            session, subject.scope, services.secret_box, services.breakers, conversation_id
-        )
-        if sources:
-            await service.find_sources(session, services.secret_box, services.knowledge, ctx)
-    return ctx
+def _action(conversation_id: int, subject: DetachedOperator, services: ServicesDep) -> Action:
+    return Action(conversation_id, subject, services)
+
+
+Copilot = Annotated[Action, Depends(_action)]
 
 
 @router.post(
@@ -94,35 +131,16 @@ async def _context(
     response_model=SuggestOut,
     responses={**_ERRORS, 200: _STREAM},
 )
-async def suggest(
-    conversation_id: int,
-    body: SuggestIn,
-    subject: DetachedOperator,
-    services: ServicesDep,
-) -> Any:
+async def suggest(body: SuggestIn, action: Copilot) -> Any:
     """A reply the operator could send next, grounded in the knowledge base and the
     conversation, with the passages it was given (``cited``: the ones it used). When every
     provider is down the offline engine suggests from the knowledge base (``degraded``)."""
-    ctx = await _context(subject, services, conversation_id, sources=True)
+    ctx = await action.context(sources=True)
     if body.stream:
-        return _streamed(
-            services, ctx, service.suggest_chat(ctx), lambda o: service.suggest_result(ctx, o)
+        return action.streamed(
+            ctx, service.suggest_chat(ctx), lambda o: service.suggest_result(ctx, o)
         )
-    out, rows = await service.suggest(ctx)
-    await _record(services, ctx, rows)
-    return out
-
-
-async def _draft(services: Services, ctx: Context, job: service.DraftJob, stream: bool) -> Any:
-    if stream:
-        return _streamed(services, ctx, job.chat, lambda o: service.draft_result(ctx, job, o))
-    try:
-        out, rows = await service.draft(ctx, job)
-    except CopilotUnavailable as exc:
-        await _record(services, ctx, exc.rows)  # the failed attempts are logged too
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
-    await _record(services, ctx, rows)
-    return out
+    return await action.logged(ctx, await service.suggest(ctx))
 
 
 @router.post(
@@ -130,17 +148,11 @@ async def _draft(services: Services, ctx: Context, job: service.DraftJob, stream
     response_model=DraftOut,
     responses={**_DRAFT_ERRORS, 200: _STREAM},
 )
-async def rewrite(
-    conversation_id: int,
-    body: RewriteIn,
-    subject: DetachedOperator,
-    services: ServicesDep,
-) -> Any:
+async def rewrite(body: RewriteIn, action: Copilot) -> Any:
     """The operator's draft rewritten (``shorter``, ``friendlier``, ``formal`` or
     ``spelling``); ``original`` is the draft, for undo."""
-    ctx = await _context(subject, services, conversation_id)
-    job = service.rewrite_job(ctx, body.text, body.mode)
-    return await _draft(services, ctx, job, body.stream)
+    ctx = await action.context()
+    return await action.draft(ctx, service.rewrite_job(ctx, body.text, body.mode), body.stream)
 
 
 @router.post(
@@ -148,16 +160,11 @@ async def rewrite(
     response_model=DraftOut,
     responses={**_DRAFT_ERRORS, 200: _STREAM},
 )
-async def translate(
-    conversation_id: int,
-    body: TranslateIn,
-    subject: DetachedOperator,
-    services: ServicesDep,
-) -> Any:
+async def translate(body: TranslateIn, action: Copilot) -> Any:
     """The operator's draft translated to ``language`` (default: the customer's)."""
-    ctx = await _context(subject, services, conversation_id)
+    ctx = await action.context()
     job = service.translate_job(ctx, body.text, body.language)
-    return await _draft(services, ctx, job, body.stream)
+    return await action.draft(ctx, job, body.stream)
 
 
 @router.post(
@@ -165,12 +172,36 @@ async def translate(
     response_model=SummaryOut,
     responses=_ERRORS,
 )
-async def summary(
-    conversation_id: int, subject: DetachedOperator, services: ServicesDep
-) -> SummaryOut:
+async def summary(action: Copilot) -> Any:
     """The conversation so far in a few sentences and what the customer still needs
-    (extractive when no model answers)."""
-    ctx = await _context(subject, services, conversation_id)
-    out, rows = await service.summarize(ctx)
-    await _record(services, ctx, rows)
-    return out
+    (extractive when no model answers). The summary made when the conversation was handed
+    off is stored with it (``meta.handoff_summary`` of the conversation); this makes a
+    fresh one."""
+    ctx = await action.context()
+    return await action.logged(ctx, await service.summarize(ctx))
+
+
+@router.post(
+    "/conversations/{conversation_id}/copilot/booking",
+    response_model=BookingDraftOut,
+    responses={
+        404: _ERRORS[404],
+        409: {
+            "description": "no messages yet (code `conversation_empty`) or nothing bookable "
+            "(code `no_bookable_resources`)"
+        },
+    },
+)
+async def booking(action: Copilot) -> Any:
+    """A booking pre-filled from the conversation (resource, departure or dates, guests,
+    name, phone, e-mail) by the bookings domain's extraction, a remote model filling what
+    the rules miss; ``missing`` lists what the chat does not say. Nothing is booked: the
+    operator checks the form and saves it with ``POST /bookings`` (``conversation_id``
+    links the booking to the conversation and its contact)."""
+    ctx = await action.context()
+    async with action.services.db.reader() as session:
+        names = await prefill.resource_names(session, ctx)
+    outcome = await prefill.read(ctx, names)
+    async with action.services.db.reader() as session:
+        done = await prefill.draft(session, ctx, outcome)
+    return await action.logged(ctx, done)

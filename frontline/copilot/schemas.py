@@ -3,6 +3,8 @@ and sends it (or not) through the ordinary reply endpoint."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -72,3 +74,25 @@ class SummaryOut(Produced):
     needs: list[str]
     language: Literal["ru", "en"]
     handoff_reason: str | None = None
+
+
+class BookingDraftOut(Produced):
+    """A booking pre-filled from the conversation for the operator to check and save
+    (``POST /bookings`` with ``conversation_id``); nothing is booked by this call.
+    ``missing`` names what the conversation does not say: ``resource``, ``date``,
+    ``end_date``, ``departure`` (no departure on that date), ``people``, ``name``,
+    ``contact`` (a phone or an e-mail)."""
+
+    conversation_id: int
+    resource_id: uuid.UUID | None = None
+    resource_name: str | None = None
+    availability: str | None = None
+    departure_id: uuid.UUID | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    adults: int | None = None
+    customer_name: str | None = None
+    customer_phone: str | None = None
+    customer_email: str | None = None
+    locale: Literal["ru", "en"]
+    missing: list[str]

@@ -53,7 +53,8 @@ from frontline.copilot.prompts import (
     translate_messages,
 )
 from frontline.copilot.schemas import DraftOut, PassageOut, SuggestOut, SummaryOut
-from frontline.errors import AppError, Conflict
+from frontline.errors import AppError, Conflict, NotFound
+from frontline.jobs.registry import JobContext
 from frontline.kit.crypto import SecretBox
 from frontline.kit.repository import TenantScope
 from frontline.knowledge import service as knowledge_service
@@ -191,7 +192,10 @@ class Outcome:
 
 
 def _request(
-    ctx: Context, chat: tuple[ChatMessage, ...], schema: dict[str, Any] | None = None
+    ctx: Context,
+    chat: tuple[ChatMessage, ...],
+    schema: dict[str, Any] | None = None,
+    schema_name: str = "copilot_summary",
 ) -> CompletionRequest:
     return CompletionRequest(
         messages=chat,
@@ -199,17 +203,21 @@ def _request(
         temperature=ctx.temperature,
         max_tokens=ctx.max_tokens,
         json_schema=schema,
-        json_schema_name="copilot_summary",
+        json_schema_name=schema_name,
     )
 
 
-async def _complete(
-    ctx: Context, chat: tuple[ChatMessage, ...], schema: dict[str, Any] | None = None
+async def complete(
+    ctx: Context,
+    chat: tuple[ChatMessage, ...],
+    schema: dict[str, Any] | None = None,
+    schema_name: str = "copilot_summary",
 ) -> Outcome:
+    """The remote chain's answer (no completion when none is configured or none answered)."""
     if not ctx.remote:
         return Outcome(None, [], chat)
     try:
-        result = await ctx.chain.complete(_request(ctx, chat, schema))
+        result = await ctx.chain.complete(_request(ctx, chat, schema, schema_name))
     except AllProvidersFailed as failed:
         return Outcome(None, list(failed.attempts), chat)
     return Outcome(result.completion, list(result.attempts), chat)
@@ -267,7 +275,7 @@ def log_rows(
     return rows
 
 
-def _produced(ctx: Context, outcome: Outcome) -> dict[str, Any]:
+def produced(ctx: Context, outcome: Outcome) -> dict[str, Any]:
     c = outcome.completion
     if c is not None:
         return {"provider": c.provider.value, "model": c.model}
@@ -325,13 +333,13 @@ def suggest_result(ctx: Context, outcome: Outcome) -> tuple[SuggestOut, Rows]:
         text=text,
         language=ctx.language,
         passages=passages_out(ctx, text, cited),
-        **_produced(ctx, outcome),
+        **produced(ctx, outcome),
     )
     return out, rows
 
 
 async def suggest(ctx: Context) -> tuple[SuggestOut, Rows]:
-    return suggest_result(ctx, await _complete(ctx, suggest_chat(ctx)))
+    return suggest_result(ctx, await complete(ctx, suggest_chat(ctx)))
 
 
 def _unavailable(ctx: Context, action: str, rows: Rows) -> CopilotUnavailable:
@@ -375,12 +383,12 @@ def draft_result(ctx: Context, job: DraftJob, outcome: Outcome) -> tuple[DraftOu
         raise _unavailable(ctx, job.action, rows)
     new = clean_reply(outcome.completion.text)
     language = job.language or detect_language(new, ctx.language)
-    out = DraftOut(text=new, original=job.original, language=language, **_produced(ctx, outcome))
+    out = DraftOut(text=new, original=job.original, language=language, **produced(ctx, outcome))
     return out, rows
 
 
 async def draft(ctx: Context, job: DraftJob) -> tuple[DraftOut, Rows]:
-    return draft_result(ctx, job, await _complete(ctx, job.chat))
+    return draft_result(ctx, job, await complete(ctx, job.chat))
 
 
 def _parse_summary(text: str) -> tuple[str, list[str]] | None:
@@ -398,7 +406,7 @@ def _parse_summary(text: str) -> tuple[str, list[str]] | None:
 async def summarize(ctx: Context) -> tuple[SummaryOut, Rows]:
     """The model's summary; the extractive one when no model answers (or its answer is
     not the JSON asked for)."""
-    outcome = await _complete(ctx, summary_messages(ctx.turns, ctx.language), SUMMARY_SCHEMA)
+    outcome = await complete(ctx, summary_messages(ctx.turns, ctx.language), SUMMARY_SCHEMA)
     parsed = _parse_summary(outcome.completion.text) if outcome.completion else None
     rows: Rows = []
     if outcome.completion is not None and parsed is None:
@@ -416,7 +424,7 @@ async def summarize(ctx: Context) -> tuple[SummaryOut, Rows]:
         needs=needs,
         language=ctx.language,
         handoff_reason=ctx.handoff_reason,
-        **_produced(ctx, outcome),
+        **produced(ctx, outcome),
     )
     return out, rows
 
@@ -468,3 +476,31 @@ async def stream_outcome(
         cost=ctx.chain.prices.cost(link.model, usage),
     )
     yield Outcome(completion, list(stream.attempts), chat)
+
+
+# --- the summary made when a conversation is handed off -------------------------------------
+
+
+async def handoff_summary(ctx: JobContext, box: SecretBox, breakers: BreakerRegistry) -> None:
+    """The handoff job: summarize the conversation as it was handed off (the chain, else the
+    extractive summary), then store the summary with the conversation and log the calls, in
+    one transaction with the job's completion. Nothing is stored when the conversation has
+    moved on meanwhile (handed back, resolved, handed off again) or has no messages."""
+    if ctx.tenant_id is None:
+        return
+    scope = TenantScope(ctx.tenant_id)
+    conversation_id = int(ctx.payload["conversation_id"])
+    try:
+        async with ctx.db.reader() as session:
+            context = await load(session, scope, box, breakers, conversation_id)
+    except (NotFound, ConversationEmpty):
+        return  # deleted meanwhile, or nothing to summarize
+    out, rows = await summarize(context)
+    stored = out.model_dump(mode="json", include={"summary", "needs", "language"})
+    stored.update(provider=out.provider, model=out.model, degraded=out.degraded)
+    async with ctx.db.transaction() as session:
+        await conversations.store_handoff_summary(
+            session, scope, conversation_id, str(ctx.payload["handoff_at"]), stored
+        )
+        await aisettings.record_calls(session, scope, rows)
+        await ctx.complete_in(session)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from frontline.ai.base import ChatMessage
@@ -174,9 +174,14 @@ class OfflineEngine:
         weights: ScoringWeights | None = None,
         default_language: Language = "en",
         out_of_scope: Sequence[str] = (),
+        own_answer: Callable[[str, Language], str | None] | None = None,
     ) -> None:
         """``out_of_scope``: example questions the knowledge base must not answer (FAQ
-        matching learns them as a class of their own, see ``learned``)."""
+        matching learns them as a class of their own, see ``learned``). ``own_answer``:
+        an answer from the customer's own data (an identified customer's bookings), tried
+        after the requests for a person and before the knowledge base; ``None`` from it
+        means the question is not about that data."""
+        self.own_answer = own_answer
         self.thresholds = thresholds or Thresholds()
         self.passages: tuple[Passage, ...] = tuple(knowledge)
         self._weights = weights
@@ -244,6 +249,17 @@ class OfflineEngine:
             if signal is not None:
                 reason_text = f"{_REASON_TEXT[why]} ({signal.evidence!r})"
                 return self._escalate(why, reason_text, language, name, summary, 0.0, ())
+
+        own = self.own_answer(text, language) if self.own_answer is not None else None
+        if own:
+            result = TriageResult(
+                full_name=name,
+                issue_summary=summary,
+                decision=Decision.FULL_ANSWER,
+                draft_reply=own,
+                language=language,
+            )
+            return Analysis(result, None, 1.0, ())
 
         t = self.thresholds
         vague = (

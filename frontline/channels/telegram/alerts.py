@@ -34,7 +34,7 @@ from frontline.kit.crypto import SecretBox, constant_time_equals, new_token
 from frontline.kit.db import Database
 from frontline.kit.repository import TenantScope
 from frontline.messages import service as messages
-from frontline.models import ConversationStatus, SenderType
+from frontline.models import Conversation, ConversationStatus, SenderType
 from frontline.tenants import service as tenants
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
@@ -183,8 +183,18 @@ async def save_offset(db: Database, tenant_id: uuid.UUID, offset: int) -> None:
         await session.flush()
 
 
-async def _summary(session: AsyncSession, scope: TenantScope, conversation_id: int) -> str:
-    """The AI's issue summary of its latest turn, else the customer's latest words."""
+async def summary_for_alert(
+    session: AsyncSession, scope: TenantScope, conversation: Conversation
+) -> str:
+    """The copilot's handoff summary when it is ready by now (with what the customer still
+    needs), else the AI's issue summary of its latest turn, else the customer's latest
+    words."""
+    stored = conversations.handoff_summary(conversation) or {}
+    ready = stored.get("summary")
+    if isinstance(ready, str) and ready.strip():
+        needs = [str(n) for n in stored.get("needs") or [] if str(n).strip()]
+        return ready.strip() + "".join(f"\n• {n}" for n in needs[:5])
+    conversation_id = conversation.id
     rows = await messages.visible_messages(session, scope, conversation_id, limit=20)
     for message in reversed(rows):
         summary = (message.meta or {}).get("issue_summary")
@@ -217,7 +227,7 @@ async def send_alert(ctx: JobContext, box: SecretBox, public_url: str, call_seco
             return  # already taken (or handed back) before the alert went out
         contact = await contacts.get_contact(session, scope, conversation.contact_id)
         channel = await channels.get_channel(session, scope, conversation.channel_id)
-        summary = await _summary(session, scope, conversation_id)
+        summary = await summary_for_alert(session, scope, conversation)
     locale = tenant.locale
     who = contact.name or contact.email or contact.phone or text("alert.anonymous", locale)
     link = f"{public_url.rstrip('/')}/console/conversations/{conversation_id}"

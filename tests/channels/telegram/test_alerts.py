@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
+from frontline.channels.telegram import alerts
 from frontline.channels.telegram.poll import poll_alerts_once
+from frontline.conversations import service as conversations_service
 from frontline.jobs.worker import Worker
+from frontline.kit.repository import TenantScope
 from frontline.settings import Settings
 from tests.channels.telegram import payloads as p
 from tests.channels.telegram.conftest import TelegramChannel, conversations, create_channel
@@ -141,6 +144,16 @@ async def test_handoff_alert_and_accept_assigns_the_linked_operator(
     assert "Ирина Соколова" in alert["text"]
     assert "Telegram (telegram)" in alert["text"]
     assert f"{settings.public_url}/console/conversations/{cid}" in alert["text"]
+    # the copilot's handoff summary (a job beside the alert's) is what an alert shows
+    # once it is ready, with what the customer still needs
+    detail = (await factory.client.get(f"/api/v1/conversations/{cid}", headers=t.owner)).json()
+    stored = detail["meta"]["handoff_summary"]
+    async with factory.services.db.reader() as session:
+        scope = TenantScope(t.id)
+        conversation = await conversations_service.get(session, scope, cid)
+        shown = await alerts.summary_for_alert(session, scope, conversation)
+    assert shown.startswith(stored["summary"]) and "Передан оператору" in shown
+    assert all(f"• {need}" in shown for need in stored["needs"])
     [[button]] = alert["reply_markup"]["inline_keyboard"]
     assert button == {"text": "Принять", "callback_data": f"accept:{cid}"}
 

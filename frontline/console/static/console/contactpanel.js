@@ -1,11 +1,14 @@
 /* The contact's profile (templates/contact_profile.html): whether the host site identified
- * them, their typed custom attributes (editable), their past conversations, and merging
+ * them, their typed custom attributes (editable), their bookings (upcoming, then recent),
+ * their past conversations, and merging
  * another contact into this one (recorded on the server). Follows the open conversation
  * through the "console:conversation" event. */
 
 import { api } from "./api.js";
+import { period, statusText } from "./bookingview.js";
 import { $, clear, el } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
+import { on } from "./socket.js";
 
 var shown = { contact: null, conversation: null };
 
@@ -53,10 +56,32 @@ function renderHistory(conversations) {
   });
 }
 
+function renderBookings(found) {
+  var list = $("profile-bookings");
+  clear(list);
+  [["upcoming", found.upcoming], ["recent", found.recent]].forEach(function (group) {
+    group[1].forEach(function (b) {
+      var item = el("li", null, "#" + b.id + " · " + b.resource_name + " · " + period(b) +
+        " · " + statusText(b.status));
+      item.setAttribute("data-testid", "profile-booking");
+      item.setAttribute("data-group", group[0]);
+      list.appendChild(item);
+    });
+  });
+  $("profile-no-bookings").hidden = found.upcoming.length + found.recent.length > 0;
+}
+
+function loadBookings(contactId) {
+  return api("GET", "/contacts/" + contactId + "/bookings").then(function (found) {
+    if (shown.contact === contactId) { renderBookings(found); }
+  });
+}
+
 function load(contactId) {
   return Promise.all([
     api("GET", "/contacts/" + contactId),
-    api("GET", "/contacts/" + contactId + "/conversations")
+    api("GET", "/contacts/" + contactId + "/conversations"),
+    loadBookings(contactId)
   ]).then(function (found) {
     if (shown.contact !== contactId) { return; }
     render(found[0]);
@@ -112,4 +137,12 @@ export function wire() {
   document.addEventListener("console:conversation", function (event) { follow(event.detail); });
   $("profile-attribute-form").addEventListener("submit", saveAttribute);
   $("profile-merge-form").addEventListener("submit", merge);
+  ["booking.created", "booking.confirmed", "booking.rejected", "booking.expired",
+   "booking.updated", "booking.cancelled"].forEach(function (type) {
+    on(type, function (data) {
+      if (data && shown.contact && data.contact_id === shown.contact) {
+        loadBookings(shown.contact).catch(function (error) { notice(error.message); });
+      }
+    });
+  });
 }

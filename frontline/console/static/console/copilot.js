@@ -1,5 +1,7 @@
 /* The copilot panel (templates/copilot.html): the AI beside the operator. It never writes
- * to the customer: a summary when the conversation reaches a person, a suggested reply
+ * to the customer: the summary made when the conversation was handed off (stored with the
+ * conversation by a job at the handoff, shown as soon as it is ready; "Summarize again"
+ * makes a fresh one), a suggested reply
  * (streamed as the model writes it, with the knowledge passages it used) to insert into the
  * reply box, and rewrites/translations of the draft in that box, each undoable. The
  * operator edits and sends with the ordinary reply form.
@@ -13,7 +15,7 @@ import { $, clear, el } from "./dom.js";
 import { t } from "./i18n.js";
 
 var HANDED_OFF = { pending: true, open: true };
-var state = { id: null, summarized: false, suggestion: "", undo: [], busy: false };
+var state = { id: null, shown: null, suggestion: "", undo: [], busy: false };
 
 function notice(text) {
   var node = $("copilot-notice");
@@ -32,7 +34,7 @@ function degraded(out) {
 }
 
 function reset(id) {
-  state = { id: id, summarized: false, suggestion: "", undo: [], busy: false };
+  state = { id: id, shown: null, suggestion: "", undo: [], busy: false };
   notice("");
   var summary = $("copilot-summary");
   summary.textContent = t("copilot.summary_none");
@@ -116,20 +118,24 @@ function streamed(action, body, onDelta, onReset) {
   });
 }
 
+function showSummary(out) {
+  var summary = $("copilot-summary");
+  summary.textContent = out.summary;
+  summary.className = "";
+  var list = $("copilot-needs");
+  clear(list);
+  (out.needs || []).forEach(function (need) { list.appendChild(el("li", null, need)); });
+  $("copilot-needs-title").hidden = !(out.needs || []).length;
+}
+
 function summarize() {
   if (!state.id) { return; }
   var id = state.id;
-  state.summarized = true;
+  state.shown = "fresh";
   busy(true);
   api("POST", path("summary"), {}).then(function (out) {
     if (state.id !== id) { return; }
-    var summary = $("copilot-summary");
-    summary.textContent = out.summary;
-    summary.className = "";
-    var list = $("copilot-needs");
-    clear(list);
-    out.needs.forEach(function (need) { list.appendChild(el("li", null, need)); });
-    $("copilot-needs-title").hidden = out.needs.length === 0;
+    showSummary(out);
     notice(degraded(out));
   }).catch(function (error) {
     if (state.id === id) { showError(error); }
@@ -217,9 +223,19 @@ function undo() {
   $("copilot-undo").disabled = state.undo.length === 0;
 }
 
+/** The stored handoff summary: shown once ready (unless the operator asked for a fresh
+ * one); while the job is still writing it, a line says so. */
 function follow(conversation) {
   if (conversation.id !== state.id) { reset(conversation.id); }
-  if (!state.summarized && HANDED_OFF[conversation.status]) { summarize(); }
+  var stored = conversation.meta ? conversation.meta.handoff_summary : null;
+  if (!stored || !HANDED_OFF[conversation.status] || state.shown === "fresh") { return; }
+  if (stored.summary && state.shown !== stored.handoff_at) {
+    state.shown = stored.handoff_at;
+    showSummary(stored);
+    notice(degraded(stored));
+  } else if (!stored.summary && state.shown === null) {
+    $("copilot-summary").textContent = t("copilot.preparing");
+  }
 }
 
 export function wire() {

@@ -32,6 +32,7 @@ import * as bookingpanel from "./bookingpanel.js";
 import * as conversation from "./conversation.js";
 import * as contactpanel from "./contactpanel.js";
 import * as copilot from "./copilot.js";
+import * as copilotBooking from "./copilotbooking.js";
 import { setup } from "./i18n.js";
 import * as inbox from "./inbox.js";
 import * as messages from "./messages.js";
@@ -55,6 +56,7 @@ function start() {
   typing.wire();
   notify.wire();
   copilot.wire();
+  copilotBooking.wire();
   contactpanel.wire();
   bookingpanel.wire();
 
