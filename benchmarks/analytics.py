@@ -113,7 +113,11 @@ async def seeded_tenant(url: str) -> uuid.UUID:
 
 
 async def measure(url: str, tenant: uuid.UUID, repeat: int) -> list[tuple[str, str, float, float]]:
+    """Every report as the API runs it, plus (``* raw``) the summary's and timeline's
+    queries computed from the messages instead of ``analytics_conversation_facts`` - the
+    way they ran before that table (the numbers are equal, see tests/analytics)."""
     from frontline.analytics import service
+    from frontline.analytics.repository import AnalyticsRepository
     from frontline.kit.db import Database
     from frontline.kit.repository import TenantScope
     from frontline.kit.time import utcnow
@@ -135,6 +139,17 @@ async def measure(url: str, tenant: uuid.UUID, repeat: int) -> list[tuple[str, s
             timings = sorted(timings[1:])  # the first run warms the caches
             p95 = timings[min(len(timings) - 1, round(0.95 * len(timings)) - 1)]
             rows.append((label, name, statistics.median(timings), p95))
+        for name in ("totals", "timeline"):
+            timings = []
+            for _ in range(repeat + 1):
+                async with db.reader() as session:
+                    raw = AnalyticsRepository(session, scope, from_messages=True)
+                    started = time.perf_counter()
+                    await getattr(raw, name)(window)
+                    timings.append((time.perf_counter() - started) * 1000)
+            timings = sorted(timings[1:])
+            p95 = timings[min(len(timings) - 1, round(0.95 * len(timings)) - 1)]
+            rows.append((label, f"{name} raw", statistics.median(timings), p95))
     await db.dispose()
     return rows
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,117 +49,73 @@ def _csv(name: str, data: Any) -> Response:
     )
 
 
+class Params:
+    """The query parameters every report takes: ``start``/``end`` (UTC days, both
+    included; default the last 30 days), ``channel_id`` and ``format``."""
+
+    def __init__(
+        self,
+        start: Annotated[date | None, Query(description="first UTC day (included)")] = None,
+        end: Annotated[date | None, Query(description="last UTC day (included)")] = None,
+        channel_id: Annotated[uuid.UUID | None, Query(description="only this channel")] = None,
+        format: Format = "json",
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.channel_id = channel_id
+        self.format = format
+
+
+ReportQuery = Annotated[Params, Depends()]
+
+
 async def _run(
-    name: str,
-    report: Report,
-    subject: Admin,
-    session: AsyncSession,
-    start: date | None,
-    end: date | None,
-    channel_id: uuid.UUID | None,
-    fmt: str,
+    name: str, report: Report, subject: Admin, session: AsyncSession, params: Params
 ) -> Any:
-    rng, window = service.resolve_range(start, end, channel_id)
+    rng, window = service.resolve_range(params.start, params.end, params.channel_id)
     data = await report(session, subject.scope, rng, window)
-    return _csv(name, data) if fmt == "csv" else data
+    return _csv(name, data) if params.format == "csv" else data
 
 
 @router.get("/summary", response_model=SummaryOut)
-async def summary(
-    subject: Admin,
-    session: Session,
-    start: date | None = None,
-    end: date | None = None,
-    channel_id: uuid.UUID | None = None,
-    format: Format = "json",
-) -> Any:
+async def summary(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """Conversations, the strict AI-resolved share, handoff rate, CSAT, first response
     times (AI and operator) and time to resolution (median and p90, seconds)."""
-    return await _run("summary", service.summary, subject, session, start, end, channel_id, format)
+    return await _run("summary", service.summary, subject, session, params)
 
 
 @router.get("/timeline", response_model=TimelineOut)
-async def timeline(
-    subject: Admin,
-    session: Session,
-    start: date | None = None,
-    end: date | None = None,
-    channel_id: uuid.UUID | None = None,
-    format: Format = "json",
-) -> Any:
+async def timeline(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """Per day: conversations, AI-resolved, handed off, CSAT."""
-    return await _run(
-        "timeline", service.timeline, subject, session, start, end, channel_id, format
-    )
+    return await _run("timeline", service.timeline, subject, session, params)
 
 
 @router.get("/volume", response_model=VolumeOut)
-async def volume(
-    subject: Admin,
-    session: Session,
-    start: date | None = None,
-    end: date | None = None,
-    channel_id: uuid.UUID | None = None,
-    format: Format = "json",
-) -> Any:
+async def volume(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """Conversations started by UTC hour of the day and by weekday."""
-    return await _run("volume", service.volume, subject, session, start, end, channel_id, format)
+    return await _run("volume", service.volume, subject, session, params)
 
 
 @router.get("/handoff-reasons", response_model=CountsOut)
-async def handoff_reasons(
-    subject: Admin,
-    session: Session,
-    start: date | None = None,
-    end: date | None = None,
-    channel_id: uuid.UUID | None = None,
-    format: Format = "json",
-) -> Any:
+async def handoff_reasons(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """Handed-off conversations by reason code (``unknown``: the reason was cleared when
     the conversation was handed back or reopened)."""
-    return await _run(
-        "handoff-reasons", service.handoff_reasons, subject, session, start, end, channel_id, format
-    )
+    return await _run("handoff-reasons", service.handoff_reasons, subject, session, params)
 
 
 @router.get("/categories", response_model=CountsOut)
-async def categories(
-    subject: Admin,
-    session: Session,
-    start: date | None = None,
-    end: date | None = None,
-    channel_id: uuid.UUID | None = None,
-    format: Format = "json",
-) -> Any:
+async def categories(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """The top categories (an empty key: no category)."""
-    return await _run(
-        "categories", service.categories, subject, session, start, end, channel_id, format
-    )
+    return await _run("categories", service.categories, subject, session, params)
 
 
 @router.get("/unanswered", response_model=CountsOut)
-async def unanswered(
-    subject: Admin,
-    session: Session,
-    start: date | None = None,
-    end: date | None = None,
-    channel_id: uuid.UUID | None = None,
-    format: Format = "json",
-) -> Any:
+async def unanswered(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """Questions the AI had no confident answer to, grouped by their normalized text."""
-    return await _run(
-        "unanswered", service.unanswered, subject, session, start, end, channel_id, format
-    )
+    return await _run("unanswered", service.unanswered, subject, session, params)
 
 
 @router.get("/usage", response_model=UsageOut)
-async def usage(
-    subject: Admin,
-    session: Session,
-    start: date | None = None,
-    end: date | None = None,
-    channel_id: uuid.UUID | None = None,
-    format: Format = "json",
-) -> Any:
+async def usage(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """LLM calls, tokens and cost per provider per day."""
-    return await _run("usage", service.usage, subject, session, start, end, channel_id, format)
+    return await _run("usage", service.usage, subject, session, params)

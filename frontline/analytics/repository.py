@@ -18,7 +18,15 @@ from sqlalchemy.sql.selectable import Subquery
 from frontline.analytics import sql
 from frontline.conversations.reasons import PREFIXES, ReasonCode
 from frontline.kit.repository import TenantScope
-from frontline.models import AiCall, Category, Conversation, ConversationStatus, Message
+from frontline.models import (
+    AiCall,
+    Category,
+    Conversation,
+    ConversationFacts,
+    ConversationStatus,
+    Message,
+    UsageDaily,
+)
 
 # a CSAT rating below this is negative (1-5 scale)
 NEGATIVE_CSAT_BELOW = 3
@@ -50,9 +58,12 @@ def _day(value: Any) -> str:
 
 
 class AnalyticsRepository:
-    def __init__(self, session: AsyncSession, scope: TenantScope) -> None:
+    def __init__(
+        self, session: AsyncSession, scope: TenantScope, *, from_messages: bool = False
+    ) -> None:
         self.session = session
         self.scope = scope
+        self.from_messages = from_messages
         self.dialect = session.get_bind().dialect.name
 
     def _conversations(self, window: Window) -> list[ColumnElement[bool]]:
@@ -66,18 +77,18 @@ class AnalyticsRepository:
             where.append(c.channel_id == window.channel_id)
         return where
 
-    def _joined(self, window: Window) -> Subquery:
-        """One row per conversation in the window with what the reports need, from a
-        single grouped pass over its messages (no per-conversation subqueries): the
-        seconds to the AI's first reply (after the customer's first message), to an
-        operator's first reply (after the handoff), to resolution, and whether the AI
-        alone resolved it (strict: resolved, never handed to a person, no operator
-        message, not reopened within 72 h, CSAT not negative)."""
+    def _facts(self, window: Window) -> Any:
+        """Per conversation: its first customer, AI and operator message times. Read from
+        ``analytics_conversation_facts`` (kept by a trigger on messages), or with
+        ``from_messages`` aggregated from the messages themselves - one grouped pass, the
+        reference the facts table is tested against."""
+        if not self.from_messages:
+            return ConversationFacts.__table__.alias("facts")
         m, c = Message, Conversation
         visible = m.is_internal.is_(False)
-        facts = (
+        return (
             select(
-                c.id.label("cid"),
+                c.id.label("conversation_id"),
                 func.min(case((m.sender_type == "contact", m.created_at))).label("contact_at"),
                 func.min(case((and_(m.sender_type == "ai", visible), m.created_at))).label("ai_at"),
                 func.min(case((and_(m.sender_type == "operator", visible), m.created_at))).label(
@@ -90,6 +101,15 @@ class AnalyticsRepository:
             .group_by(c.id)
             .subquery("facts")
         )
+
+    def _joined(self, window: Window) -> Subquery:
+        """One row per conversation in the window with what the reports need: the
+        seconds to the AI's first reply (after the customer's first message), to an
+        operator's first reply (after the handoff), to resolution, and whether the AI
+        alone resolved it (strict: resolved, never handed to a person, no operator
+        message, not reopened within 72 h, CSAT not negative)."""
+        c = Conversation
+        facts = self._facts(window)
         seconds = sql.seconds_between
         strict = and_(
             c.status == ConversationStatus.RESOLVED.value,
@@ -122,7 +142,7 @@ class AnalyticsRepository:
                 ).label("res_x"),
             )
             .select_from(c)
-            .outerjoin(facts, facts.c.cid == c.id)
+            .outerjoin(facts, facts.c.conversation_id == c.id)
             .where(*self._conversations(window))
             .subquery("joined")
         )
@@ -289,6 +309,46 @@ class AnalyticsRepository:
         return [(str(r[0]), int(r[1])) for r in await self.session.execute(stmt)]
 
     async def usage(self, window: Window) -> list[dict[str, Any]]:
+        """LLM calls, tokens and cost per UTC day and provider: from the daily roll-up
+        (``analytics_usage_daily``, kept by a trigger on the AI log), or with
+        ``from_messages`` summed from the AI log itself (the reference; it loses the days
+        the log's retention purged, the roll-up keeps them)."""
+        if self.from_messages:
+            return await self._usage_from_log(window)
+        u = UsageDaily
+        where = [
+            u.tenant_id == self.scope.tenant_id,
+            u.day >= window.start.date(),
+            u.day < window.end.date(),
+        ]
+        if window.channel_id is not None:
+            where.append(u.channel_id == window.channel_id)
+        stmt = (
+            select(
+                u.day,
+                u.provider,
+                func.sum(u.calls),
+                func.sum(u.tokens_in),
+                func.sum(u.tokens_out),
+                func.sum(u.cost),
+            )
+            .where(*where)
+            .group_by(u.day, u.provider)
+            .order_by(u.day, u.provider)
+        )
+        return [
+            {
+                "day": r[0].isoformat(),
+                "provider": r[1],
+                "calls": int(r[2]),
+                "tokens_in": int(r[3]),
+                "tokens_out": int(r[4]),
+                "cost": round(float(r[5]), 6),
+            }
+            for r in await self.session.execute(stmt)
+        ]
+
+    async def _usage_from_log(self, window: Window) -> list[dict[str, Any]]:
         a = AiCall
         day = sql.day(self.dialect, a.created_at).label("day")
         where = [

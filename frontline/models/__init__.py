@@ -1,6 +1,7 @@
 """ORM models. Importing this package registers every table on ``Base.metadata``."""
 
 from frontline.models.ai import AiCall, AiSettings
+from frontline.models.analytics import ConversationFacts, UsageDaily
 from frontline.models.attachments import Attachment, AttachmentStatus
 from frontline.models.base import Base
 from frontline.models.bookings import (
@@ -64,6 +65,7 @@ __all__ = [
     "ContactIdentity",
     "ContactMerge",
     "Conversation",
+    "ConversationFacts",
     "ConversationStatus",
     "DeliveryStatus",
     "Departure",
@@ -82,5 +84,6 @@ __all__ = [
     "Role",
     "SenderType",
     "Tenant",
+    "UsageDaily",
     "User",
 ]
