@@ -256,7 +256,12 @@ async def _prepare(
     language = prompt_settings.language
 
     def offline_engine() -> OfflineEngine:  # built only if the chain reaches the offline link
-        return OfflineEngine(passages, thresholds=DOCUMENT_THRESHOLDS, default_language=language)
+        return OfflineEngine(
+            passages,
+            thresholds=DOCUMENT_THRESHOLDS,
+            default_language=language,
+            out_of_scope=settings.out_of_scope_examples,
+        )
 
     chain = FallbackChain(
         links, breakers, offline_fallback=settings.offline_fallback, offline_engine=offline_engine
