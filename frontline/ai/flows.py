@@ -269,6 +269,7 @@ async def _prepare(
             own_answer=(lambda text, lang: customer_bookings.answer(text, own, lang))
             if own
             else None,
+            out_of_scope=settings.out_of_scope_examples,
         )
 
     chain = FallbackChain(

@@ -90,7 +90,12 @@ async def try_question(
     links = [ChainLink(p.kind, p.model, p.link_config) for p in settings.chain]
 
     def offline_engine() -> OfflineEngine:
-        return OfflineEngine(passages, thresholds=DOCUMENT_THRESHOLDS, default_language=language)
+        return OfflineEngine(
+            passages,
+            thresholds=DOCUMENT_THRESHOLDS,
+            default_language=language,
+            out_of_scope=settings.out_of_scope_examples,
+        )
 
     chain = FallbackChain(
         links, breakers, offline_fallback=settings.offline_fallback, offline_engine=offline_engine

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 from frontline.ai.base import ProviderKind
 
@@ -27,6 +27,10 @@ class ChainEntryIn(BaseModel):
     api_key: SecretStr | None = Field(default=None, max_length=4000)
 
 
+MAX_OUT_OF_SCOPE = 200
+OutOfScopeExample = Annotated[str, StringConstraints(max_length=500)]
+
+
 class AiSettingsIn(BaseModel):
     """The new settings; fields left out keep their current value."""
 
@@ -42,6 +46,10 @@ class AiSettingsIn(BaseModel):
     offline_fallback: bool | None = None
     ai_enabled: bool | None = None
     escalation_keywords: list[str] | None = Field(default=None, max_length=200)
+    # questions the business does not answer, e.g. "Do you have tours to Kamchatka?"
+    out_of_scope_examples: list[OutOfScopeExample] | None = Field(
+        default=None, max_length=MAX_OUT_OF_SCOPE
+    )
     history_size: int | None = Field(default=None, ge=0, le=100)
     log_retention_days: int | None = Field(default=None, ge=1, le=3650)
 
@@ -66,6 +74,7 @@ class AiSettingsOut(BaseModel):
     offline_fallback: bool
     ai_enabled: bool
     escalation_keywords: list[str]
+    out_of_scope_examples: list[str]
     history_size: int
     log_retention_days: int
     updated_at: datetime | None

@@ -103,6 +103,7 @@ class AiRuntimeSettings:
     offline_fallback: bool = True
     ai_enabled: bool = True
     escalation_keywords: tuple[str, ...] = field(default_factory=tuple)
+    out_of_scope_examples: tuple[str, ...] = field(default_factory=tuple)
     history_size: int = DEFAULT_HISTORY_SIZE
     log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
 
@@ -175,6 +176,7 @@ def _default_row() -> AiSettings:
         offline_fallback=True,
         ai_enabled=True,
         escalation_keywords=[],
+        out_of_scope_examples=[],
         history_size=DEFAULT_HISTORY_SIZE,
         log_retention_days=DEFAULT_LOG_RETENTION_DAYS,
     )
@@ -195,6 +197,7 @@ def to_out(row: AiSettings | None) -> AiSettingsOut:
         offline_fallback=row.offline_fallback,
         ai_enabled=row.ai_enabled,
         escalation_keywords=list(row.escalation_keywords),
+        out_of_scope_examples=list(row.out_of_scope_examples or ()),
         history_size=row.history_size,
         log_retention_days=row.log_retention_days,
         updated_at=row.updated_at,
@@ -326,6 +329,9 @@ async def update_settings(
     if body.escalation_keywords is not None:
         keywords = [k.strip() for k in body.escalation_keywords]
         row.escalation_keywords = list(dict.fromkeys(k for k in keywords if k))
+    if body.out_of_scope_examples is not None:
+        examples = [" ".join(e.split()) for e in body.out_of_scope_examples]
+        row.out_of_scope_examples = list(dict.fromkeys(e for e in examples if e))
     row.updated_at = utcnow()
     await session.flush()
     return row
@@ -368,6 +374,7 @@ RUNTIME_COLUMNS = (
     "offline_fallback",
     "ai_enabled",
     "escalation_keywords",
+    "out_of_scope_examples",
     "history_size",
     "log_retention_days",
 )
@@ -394,6 +401,7 @@ def runtime_settings(columns: Mapping[str, Any] | None, box: SecretBox) -> AiRun
         offline_fallback=columns["offline_fallback"],
         ai_enabled=columns["ai_enabled"],
         escalation_keywords=tuple(columns["escalation_keywords"] or ()),
+        out_of_scope_examples=tuple(columns.get("out_of_scope_examples") or ()),
         history_size=columns["history_size"],
         log_retention_days=columns["log_retention_days"],
     )

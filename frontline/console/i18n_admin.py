@@ -99,6 +99,16 @@ ADMIN_STRINGS: dict[str, tuple[str, str]] = {
         "По одному в строке: сообщение с таким словом сразу уходит оператору.",
         "One per line: a message containing one goes straight to an operator.",
     ),
+    "admin.ai.out_of_scope": (
+        "Вопросы вне нашей работы (примеры)",
+        "Questions outside our business (examples)",
+    ),
+    "admin.ai.out_of_scope_help": (
+        "По одному в строке, например «Есть ли туры на Камчатку?». Похожий вопрос "
+        "офлайн-ИИ не отвечает ближайшим текстом из базы, а передаёт оператору.",
+        'One per line, e.g. "Do you have tours to Kamchatka?". The offline AI does not '
+        "answer a question like these with a nearby passage; it hands it to an operator.",
+    ),
     "admin.ai.test": ("Проверить ИИ", "Test the AI"),
     "admin.ai.question": ("Вопрос клиента", "A customer’s question"),
     "admin.ai.ask": ("Спросить", "Ask"),

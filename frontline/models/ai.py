@@ -37,6 +37,8 @@ class AiSettings(Base):
     offline_fallback: Mapped[bool] = mapped_column(default=True)
     ai_enabled: Mapped[bool] = mapped_column(default=True)
     escalation_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # questions the business does not answer (the offline engine hands such questions off)
+    out_of_scope_examples: Mapped[list[str]] = mapped_column(JSON, default=list)
     history_size: Mapped[int] = mapped_column(default=10)
     log_retention_days: Mapped[int] = mapped_column(default=90)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

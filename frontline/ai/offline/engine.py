@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from frontline.ai.base import ChatMessage
 from frontline.ai.offline.compose import Composer
 from frontline.ai.offline.learned import PassageClassifier
-from frontline.ai.offline.lexicon import VALUE_CONCEPTS, values
+from frontline.ai.offline.lexicon import FILLERS, VALUE_CONCEPTS, values
 from frontline.ai.offline.retrieval import (
     SENTENCE_SPLIT,
     KnowledgeIndex,
@@ -42,7 +42,7 @@ from frontline.ai.offline.retrieval import (
     units,
 )
 from frontline.ai.offline.signals import billing_dispute, human_request, upset
-from frontline.ai.offline.text import Language, content_stems, detect_language, words
+from frontline.ai.offline.text import Language, content_stems, detect_language, stem, words
 from frontline.ai.triage import Decision as Decision
 from frontline.ai.triage import TriageResult as TriageResult
 
@@ -160,6 +160,7 @@ _NAME = re.compile(
     r"|(?i:меня зовут|с вами говорит|это)\s+([А-ЯЁ][а-яё]+(?:\s+[А-ЯЁ][а-яё]+)?)"
 )
 _QUOTE_LIMIT = 600
+_FILLER_STEMS = frozenset(stem(w) for w in FILLERS)
 
 
 class OfflineEngine:
@@ -194,6 +195,9 @@ class OfflineEngine:
             self.classifier = PassageClassifier(
                 [units(p) for p in self.passages], rejects=out_of_scope
             )
+        examples = dict.fromkeys(" ".join(e.split()) for e in out_of_scope)
+        self.out_of_scope = tuple(e for e in examples if e)
+        self._known: frozenset[str] | None = None  # the passages' content stems
 
     @property
     def index(self) -> KnowledgeIndex:
@@ -229,6 +233,33 @@ class OfflineEngine:
         ranked = sorted(blended.items(), key=lambda item: (-item[1].score, item[0]))
         return [m for _, m in ranked[:limit]]
 
+    def out_of_scope_example(self, text: str) -> str | None:
+        """The business's out-of-scope example that ``text`` is like (``None``: none).
+
+        An example's own words are its content words that the passages do not contain
+        and that carry a topic (not ``lexicon.FILLERS``: "how much", "do you have"), e.g.
+        "Kamchatka" in "Do you have tours to Kamchatka?" beside passages about Baikal:
+        they name what the business does not offer. A question using more than half of an
+        example's own words is like it, however close a passage is otherwise - the passage
+        would answer a neighbouring question. Used when the learned
+        classifier does not already take the examples as a class of its own."""
+        if not self.out_of_scope or (self.classifier is not None and self.classifier.has_rejects):
+            return None
+        asked = set(content_stems(text))
+        if not asked:
+            return None
+        if self._known is None:
+            self._known = frozenset(
+                s
+                for p in self.passages
+                for s in content_stems(f"{p.title} {p.text} {p.answer or ''}")
+            )
+        for example in self.out_of_scope:
+            own = set(content_stems(example)) - self._known - _FILLER_STEMS
+            if own and 2 * len(own & asked) > len(own):
+                return example
+        return None
+
     def analyze(self, text: str, history: Sequence[ChatMessage] = ()) -> Analysis:
         earlier = [m.content for m in history if m.role == "user"]
         fallback = (
@@ -249,6 +280,15 @@ class OfflineEngine:
             if signal is not None:
                 reason_text = f"{_REASON_TEXT[why]} ({signal.evidence!r})"
                 return self._escalate(why, reason_text, language, name, summary, 0.0, ())
+        example = self.out_of_scope_example(text)
+        if example is not None:
+            reason_text = (
+                f"{_REASON_TEXT[HandoffReason.NO_CONFIDENT_ANSWER]}"
+                f" (out of scope, like the business's example {example!r})"
+            )
+            return self._escalate(
+                HandoffReason.NO_CONFIDENT_ANSWER, reason_text, language, name, summary, 0.0, ()
+            )
 
         own = self.own_answer(text, language) if self.own_answer is not None else None
         if own:

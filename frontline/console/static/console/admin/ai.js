@@ -70,7 +70,9 @@ function settingsForm(box, s) {
     system_prompt: field(f, { name: "system_prompt", label: "admin.ai.system_prompt", type: "textarea", rows: 6, value: s.system_prompt }),
     answer_style: field(f, { name: "answer_style", label: "admin.ai.answer_style", value: s.answer_style, help: "admin.ai.answer_style_help" }),
     escalation_keywords: field(f, { name: "escalation_keywords", label: "admin.ai.keywords", type: "textarea", rows: 3,
-      value: s.escalation_keywords.join("\n"), help: "admin.ai.keywords_help" })
+      value: s.escalation_keywords.join("\n"), help: "admin.ai.keywords_help" }),
+    out_of_scope_examples: field(f, { name: "out_of_scope_examples", label: "admin.ai.out_of_scope", type: "textarea", rows: 4,
+      value: s.out_of_scope_examples.join("\n"), help: "admin.ai.out_of_scope_help" })
   };
   var saved = el("p", "saved");
   saved.hidden = true;
@@ -92,7 +94,8 @@ function settingsForm(box, s) {
       history_size: inputs.history_size.value === "" ? null : Number(inputs.history_size.value),
       system_prompt: inputs.system_prompt.value,
       answer_style: inputs.answer_style.value,
-      escalation_keywords: inputs.escalation_keywords.value.split(/\n|,/).map(function (k) { return k.trim(); }).filter(Boolean)
+      escalation_keywords: inputs.escalation_keywords.value.split(/\n|,/).map(function (k) { return k.trim(); }).filter(Boolean),
+      out_of_scope_examples: inputs.out_of_scope_examples.value.split("\n").map(function (k) { return k.trim(); }).filter(Boolean)
     };
     api("PUT", "/ai/settings", payload).then(function (fresh) {
       settingsForm(box, fresh);
