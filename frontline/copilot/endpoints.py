@@ -28,6 +28,7 @@ from frontline.copilot.schemas import (
 from frontline.copilot.service import Context, CopilotUnavailable, Outcome, Rows
 from frontline.deps import Services, ServicesDep
 from frontline.errors import error_body
+from frontline.kit.params import PathId
 
 router = APIRouter(tags=["copilot"])
 
@@ -76,7 +77,7 @@ def _streamed(
 
 
 async def _context(
-    subject: DetachedOperator, services: Services, conversation_id: int, sources: bool = False
+    subject: DetachedOperator, services: Services, conversation_id: PathId, sources: bool = False
 ) -> Context:
     """The action's context, read without a transaction; no connection is held while the
     model thinks (the log rows are written by a short transaction afterwards)."""
@@ -95,7 +96,7 @@ async def _context(
     responses={**_ERRORS, 200: _STREAM},
 )
 async def suggest(
-    conversation_id: int,
+    conversation_id: PathId,
     body: SuggestIn,
     subject: DetachedOperator,
     services: ServicesDep,
@@ -131,7 +132,7 @@ async def _draft(services: Services, ctx: Context, job: service.DraftJob, stream
     responses={**_DRAFT_ERRORS, 200: _STREAM},
 )
 async def rewrite(
-    conversation_id: int,
+    conversation_id: PathId,
     body: RewriteIn,
     subject: DetachedOperator,
     services: ServicesDep,
@@ -149,7 +150,7 @@ async def rewrite(
     responses={**_DRAFT_ERRORS, 200: _STREAM},
 )
 async def translate(
-    conversation_id: int,
+    conversation_id: PathId,
     body: TranslateIn,
     subject: DetachedOperator,
     services: ServicesDep,
@@ -166,7 +167,7 @@ async def translate(
     responses=_ERRORS,
 )
 async def summary(
-    conversation_id: int, subject: DetachedOperator, services: ServicesDep
+    conversation_id: PathId, subject: DetachedOperator, services: ServicesDep
 ) -> SummaryOut:
     """The conversation so far in a few sentences and what the customer still needs
     (extractive when no model answers)."""
