@@ -332,6 +332,9 @@ async def main_async(args: argparse.Namespace) -> None:
             "FRONTLINE_SECRET_KEY": SECRET,
             "FRONTLINE_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
             "FRONTLINE_ENV": "test",
+            # a load test measures throughput, not the abuse limits
+            "FRONTLINE_INBOUND_TENANT_MESSAGES_PER_MINUTE": "100000000",
+            "FRONTLINE_INBOUND_CONTACT_MESSAGES_PER_MINUTE": "100000000",
             # enough concurrent jobs for every conversation's turn to be in flight at once
             "FRONTLINE_WORKER_CONCURRENCY": str(max(8, args.conversations + 10)),
         }

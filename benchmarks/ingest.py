@@ -318,6 +318,9 @@ def main() -> int:
             "FRONTLINE_SECRET_KEY": SECRET,
             "FRONTLINE_LOG_LEVEL": "WARNING",
             "FRONTLINE_ENV": "test",
+            # a load test measures throughput, not the abuse limits
+            "FRONTLINE_INBOUND_TENANT_MESSAGES_PER_MINUTE": "100000000",
+            "FRONTLINE_INBOUND_CONTACT_MESSAGES_PER_MINUTE": "100000000",
             "BENCH_DATABASE_URL": url,
         }
         fport, bport = free_port(), free_port()

@@ -218,6 +218,9 @@ def serve(url: str, redis_url: str | None) -> tuple[subprocess.Popen[bytes], str
         "FRONTLINE_DATABASE_URL": url,
         "FRONTLINE_SECRET_KEY": SECRET,
         "FRONTLINE_ENV": "test",
+        # a load test measures throughput, not the abuse limits
+        "FRONTLINE_INBOUND_TENANT_MESSAGES_PER_MINUTE": "100000000",
+        "FRONTLINE_INBOUND_CONTACT_MESSAGES_PER_MINUTE": "100000000",
         "FRONTLINE_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         "FRONTLINE_REDIS_URL": redis_url or "",
     }

@@ -38,6 +38,7 @@ from frontline.console.assets import router as assets_router
 from frontline.console.bookings_pages import router as console_bookings_router
 from frontline.console.pages import router as console_router
 from frontline.console.public import router as public_router
+from frontline.conversations.limits import InboundLimits
 from frontline.copilot import jobs as copilot_jobs
 from frontline.deps import Services
 from frontline.errors import install_error_handlers
@@ -117,7 +118,13 @@ def build_services(settings: Settings) -> Services:
     booking_jobs.register(jobs)
     copilot_jobs.register(jobs, box, breakers)
     avito_jobs.register(jobs, box, options, settings.public_url)
-    mail_jobs.register(jobs, box, settings.mail_poll_batch)
+    rate_limiter = make_rate_limiter(settings.redis_url)
+    inbound_limits = InboundLimits(
+        rate_limiter,
+        contact_per_minute=settings.inbound_contact_messages_per_minute,
+        tenant_per_minute=settings.inbound_tenant_messages_per_minute,
+    )
+    mail_jobs.register(jobs, box, settings.mail_poll_batch, inbound_limits)
     return Services(
         settings=settings,
         db=db,
@@ -132,7 +139,8 @@ def build_services(settings: Settings) -> Services:
         knowledge=knowledge_index,
         breakers=breakers,
         presence=make_presence(settings.redis_url),
-        rate_limiter=make_rate_limiter(settings.redis_url),
+        rate_limiter=rate_limiter,
+        inbound_limits=inbound_limits,
         visitor_tokens=VisitorTokens(settings.secret_keys()),
         attachments=attachments,
         login_throttle=LoginThrottle(make_counters(settings.redis_url)),
@@ -157,7 +165,11 @@ def mail_poller_for(services: Services) -> MailPoller | None:
     """The IMAP poller of mailbox channels, run beside the worker (None when disabled)."""
     s = services.settings
     return build_mail_poller(
-        services.db, services.secret_box, s.mail_poll_seconds, s.mail_poll_batch
+        services.db,
+        services.secret_box,
+        s.mail_poll_seconds,
+        s.mail_poll_batch,
+        services.inbound_limits,
     )
 
 

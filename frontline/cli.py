@@ -533,7 +533,12 @@ def cmd_telegram_poll(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
         try:
             return await run_pollers(
-                services.db, services.secret_box, services.adapter_options, stop, ids or None
+                services.db,
+                services.secret_box,
+                services.adapter_options,
+                stop,
+                ids or None,
+                limits=services.inbound_limits,
             )
         finally:
             await services.aclose()

@@ -20,6 +20,7 @@ from frontline.auth.throttle import LoginThrottle
 from frontline.auth.tokens import TokenCodec
 from frontline.channels.registry import AdapterOptions
 from frontline.channels.service import ChannelCache
+from frontline.conversations.limits import InboundLimits
 from frontline.jobs.registry import JobRegistry
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
@@ -44,6 +45,7 @@ class Services:
     knowledge: IndexBackend
     presence: PresenceStore
     rate_limiter: RateLimiter
+    inbound_limits: InboundLimits
     visitor_tokens: VisitorTokens
     attachments: AttachmentRuntime
     login_throttle: LoginThrottle

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # realtime (widget and console sockets): ping after this long without a frame, at most
     # 30 s (the protocol promises it); a client silent for 3 heartbeats is closed
     realtime_heartbeat_seconds: float = Field(default=25.0, gt=0, le=30)
+    # inbound rate limits on every channel (one-minute windows, shared through Redis when
+    # configured): over them the REST API, customer API and widget answer 429 with
+    # Retry-After; webhooks and mailboxes store the message without an AI turn
+    inbound_contact_messages_per_minute: int = Field(default=20, ge=1)
+    inbound_tenant_messages_per_minute: int = Field(default=600, ge=1)
     # jobs
     run_worker_in_process: bool = True
     worker_concurrency: int = Field(default=8, ge=1)

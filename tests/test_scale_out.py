@@ -47,6 +47,9 @@ def cluster(postgres_url: str, tmp_path: Path) -> Iterator[list[str]]:
     env = {
         **os.environ,
         "FRONTLINE_ENV": "test",
+        # a load test measures throughput, not the abuse limits
+        "FRONTLINE_INBOUND_TENANT_MESSAGES_PER_MINUTE": "100000000",
+        "FRONTLINE_INBOUND_CONTACT_MESSAGES_PER_MINUTE": "100000000",
         "FRONTLINE_DATABASE_URL": postgres_url,
         "FRONTLINE_REDIS_URL": REDIS_URL or "",
         "FRONTLINE_SECRET_KEY": TEST_SECRET,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from frontline.aisettings import service
@@ -22,11 +22,10 @@ from frontline.audit import service as audit
 from frontline.auth.deps import Admin, Operator, Owner
 from frontline.deps import ServicesDep, Session
 from frontline.errors import error_body
+from frontline.kit.params import BIGINT_MAX, PathId
 from frontline.kit.time import as_utc
 
 router = APIRouter(prefix="/ai", tags=["ai"])
-
-BIGINT_MAX = 2**63 - 1
 
 
 @router.get("/settings", response_model=AiSettingsOut)
@@ -97,7 +96,5 @@ async def list_calls(
 
 
 @router.get("/calls/{call_id}", response_model=AiCallOut)
-async def get_call(
-    call_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)], subject: Admin, session: Session
-) -> AiCallOut:
+async def get_call(call_id: PathId, subject: Admin, session: Session) -> AiCallOut:
     return AiCallOut.model_validate(await service.get_call(session, subject.scope, call_id))

@@ -11,6 +11,7 @@ from frontline.attachments import service
 from frontline.attachments.sniff import inline_safe, served_type
 from frontline.auth.deps import Operator
 from frontline.deps import Session
+from frontline.kit.params import PathId
 from frontline.models import Attachment
 
 router = APIRouter(tags=["attachments"])
@@ -48,7 +49,7 @@ def file_response(row: Attachment, data: bytes, *, cache_seconds: int = 3600) ->
     response_class=Response,
     responses={200: {"description": "the file", "content": {"application/octet-stream": {}}}},
 )
-async def get_attachment(attachment_id: int, subject: Operator, session: Session) -> Response:
+async def get_attachment(attachment_id: PathId, subject: Operator, session: Session) -> Response:
     """A file a customer sent, to staff of its workspace (another workspace's: 404)."""
     row, data = await service.open_file(session, subject.scope, attachment_id)
     return file_response(row, data)

@@ -8,6 +8,7 @@ from frontline.audit import service
 from frontline.audit.schemas import AuditOut, AuditPage
 from frontline.auth.deps import Admin
 from frontline.deps import Session
+from frontline.kit.params import BIGINT_MAX
 
 router = APIRouter(tags=["audit"])
 
@@ -17,7 +18,7 @@ async def audit_log(
     subject: Admin,
     session: Session,
     action: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z_.\-]+$")] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditPage:
     """Newest first; ``action`` filters by an action or its prefix (``members``);

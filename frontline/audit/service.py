@@ -55,6 +55,29 @@ async def record(
     await session.flush()
 
 
+async def record_system(
+    session: AsyncSession,
+    scope: TenantScope,
+    actor: str,
+    action: str,
+    target: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    """An entry made by the platform itself, not by a signed-in user (``actor`` names the
+    mechanism, e.g. ``system:login-throttle``)."""
+    AuditRepository(session, scope).add(
+        AuditEntry(
+            actor_id=None,
+            actor=actor[:320],
+            action=action,
+            target=target[:300],
+            data=dict(data or {}),
+            created_at=utcnow(),
+        )
+    )
+    await session.flush()
+
+
 async def page(
     session: AsyncSession,
     scope: TenantScope,

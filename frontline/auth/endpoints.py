@@ -47,7 +47,7 @@ async def login(
             services.settings.refresh_token_ttl_seconds,
         )
     except Unauthorized:
-        await throttle.failed(body.email, address)
+        await service.failed_login(session, services.login_throttle, body.email, address)
         raise
     await throttle.succeeded(body.email)
     return pair
@@ -56,8 +56,11 @@ async def login(
 @router.post("/auth/unlock", status_code=status.HTTP_204_NO_CONTENT)
 async def unlock(body: UnlockIn, subject: Admin, session: Session, services: ServicesDep) -> None:
     """Lift a member's sign-in back-off at once (admins of a workspace the user belongs to)."""
-    await service.ensure_member(session, subject.scope, body.email)
+    user = await service.ensure_member(session, subject.scope, body.email)
     await services.login_throttle.unlock(body.email)
+    await audit.record(
+        session, subject.scope, subject, "auth.unlocked", f"user:{user.id}", {"email": user.email}
+    )
 
 
 @router.post("/auth/refresh", response_model=TokenPair)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontline.audit import service as audit
 from frontline.auth.deps import API_KEY_PREFIX, Subject
 from frontline.auth.repository import ApiKeyRepository, RefreshTokenRepository, UserRepository
 from frontline.auth.schemas import ApiKeyCreated, MembershipOut, MeOut, TokenPair
+from frontline.auth.throttle import LoginThrottle
 from frontline.auth.tokens import AccessClaims, TokenCodec
 from frontline.errors import NotFound, Unauthorized
 from frontline.kit.crypto import hash_password, hash_token, new_token, verify_password
@@ -218,3 +221,44 @@ async def ensure_member(session: AsyncSession, scope: TenantScope, email: str) -
     ):
         raise NotFound("no member with that e-mail in this workspace")
     return user
+
+
+THROTTLE_ACTOR = "system:login-throttle"
+
+
+async def audit_throttle_event(
+    session: AsyncSession, email: str, action: str, data: dict[str, Any]
+) -> int:
+    """Write a sign-in throttling event (``auth.login_locked``) to the audit log of every
+    workspace the account ``email`` belongs to. Returns how many entries were written (0: no
+    such user). The caller commits even though the sign-in failed."""
+    users = UserRepository(session)
+    user = await users.by_email(email.strip())
+    if user is None:
+        return 0
+    memberships = await users.memberships(user.id)
+    for membership, _tenant in memberships:
+        await audit.record_system(
+            session,
+            TenantScope(membership.tenant_id),
+            THROTTLE_ACTOR,
+            action,
+            target=f"user:{user.id}",
+            data={"email": user.email, **data},
+        )
+    return len(memberships)
+
+
+async def failed_login(
+    session: AsyncSession, throttle: LoginThrottle, email: str, address: str | None
+) -> float:
+    """Count a failed sign-in (API or console); a back-off it imposes is written to the audit
+    log of the account's workspaces as ``auth.login_locked`` and committed at once (the
+    failed sign-in's own work is nothing: it only read). Returns the back-off."""
+    imposed = await throttle.failed(email, address)
+    if imposed > 0:
+        await audit_throttle_event(
+            session, email, "auth.login_locked", {"address": address, "seconds": imposed}
+        )
+        await session.commit()
+    return imposed

@@ -31,6 +31,7 @@ from frontline.bookings.schemas import (
     TemplatePatch,
 )
 from frontline.deps import Session
+from frontline.kit.params import BIGINT_MAX, PathId
 from frontline.models import BookingStatus
 
 router = APIRouter(tags=["bookings"])
@@ -190,7 +191,7 @@ async def list_bookings(
     contact_id: uuid.UUID | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
-    cursor: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> BookingPage:
     """Newest first; ``start``/``end`` keep bookings overlapping that period; ``cursor`` is
@@ -232,33 +233,33 @@ async def create_booking(body: BookingIn, subject: Operator, session: Session) -
 
 
 @router.get("/bookings/{booking_id}", response_model=BookingOut)
-async def get_booking(booking_id: int, subject: Operator, session: Session) -> BookingOut:
+async def get_booking(booking_id: PathId, subject: Operator, session: Session) -> BookingOut:
     return BookingOut.model_validate(await service.get_booking(session, subject.scope, booking_id))
 
 
 @router.patch("/bookings/{booking_id}", response_model=BookingOut)
 async def edit_booking(
-    booking_id: int, body: BookingPatch, subject: Operator, session: Session
+    booking_id: PathId, body: BookingPatch, subject: Operator, session: Session
 ) -> BookingOut:
     return BookingOut.model_validate(await service.edit(session, subject.scope, booking_id, body))
 
 
 @router.post("/bookings/{booking_id}/confirm", response_model=BookingOut)
-async def confirm_booking(booking_id: int, subject: Operator, session: Session) -> BookingOut:
+async def confirm_booking(booking_id: PathId, subject: Operator, session: Session) -> BookingOut:
     booking = await flows.confirm(session, subject.scope, booking_id, subject.user_id)
     return BookingOut.model_validate(booking)
 
 
 @router.post("/bookings/{booking_id}/reject", response_model=BookingOut)
 async def reject_booking(
-    booking_id: int, body: RejectIn, subject: Operator, session: Session
+    booking_id: PathId, body: RejectIn, subject: Operator, session: Session
 ) -> BookingOut:
     booking = await flows.reject(session, subject.scope, booking_id, body.reason, subject.user_id)
     return BookingOut.model_validate(booking)
 
 
 @router.post("/bookings/{booking_id}/cancel", response_model=BookingOut)
-async def cancel_booking(booking_id: int, subject: Operator, session: Session) -> BookingOut:
+async def cancel_booking(booking_id: PathId, subject: Operator, session: Session) -> BookingOut:
     booking = await service.cancel(session, subject.scope, booking_id, subject.user_id)
     return BookingOut.model_validate(booking)
 

@@ -24,6 +24,7 @@ from frontline.channels.schemas import (
     InboundAccepted,
 )
 from frontline.conversations import flows
+from frontline.conversations.limits import OverLimit
 from frontline.deps import Services, ServicesDep, Session
 from frontline.errors import Unauthorized, Unprocessable, error_body
 from frontline.kit.repository import TenantScope
@@ -150,7 +151,16 @@ async def _receive(
     scope = TenantScope(runtime.tenant_id)
     result = None
     for inbound in parsed:
-        result = await flows.ingest(services.db, scope, runtime.id, runtime.type.value, inbound)
+        result = await flows.ingest(
+            services.db,
+            scope,
+            runtime.id,
+            runtime.type.value,
+            inbound,
+            limits=services.inbound_limits,
+            # the API's caller sends again after Retry-After; an e-mail provider would not
+            over_limit=OverLimit.REFUSE if kind is ChannelType.API else OverLimit.STORE,
+        )
     assert result is not None
     payload = InboundAccepted(
         message_id=result.message_id,

@@ -29,6 +29,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "login.password": ("Пароль", "Password"),
     "login.submit": ("Войти", "Sign in"),
     "login.error.credentials": ("Неверный e-mail или пароль.", "Wrong e-mail or password."),
+    "login.error.throttled": (
+        "Слишком много неудачных попыток входа. Попробуйте позже.",
+        "Too many failed sign-in attempts. Try again later.",
+    ),
     "login.error.no_workspace": (
         "У этой учётной записи нет рабочего пространства.",
         "This account has no workspace.",

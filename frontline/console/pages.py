@@ -39,8 +39,9 @@ from frontline.console import i18n
 from frontline.console.assets import asset_version
 from frontline.conversations import service as conversations
 from frontline.deps import Services, ServicesDep, Session
-from frontline.errors import NotFound, Unauthorized
+from frontline.errors import NotFound, TooManyRequests, Unauthorized
 from frontline.kit.crypto import constant_time_equals, new_token
+from frontline.kit.params import BIGINT_MAX
 from frontline.models import ConversationStatus, Priority, Role
 
 router = APIRouter(include_in_schema=False)
@@ -63,7 +64,6 @@ _NEXT = re.compile(
 )
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 _CSRF_VALUE = re.compile(r"[A-Za-z0-9_\-]{20,100}")
-MAX_BIGINT = 2**63 - 1
 _FAILED_LOGIN_MESSAGES = {
     "this account has no workspace": "login.error.no_workspace",
     "this account has no active workspace": "login.error.suspended",
@@ -250,11 +250,26 @@ async def login_submit(request: Request, session: Session, services: ServicesDep
             next_url=next_url,
         )
     ttl = services.settings.console_session_ttl_seconds
+    address = request.client.host if request.client else None
+    try:
+        # the same back-off as the API's sign-in (shared counters)
+        await services.login_throttle.check(email, address)
+    except TooManyRequests as exc:
+        page = _login_page(
+            request,
+            status_code=429,
+            error_key="login.error.throttled",
+            email=email,
+            next_url=next_url,
+        )
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     try:
         # the refresh token the service also issues is never handed out; it expires with
         # the session
         pair = await auth.login(session, services.tokens, email, password, None, ttl)
     except Unauthorized as exc:
+        await auth.failed_login(session, services.login_throttle, email, address)
         return _login_page(
             request,
             status_code=401,
@@ -262,6 +277,7 @@ async def login_submit(request: Request, session: Session, services: ServicesDep
             email=email,
             next_url=next_url,
         )
+    await services.login_throttle.succeeded(email)
     claims = services.tokens.verify(pair.access_token)
     response = _redirect(request, _safe_next(next_url))
     _set_session(request, response, services, services.tokens.issue(claims, ttl_seconds=ttl))
@@ -382,7 +398,7 @@ async def conversation_page(
     if not isinstance(staff, _Staff):
         return staff
     found = None
-    if conversation_id.isdigit() and 0 < int(conversation_id) <= MAX_BIGINT:
+    if conversation_id.isdigit() and 0 < int(conversation_id) <= BIGINT_MAX:
         try:
             found = await conversations.get(session, staff.subject.scope, int(conversation_id))
         except NotFound:

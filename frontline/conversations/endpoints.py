@@ -22,6 +22,7 @@ from frontline.conversations.schemas import (
 )
 from frontline.deps import Session
 from frontline.errors import Unprocessable
+from frontline.kit.params import BIGINT_MAX, PathId
 from frontline.messages import service as messages
 from frontline.messages.schemas import MessageOut, ReplyIn
 from frontline.models import ConversationStatus, Priority
@@ -81,7 +82,7 @@ async def list_conversations(
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationDetail)
 async def get_conversation(
-    conversation_id: int, subject: Operator, session: Session
+    conversation_id: PathId, subject: Operator, session: Session
 ) -> ConversationDetail:
     conversation = await service.get(session, subject.scope, conversation_id)
     rows = await messages.list_messages(session, subject.scope, conversation.id)
@@ -93,10 +94,10 @@ async def get_conversation(
 
 @router.get("/conversations/{conversation_id}/messages", response_model=list[MessageOut])
 async def list_messages(
-    conversation_id: int,
+    conversation_id: PathId,
     subject: Operator,
     session: Session,
-    after_id: Annotated[int | None, Query(ge=0)] = None,
+    after_id: Annotated[int | None, Query(ge=0, le=BIGINT_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> list[MessageOut]:
     conversation = await service.get(session, subject.scope, conversation_id)
@@ -108,7 +109,7 @@ async def list_messages(
 
 @router.patch("/conversations/{conversation_id}", response_model=ConversationOut)
 async def update_conversation(
-    conversation_id: int, body: ConversationPatch, subject: Operator, session: Session
+    conversation_id: PathId, body: ConversationPatch, subject: Operator, session: Session
 ) -> ConversationOut:
     return ConversationOut.model_validate(
         await service.update(session, subject.scope, conversation_id, body)
@@ -117,7 +118,7 @@ async def update_conversation(
 
 @router.post("/conversations/{conversation_id}/assign", response_model=ConversationOut)
 async def assign_conversation(
-    conversation_id: int, body: AssignIn, subject: Operator, session: Session
+    conversation_id: PathId, body: AssignIn, subject: Operator, session: Session
 ) -> ConversationOut:
     is_member = body.assignee_id is not None and await tenants.is_member(
         session, subject.scope, body.assignee_id
@@ -134,7 +135,7 @@ async def assign_conversation(
     status_code=status.HTTP_201_CREATED,
 )
 async def reply(
-    conversation_id: int, body: ReplyIn, subject: Operator, session: Session
+    conversation_id: PathId, body: ReplyIn, subject: Operator, session: Session
 ) -> MessageOut:
     _conversation, message = await flows.operator_reply(
         session, subject.scope, conversation_id, body.text, subject.user_id
@@ -148,7 +149,7 @@ async def reply(
     status_code=status.HTTP_201_CREATED,
 )
 async def add_note(
-    conversation_id: int, body: NoteIn, subject: Operator, session: Session
+    conversation_id: PathId, body: NoteIn, subject: Operator, session: Session
 ) -> MessageOut:
     note = await flows.add_note(session, subject.scope, conversation_id, body.text, subject.user_id)
     return MessageOut.model_validate(note)

@@ -18,6 +18,7 @@ from frontline.channels.base import InboundMessage
 from frontline.channels.whatsapp.window import check_reply_window
 from frontline.contacts import service as contacts
 from frontline.conversations import service as conversations
+from frontline.conversations.limits import InboundLimits, OverLimit
 from frontline.kit.db import Database
 from frontline.kit.metrics import inbound_messages
 from frontline.kit.repository import TenantScope
@@ -106,13 +107,30 @@ async def ingest(
     channel_type: str,
     inbound: InboundMessage,
     uploads: Sequence[int] = (),
+    *,
+    limits: InboundLimits | None = None,
+    over_limit: OverLimit = OverLimit.STORE,
+    per_contact_limit: bool = True,
 ) -> InboundResult:
     """The commit edge of inbound messages.
+
+    ``limits``: the per-contact and per-tenant rate limits, checked before anything is
+    written; over them the message is refused (429) or stored without an AI turn, as
+    ``over_limit`` says (see :mod:`frontline.conversations.limits`).
 
     Concurrent deliveries of one message (or first contacts of one customer) race on the
     unique constraints; the loser's whole transaction rolls back - so it writes nothing -
     and the next attempt finds the winner's rows.
     """
+    if limits is not None:
+        inbound = await limits.admit(
+            scope.tenant_id,
+            channel_id,
+            channel_type,
+            inbound,
+            over_limit,
+            per_contact=per_contact_limit,
+        )
     for attempt in range(1, INGEST_ATTEMPTS + 1):
         try:
             async with db.transaction() as session:

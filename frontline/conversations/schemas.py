@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from frontline.conversations.reasons import ReasonCode, reason_code
+from frontline.kit.text import MessageText
 from frontline.messages.schemas import MessageOut
 from frontline.models import ConversationStatus, Priority
 
@@ -84,4 +85,4 @@ class AssignIn(BaseModel):
 class NoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=20_000)
+    text: MessageText

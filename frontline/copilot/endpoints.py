@@ -31,6 +31,7 @@ from frontline.copilot.schemas import (
 from frontline.copilot.service import Context, CopilotUnavailable, Outcome, Rows
 from frontline.deps import Services, ServicesDep
 from frontline.errors import error_body
+from frontline.kit.params import PathId
 
 router = APIRouter(tags=["copilot"])
 
@@ -119,7 +120,9 @@ class Action:
         return await self.logged(ctx, done)
 
 
-def _action(conversation_id: int, subject: DetachedOperator, services: ServicesDep) -> Action:
+def _action(
+    conversation_id: PathId, subject: DetachedOperator, services: ServicesDep
+) -> Action:
     return Action(conversation_id, subject, services)
 
 

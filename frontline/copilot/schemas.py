@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from frontline.copilot.prompts import RewriteMode
+from frontline.kit.text import NotBlank
 
 MAX_DRAFT_CHARS = 4000
 
@@ -49,7 +50,7 @@ class SuggestOut(Produced):
 class RewriteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=MAX_DRAFT_CHARS)
+    text: Annotated[str, Field(min_length=1, max_length=MAX_DRAFT_CHARS), NotBlank]
     mode: RewriteMode
     stream: bool = False
 
@@ -57,7 +58,7 @@ class RewriteIn(BaseModel):
 class TranslateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=MAX_DRAFT_CHARS)
+    text: Annotated[str, Field(min_length=1, max_length=MAX_DRAFT_CHARS), NotBlank]
     # default: the language the customer writes in
     language: Literal["ru", "en"] | None = None
     stream: bool = False

@@ -27,6 +27,7 @@ from frontline.customers.schemas import (
 from frontline.customers.service import Customer
 from frontline.deps import ServicesDep, Session
 from frontline.errors import NotFound, Unauthorized
+from frontline.kit.params import BIGINT_MAX, PathId
 
 router = APIRouter(prefix="/customer", tags=["customer"])
 
@@ -99,7 +100,12 @@ async def open_conversation(
 ) -> SentOut:
     """A new conversation with the customer's first message."""
     return await service.send(
-        services.db, customer, body.text.strip(), body.client_id, conversation_id=None
+        services.db,
+        customer,
+        body.text.strip(),
+        body.client_id,
+        conversation_id=None,
+        limits=services.inbound_limits,
     )
 
 
@@ -107,7 +113,7 @@ async def open_conversation(
     "/conversations/{conversation_id}", response_model=CustomerConversationOut, responses=_AUTH
 )
 async def get_conversation(
-    conversation_id: int, customer: CustomerDep, session: Session
+    conversation_id: PathId, customer: CustomerDep, session: Session
 ) -> CustomerConversationOut:
     return await service.get_conversation(session, customer, conversation_id)
 
@@ -118,10 +124,12 @@ async def get_conversation(
     responses=_AUTH,
 )
 async def read_messages(
-    conversation_id: int,
+    conversation_id: PathId,
     customer: CustomerDep,
     session: Session,
-    after: Annotated[int | None, Query(ge=0, description="next_cursor of the last page")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=BIGINT_MAX, description="next_cursor of the last page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CustomerMessagePage:
     return await service.read_messages(session, customer, conversation_id, after=after, limit=limit)
@@ -134,12 +142,17 @@ async def read_messages(
     responses=_AUTH,
 )
 async def send_message(
-    conversation_id: int, customer: CustomerDep, body: CustomerMessageIn, services: ServicesDep
+    conversation_id: PathId, customer: CustomerDep, body: CustomerMessageIn, services: ServicesDep
 ) -> SentOut:
     """The customer writes (a resolved conversation reopens); the AI or an operator answers
     as on the widget."""
     return await service.send(
-        services.db, customer, body.text.strip(), body.client_id, conversation_id=conversation_id
+        services.db,
+        customer,
+        body.text.strip(),
+        body.client_id,
+        conversation_id=conversation_id,
+        limits=services.inbound_limits,
     )
 
 
@@ -149,7 +162,7 @@ async def send_message(
     responses=_AUTH,
 )
 async def mark_read(
-    conversation_id: int, customer: CustomerDep, session: Session, body: ReadIn | None = None
+    conversation_id: PathId, customer: CustomerDep, session: Session, body: ReadIn | None = None
 ) -> CustomerConversationOut:
     return await service.mark_read(
         session, customer, conversation_id, body.message_id if body else None
@@ -162,6 +175,6 @@ async def mark_read(
     responses={**_AUTH, 409: {"description": "not resolved yet (code `conflict`)"}},
 )
 async def rate(
-    conversation_id: int, customer: CustomerDep, body: CsatIn, session: Session
+    conversation_id: PathId, customer: CustomerDep, body: CsatIn, session: Session
 ) -> CustomerConversationOut:
     return await service.rate(session, customer, conversation_id, body.rating, body.comment)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from frontline.kit.text import NotBlank
 
 MAX_TEXT_CHARS = 4000
 
@@ -45,7 +47,7 @@ class CustomerMessagePage(BaseModel):
 class CustomerMessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), NotBlank]
     # the client's id of this message: a retry with the same id is stored once
     client_id: str = Field(default_factory=lambda: "", max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")
 

@@ -17,6 +17,7 @@ from frontline.contacts import flows as contact_flows
 from frontline.contacts import service as contacts
 from frontline.conversations import flows as conversation_flows
 from frontline.conversations import service as conversations
+from frontline.conversations.limits import InboundLimits, OverLimit
 from frontline.customers.schemas import (
     CustomerConversationOut,
     CustomerMessageOut,
@@ -198,6 +199,7 @@ async def send(
     client_id: str,
     *,
     conversation_id: int | None,
+    limits: InboundLimits | None = None,
 ) -> SentOut:
     """A customer's message, stored like a widget message (same contact, same channel,
     the AI or the operator answers as usual): into ``conversation_id`` (reopened if it was
@@ -230,7 +232,13 @@ async def send(
         meta={"client_id": client, "via": "customer_api"},
     )
     result = await conversation_flows.ingest(
-        db, customer.scope, customer.channel.id, ChannelType.WEB.value, inbound
+        db,
+        customer.scope,
+        customer.channel.id,
+        ChannelType.WEB.value,
+        inbound,
+        limits=limits,
+        over_limit=OverLimit.REFUSE,
     )
     return SentOut(
         conversation_id=result.conversation_id,

@@ -13,6 +13,7 @@ from frontline.deps import ServicesDep, Session
 from frontline.errors import Conflict, NotFound
 from frontline.jobs import queue
 from frontline.jobs.repository import JobRepository
+from frontline.kit.params import PathId
 from frontline.models import JobStatus
 
 router = APIRouter(tags=["jobs"])
@@ -46,7 +47,7 @@ async def list_jobs(
 
 @router.post("/jobs/{job_id}/requeue", response_model=JobOut)
 async def requeue_job(
-    job_id: int, subject: Admin, session: Session, services: ServicesDep
+    job_id: PathId, subject: Admin, session: Session, services: ServicesDep
 ) -> JobOut:
     """Give a dead job a fresh set of attempts."""
     job = await JobRepository(session, subject.scope).get(job_id)

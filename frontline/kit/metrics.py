@@ -25,6 +25,12 @@ inbound_messages = Counter(
     ["channel_type", "duplicate"],
     registry=registry,
 )
+inbound_throttled = Counter(
+    "frontline_inbound_throttled_total",
+    "Inbound messages over a per-contact or per-tenant rate limit (refused or stored unanswered)",
+    ["channel_type", "scope", "action"],
+    registry=registry,
+)
 jobs_processed = Counter(
     "frontline_jobs_processed_total",
     "Jobs finished by this process",

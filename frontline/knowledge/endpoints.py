@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Query, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from frontline.auth.deps import Admin, Operator
 from frontline.deps import ServicesDep, Session
 from frontline.errors import Unprocessable, error_body
+from frontline.kit.params import BIGINT_MAX, PathId
 from frontline.knowledge import chunks, service
 from frontline.knowledge.schemas import (
     MAX_QUERY_CHARS,
@@ -27,8 +28,8 @@ from frontline.settings import Settings
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge"])
 
-BIGINT_MAX = 2**63 - 1
-DocumentId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+
+DocumentId = PathId
 ERRORS: dict[int | str, dict[str, str]] = {
     413: {"description": "the file, or the tenant's knowledge base, is too big"},
     415: {"description": "not a type Frontline reads (PDF, DOCX, HTML, Markdown, text)"},
@@ -257,7 +258,7 @@ class ChunkOut(BaseModel):
 
 @router.get("/documents/{document_id}/chunks", response_model=list[ChunkOut])
 async def document_chunks(
-    document_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)],
+    document_id: PathId,
     subject: Admin,
     session: Session,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,

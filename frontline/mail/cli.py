@@ -35,7 +35,11 @@ def cmd_mail_poll(args: argparse.Namespace) -> int:
             if args.loop:
                 interval = settings.mail_poll_seconds or 60.0
                 poller = MailPoller(
-                    services.db, services.secret_box, interval, settings.mail_poll_batch
+                    services.db,
+                    services.secret_box,
+                    interval,
+                    settings.mail_poll_batch,
+                    services.inbound_limits,
                 )
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGINT, signal.SIGTERM):
@@ -43,7 +47,11 @@ def cmd_mail_poll(args: argparse.Namespace) -> int:
                 await poller.run()
                 return 0
             reports = await poll_all(
-                services.db, services.secret_box, settings.mail_poll_batch, channel_id
+                services.db,
+                services.secret_box,
+                settings.mail_poll_batch,
+                channel_id,
+                limits=services.inbound_limits,
             )
             for report in reports:
                 print(json.dumps(report.as_dict(), ensure_ascii=False))

@@ -7,6 +7,7 @@ import uuid
 from frontline import events
 from frontline.channels import service as channels
 from frontline.channels.base import ChannelType
+from frontline.conversations.limits import InboundLimits
 from frontline.errors import NotFound
 from frontline.jobs.registry import JobContext, JobKind, JobRegistry
 from frontline.jobs.retry import PermanentJobError
@@ -15,7 +16,9 @@ from frontline.kit.repository import TenantScope
 from frontline.mail import service
 
 
-def register(registry: JobRegistry, box: SecretBox, batch: int) -> None:
+def register(
+    registry: JobRegistry, box: SecretBox, batch: int, limits: InboundLimits | None = None
+) -> None:
     async def poll(ctx: JobContext) -> None:
         """Poll one mailbox now (``POST /channels/{id}/mailbox/poll``). A mailbox that
         fails is not retried here: the error is its health, and the loop polls again."""
@@ -31,6 +34,6 @@ def register(registry: JobRegistry, box: SecretBox, batch: int) -> None:
             return  # the channel was deleted meanwhile
         if runtime.type != ChannelType.MAILBOX or not runtime.is_active:
             return
-        await service.poll_channel(ctx.db, runtime, batch)
+        await service.poll_channel(ctx.db, runtime, batch, limits)
 
     registry.register(JobKind(events.JOB_MAIL_POLL, poll))

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 
+from frontline.conversations.limits import InboundLimits
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
 from frontline.mail.service import poll_all
@@ -17,8 +18,16 @@ log = logging.getLogger(__name__)
 
 
 class MailPoller:
-    def __init__(self, db: Database, box: SecretBox, interval: float, batch: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        box: SecretBox,
+        interval: float,
+        batch: int,
+        limits: InboundLimits | None = None,
+    ) -> None:
         self.db = db
+        self.limits = limits
         self.box = box
         self.interval = interval
         self.batch = batch
@@ -31,7 +40,7 @@ class MailPoller:
         """Poll until :meth:`stop`; a failed round is logged and the next one runs."""
         while not self._stopping.is_set():
             try:
-                await poll_all(self.db, self.box, self.batch)
+                await poll_all(self.db, self.box, self.batch, limits=self.limits)
             except Exception:
                 log.exception("mailbox polling failed")
             with contextlib.suppress(TimeoutError):
@@ -39,7 +48,11 @@ class MailPoller:
 
 
 def build_mail_poller(
-    db: Database, box: SecretBox, interval: float, batch: int
+    db: Database,
+    box: SecretBox,
+    interval: float,
+    batch: int,
+    limits: InboundLimits | None = None,
 ) -> MailPoller | None:
     """The poller the settings ask for (``None`` when polling is off)."""
-    return MailPoller(db, box, interval, batch) if interval > 0 else None
+    return MailPoller(db, box, interval, batch, limits) if interval > 0 else None

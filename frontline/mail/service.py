@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +34,7 @@ from frontline.channels.email.imap import ImapMailbox
 from frontline.channels.email.mailbox import MailboxChannelConfig
 from frontline.channels.email.mime import ParsedMail, parse_mail
 from frontline.conversations.flows import INGEST_ATTEMPTS, receive_inbound
+from frontline.conversations.limits import InboundLimits, OverLimit
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
 from frontline.kit.metrics import inbound_messages
@@ -97,9 +98,16 @@ async def _store(
     uidvalidity: int,
     uid: int,
     parsed: ParsedMail,
+    limits: InboundLimits | None = None,
 ) -> str:
     """Store one fetched message and move ``last_uid`` past it, in one transaction.
-    Returns ``stored``, ``duplicate``, ``skipped`` or ``taken`` (another poller was first)."""
+    Returns ``stored``, ``duplicate``, ``skipped`` or ``taken`` (another poller was first).
+    Over the inbound rate limits the mail is still stored, without an AI turn."""
+    if limits is not None and parsed.message is not None:
+        message = await limits.admit(
+            scope.tenant_id, channel_id, ChannelType.MAILBOX.value, parsed.message, OverLimit.STORE
+        )
+        parsed = replace(parsed, message=message)
     for attempt in range(1, INGEST_ATTEMPTS + 1):
         try:
             async with db.transaction() as session:
@@ -201,7 +209,10 @@ async def _fetch(mailbox: ImapMailbox, uid: int, config: MailboxChannelConfig) -
 
 
 async def poll_channel(
-    db: Database, runtime: channels.ChannelRuntime, batch: int = DEFAULT_BATCH
+    db: Database,
+    runtime: channels.ChannelRuntime,
+    batch: int = DEFAULT_BATCH,
+    limits: InboundLimits | None = None,
 ) -> PollReport:
     """Take up to ``batch`` new messages from one mailbox; errors are recorded on the
     channel (its health) and in the report."""
@@ -216,7 +227,9 @@ async def poll_channel(
             parsed = await _fetch(mailbox, uid, config)
             report.fetched += parsed.skip != GONE
             try:
-                outcome = await _store(db, scope, runtime.id, mailbox.uidvalidity, uid, parsed)
+                outcome = await _store(
+                    db, scope, runtime.id, mailbox.uidvalidity, uid, parsed, limits
+                )
             except ChannelError:
                 raise
             except Exception as exc:  # one unstorable mail must not block the mailbox
@@ -258,6 +271,7 @@ async def poll_all(
     box: SecretBox,
     batch: int = DEFAULT_BATCH,
     channel_id: uuid.UUID | None = None,
+    limits: InboundLimits | None = None,
 ) -> list[PollReport]:
     """Poll every active mailbox channel of every tenant (or the one ``channel_id``)."""
     async with db.reader() as session:
@@ -265,7 +279,7 @@ async def poll_all(
     reports = []
     for runtime in runtimes:
         if channel_id is None or runtime.id == channel_id:
-            reports.append(await poll_channel(db, runtime, batch))
+            reports.append(await poll_channel(db, runtime, batch, limits))
     return reports
 
 

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from frontline.attachments.schemas import AttachmentOut
+from frontline.kit.text import NotBlank
 
 MAX_REPLY_CHARS = 20_000
 
@@ -33,7 +34,7 @@ class MessageOut(BaseModel):
 class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=MAX_REPLY_CHARS)
+    text: Annotated[str, Field(min_length=1, max_length=MAX_REPLY_CHARS), NotBlank]
 
 
 def message_event(message: Any) -> dict[str, Any]:

@@ -38,8 +38,16 @@ from frontline.contacts import service as contacts
 from frontline.contacts.schemas import ContactPatch
 from frontline.conversations import flows
 from frontline.conversations import service as conversations
+from frontline.conversations.limits import OverLimit
 from frontline.deps import Services
-from frontline.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
+from frontline.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unprocessable,
+)
 from frontline.kit.i18n import normalize_locale, t
 from frontline.kit.repository import TenantScope
 from frontline.messages import service as messages
@@ -427,8 +435,20 @@ class WidgetSession:
         uploads = list(dict.fromkeys(body.attachments))
         try:
             result = await flows.ingest(
-                self.services.db, self.scope, v.channel.id, ChannelType.WEB.value, inbound, uploads
+                self.services.db,
+                self.scope,
+                v.channel.id,
+                ChannelType.WEB.value,
+                inbound,
+                uploads,
+                limits=self.services.inbound_limits,
+                over_limit=OverLimit.REFUSE,
+                per_contact_limit=False,  # the channel's messages_per_minute, counted above
             )
+        except TooManyRequests as exc:  # the workspace as a whole is over its limit
+            raise ClientError(
+                "rate_limited", exc.message, client_id=body.client_id, retry_after=exc.retry_after
+            ) from None
         except Unprocessable as exc:  # uploads that are not the visitor's (or sent already)
             raise ClientError("invalid", exc.message, client_id=body.client_id) from None
         except Forbidden as exc:  # the workspace is suspended or at its plan's limit

@@ -34,6 +34,7 @@ from frontline.contacts.flows import Profile
 from frontline.deps import Services, ServicesDep
 from frontline.errors import AppError, NotFound, Unauthorized, error_body
 from frontline.kit.i18n import normalize_locale
+from frontline.kit.params import PathId
 from frontline.kit.repository import TenantScope
 from frontline.models import ConversationStatus
 from frontline.realtime.connection import own_origin
@@ -298,7 +299,7 @@ async def widget_upload(request: Request, services: ServicesDep) -> JSONResponse
 
 @router.get("/api/v1/widget/attachments/{attachment_id}", tags=["widget"])
 async def widget_file(
-    attachment_id: int,
+    attachment_id: PathId,
     services: ServicesDep,
     key: str = "",
     exp: int = 0,

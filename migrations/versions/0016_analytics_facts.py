@@ -1,7 +1,7 @@
 """Analytics conversation facts, kept by a trigger on messages and backfilled here
 
 Revision ID: 0016_analytics_facts
-Revises: 0008
+Revises: 0013_ai_out_of_scope
 Create Date: 2026-12-07 03:30:00
 
 The first-response reports used to aggregate every message of the range's conversations
@@ -22,7 +22,7 @@ from alembic import op
 import frontline.models.base
 
 revision: str = "0016_analytics_facts"
-down_revision: str | None = "0008"
+down_revision: str | None = "0013_ai_out_of_scope"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -112,3 +112,66 @@ async def test_two_api_processes_share_the_back_off(settings: Settings, factory:
         for c, a in zip(clients, apps, strict=True):
             await c.aclose()
             await a.state.services.aclose()
+
+
+async def _audit(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, object]]:
+    r = await client.get("/api/v1/audit-log", headers=headers)
+    assert r.status_code == 200, r.text
+    items: list[dict[str, object]] = r.json()["items"]
+    return items
+
+
+async def test_lockouts_and_unlocks_are_in_the_account_s_workspace_audit_log(
+    factory: Factory,
+) -> None:
+    t = await factory.tenant()
+    other = await factory.tenant()
+    for _ in range(6):  # 5 free tries, then a 1 s and a 2 s... back-off
+        await _attempt(factory.client, t.operator_email, "guess")
+    entries = [
+        e for e in await _audit(factory.client, t.owner) if e["action"] == "auth.login_locked"
+    ]
+    assert entries, "a lockout must be audited"
+    entry = entries[0]
+    assert entry["actor"] == "system:login-throttle"
+    assert entry["target"] == f"user:{t.operator_id}"
+    data = entry["data"]
+    assert isinstance(data, dict)
+    assert data["email"] == t.operator_email and float(data["seconds"]) >= 1
+    assert data["address"]
+    # another workspace's log shows nothing of it
+    assert not [
+        e for e in await _audit(factory.client, other.owner) if str(e["action"]).startswith("auth.")
+    ]
+    r = await factory.client.post(
+        "/api/v1/auth/unlock", json={"email": t.operator_email}, headers=t.owner
+    )
+    assert r.status_code == 204
+    unlocked = [e for e in await _audit(factory.client, t.owner) if e["action"] == "auth.unlocked"]
+    assert len(unlocked) == 1 and unlocked[0]["target"] == f"user:{t.operator_id}"
+
+
+async def test_an_unknown_account_s_lockout_writes_no_workspace_log(factory: Factory) -> None:
+    t = await factory.tenant()
+    for _ in range(7):
+        await _attempt(factory.client, "nobody@example.com", "guess")
+    assert not [
+        e for e in await _audit(factory.client, t.owner) if e["action"] == "auth.login_locked"
+    ]
+
+
+async def test_the_console_sign_in_backs_off_too(factory: Factory) -> None:
+    """The console's login form shares the API's counters: a guesser cannot switch to it."""
+    t = await factory.tenant()
+    for _ in range(6):
+        await _attempt(factory.client, t.owner_email, "guess")
+    page = await factory.client.get("/console/login")
+    assert page.status_code == 200
+    csrf = next(iter(page.cookies.values()))
+    r = await factory.client.post(
+        "/console/login",
+        data={"email": t.owner_email, "password": t.owner_password, "csrf_token": csrf},
+    )
+    assert r.status_code == 429, r.text[:300]
+    assert int(r.headers["Retry-After"]) >= 1
+    assert "Too many failed sign-in attempts" in r.text or "Слишком много" in r.text

@@ -38,8 +38,9 @@ from frontline.channels.base import (
 )
 from frontline.channels.http import http_client, raise_for_http_status
 from frontline.kit.crypto import constant_time_equals, sign
+from frontline.kit.text import MAX_MESSAGE_CHARS, not_blank
 
-MAX_TEXT_CHARS = 20_000
+MAX_TEXT_CHARS = MAX_MESSAGE_CHARS
 
 
 class ApiChannelConfig(ChannelConfig):
@@ -68,16 +69,20 @@ class ApiMessageIn(BaseModel):
     attachments: list[AttachmentIn] = Field(
         default_factory=list, max_length=MAX_ATTACHMENTS_PER_MESSAGE
     )
-    text: str = Field(default="", max_length=MAX_TEXT_CHARS)
+    text: str = Field(
+        default="", max_length=MAX_TEXT_CHARS, description="not blank unless files come"
+    )
 
     @field_validator("text")
     @classmethod
     def _text_or_files(cls, value: str, info: ValidationInfo) -> str:
-        if not value and not info.data.get("attachments"):
+        if info.data.get("attachments"):
+            return value
+        if not value:
             raise PydanticCustomError(
                 "missing", "text is required (it may be empty only with attachments)"
             )
-        return value
+        return not_blank(value)
 
 
 class ApiChannelAdapter:

@@ -12,6 +12,7 @@ from frontline.channels import service
 from frontline.channels.avito.adapter import AvitoChannelAdapter, AvitoChannelConfig
 from frontline.channels.base import ChannelType, SignatureRejected
 from frontline.conversations import flows
+from frontline.conversations.limits import OverLimit
 from frontline.deps import ServicesDep
 from frontline.errors import Unauthorized
 from frontline.kit.repository import TenantScope
@@ -51,7 +52,15 @@ async def avito_inbound(
     scope = TenantScope(runtime.tenant_id)
     stored = duplicates = 0
     for inbound in content.messages:
-        result = await flows.ingest(services.db, scope, runtime.id, runtime.type.value, inbound)
+        result = await flows.ingest(
+            services.db,
+            scope,
+            runtime.id,
+            runtime.type.value,
+            inbound,
+            limits=services.inbound_limits,
+            over_limit=OverLimit.STORE,
+        )
         duplicates += result.duplicate
         stored += not result.duplicate
     if content.ignored:

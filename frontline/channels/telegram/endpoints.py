@@ -54,7 +54,7 @@ async def telegram_webhook(
         parsed = adapter.verify_and_parse_update(InboundRequest(headers=headers, body=body))
     except SignatureRejected as exc:
         raise Unauthorized(str(exc)) from None
-    outcome = await handle_update(services.db, runtime, adapter, parsed)
+    outcome = await handle_update(services.db, runtime, adapter, parsed, services.inbound_limits)
     if outcome.reply is None:
         return Response(status_code=200)
     return Response(json.dumps(outcome.reply, ensure_ascii=False), media_type="application/json")

@@ -22,6 +22,7 @@ from frontline.channels.telegram.adapter import TelegramChannelAdapter
 from frontline.channels.telegram.texts import text
 from frontline.channels.telegram.updates import Callback, ParsedUpdate, answer_callback
 from frontline.conversations import flows
+from frontline.conversations.limits import InboundLimits, OverLimit
 from frontline.kit.db import Database
 from frontline.kit.repository import TenantScope
 from frontline.messages import service as messages
@@ -46,10 +47,19 @@ async def handle_update(
     runtime: ChannelRuntime,
     adapter: TelegramChannelAdapter,
     parsed: ParsedUpdate,
+    limits: InboundLimits | None = None,
 ) -> Outcome:
     if parsed.message is not None:
         scope = TenantScope(runtime.tenant_id)
-        result = await flows.ingest(db, scope, runtime.id, runtime.type.value, parsed.message)
+        result = await flows.ingest(
+            db,
+            scope,
+            runtime.id,
+            runtime.type.value,
+            parsed.message,
+            limits=limits,
+            over_limit=OverLimit.STORE,
+        )
         if not parsed.message.ai_reply and not result.duplicate:
             await _welcome(db, scope, adapter, parsed.message, result.conversation_id)
         return Outcome(stored=not result.duplicate, duplicate=result.duplicate)

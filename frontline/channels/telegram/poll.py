@@ -28,6 +28,7 @@ from frontline.channels.telegram.botapi import BotApi
 from frontline.channels.telegram.hooks import SETTINGS_KEY
 from frontline.channels.telegram.inbound import handle_update
 from frontline.channels.telegram.updates import ParsedUpdate, parse_update
+from frontline.conversations.limits import InboundLimits
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
 from frontline.kit.repository import TenantScope
@@ -89,6 +90,7 @@ async def poll_once(
     runtime: service.ChannelRuntime,
     options: AdapterOptions,
     long_poll: int = LONG_POLL_SECONDS,
+    limits: InboundLimits | None = None,
 ) -> int:
     """One ``getUpdates`` round for one channel; returns how many updates it read."""
     scope = TenantScope(runtime.tenant_id)
@@ -98,7 +100,7 @@ async def poll_once(
     assert isinstance(adapter, TelegramChannelAdapter)
 
     async def handle(parsed: ParsedUpdate) -> dict[str, Any] | None:
-        return (await handle_update(db, runtime, adapter, parsed)).reply
+        return (await handle_update(db, runtime, adapter, parsed, limits)).reply
 
     async def save(offset: int) -> None:
         async with db.transaction() as session:
@@ -175,6 +177,7 @@ async def run_pollers(
     stop: asyncio.Event,
     channel_ids: list[uuid.UUID] | None = None,
     long_poll: int = LONG_POLL_SECONDS,
+    limits: InboundLimits | None = None,
 ) -> int:
     """Poll every ``poll``-mode channel (or only the given ones) and, without
     ``channel_ids``, every poll-mode alert bot, until ``stop``; returns how many bots were
@@ -186,7 +189,7 @@ async def run_pollers(
     tasks = [
         poll_forever(
             f"channel {c.id}",
-            functools.partial(poll_once, db, c, options, long_poll),
+            functools.partial(poll_once, db, c, options, long_poll, limits),
             stop,
         )
         for c in channels

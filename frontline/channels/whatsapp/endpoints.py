@@ -17,6 +17,7 @@ from frontline.channels.whatsapp.adapter import (
     WhatsAppChannelConfig,
 )
 from frontline.conversations import flows
+from frontline.conversations.limits import OverLimit
 from frontline.deps import Services, ServicesDep
 from frontline.errors import Forbidden, Unauthorized
 from frontline.kit.repository import TenantScope
@@ -81,7 +82,15 @@ async def _store(
     scope = TenantScope(runtime.tenant_id)
     stored = duplicates = updated = 0
     for inbound in content.messages:
-        result = await flows.ingest(services.db, scope, runtime.id, runtime.type.value, inbound)
+        result = await flows.ingest(
+            services.db,
+            scope,
+            runtime.id,
+            runtime.type.value,
+            inbound,
+            limits=services.inbound_limits,
+            over_limit=OverLimit.STORE,
+        )
         duplicates += result.duplicate
         stored += not result.duplicate
     if content.statuses:
