@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# test files run in parallel processes, each with its own PostgreSQL database and Redis db
+TEST_WORKERS ?= 2
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run test lint install clean bench
@@ -20,7 +22,7 @@ run: $(STAMP)
 
 ## Lint, type-check, import contracts, then the whole test suite.
 test: $(STAMP) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check frontline tests benchmarks migrations

@@ -9,16 +9,19 @@ sessions and processes, so a wrapping rollback cannot isolate it - emptying the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import URL, make_url
 
 from frontline.app import build_worker, create_app
 from frontline.deps import Services
@@ -27,6 +30,53 @@ from frontline.migrate import upgrade
 from frontline.models import AiSettings, Base
 from frontline.settings import Settings
 
+
+def _isolate_xdist_worker() -> None:
+    """Under ``pytest -n`` each worker gets its own PostgreSQL database and Redis db number.
+
+    The session fixtures drop and recreate the PostgreSQL schema and some tests flush Redis,
+    so two workers must never share them. Set before any test module reads the variables.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return
+    index = int(worker[2:])
+    pg = os.environ.get("FRONTLINE_TEST_POSTGRES_URL")
+    if pg:
+        base = make_url(pg)
+        name = f"{base.database}_xdist{index}"
+        asyncio.run(_create_database(base, name))
+        os.environ["FRONTLINE_TEST_POSTGRES_URL"] = base.set(database=name).render_as_string(
+            hide_password=False
+        )
+    redis = os.environ.get("FRONTLINE_TEST_REDIS_URL")
+    if redis:
+        parts = urlsplit(redis)
+        number = int(parts.path.strip("/") or 0)
+        db = (number - index) % 16
+        os.environ["FRONTLINE_TEST_REDIS_URL"] = urlunsplit(parts._replace(path=f"/{db}"))
+
+
+async def _create_database(base: URL, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(
+        user=base.username,
+        password=base.password,
+        host=base.host,
+        port=base.port,
+        database=base.database,
+    )
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):  # a racing run
+                await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+_isolate_xdist_worker()
 PG_URL = os.environ.get("FRONTLINE_TEST_POSTGRES_URL")
 # shared/ lies beside the checkout (in CI too); FRONTLINE_EVAL_DATA overrides
 EVAL_DATA = Path(
