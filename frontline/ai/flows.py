@@ -43,6 +43,7 @@ from frontline.ai.prompts import (
 from frontline.ai.triage import (
     Decision,
     DraftReplyStream,
+    Language,
     TriageOutcome,
     TriageParams,
     TriagePrompt,
@@ -50,6 +51,7 @@ from frontline.ai.triage import (
     fallback_result,
     handoff_reply,
 )
+from frontline.aisettings import behaviour
 from frontline.aisettings import service as aisettings
 from frontline.bookings import assistant as booking_assistant
 from frontline.bookings import flows as booking_flows
@@ -59,6 +61,7 @@ from frontline.jobs import queue
 from frontline.jobs.registry import JobContext
 from frontline.kit.crypto import SecretBox
 from frontline.kit.repository import TenantScope
+from frontline.kit.time import utcnow
 from frontline.knowledge import service as knowledge_service
 from frontline.knowledge.index import IndexBackend
 from frontline.messages import service as messages
@@ -97,6 +100,9 @@ class _Turn:
     chain: FallbackChain
     keyword: str | None
     settings: aisettings.AiRuntimeSettings
+    # how well the knowledge covers the message, 0..1 (computed only when the tenant set a
+    # handoff threshold; see :func:`knowledge_confidence`)
+    confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +204,13 @@ async def _prepare(
     read) and the recent history (more of it only if the prompt needs more)."""
     found = await conversations.turn_context(session, scope, conversation_id)
     settings = aisettings.runtime_settings(found.settings, box)
+    # auto-reply as set for this conversation's channel (else the tenant's switch)
+    settings = replace(
+        settings,
+        auto_reply=behaviour.auto_reply_for(
+            settings.auto_reply, settings.channel_auto_reply, found.channel_id
+        ),
+    )
     if found.status != ConversationStatus.BOT.value or not settings.ai_enabled:
         return None  # a person owns it, or AI was switched off meanwhile
     if not found.contact_found:
@@ -268,7 +281,26 @@ async def _prepare(
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
     )
-    return _Turn(prompt, params, chain, keyword, settings)
+    confidence = None
+    if settings.handoff_threshold > 0:
+        confidence = knowledge_confidence(passages, target_text, language)
+    return _Turn(prompt, params, chain, keyword, settings, confidence)
+
+
+def knowledge_confidence(passages: list[Passage], question: str, language: Language) -> float:
+    """How well the knowledge found covers ``question``, 0..1: the offline engine's
+    confidence over the passages (the number its own answer threshold is compared with;
+    0 without passages). The tenant's handoff threshold is compared with it whichever
+    provider answers, so an LLM does not answer what the knowledge base does not hold."""
+    if not passages or not question.strip():
+        return 0.0
+    engine = OfflineEngine(passages, thresholds=DOCUMENT_THRESHOLDS, default_language=language)
+    return round(min(1.0, max(0.0, engine.analyze(question).confidence)), 4)
+
+
+def below_threshold(turn: _Turn) -> bool:
+    threshold = turn.settings.handoff_threshold
+    return threshold > 0 and (turn.confidence or 0.0) < threshold
 
 
 async def _knowledge(
@@ -379,6 +411,10 @@ async def _decide(
     if turn.keyword is not None:
         reason = f"escalation keyword: {turn.keyword}"
         return None, fallback_result(turn.prompt, reason), attempts
+    allowed = turn.settings.reply_languages
+    if allowed and turn.prompt.customer_language not in allowed:
+        reason = behaviour.language_reason(turn.prompt.customer_language)
+        return None, fallback_result(turn.prompt, reason), attempts
 
     async def complete(request: CompletionRequest) -> Completion:
         def for_link(link: ChainLink) -> CompletionRequest:
@@ -405,7 +441,14 @@ async def _decide(
         outcome = await grounded_triage(complete, turn.prompt, turn.params)
     except AllProvidersFailed:
         return None, fallback_result(turn.prompt, ALL_FAILED_REASON), attempts
-    return outcome, outcome.result, attempts
+    result = outcome.result
+    if result.decision is Decision.FULL_ANSWER and below_threshold(turn):
+        # the tenant's threshold: an answer the knowledge does not support goes to a person
+        reason = behaviour.low_confidence_reason(
+            turn.confidence or 0.0, turn.settings.handoff_threshold
+        )
+        result = fallback_result(turn.prompt, reason)
+    return outcome, result, attempts
 
 
 def _prompt_log(request: CompletionRequest) -> list[dict[str, str]]:
@@ -485,6 +528,11 @@ async def _act(
         reason = result.handoff_reason or "escalated by the AI"
         await conversations.hand_off(session, scope, conversation, reason)
         text = result.draft_reply.strip() or handoff_reply(result.language)
+        hours = turn.settings.working_hours
+        back = behaviour.back_message(hours, utcnow(), result.language) if hours else None
+        if back is not None:  # outside working hours: say when people are back
+            meta["operators_back"] = back
+            text = f"{text}\n\n{back}"
         return await messages.queue_outbound(
             session,
             scope,

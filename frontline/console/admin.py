@@ -49,6 +49,7 @@ SETTINGS_PAGES: dict[str, str] = {
     "channels": "admin.nav.channels",
     "team": "admin.nav.team",
     "categories": "admin.nav.categories",
+    "canned-replies": "admin.nav.canned",
     "api-keys": "admin.nav.api_keys",
     "jobs": "admin.nav.jobs",
     "ai-log": "admin.nav.ai_log",

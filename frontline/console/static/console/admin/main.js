@@ -13,6 +13,7 @@ import * as knowledge from "./knowledge.js";
 import * as channels from "./channels.js";
 import * as team from "./team.js";
 import * as categories from "./categories.js";
+import * as canned from "./canned.js";
 import * as apikeys from "./apikeys.js";
 import * as jobs from "./jobs.js";
 import * as ailog from "./ailog.js";
@@ -21,7 +22,7 @@ import * as platform from "./platform.js";
 
 var PAGES = {
   analytics: analytics, ai: ai, knowledge: knowledge, channels: channels, team: team,
-  categories: categories, "api-keys": apikeys, jobs: jobs, "ai-log": ailog, audit: audit,
+  categories: categories, "canned-replies": canned, "api-keys": apikeys, jobs: jobs, "ai-log": ailog, audit: audit,
   platform: platform
 };
 
