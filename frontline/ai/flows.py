@@ -27,6 +27,7 @@ from frontline.ai.chain import (
     ChainLink,
     FallbackChain,
 )
+from frontline.ai.confidence import below_threshold, knowledge_confidence
 from frontline.ai.grounding import grounded_triage
 from frontline.ai.offline import DOCUMENT_THRESHOLDS, OfflineEngine, Passage
 from frontline.ai.offline.retrieval import chunk_passage, search_query
@@ -43,7 +44,6 @@ from frontline.ai.prompts import (
 from frontline.ai.triage import (
     Decision,
     DraftReplyStream,
-    Language,
     TriageOutcome,
     TriageParams,
     TriagePrompt,
@@ -101,7 +101,7 @@ class _Turn:
     keyword: str | None
     settings: aisettings.AiRuntimeSettings
     # how well the knowledge covers the message, 0..1 (computed only when the tenant set a
-    # handoff threshold; see :func:`knowledge_confidence`)
+    # handoff threshold; see :func:`frontline.ai.confidence.knowledge_confidence`)
     confidence: float | None = None
 
 
@@ -203,14 +203,8 @@ async def _prepare(
     AI settings (decrypted keys come from a per-process cache keyed on what that query
     read) and the recent history (more of it only if the prompt needs more)."""
     found = await conversations.turn_context(session, scope, conversation_id)
-    settings = aisettings.runtime_settings(found.settings, box)
     # auto-reply as set for this conversation's channel (else the tenant's switch)
-    settings = replace(
-        settings,
-        auto_reply=behaviour.auto_reply_for(
-            settings.auto_reply, settings.channel_auto_reply, found.channel_id
-        ),
-    )
+    settings = aisettings.runtime_settings(found.settings, box).for_channel(found.channel_id)
     if found.status != ConversationStatus.BOT.value or not settings.ai_enabled:
         return None  # a person owns it, or AI was switched off meanwhile
     if not found.contact_found:
@@ -285,22 +279,6 @@ async def _prepare(
     if settings.handoff_threshold > 0:
         confidence = knowledge_confidence(passages, target_text, language)
     return _Turn(prompt, params, chain, keyword, settings, confidence)
-
-
-def knowledge_confidence(passages: list[Passage], question: str, language: Language) -> float:
-    """How well the knowledge found covers ``question``, 0..1: the offline engine's
-    confidence over the passages (the number its own answer threshold is compared with;
-    0 without passages). The tenant's handoff threshold is compared with it whichever
-    provider answers, so an LLM does not answer what the knowledge base does not hold."""
-    if not passages or not question.strip():
-        return 0.0
-    engine = OfflineEngine(passages, thresholds=DOCUMENT_THRESHOLDS, default_language=language)
-    return round(min(1.0, max(0.0, engine.analyze(question).confidence)), 4)
-
-
-def below_threshold(turn: _Turn) -> bool:
-    threshold = turn.settings.handoff_threshold
-    return threshold > 0 and (turn.confidence or 0.0) < threshold
 
 
 async def _knowledge(
@@ -442,7 +420,9 @@ async def _decide(
     except AllProvidersFailed:
         return None, fallback_result(turn.prompt, ALL_FAILED_REASON), attempts
     result = outcome.result
-    if result.decision is Decision.FULL_ANSWER and below_threshold(turn):
+    if result.decision is Decision.FULL_ANSWER and below_threshold(
+        turn.settings.handoff_threshold, turn.confidence
+    ):
         # the tenant's threshold: an answer the knowledge does not support goes to a person
         reason = behaviour.low_confidence_reason(
             turn.confidence or 0.0, turn.settings.handoff_threshold

@@ -11,13 +11,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.ai.chain import BreakerRegistry, ChainLink, FallbackChain
-from frontline.ai.flows import (
-    KNOWLEDGE_PASSAGES,
-    _decide,
-    _Turn,
-    below_threshold,
-    knowledge_confidence,
-)
+from frontline.ai.confidence import below_threshold, knowledge_confidence
+from frontline.ai.flows import KNOWLEDGE_PASSAGES, _decide, _Turn
 from frontline.ai.offline import DOCUMENT_THRESHOLDS, OfflineEngine
 from frontline.ai.offline.retrieval import chunk_passage
 from frontline.ai.prompts import KnowledgePassage, PromptSettings, build_prompt
@@ -46,7 +41,7 @@ class TryOutcome:
     reply: str
     language: str
     handoff_reason: str | None
-    # how well the knowledge found covers the question, 0..1 (``flows.knowledge_confidence``:
+    # how well the knowledge found covers the question, 0..1 (``confidence.knowledge_confidence``:
     # the number the tenant's handoff threshold is compared with); each source's ``score``
     # stays the raw retrieval rank score
     confidence: float
@@ -136,7 +131,7 @@ async def try_question(
         handoff_reason=result.handoff_reason,
         confidence=confidence,
         threshold=settings.handoff_threshold,
-        below_threshold=below_threshold(turn),
+        below_threshold=below_threshold(settings.handoff_threshold, confidence),
         sources=sources,
         attempts=[
             {"provider": a.provider.value, "model": a.model, "error": a.error} for a in attempts

@@ -27,7 +27,7 @@ from frontline.ai.providers.registry import (
     InvalidProviderConfig,
     validate_config,
 )
-from frontline.aisettings.behaviour import WorkingHours
+from frontline.aisettings.behaviour import WorkingHours, auto_reply_for
 from frontline.aisettings.repository import (
     AiCallFilter,
     AiCallRepository,
@@ -110,6 +110,11 @@ class AiRuntimeSettings:
     channel_auto_reply: Mapping[str, bool] = field(default_factory=dict)
     handoff_threshold: float = 0.0
     working_hours: WorkingHours | None = None
+
+    def for_channel(self, channel_id: uuid.UUID) -> AiRuntimeSettings:
+        """These settings on one channel: its own auto-reply switch when set."""
+        on = auto_reply_for(self.auto_reply, self.channel_auto_reply, channel_id)
+        return self if on == self.auto_reply else replace(self, auto_reply=on)
 
 
 def _is_secret(annotation: Any) -> bool:

@@ -146,7 +146,7 @@ class ReindexOut(BaseModel):
 async def reindex(subject: Admin, session: Session) -> ReindexOut:
     """Parse, chunk and index every document and FAQ entry again from what is stored; each
     document's ``status`` (``processing`` -> ``ready`` | ``failed``) shows the progress."""
-    docs = await service.reindex_all(session, subject.scope)
+    docs = await chunks.reindex_all(session, subject.scope)
     return ReindexOut(documents=len(docs))
 
 

@@ -180,22 +180,6 @@ async def save_faq(
     return doc
 
 
-async def reindex_all(session: AsyncSession, scope: TenantScope) -> list[KnowledgeDocument]:
-    """Parse, chunk and index every document and FAQ entry again from what is stored (after
-    a parser or chunking change, or to repair an index): each gets a new revision and its
-    ingestion job, exactly as a re-upload of the same content; the documents' states show
-    the progress. Jobs of older revisions still queued find themselves stale."""
-    await StateRepository(session, scope).locked()
-    docs = await DocumentRepository(session, scope).all_for_update()
-    for doc in docs:
-        doc.revision += 1
-        _reset(doc)
-    await session.flush()
-    for doc in docs:
-        _request_ingest(session, scope, doc)
-    return docs
-
-
 def _reset(doc: KnowledgeDocument) -> None:
     doc.status = DocumentStatus.PROCESSING.value
     doc.failure_reason = None
