@@ -47,8 +47,8 @@ async def seed(url: str, conversations: int, per: int) -> uuid.UUID:
         "VALUES (:t, 'Bench', 'bench', 'ru', '{}', now(), '{}')",
         "INSERT INTO channels (id, tenant_id, type, name, config_encrypted, secret_encrypted, "
         "is_active, created_at) VALUES (:ch, :t, 'api', 'api', '', '', true, now())",
-        "INSERT INTO contacts (id, tenant_id, name, ai_enabled, created_at, updated_at) "
-        "VALUES (:co, :t, 'Bench', true, now(), now())",
+        "INSERT INTO contacts (id, tenant_id, name, ai_enabled, attributes, created_at, "
+        "updated_at) VALUES (:co, :t, 'Bench', true, '{}', now(), now())",
         "INSERT INTO categories (id, tenant_id, name, description, created_at) "
         "VALUES (:cat, :t, 'Оплата', '', now())",
         # i: 1..n; created over the last 365 days; every 5th handed off; every 7th rated

@@ -73,7 +73,9 @@ class TryOut(BaseModel):
     reply: str
     language: str
     handoff_reason: str | None
-    confidence: float
+    confidence: float = Field(ge=0, le=1, description="knowledge coverage, 0..1")
+    threshold: float = Field(description="the handoff threshold (0: off)")
+    below_threshold: bool = Field(description="the threshold hands this question off")
     sources: list[TrySource]
     attempts: list[dict[str, Any]]
     latency_ms: int
@@ -85,7 +87,8 @@ async def try_the_ai(
 ) -> TryOut:
     """Answer one question with the current settings, knowledge and chain, as a customer's
     message would be (nothing is sent or logged): the decision, the reply, the knowledge
-    it was given (``cited``: the ones the answer names) and the best retrieval score."""
+    it was given (``cited``: the ones the answer names), the knowledge confidence (0..1)
+    and whether the handoff threshold sends the question to a person."""
     outcome = await playground.try_question(
         session,
         subject.scope,

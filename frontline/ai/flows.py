@@ -27,6 +27,7 @@ from frontline.ai.chain import (
     ChainLink,
     FallbackChain,
 )
+from frontline.ai.confidence import below_threshold, knowledge_confidence
 from frontline.ai.grounding import grounded_triage
 from frontline.ai.offline import DOCUMENT_THRESHOLDS, OfflineEngine, Passage
 from frontline.ai.offline.retrieval import chunk_passage, search_query
@@ -50,6 +51,7 @@ from frontline.ai.triage import (
     fallback_result,
     handoff_reply,
 )
+from frontline.aisettings import behaviour
 from frontline.aisettings import service as aisettings
 from frontline.bookings import assistant as booking_assistant
 from frontline.bookings import customer as customer_bookings
@@ -60,6 +62,7 @@ from frontline.jobs import queue
 from frontline.jobs.registry import JobContext
 from frontline.kit.crypto import SecretBox
 from frontline.kit.repository import TenantScope
+from frontline.kit.time import utcnow
 from frontline.knowledge import service as knowledge_service
 from frontline.knowledge.index import IndexBackend
 from frontline.messages import service as messages
@@ -98,6 +101,9 @@ class _Turn:
     chain: FallbackChain
     keyword: str | None
     settings: aisettings.AiRuntimeSettings
+    # how well the knowledge covers the message, 0..1 (computed only when the tenant set a
+    # handoff threshold; see :func:`frontline.ai.confidence.knowledge_confidence`)
+    confidence: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +204,8 @@ async def _prepare(
     AI settings (decrypted keys come from a per-process cache keyed on what that query
     read) and the recent history (more of it only if the prompt needs more)."""
     found = await conversations.turn_context(session, scope, conversation_id)
-    settings = aisettings.runtime_settings(found.settings, box)
+    # auto-reply as set for this conversation's channel (else the tenant's switch)
+    settings = aisettings.runtime_settings(found.settings, box).for_channel(found.channel_id)
     if found.status != ConversationStatus.BOT.value or not settings.ai_enabled:
         return None  # a person owns it, or AI was switched off meanwhile
     if not found.contact_found:
@@ -282,7 +289,10 @@ async def _prepare(
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
     )
-    return _Turn(prompt, params, chain, keyword, settings)
+    confidence = None
+    if settings.handoff_threshold > 0:
+        confidence = knowledge_confidence(passages, target_text, language)
+    return _Turn(prompt, params, chain, keyword, settings, confidence)
 
 
 async def _knowledge(
@@ -393,6 +403,10 @@ async def _decide(
     if turn.keyword is not None:
         reason = f"escalation keyword: {turn.keyword}"
         return None, fallback_result(turn.prompt, reason), attempts
+    allowed = turn.settings.reply_languages
+    if allowed and turn.prompt.customer_language not in allowed:
+        reason = behaviour.language_reason(turn.prompt.customer_language)
+        return None, fallback_result(turn.prompt, reason), attempts
 
     async def complete(request: CompletionRequest) -> Completion:
         def for_link(link: ChainLink) -> CompletionRequest:
@@ -419,7 +433,16 @@ async def _decide(
         outcome = await grounded_triage(complete, turn.prompt, turn.params)
     except AllProvidersFailed:
         return None, fallback_result(turn.prompt, ALL_FAILED_REASON), attempts
-    return outcome, outcome.result, attempts
+    result = outcome.result
+    if result.decision is Decision.FULL_ANSWER and below_threshold(
+        turn.settings.handoff_threshold, turn.confidence
+    ):
+        # the tenant's threshold: an answer the knowledge does not support goes to a person
+        reason = behaviour.low_confidence_reason(
+            turn.confidence or 0.0, turn.settings.handoff_threshold
+        )
+        result = fallback_result(turn.prompt, reason)
+    return outcome, result, attempts
 
 
 def _prompt_log(request: CompletionRequest) -> list[dict[str, str]]:
@@ -499,6 +522,11 @@ async def _act(
         reason = result.handoff_reason or "escalated by the AI"
         await conversations.hand_off(session, scope, conversation, reason)
         text = result.draft_reply.strip() or handoff_reply(result.language)
+        hours = turn.settings.working_hours
+        back = behaviour.back_message(hours, utcnow(), result.language) if hours else None
+        if back is not None:  # outside working hours: say when people are back
+            meta["operators_back"] = back
+            text = f"{text}\n\n{back}"
         return await messages.queue_outbound(
             session,
             scope,

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.ai.chain import BreakerRegistry, ChainLink, FallbackChain
+from frontline.ai.confidence import below_threshold, knowledge_confidence
 from frontline.ai.flows import KNOWLEDGE_PASSAGES, _decide, _Turn
 from frontline.ai.offline import DOCUMENT_THRESHOLDS, OfflineEngine
 from frontline.ai.offline.retrieval import chunk_passage
@@ -40,9 +41,12 @@ class TryOutcome:
     reply: str
     language: str
     handoff_reason: str | None
-    # the best retrieval score among the sources (0 without any): how sure the knowledge
-    # search was, the number the offline engine's answer threshold is compared with
+    # how well the knowledge found covers the question, 0..1 (``confidence.knowledge_confidence``:
+    # the number the tenant's handoff threshold is compared with); each source's ``score``
+    # stays the raw retrieval rank score
     confidence: float
+    threshold: float  # the tenant's handoff threshold (0: off)
+    below_threshold: bool  # the threshold sent (or would send) the question to a person
     sources: list[Source]
     attempts: list[dict[str, Any]]
     latency_ms: int
@@ -107,7 +111,10 @@ async def try_question(
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
     )
-    _, result, attempts = await _decide(_Turn(prompt, params, chain, keyword, settings))
+    # the test box applies the default channel's rules: the tenant's switch, no channel
+    confidence = knowledge_confidence(passages, question, language)
+    turn = _Turn(prompt, params, chain, keyword, settings, confidence)
+    _, result, attempts = await _decide(turn)
     cited = set(result.citations)
     sources = [
         Source(
@@ -127,7 +134,9 @@ async def try_question(
         reply=result.draft_reply,
         language=result.language,
         handoff_reason=result.handoff_reason,
-        confidence=max((s.score for s in sources), default=0.0),
+        confidence=confidence,
+        threshold=settings.handoff_threshold,
+        below_threshold=below_threshold(settings.handoff_threshold, confidence),
         sources=sources,
         attempts=[
             {"provider": a.provider.value, "model": a.model, "error": a.error} for a in attempts

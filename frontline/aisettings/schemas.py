@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 from frontline.ai.base import ProviderKind
+from frontline.aisettings.behaviour import ReplyLanguage, WorkingHours
 
 MAX_CHAIN = 10
 
@@ -52,6 +54,11 @@ class AiSettingsIn(BaseModel):
     )
     history_size: int | None = Field(default=None, ge=0, le=100)
     log_retention_days: int | None = Field(default=None, ge=1, le=3650)
+    reply_languages: list[ReplyLanguage] | None = Field(default=None, max_length=2)
+    channel_auto_reply: dict[uuid.UUID, bool] | None = Field(default=None, max_length=200)
+    handoff_threshold: float | None = Field(default=None, ge=0, le=1)
+    # explicit null: always working (no hours); left out: kept
+    working_hours: WorkingHours | None = None
 
 
 class ChainEntryOut(BaseModel):
@@ -77,6 +84,10 @@ class AiSettingsOut(BaseModel):
     out_of_scope_examples: list[str]
     history_size: int
     log_retention_days: int
+    reply_languages: list[ReplyLanguage]
+    channel_auto_reply: dict[str, bool]
+    handoff_threshold: float
+    working_hours: WorkingHours | None
     updated_at: datetime | None
 
 

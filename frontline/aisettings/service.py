@@ -27,6 +27,7 @@ from frontline.ai.providers.registry import (
     InvalidProviderConfig,
     validate_config,
 )
+from frontline.aisettings.behaviour import WorkingHours, auto_reply_for
 from frontline.aisettings.repository import (
     AiCallFilter,
     AiCallRepository,
@@ -106,6 +107,15 @@ class AiRuntimeSettings:
     out_of_scope_examples: tuple[str, ...] = field(default_factory=tuple)
     history_size: int = DEFAULT_HISTORY_SIZE
     log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
+    reply_languages: tuple[str, ...] = ()
+    channel_auto_reply: Mapping[str, bool] = field(default_factory=dict)
+    handoff_threshold: float = 0.0
+    working_hours: WorkingHours | None = None
+
+    def for_channel(self, channel_id: uuid.UUID) -> AiRuntimeSettings:
+        """These settings on one channel: its own auto-reply switch when set."""
+        on = auto_reply_for(self.auto_reply, self.channel_auto_reply, channel_id)
+        return self if on == self.auto_reply else replace(self, auto_reply=on)
 
 
 def _is_secret(annotation: Any) -> bool:
@@ -179,6 +189,10 @@ def _default_row() -> AiSettings:
         out_of_scope_examples=[],
         history_size=DEFAULT_HISTORY_SIZE,
         log_retention_days=DEFAULT_LOG_RETENTION_DAYS,
+        reply_languages=[],
+        channel_auto_reply={},
+        handoff_threshold=0.0,
+        working_hours=None,
     )
 
 
@@ -200,6 +214,10 @@ def to_out(row: AiSettings | None) -> AiSettingsOut:
         out_of_scope_examples=list(row.out_of_scope_examples or ()),
         history_size=row.history_size,
         log_retention_days=row.log_retention_days,
+        reply_languages=list(row.reply_languages or []),
+        channel_auto_reply=dict(row.channel_auto_reply or {}),
+        handoff_threshold=row.handoff_threshold or 0.0,
+        working_hours=_hours(row.working_hours),
         updated_at=row.updated_at,
     )
 
@@ -326,6 +344,15 @@ async def update_settings(
         value = getattr(body, name)
         if value is not None:
             setattr(row, name, value)
+    if body.reply_languages is not None:
+        row.reply_languages = list(dict.fromkeys(body.reply_languages))
+    if body.channel_auto_reply is not None:
+        row.channel_auto_reply = {str(k): v for k, v in body.channel_auto_reply.items()}
+    if body.handoff_threshold is not None:
+        row.handoff_threshold = body.handoff_threshold
+    if "working_hours" in body.model_fields_set:
+        hours = body.working_hours
+        row.working_hours = hours.model_dump() if hours is not None else None
     if body.escalation_keywords is not None:
         keywords = [k.strip() for k in body.escalation_keywords]
         row.escalation_keywords = list(dict.fromkeys(k for k in keywords if k))
@@ -377,7 +404,15 @@ RUNTIME_COLUMNS = (
     "out_of_scope_examples",
     "history_size",
     "log_retention_days",
+    "reply_languages",
+    "channel_auto_reply",
+    "handoff_threshold",
+    "working_hours",
 )
+
+
+def _hours(stored: Any) -> WorkingHours | None:
+    return WorkingHours.model_validate(stored) if stored else None
 
 
 def runtime_settings(columns: Mapping[str, Any] | None, box: SecretBox) -> AiRuntimeSettings:
@@ -404,6 +439,10 @@ def runtime_settings(columns: Mapping[str, Any] | None, box: SecretBox) -> AiRun
         out_of_scope_examples=tuple(columns.get("out_of_scope_examples") or ()),
         history_size=columns["history_size"],
         log_retention_days=columns["log_retention_days"],
+        reply_languages=tuple(columns.get("reply_languages") or ()),
+        channel_auto_reply=dict(columns.get("channel_auto_reply") or {}),
+        handoff_threshold=float(columns.get("handoff_threshold") or 0.0),
+        working_hours=_hours(columns.get("working_hours")),
     )
 
 

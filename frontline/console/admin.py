@@ -51,6 +51,7 @@ SETTINGS_PAGES: dict[str, str] = {
     "categories": "admin.nav.categories",
     "resources": "admin.nav.resources",
     "booking-templates": "admin.nav.booking_templates",
+    "canned-replies": "admin.nav.canned",
     "api-keys": "admin.nav.api_keys",
     "jobs": "admin.nav.jobs",
     "ai-log": "admin.nav.ai_log",

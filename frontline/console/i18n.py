@@ -164,6 +164,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "reply.label": ("Ответ клиенту", "Reply to the customer"),
     "reply.send": ("Отправить", "Send"),
     "reply.hint": ("Ctrl+Enter — отправить", "Ctrl+Enter to send"),
+    "canned.pick": ("Шаблон ответа…", "Canned reply…"),
+    "canned.none": ("Шаблонов ответов нет", "No canned replies"),
     "note.label": (
         "Внутренняя заметка (клиент её не увидит)",
         "Internal note (not shown to the customer)",

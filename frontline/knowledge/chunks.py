@@ -1,14 +1,14 @@
-"""What the knowledge page adds: a document's chunks in order (its preview) and the plan's
-limit on documents."""
+"""What the knowledge page adds: a document's chunks in order (its preview), the plan's
+limit on documents, and re-indexing the whole base."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.kit.repository import TenantScope
-from frontline.knowledge.repository import ChunkRepository, DocumentRepository
-from frontline.knowledge.service import get_document
-from frontline.models import KnowledgeChunk
+from frontline.knowledge.repository import ChunkRepository, DocumentRepository, StateRepository
+from frontline.knowledge.service import _request_ingest, _reset, get_document
+from frontline.models import KnowledgeChunk, KnowledgeDocument
 from frontline.tenants import service as tenants
 
 
@@ -26,3 +26,20 @@ async def enforce_document_limit(session: AsyncSession, scope: TenantScope) -> N
     await tenants.enforce_limit(
         session, scope, "documents", DocumentRepository(session, scope).count
     )
+
+
+async def reindex_all(session: AsyncSession, scope: TenantScope) -> list[KnowledgeDocument]:
+    """Parse, chunk and index every document and FAQ entry again from what is stored (after
+    a parser or chunking change, or to repair an index): each gets a new revision and its
+    ingestion job, exactly as a re-upload of the same content would (the service's own
+    helpers); the documents' states show the progress. Jobs of older revisions still
+    queued find themselves stale."""
+    await StateRepository(session, scope).locked()
+    docs = await DocumentRepository(session, scope).all_for_update()
+    for doc in docs:
+        doc.revision += 1
+        _reset(doc)
+    await session.flush()
+    for doc in docs:
+        _request_ingest(session, scope, doc)
+    return docs

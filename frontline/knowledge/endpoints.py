@@ -139,6 +139,18 @@ async def delete_document(document_id: DocumentId, subject: Admin, session: Sess
     await service.delete_document(session, subject.scope, document_id)
 
 
+class ReindexOut(BaseModel):
+    documents: int  # how many documents and FAQ entries are being indexed again
+
+
+@router.post("/reindex", response_model=ReindexOut, status_code=status.HTTP_202_ACCEPTED)
+async def reindex(subject: Admin, session: Session) -> ReindexOut:
+    """Parse, chunk and index every document and FAQ entry again from what is stored; each
+    document's ``status`` (``processing`` -> ``ready`` | ``failed``) shows the progress."""
+    docs = await chunks.reindex_all(session, subject.scope)
+    return ReindexOut(documents=len(docs))
+
+
 @router.post("/faq", response_model=DocumentOut, status_code=status.HTTP_202_ACCEPTED)
 async def create_faq(body: FaqIn, subject: Admin, session: Session) -> DocumentOut:
     """A manual FAQ entry (question + answer), searchable as one passage."""

@@ -34,6 +34,11 @@ class DocumentRepository(TenantRepository[KnowledgeDocument]):
         )
         return await self.one_or_none(stmt)
 
+    async def all_for_update(self) -> list[KnowledgeDocument]:
+        """Every document and FAQ entry of the tenant, locked (without their content)."""
+        stmt = self.select().order_by(KnowledgeDocument.id).with_for_update()
+        return list((await self.session.execute(stmt)).scalars())
+
     async def page(self, *, limit: int, after_id: int | None) -> list[KnowledgeDocument]:
         stmt = self.select().order_by(KnowledgeDocument.id.desc()).limit(limit)
         if after_id is not None:

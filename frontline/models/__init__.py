@@ -14,6 +14,7 @@ from frontline.models.bookings import (
     Resource,
     ResourceKind,
 )
+from frontline.models.canned import CannedReply
 from frontline.models.channels import Channel, ChannelState
 from frontline.models.contacts import Contact, ContactAttribute, ContactIdentity, ContactMerge
 from frontline.models.conversations import (
@@ -56,6 +57,7 @@ __all__ = [
     "BlockedPeriod",
     "Booking",
     "BookingStatus",
+    "CannedReply",
     "Category",
     "Channel",
     "ChannelState",

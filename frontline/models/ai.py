@@ -41,6 +41,13 @@ class AiSettings(Base):
     out_of_scope_examples: Mapped[list[str]] = mapped_column(JSON, default=list)
     history_size: Mapped[int] = mapped_column(default=10)
     log_retention_days: Mapped[int] = mapped_column(default=90)
+    # behaviour rules (``frontline.aisettings.behaviour``): languages the AI answers in
+    # (empty: any), per-channel auto-reply ({channel id: on}), the confidence below which
+    # it hands off (0: off), operators' working hours (null: always)
+    reply_languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    channel_auto_reply: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
+    handoff_threshold: Mapped[float] = mapped_column(Float, default=0.0)
+    working_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,13 +1,21 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from frontline.auth.deps import Admin, Operator
 from frontline.deps import Session
 from frontline.tickets import service
-from frontline.tickets.schemas import CategoryIn, CategoryOut, CategoryPatch
+from frontline.tickets.schemas import (
+    CannedReplyIn,
+    CannedReplyOut,
+    CannedReplyPatch,
+    CategoryIn,
+    CategoryOut,
+    CategoryPatch,
+)
 
 router = APIRouter(tags=["categories"])
 
@@ -47,3 +55,48 @@ async def update_category(
 @router.delete("/categories/{category_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_category(category_id: uuid.UUID, subject: Admin, session: Session) -> None:
     await service.delete_category(session, subject.scope, category_id)
+
+
+@router.get("/canned-replies", response_model=list[CannedReplyOut], tags=["canned replies"])
+async def list_canned(
+    subject: Operator,
+    session: Session,
+    q: Annotated[str | None, Query(max_length=100, description="in the title or text")] = None,
+) -> list[CannedReplyOut]:
+    """The tenant's canned replies by title (operators insert them into a reply)."""
+    return [
+        CannedReplyOut.model_validate(r)
+        for r in await service.list_canned(session, subject.scope, q)
+    ]
+
+
+@router.post(
+    "/canned-replies",
+    response_model=CannedReplyOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["canned replies"],
+)
+async def create_canned(body: CannedReplyIn, subject: Admin, session: Session) -> CannedReplyOut:
+    return CannedReplyOut.model_validate(
+        await service.create_canned(session, subject.scope, body.title, body.text)
+    )
+
+
+@router.patch(
+    "/canned-replies/{canned_reply_id}", response_model=CannedReplyOut, tags=["canned replies"]
+)
+async def update_canned(
+    canned_reply_id: uuid.UUID, body: CannedReplyPatch, subject: Admin, session: Session
+) -> CannedReplyOut:
+    return CannedReplyOut.model_validate(
+        await service.update_canned(session, subject.scope, canned_reply_id, body.title, body.text)
+    )
+
+
+@router.delete(
+    "/canned-replies/{canned_reply_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["canned replies"],
+)
+async def delete_canned(canned_reply_id: uuid.UUID, subject: Admin, session: Session) -> None:
+    await service.delete_canned(session, subject.scope, canned_reply_id)

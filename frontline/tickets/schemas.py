@@ -27,3 +27,27 @@ class CategoryOut(BaseModel):
     name: str
     description: str
     created_at: datetime
+
+
+class CannedReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=100)
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class CannedReplyPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=100)
+    text: str | None = Field(default=None, min_length=1, max_length=4000)
+
+
+class CannedReplyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    text: str
+    created_at: datetime
+    updated_at: datetime

@@ -4,10 +4,11 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontline.errors import Conflict, NotFound
+from frontline.errors import Conflict, NotFound, Unprocessable
 from frontline.kit.repository import TenantScope
-from frontline.models import Category
-from frontline.tickets.repository import CategoryRepository
+from frontline.kit.time import utcnow
+from frontline.models import CannedReply, Category
+from frontline.tickets.repository import CannedReplyRepository, CategoryRepository
 
 
 async def list_categories(session: AsyncSession, scope: TenantScope) -> list[Category]:
@@ -58,4 +59,64 @@ async def delete_category(
 ) -> None:
     category = await get_category(session, scope, category_id)
     await session.delete(category)
+    await session.flush()
+
+
+# Canned replies: operators read them (to insert into a reply), admins manage them.
+
+
+def _clean(value: str, what: str) -> str:
+    cleaned = value.strip()
+    if not cleaned:
+        raise Unprocessable(f"the {what} is blank")
+    return cleaned
+
+
+async def list_canned(
+    session: AsyncSession, scope: TenantScope, q: str | None = None
+) -> list[CannedReply]:
+    return await CannedReplyRepository(session, scope).list((q or "").strip() or None)
+
+
+async def get_canned(session: AsyncSession, scope: TenantScope, reply_id: uuid.UUID) -> CannedReply:
+    reply = await CannedReplyRepository(session, scope).get(reply_id)
+    if reply is None:
+        raise NotFound("canned reply not found")
+    return reply
+
+
+async def create_canned(
+    session: AsyncSession, scope: TenantScope, title: str, text: str
+) -> CannedReply:
+    repo = CannedReplyRepository(session, scope)
+    title = _clean(title, "title")
+    if await repo.by_title(title) is not None:
+        raise Conflict(f"a canned reply titled {title!r} already exists")
+    reply = repo.add(CannedReply(title=title, text=_clean(text, "text")))
+    await session.flush()
+    return reply
+
+
+async def update_canned(
+    session: AsyncSession,
+    scope: TenantScope,
+    reply_id: uuid.UUID,
+    title: str | None,
+    text: str | None,
+) -> CannedReply:
+    repo = CannedReplyRepository(session, scope)
+    reply = await get_canned(session, scope, reply_id)
+    if title is not None and _clean(title, "title") != reply.title:
+        if await repo.by_title(title.strip()) is not None:
+            raise Conflict(f"a canned reply titled {title.strip()!r} already exists")
+        reply.title = title.strip()
+    if text is not None:
+        reply.text = _clean(text, "text")
+    reply.updated_at = utcnow()
+    await session.flush()
+    return reply
+
+
+async def delete_canned(session: AsyncSession, scope: TenantScope, reply_id: uuid.UUID) -> None:
+    await session.delete(await get_canned(session, scope, reply_id))
     await session.flush()

@@ -42,7 +42,7 @@ from frontline.messages.schemas import ReplyIn
 from frontline.models import Contact, Conversation, Job, Message
 from frontline.platform.schemas import Limits
 from frontline.tenants.schemas import MemberIn, MemberPatch, TenantIn
-from frontline.tickets.schemas import CategoryIn, CategoryPatch
+from frontline.tickets.schemas import CannedReplyIn, CannedReplyPatch, CategoryIn, CategoryPatch
 from tests.bookings.helpers import book, make_tour
 from tests.conftest import Factory, TenantFixture
 from tests.kit.keepalive import Answer, keepalive_server
@@ -150,6 +150,7 @@ EXCLUDED: dict[tuple[str, str], str] = {
 LISTS = {
     f"{API}/conversations",
     f"{API}/categories",
+    f"{API}/canned-replies",
     f"{API}/channels",
     f"{API}/inbox/channels",
     f"{API}/jobs",
@@ -224,6 +225,7 @@ class TenantAData:
     resource_id: str = "r"
     departure_id: str = "d"
     booking_id: int = 1
+    canned_reply_id: str = "cr"
 
     def values(self, param: str) -> list[Any]:
         """Every id of A's data that ``param`` can take (empty: the walk cannot fill it)."""
@@ -243,6 +245,7 @@ class TenantAData:
             "resource_id": [self.resource_id],
             "departure_id": [self.departure_id],
             "booking_id": [self.booking_id],
+            "canned_reply_id": [self.canned_reply_id],
         }
         return fillers.get(param, [])
 
@@ -269,6 +272,7 @@ BODIES: dict[type[BaseModel], Callable[[TenantFixture], dict[str, Any]]] = {
     ReplyIn: lambda me: {"text": "taken over"},
     NoteIn: lambda me: {"text": "taken over"},
     CategoryPatch: lambda me: {"name": "taken over", "description": "taken over"},
+    CannedReplyPatch: lambda me: {"title": "taken over", "text": "taken over"},
     # models of routes without path parameters, listed so the mapping is complete
     LoginIn: lambda me: {"email": me.owner_email, "password": me.owner_password},
     RefreshIn: lambda me: {"refresh_token": "flr_" + "x" * 40},
@@ -282,6 +286,7 @@ BODIES: dict[type[BaseModel], Callable[[TenantFixture], dict[str, Any]]] = {
     MemberIn: lambda me: {"email": "walk@example.com", "password": "password 123"},
     ChannelIn: lambda me: {"type": "api", "name": "walk"},
     CategoryIn: lambda me: {"name": "walk"},
+    CannedReplyIn: lambda me: {"title": "walk", "text": "walk"},
     AiSettingsIn: lambda me: {"temperature": 0.3},
     FaqIn: lambda me: {"question": "taken over?", "answer": "taken over"},
     KnowledgeSettingsIn: lambda me: {"embedding": None},
@@ -506,6 +511,11 @@ async def build_tenant_data(
     )
     assert r.status_code == 202, r.text
     faq_id = r.json()["id"]
+    r = await c.post(
+        f"{API}/canned-replies", json={"title": f"Canned {t.slug}", "text": text}, headers=t.owner
+    )
+    assert r.status_code == 201, r.text
+    canned_reply_id = r.json()["id"]
     # a file the customer sent (on the same conversation)
     r = await c.post(
         f"{API}/channels/{t.api_channel_id}/messages",
@@ -554,6 +564,7 @@ async def build_tenant_data(
         resource_id=resource["id"],
         departure_id=departure["id"],
         booking_id=booking_id,
+        canned_reply_id=canned_reply_id,
     )
 
 
@@ -735,6 +746,7 @@ async def test_lists_never_show_another_tenants_rows(factory: Factory, worker: W
     own = {
         f"{API}/conversations": ({str(a.conversation_id)}, {str(bd.conversation_id)}),
         f"{API}/categories": ({a.category_id}, {bd.category_id}),
+        f"{API}/canned-replies": ({a.canned_reply_id}, {bd.canned_reply_id}),
         f"{API}/channels": (
             {a.t.api_channel_id, a.t.email_channel_id},
             {b.api_channel_id, b.email_channel_id},

@@ -4,6 +4,7 @@
 
 import { renderAiPanel } from "./aipanel.js";
 import { api, failed } from "./api.js";
+import { setupCanned } from "./canned.js";
 import { CFG } from "./config.js";
 import { $, clear, el, option } from "./dom.js";
 import { conversationTitle, t } from "./i18n.js";
@@ -251,6 +252,7 @@ export function wire() {
     });
   });
   submitText($("reply-form"), $("reply-text"), "/messages");
+  setupCanned($("reply-form"), $("reply-text"));
   submitText($("note-form"), $("note-text"), "/notes");
 
   // after the inbox's handler (main.js wires the inbox first)

@@ -74,6 +74,7 @@ function settingsForm(box, s) {
     out_of_scope_examples: field(f, { name: "out_of_scope_examples", label: "admin.ai.out_of_scope", type: "textarea", rows: 4,
       value: s.out_of_scope_examples.join("\n"), help: "admin.ai.out_of_scope_help" })
   };
+  var rules = behaviour(f, s);
   var saved = el("p", "saved");
   saved.hidden = true;
   saved.setAttribute("data-testid", "ai-saved");
@@ -97,6 +98,7 @@ function settingsForm(box, s) {
       escalation_keywords: inputs.escalation_keywords.value.split(/\n|,/).map(function (k) { return k.trim(); }).filter(Boolean),
       out_of_scope_examples: inputs.out_of_scope_examples.value.split("\n").map(function (k) { return k.trim(); }).filter(Boolean)
     };
+    Object.assign(payload, rules());
     api("PUT", "/ai/settings", payload).then(function (fresh) {
       settingsForm(box, fresh);
       var again = box.querySelector('[data-testid="ai-saved"]');
@@ -105,6 +107,78 @@ function settingsForm(box, s) {
     }, function (error) { showErrors(f, error); });
   });
   box.appendChild(f);
+}
+
+var DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/* Languages, auto-reply per channel, the handoff threshold and working hours; returns a
+ * function giving their part of the PUT payload. */
+function behaviour(f, s) {
+  f.appendChild(el("h3", null, t("admin.ai.behaviour")));
+  var langs = el("fieldset", "languages");
+  langs.appendChild(el("legend", null, t("admin.ai.languages")));
+  var langInputs = ["ru", "en"].map(function (code) {
+    return [code, field(f, { name: "lang_" + code, rawLabel: t("lang." + code), type: "checkbox",
+      value: s.reply_languages.indexOf(code) >= 0, into: langs })];
+  });
+  langs.appendChild(el("small", "help", t("admin.ai.languages_help")));
+  var langError = el("p", "field-error");
+  langError.hidden = true;
+  langError.setAttribute("data-error-for", "reply_languages");
+  langs.appendChild(langError);
+  f.appendChild(langs);
+  var threshold = field(f, { name: "handoff_threshold", label: "admin.ai.threshold", type: "number", step: "0.05",
+    min: "0", max: "1", value: s.handoff_threshold, help: "admin.ai.threshold_help" });
+  var perChannel = el("fieldset", "channel-auto-reply");
+  perChannel.setAttribute("data-testid", "channel-auto-reply");
+  perChannel.appendChild(el("legend", null, t("admin.ai.channel_auto_reply")));
+  f.appendChild(perChannel);
+  var channelInputs = [];
+  api("GET", "/channels").then(function (channels) {
+    (channels.items || channels).forEach(function (ch) {
+      var stored = s.channel_auto_reply[ch.id];
+      var value = stored === undefined ? "" : (stored ? "on" : "off");
+      var input = field(f, { name: "auto_reply_" + ch.id, rawLabel: ch.name + " (" + ch.type + ")", type: "select",
+        options: [["", t("admin.ai.as_default")], ["on", t("admin.ai.on")], ["off", t("admin.ai.off")]], value: value, into: perChannel });
+      channelInputs.push([ch.id, input]);
+    });
+  });
+  var hours = el("fieldset", "working-hours");
+  hours.setAttribute("data-testid", "working-hours");
+  hours.appendChild(el("legend", null, t("admin.ai.working_hours")));
+  var wh = s.working_hours;
+  var enabled = field(f, { name: "hours_enabled", label: "admin.ai.hours_enabled", type: "checkbox", value: !!wh, into: hours });
+  var zone = field(f, { name: "timezone", label: "admin.ai.timezone", value: wh ? wh.timezone : "Europe/Moscow", into: hours });
+  var dayInputs = DAYS.map(function (d, i) {
+    var day = wh ? wh.days[i] : (i < 5 ? { start: "09:00", end: "18:00" } : null);
+    var line = el("div", "day-hours");
+    line.setAttribute("data-testid", "hours-" + d);
+    line.appendChild(el("span", "day-name", t("day." + d)));
+    var start = field(f, { name: "start_" + d, rawLabel: t("admin.ai.from"), type: "time", value: day ? day.start : "", into: line });
+    var end = field(f, { name: "end_" + d, rawLabel: t("admin.ai.to"), type: "time", value: day ? day.end : "", into: line });
+    hours.appendChild(line);
+    return [start, end];
+  });
+  hours.appendChild(el("small", "help", t("admin.ai.hours_help")));
+  var hoursError = el("p", "field-error");
+  hoursError.hidden = true;
+  hoursError.setAttribute("data-error-for", "working_hours");
+  hoursError.setAttribute("data-testid", "error-working_hours");
+  hours.appendChild(hoursError);
+  f.appendChild(hours);
+  return function () {
+    var auto = {};
+    channelInputs.forEach(function (pair) { if (pair[1].value) { auto[pair[0]] = pair[1].value === "on"; } });
+    return {
+      reply_languages: langInputs.filter(function (p) { return p[1].checked; }).map(function (p) { return p[0]; }),
+      handoff_threshold: threshold.value === "" ? 0 : Number(threshold.value),
+      channel_auto_reply: auto,
+      working_hours: enabled.checked ? {
+        timezone: zone.value.trim(),
+        days: dayInputs.map(function (p) { return p[0].value || p[1].value ? { start: p[0].value, end: p[1].value } : null; })
+      } : null
+    };
+  };
 }
 
 function tryBox(box) {
@@ -124,7 +198,9 @@ function tryBox(box) {
       clear(out);
       var dl = el("dl", "facts");
       [["ai.decision", t("decision." + r.decision), "try-decision"],
-       ["admin.ai.confidence", r.confidence.toFixed(3), "try-confidence"],
+       ["admin.ai.confidence", Math.round(r.confidence * 100) + "%", "try-confidence"],
+       ["admin.ai.threshold", r.threshold > 0 ? Math.round(r.threshold * 100) + "% — " +
+         t(r.below_threshold ? "admin.ai.below_threshold" : "admin.ai.above_threshold") : t("admin.ai.threshold_off"), "try-threshold"],
        ["admin.ai.provider", r.attempts.map(function (a) { return a.provider + (a.error ? " ✗" : " ✓"); }).join(" → "), "try-provider"],
        ["admin.ai.latency", r.latency_ms + " ms", "try-latency"]].forEach(function (fact) {
         dl.appendChild(el("dt", null, t(fact[0])));

@@ -18,6 +18,7 @@ export function start(body) {
   upload(section(body, "admin.kb.upload", "kb-upload"));
   search(section(body, "admin.kb.search", "kb-search"));
   var docs = section(body, "admin.kb.documents", "kb-documents");
+  reindexBox(docs);
   listBody = table(docs, [t("admin.kb.title"), t("admin.kb.kind"), t("admin.kb.size"), t("admin.kb.status"), t("admin.kb.chunks"), ""], "kb-list");
   var faq = section(body, "admin.kb.faq", "kb-faq");
   faqForm(faq);
@@ -37,6 +38,46 @@ function refresh() {
     faqs.forEach(faqRow);
     return page.items;
   });
+}
+
+/* "Re-index the knowledge base": POST /knowledge/reindex, then a progress bar of the
+ * documents done (ready or failed) out of all, polled until every one is done. */
+function reindexBox(parent) {
+  var box = el("div", "reindex");
+  var bar = el("progress");
+  bar.setAttribute("data-testid", "reindex-progress");
+  bar.hidden = true;
+  var label = el("span", "reindex-state");
+  label.setAttribute("data-testid", "reindex-state");
+  var go = button(t("admin.kb.reindex"), function () {
+    if (!window.confirm(t("admin.kb.reindex_confirm"))) { return; }
+    go.disabled = true;
+    api("POST", "/knowledge/reindex").then(function (r) {
+      bar.max = Math.max(r.documents, 1);
+      bar.value = 0;
+      bar.hidden = false;
+      label.textContent = t("admin.kb.reindex_progress", { done: 0, total: r.documents });
+      poll(r.documents);
+    }, function (e) { go.disabled = false; label.textContent = e.message; });
+  }, "kb-reindex");
+  function poll(total) {
+    refresh().then(function (items) {
+      var done = items.filter(function (d) { return DONE[d.status]; }).length;
+      bar.value = done;
+      label.textContent = t("admin.kb.reindex_progress", { done: done, total: total });
+      if (done >= items.length) {
+        var failed = items.filter(function (d) { return d.status === "failed"; }).length;
+        label.textContent = t("admin.kb.reindex_done", { total: items.length, failed: failed });
+        go.disabled = false;
+        return;
+      }
+      window.setTimeout(function () { poll(total); }, 700);
+    }, function () { window.setTimeout(function () { poll(total); }, 1500); });
+  }
+  box.appendChild(go);
+  box.appendChild(bar);
+  box.appendChild(label);
+  parent.appendChild(box);
 }
 
 function statusText(d) {

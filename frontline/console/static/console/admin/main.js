@@ -15,6 +15,7 @@ import * as team from "./team.js";
 import * as categories from "./categories.js";
 import * as resources from "./resources.js";
 import * as bookingTemplates from "./bookingtemplates.js";
+import * as canned from "./canned.js";
 import * as apikeys from "./apikeys.js";
 import * as jobs from "./jobs.js";
 import * as ailog from "./ailog.js";
@@ -24,7 +25,7 @@ import * as platform from "./platform.js";
 var PAGES = {
   analytics: analytics, ai: ai, knowledge: knowledge, channels: channels, team: team,
   categories: categories, resources: resources, "booking-templates": bookingTemplates,
-  "api-keys": apikeys, jobs: jobs, "ai-log": ailog, audit: audit,
+  "canned-replies": canned, "api-keys": apikeys, jobs: jobs, "ai-log": ailog, audit: audit,
   platform: platform
 };
 
