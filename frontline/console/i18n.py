@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from frontline.console.i18n_admin import ADMIN_STRINGS
+from frontline.console.i18n_channels import CHANNEL_STRINGS
 
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"
@@ -215,6 +216,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "booking.status.cancelled": ("отменено", "cancelled"),
 }
 _STRINGS.update(ADMIN_STRINGS)
+_STRINGS.update(CHANNEL_STRINGS)
 
 
 # the copilot panel (templates/copilot.html, static/console/copilot.js)
