@@ -117,6 +117,13 @@ async def test_telegram_channel_state_is_what_telegram_reports(
         expected,
     )
     assert (state["healthy"], state["pending_update_count"], state["error"]) == (True, 0, None)
+    # another workspace's admin does not see it, an operator of this one neither
+    other = await factory.tenant()
+    for path in ("telegram", "health"):
+        r = await factory.client.get(f"/api/v1/channels/{channel.id}/{path}", headers=other.owner)
+        assert r.status_code == 404, (path, r.text)
+        r = await factory.client.get(f"/api/v1/channels/{channel.id}/{path}", headers=t.operator)
+        assert r.status_code == 403, (path, r.text)
 
     # Telegram cannot reach us: it says so, with updates piling up
     bot.webhook_error = (1_765_000_000, "Connection refused")
