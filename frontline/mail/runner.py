@@ -25,6 +25,10 @@ from frontline.mail.service import PollReport, mailbox_runtimes, poll_channel, r
 log = logging.getLogger(__name__)
 
 
+# how often the loop looks for new or changed mailbox channels between polls (one query)
+WATCH_SYNC_SECONDS = 10.0
+
+
 def _fingerprint(runtime: channels.ChannelRuntime) -> str:
     return hashlib.sha256(json.dumps(runtime.config, sort_keys=True).encode()).hexdigest()
 
@@ -39,6 +43,7 @@ class MailPoller:
         *,
         idle: bool = True,
         on_poll: Callable[[PollReport], None] | None = None,
+        watch_seconds: float = WATCH_SYNC_SECONDS,
     ) -> None:
         self.db = db
         self.box = box
@@ -46,6 +51,7 @@ class MailPoller:
         self.batch = batch
         self.idle = idle
         self.on_poll = on_poll
+        self.watch_seconds = watch_seconds
         # channel id -> (config fingerprint, watcher, its task)
         self.watchers: dict[uuid.UUID, tuple[str, IdleWatcher, asyncio.Task[None]]] = {}
         self._noted_off: set[tuple[uuid.UUID, str]] = set()
@@ -55,15 +61,28 @@ class MailPoller:
         self._stopping.set()
 
     async def run(self) -> None:
-        """Poll until :meth:`stop`; a failed round is logged and the next one runs."""
+        """Poll until :meth:`stop`; a failed round is logged and the next one runs. Between
+        rounds the IDLE watchers follow the channels every ``watch_seconds`` (a new or
+        changed mailbox idles within seconds, not at the next poll)."""
+        loop = asyncio.get_running_loop()
         try:
             while not self._stopping.is_set():
                 try:
                     await self.round()
                 except Exception:
                     log.exception("mailbox polling failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
+                next_round = loop.time() + self.interval
+                while not self._stopping.is_set():
+                    wait = min(next_round - loop.time(), self.watch_seconds)
+                    if wait <= 0:
+                        break
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), timeout=wait)
+                    if self.idle and not self._stopping.is_set():
+                        try:
+                            await self._sync_watchers(await mailbox_runtimes(self.db, self.box))
+                        except Exception:
+                            log.exception("following the mailbox channels failed")
         finally:
             await self.close()
 

@@ -116,6 +116,36 @@ async def test_mail_that_came_before_idle_is_taken_when_the_watcher_starts(
     assert report.channel_id == channel_id
 
 
+async def test_a_new_mailbox_idles_without_waiting_for_the_next_poll(
+    factory: Factory,
+    services: Services,
+    dovecot_server: Dovecot,
+    smtp: MailSink,
+) -> None:
+    """The loop follows the channels between its (hourly, here) polls: a mailbox created
+    while it runs gets its watcher, and its mail arrives by IDLE."""
+    polls = Polls()
+    mail = MailPoller(
+        services.db, services.secret_box, NEVER, 50, on_poll=polls, watch_seconds=0.05
+    )
+    task = asyncio.create_task(mail.run())
+    try:
+        t = await factory.tenant()
+        user = dovecot_server.add_user()
+        channel_id = await mailbox_channel(factory, t, dovecot_server, user, smtp.port)
+        # the watcher's first act is a poll of its mailbox
+        first = await asyncio.wait_for(polls.reports.get(), GUARD)
+        assert first.channel_id == channel_id
+        _print, watcher, _task = mail.watchers[uuid.UUID(channel_id)]
+        await asyncio.wait_for(watcher.idling.wait(), GUARD)
+        dovecot_server.append(user, plain_mail("Новый ящик, новое письмо")[0])
+        assert (await polls.until_stored()).channel_id == channel_id
+    finally:
+        mail.stop()
+        await asyncio.wait_for(task, GUARD)
+    assert mail.watchers == {}
+
+
 async def _runtimes(mail: MailPoller) -> list[Any]:
     from frontline.mail.service import mailbox_runtimes
 
@@ -210,7 +240,7 @@ async def test_a_server_without_idle_is_polled(
         assert watcher.unsupported
         assert "IDLE" not in fake.commands
         health = await status(factory, t, channel_id)
-        assert (health["idle"], health["healthy"]) == ("unsupported", True)
+        assert (health["idle"], health["healthy"]) == ("unsupported", True), health
         # the next round keeps polling it and does not start the watcher again
         await mail.round()
         assert mail.watchers[uuid.UUID(channel_id)][1] is watcher
