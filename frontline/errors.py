@@ -61,8 +61,21 @@ class PayloadTooLarge(AppError):
 
 
 class Unprocessable(AppError):
+    """422; ``fields`` (``[{"loc", "message", "type"}]``, as a request validation error has)
+    names the failing inputs so a form can show each error under its field."""
+
     status_code = 422
     code = "invalid"
+
+    def __init__(
+        self,
+        message: str,
+        status_code: int | None = None,
+        code: str | None = None,
+        fields: list[dict[str, Any]] | None = None,
+    ):
+        super().__init__(message, status_code, code)
+        self.fields = fields
 
 
 class TooManyRequests(AppError):
@@ -86,8 +99,13 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         if isinstance(exc, TooManyRequests):
             headers = {"Retry-After": str(exc.retry_after)}
+        extra: dict[str, Any] = {}
+        if isinstance(exc, Unprocessable) and exc.fields:
+            extra["fields"] = exc.fields
         return JSONResponse(
-            error_body(exc.code, exc.message), status_code=exc.status_code, headers=headers
+            error_body(exc.code, exc.message, **extra),
+            status_code=exc.status_code,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)

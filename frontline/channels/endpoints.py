@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, status
@@ -16,6 +17,7 @@ from frontline.channels.api.adapter import ApiMessageIn
 from frontline.channels.base import ChannelType, InboundRequest, InvalidPayload, SignatureRejected
 from frontline.channels.registry import REGISTRY, build_adapter
 from frontline.channels.schemas import (
+    ChannelHealth,
     ChannelIn,
     ChannelOut,
     ChannelPatch,
@@ -28,6 +30,7 @@ from frontline.conversations.limits import OverLimit
 from frontline.deps import Services, ServicesDep, Session
 from frontline.errors import Unauthorized, Unprocessable, error_body
 from frontline.kit.repository import TenantScope
+from frontline.messages import service as messages
 from frontline.models import Channel
 
 router = APIRouter(tags=["channels"])
@@ -80,6 +83,21 @@ async def get_channel(
     )
 
 
+@router.get("/channels/{channel_id}/health", response_model=ChannelHealth)
+async def channel_health(channel_id: uuid.UUID, subject: Admin, session: Session) -> ChannelHealth:
+    """Delivery health of one channel of the workspace: last inbound, last outbound, final
+    failures in the last 24 hours with the latest reason. A mailbox's IMAP state is at
+    ``GET .../mailbox``, a Telegram bot's webhook or poll state at ``GET .../telegram``."""
+    channel = await service.get_channel(session, subject.scope, channel_id)
+    stats = await messages.channel_delivery(session, subject.scope, channel.id, timedelta(hours=24))
+    return ChannelHealth(
+        channel_id=channel.id,
+        type=ChannelType(channel.type),
+        is_active=channel.is_active,
+        **stats,
+    )
+
+
 @router.patch("/channels/{channel_id}", response_model=ChannelOut)
 async def update_channel(
     channel_id: uuid.UUID,
@@ -127,8 +145,12 @@ async def _register_webhook(services: Services, channel: Channel) -> None:
 
 
 def _invalid(exc: InvalidPayload) -> Unprocessable:
+    """A refused config as a 422 whose ``fields`` locate each error in the request body
+    (``["body", "config", "bot_token"]``), like a request validation error, so the console
+    shows each one under its input; the message still lists them all for API clients."""
     details = "; ".join(f"{'.'.join(str(p) for p in f['loc'])}: {f['message']}" for f in exc.fields)
-    return Unprocessable(f"{exc}: {details}")
+    fields = [{**f, "loc": ["body", "config", *f["loc"]]} for f in exc.fields]
+    return Unprocessable(f"{exc}: {details}", fields=fields)
 
 
 async def _receive(

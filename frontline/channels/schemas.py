@@ -48,3 +48,18 @@ class InboundAccepted(BaseModel):
     message_id: int
     conversation_id: int
     duplicate: bool
+
+
+class ChannelHealth(BaseModel):
+    """A channel's delivery health: its latest traffic and its recent final failures.
+    ``failed_24h`` counts outbound messages created in the last 24 hours that finally failed;
+    ``last_failure_reason`` is the newest one's (the provider's words)."""
+
+    channel_id: uuid.UUID
+    type: ChannelType
+    is_active: bool
+    last_inbound_at: datetime | None
+    last_outbound_at: datetime | None
+    failed_24h: int
+    last_failure_at: datetime | None
+    last_failure_reason: str | None

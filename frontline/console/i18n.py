@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from frontline.console.i18n_admin import ADMIN_STRINGS
 from frontline.console.i18n_bookings import BOOKING_ADMIN_STRINGS
+from frontline.console.i18n_channels import CHANNEL_STRINGS
 
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"
@@ -223,6 +224,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
 }
 _STRINGS.update(ADMIN_STRINGS)
 _STRINGS.update(BOOKING_ADMIN_STRINGS)
+_STRINGS.update(CHANNEL_STRINGS)
 
 
 # the copilot panel (templates/copilot.html, static/console/copilot.js)

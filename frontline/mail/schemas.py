@@ -35,6 +35,12 @@ class MailboxStatus(BaseModel):
     bounces: int = 0  # our e-mails reported undeliverable (their messages show failed)
     last_skip: str | None = None
     resyncs: int = 0
+    # IMAP IDLE: "active" (new mail arrives at once), "unsupported" (the server has no
+    # IDLE: polled), "off" (switched off in the channel), "error" (see idle_error; polled
+    # meanwhile), null before the worker first connected
+    idle: str | None = None
+    idle_error: str | None = None
+    idle_since: datetime | None = None
 
 
 class PollQueued(BaseModel):

@@ -283,6 +283,22 @@ async def poll_all(
     return reports
 
 
+async def record_idle(
+    db: Database, scope: TenantScope, channel_id: uuid.UUID, idle: str, error: str | None = None
+) -> None:
+    """Note the mailbox's IDLE state in its health (``GET /channels/{id}/mailbox``)."""
+    changes: dict[str, Any] = {"idle": idle, "idle_error": error[:1000] if error else None}
+    if idle == "active":
+        changes["idle_since"] = _now()
+    await _update_state_retrying(db, scope, channel_id, **changes)
+
+
+async def mailbox_runtimes(db: Database, box: SecretBox) -> list[channels.ChannelRuntime]:
+    """Every tenant's active mailbox channels, decrypted."""
+    async with db.reader() as session:
+        return await channels.active_runtimes(session, box, ChannelType.MAILBOX)
+
+
 async def status(db: Database, scope: TenantScope, channel_id: uuid.UUID) -> dict[str, Any]:
     """A mailbox channel's remembered state and health."""
     async with db.reader() as session:

@@ -32,6 +32,7 @@ from frontline.models import (
     ContactIdentity,
     Conversation,
     ConversationStatus,
+    DeliveryStatus,
     Message,
     SenderType,
 )
@@ -479,6 +480,42 @@ class MessageRepository(TenantRepository[Message]):
         )
         found = (await self.session.execute(stmt)).scalar_one_or_none()
         return int(found) if found is not None else None
+
+    async def channel_delivery(self, channel_id: uuid.UUID, since: datetime) -> dict[str, Any]:
+        """One channel's traffic at a glance: its last inbound and last delivered outbound
+        message, and the outbound messages created since ``since`` that finally failed with
+        the latest one's reason (two queries; the ``(channel_id, external_id)`` index leads
+        with the channel)."""
+        sent = (
+            DeliveryStatus.SENT.value,
+            DeliveryStatus.DELIVERED.value,
+            DeliveryStatus.READ.value,
+        )
+        failed = and_(
+            Message.delivery_status == DeliveryStatus.FAILED.value, Message.created_at >= since
+        )
+        totals = self.select(
+            func.max(case((Message.sender_type == SenderType.CONTACT.value, Message.created_at))),
+            func.max(case((Message.delivery_status.in_(sent), Message.created_at))),
+            func.count(case((failed, Message.id))),
+        ).where(Message.channel_id == channel_id)
+        last_in, last_out, failures = (await self.session.execute(totals)).one()
+        last_failure = None
+        if failures:
+            stmt = (
+                self.select(Message.created_at, Message.failure_reason)
+                .where(Message.channel_id == channel_id, failed)
+                .order_by(Message.id.desc())
+                .limit(1)
+            )
+            last_failure = (await self.session.execute(stmt)).first()
+        return {
+            "last_inbound_at": last_in,
+            "last_outbound_at": last_out,
+            "failed_24h": int(failures or 0),
+            "last_failure_at": last_failure[0] if last_failure else None,
+            "last_failure_reason": last_failure[1] if last_failure else None,
+        }
 
 
 def is_customer(sender_type: str) -> bool:

@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -231,6 +231,13 @@ async def last_customer_message_at(
     """When the customer last wrote in the conversation (``None``: never)."""
     return await MessageRepository(session, scope).last_customer_at(conversation_id)
 
+
+async def channel_delivery(
+    session: AsyncSession, scope: TenantScope, channel_id: uuid.UUID, window: timedelta
+) -> dict[str, Any]:
+    """A channel's last inbound and outbound message times and its outbound failures in the
+    last ``window`` (with the latest reason): its delivery health."""
+    return await MessageRepository(session, scope).channel_delivery(channel_id, utcnow() - window)
 
 async def find(session: AsyncSession, scope: TenantScope, message_id: int) -> Message | None:
     return await MessageRepository(session, scope).get(message_id)

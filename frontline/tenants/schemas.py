@@ -41,6 +41,8 @@ class MemberOut(BaseModel):
     email: str
     name: str
     role: str
+    # linked for the "Accept" button of operator alerts in Telegram (``null``: not linked)
+    telegram_user_id: int | None = None
 
 
 class MemberPatch(BaseModel):

@@ -66,7 +66,16 @@ async def add_member(
 
 async def list_members(session: AsyncSession, scope: TenantScope) -> list[MemberOut]:
     rows = await MembershipRepository(session, scope).members()
-    return [MemberOut(user_id=u.id, email=u.email, name=u.name, role=m.role) for m, u in rows]
+    return [
+        MemberOut(
+            user_id=u.id,
+            email=u.email,
+            name=u.name,
+            role=m.role,
+            telegram_user_id=m.telegram_user_id,
+        )
+        for m, u in rows
+    ]
 
 
 async def is_member(session: AsyncSession, scope: TenantScope, user_id: uuid.UUID) -> bool:

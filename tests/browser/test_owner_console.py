@@ -167,7 +167,11 @@ def test_the_owner_sets_up_and_watches_it_work(owner: Page, server: Server, tmp_
     page.get_by_test_id("field-name").first.fill(f"New {kind}")
     page.locator('[name="callback_url"]').fill("not a url")
     page.get_by_test_id("channel-submit").click()
-    expect(page.get_by_test_id("form-error-channel")).to_contain_text("callback_url")
+    # the refusal sits under its own field, not in one message on top of the form
+    form = page.get_by_test_id("form-channel")
+    expect(form.get_by_test_id("error-callback_url")).to_contain_text("URL")
+    expect(form.locator('[name="callback_url"]')).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_test_id("form-error-channel")).to_be_hidden()
     page.locator('[name="callback_url"]').fill("")
     page.get_by_test_id("channel-submit").click()
     expect(page.get_by_test_id("channel-secret")).to_be_visible()

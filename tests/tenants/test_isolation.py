@@ -99,6 +99,12 @@ EXCLUDED: dict[tuple[str, str], str] = {
         )
         for method, tail in (("GET", ""), ("POST", "/poll"))
     },
+    ("GET", f"{API}/channels/{{channel_id}}/telegram"): (
+        "a Telegram channel's webhook/poll state: the walk's channels are API and e-mail "
+        "channels (404 for their owner too); another workspace's channel is 404 and an "
+        "operator's call 403 (tests/channels/telegram/test_alerts_console.py::"
+        "test_telegram_channel_state_is_what_telegram_reports)"
+    ),
     ("POST", f"{API}/webhooks/telegram/{{channel_id}}"): (
         "inbound Telegram webhook: authenticated by the channel's secret token, not staff "
         "credentials; a wrong one gets 401 and writes nothing "

@@ -3,7 +3,8 @@
 Only what the poller needs, all by UID (sequence numbers shift when others expunge):
 the folder's UIDVALIDITY, the UIDs after the last one taken (or the unseen ones on a first
 sync), one message's raw bytes without setting ``\\Seen`` (``BODY.PEEK[]``), and setting
-``\\Seen`` once it is stored. Every failure becomes one of the channel errors: a refused
+``\\Seen`` once it is stored; and IDLE (RFC 2177), where the server announces new mail
+the moment it arrives. Every failure becomes one of the channel errors: a refused
 login is :class:`AuthFailed`, a missing folder :class:`BadRequest`, network trouble
 :class:`Unavailable` or :class:`Timeout`.
 """
@@ -14,7 +15,11 @@ import base64
 import contextlib
 import imaplib
 import re
+import select
+import socket
 import ssl
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal
@@ -24,6 +29,8 @@ from frontline.channels.base import AuthFailed, BadRequest, Timeout, Unavailable
 _UIDVALIDITY_RE = re.compile(rb"UIDVALIDITY (\d+)")
 _UID_RE = re.compile(rb"UID (\d+)")
 _SIZE_RE = re.compile(rb"RFC822\.SIZE (\d+)")
+_EXISTS_RE = re.compile(rb"^\* \d+ EXISTS\b", re.IGNORECASE)
+IdleOutcome = Literal["mail", "timeout", "stopped"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,9 @@ class ImapMailbox:
         self._conn: imaplib.IMAP4 | None = None
         self.uidvalidity = 0
         self.uidnext = 0  # the UID the next new message will get (0: not announced)
+        self.capabilities: frozenset[str] = frozenset()  # after login (they change at login)
+        self._idle_tag = 0
+        self._idle_buffer = b""
 
     # connection -------------------------------------------------------------------------
 
@@ -118,6 +128,9 @@ class ImapMailbox:
         except OSError as exc:
             self.close()
             raise Unavailable(f"IMAP connection lost: {exc}") from exc
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
+            _typ, caps = conn.capability()
+            self.capabilities = frozenset(_text(caps).upper().split())
         status, data = self._call("select", _quote(s.folder))
         if status != "OK":
             self.close()
@@ -222,3 +235,86 @@ class ImapMailbox:
         status, data = self._call("STORE", str(uid), "+FLAGS.SILENT", "(\\Seen)")
         if status != "OK":
             raise Unavailable(f"IMAP STORE {uid} failed: {_text(data)}")
+
+    # IDLE -------------------------------------------------------------------------------
+
+    def supports_idle(self) -> bool:
+        return "IDLE" in self.capabilities
+
+    def idle(
+        self,
+        seconds: float,
+        wake: socket.socket | None = None,
+        on_idling: Callable[[], None] | None = None,
+    ) -> IdleOutcome:
+        """IDLE until the server announces a new message (``mail``: an ``EXISTS``, also one
+        pending from before the command), ``seconds`` pass (``timeout``; RFC 2177 wants a
+        new IDLE at least every 29 minutes) or ``wake`` becomes readable (``stopped``);
+        then ``DONE``. ``on_idling`` is called once the server confirmed the IDLE.
+
+        The connection is read directly here (imaplib has no IDLE before Python 3.14), so
+        use it for IDLE only, beside the one that fetches."""
+        conn = self._conn
+        if conn is None:
+            raise Unavailable("the IMAP connection is closed")
+        self._idle_tag += 1
+        tag = f"FLIDLE{self._idle_tag}".encode()
+        sock = conn.socket()
+        try:
+            conn.send(tag + b" IDLE\r\n")
+            outcome: IdleOutcome | None = None
+            while True:
+                line = self._idle_line(sock)
+                if line.startswith(b"+"):
+                    break
+                if line.startswith(tag + b" "):
+                    raise Unavailable(f"IMAP IDLE refused: {_text(line).strip()}")
+                if _EXISTS_RE.match(line):
+                    outcome = "mail"
+            if on_idling is not None:
+                on_idling()
+            deadline = time.monotonic() + seconds
+            while outcome is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    outcome = "timeout"
+                    break
+                if not self._idle_buffer and not _pending(sock):
+                    watched = [sock] + ([wake] if wake is not None else [])
+                    readable, _w, _x = select.select(watched, [], [], remaining)
+                    if wake is not None and wake in readable:
+                        outcome = "stopped"
+                        break
+                    if sock not in readable:
+                        continue
+                if _EXISTS_RE.match(self._idle_line(sock)):
+                    outcome = "mail"
+            conn.send(b"DONE\r\n")
+            while True:
+                line = self._idle_line(sock)
+                if line.startswith(tag + b" "):
+                    if not line[len(tag) + 1 :].upper().startswith(b"OK"):
+                        raise Unavailable(f"IMAP IDLE ended badly: {_text(line).strip()}")
+                    return outcome
+        except TimeoutError as exc:
+            raise Timeout(f"IMAP IDLE timed out: {exc}") from exc
+        except (OSError, imaplib.IMAP4.abort) as exc:
+            raise Unavailable(f"IMAP connection lost during IDLE: {exc}") from exc
+
+    def _idle_line(self, sock: socket.socket) -> bytes:
+        """One response line read straight from the socket (the connection's timeout
+        applies: a silent server ends in :class:`TimeoutError`)."""
+        while b"\n" not in self._idle_buffer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                raise Unavailable("the IMAP server closed the connection")
+            self._idle_buffer += chunk
+            if len(self._idle_buffer) > 1_000_000:
+                raise Unavailable("the IMAP server sent an endless line")
+        line, _nl, self._idle_buffer = self._idle_buffer.partition(b"\n")
+        return line + b"\n"
+
+
+def _pending(sock: socket.socket) -> int:
+    """Bytes a TLS socket has decrypted but not handed out (select cannot see them)."""
+    return sock.pending() if isinstance(sock, ssl.SSLSocket) else 0

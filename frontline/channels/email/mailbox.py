@@ -43,6 +43,10 @@ class MailboxChannelConfig(EmailChannelConfig):
     # on the first connection (and when the folder's UIDVALIDITY changes): take the unseen
     # mail already there ("unseen") or only mail that arrives from now on ("new")
     initial_sync: Literal["unseen", "new"] = "unseen"
+    # wait for new mail with IMAP IDLE where the server supports it (it arrives within a
+    # second); without IDLE, or switched off, the folder is polled every
+    # FRONTLINE_MAIL_POLL_SECONDS
+    imap_idle: bool = True
     # a larger message is stored as a note with its sender and subject, not downloaded
     max_message_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
 

@@ -52,6 +52,8 @@ class AlertSettingsIn(BaseModel):
     chat_id: str = Field(description="the staff chat: a numeric id (-100...) or @channelname")
     api_base_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_API_BASE)
     mode: Literal["webhook", "poll"] = "webhook"
+    # off: the settings stay, handoffs post nothing (the test alert still goes out)
+    enabled: bool = True
 
     @field_validator("chat_id", mode="before")
     @classmethod
@@ -70,12 +72,19 @@ class AlertSettingsIn(BaseModel):
 
 
 class AlertSettingsOut(BaseModel):
-    enabled: bool
+    configured: bool = False  # a bot and a staff chat are stored
+    enabled: bool  # configured and switched on: handoffs are posted
     chat_id: str | None = None
     api_base_url: str | None = None
     mode: str | None = None
     bot_token: str | None = None  # masked
     webhook_url: str | None = None
+
+
+class TestAlertOut(BaseModel):
+    ok: bool
+    chat_id: str
+    message_id: int | None = None
 
 
 class TelegramLinkIn(BaseModel):
@@ -86,6 +95,11 @@ class TelegramLinkIn(BaseModel):
     )
 
 
+def is_enabled(stored: dict[str, Any] | None) -> bool:
+    """Whether handoffs are posted (settings stored before the switch existed are on)."""
+    return bool(stored) and bool((stored or {}).get("enabled", True))
+
+
 def alerts_webhook_url(public_url: str, tenant_id: uuid.UUID) -> str:
     return f"{public_url.rstrip('/')}/api/v1/webhooks/telegram-alerts/{tenant_id}"
 
@@ -94,7 +108,8 @@ def _out(stored: dict[str, Any] | None, public_url: str, tenant_id: uuid.UUID) -
     if not stored:
         return AlertSettingsOut(enabled=False)
     return AlertSettingsOut(
-        enabled=True,
+        configured=True,
+        enabled=is_enabled(stored),
         chat_id=stored["chat_id"],
         api_base_url=stored["api_base_url"],
         mode=stored["mode"],
@@ -152,10 +167,41 @@ async def save_settings(
         "chat_id": body.chat_id,
         "api_base_url": str(body.api_base_url),
         "mode": body.mode,
+        "enabled": body.enabled,
     }
+    if "offset" in current:
+        settings[SETTINGS_KEY]["offset"] = current["offset"]
     tenant.settings = settings
     await session.flush()
     return _out(settings[SETTINGS_KEY], public_url, scope.tenant_id)
+
+
+async def send_test(
+    session: AsyncSession, scope: TenantScope, box: SecretBox, call_seconds: float
+) -> TestAlertOut:
+    """Post a test message to the staff chat with the stored bot (switched on or not), so
+    an admin sees at once whether the token and the chat id work; Telegram's refusal
+    ("chat not found", "bot was kicked", a revoked token) is a 422 carrying its words."""
+    tenant = await tenants.get_tenant(session, scope)
+    stored = (tenant.settings or {}).get(SETTINGS_KEY)
+    if not stored:
+        raise Unprocessable("Telegram alerts are not set up: save a bot token and a chat first")
+    locale = tenant.locale
+    message = f"🔔 {text('alert.test', locale)}"
+    try:
+        result = await bot_for(stored, box, call_seconds).call(
+            "sendMessage", {"chat_id": stored["chat_id"], "text": message}
+        )
+    except ChannelError as exc:
+        raise Unprocessable(
+            f"Telegram did not deliver the test alert: {exc}", code="telegram_refused"
+        ) from None
+    message_id = result.get("message_id") if isinstance(result, dict) else None
+    return TestAlertOut(
+        ok=True,
+        chat_id=stored["chat_id"],
+        message_id=message_id if isinstance(message_id, int) else None,
+    )
 
 
 async def delete_settings(session: AsyncSession, scope: TenantScope) -> None:
@@ -220,7 +266,7 @@ async def send_alert(ctx: JobContext, box: SecretBox, public_url: str, call_seco
     async with ctx.db.reader() as session:
         tenant = await tenants.get_tenant(session, scope)
         stored = (tenant.settings or {}).get(SETTINGS_KEY)
-        if not stored:
+        if stored is None or not is_enabled(stored):
             return  # alerts were switched off meanwhile
         conversation = await conversations.get(session, scope, conversation_id)
         if conversation.status != ConversationStatus.PENDING.value:

@@ -15,6 +15,7 @@ from frontline.channels.registry import build_adapter
 from frontline.channels.telegram import alerts
 from frontline.channels.telegram.adapter import TelegramChannelAdapter
 from frontline.channels.telegram.inbound import handle_update
+from frontline.channels.telegram.status import TelegramState, telegram_state
 from frontline.channels.telegram.updates import parse_body
 from frontline.deps import ServicesDep, Session
 from frontline.errors import Forbidden, NotFound, Unauthorized
@@ -92,6 +93,29 @@ def _answer(reply: dict[str, Any] | None) -> Response:
     return Response(json.dumps(reply, ensure_ascii=False), media_type="application/json")
 
 
+@router.get("/channels/{channel_id}/telegram", response_model=TelegramState, tags=["channels"])
+async def channel_state(
+    channel_id: uuid.UUID, subject: Admin, session: Session, services: ServicesDep
+) -> TelegramState:
+    """How Telegram delivers this bot's updates: in webhook mode what ``getWebhookInfo``
+    reports (the URL, updates waiting, Telegram's last delivery error), in poll mode the
+    offset reached. 404 for a channel of another type or another workspace."""
+    channel = await service.get_channel(session, subject.scope, channel_id)
+    if channel.type != ChannelType.TELEGRAM.value:
+        raise NotFound("Telegram channel not found")
+    runtime = service.runtime(channel, services.secret_box)
+    adapter = build_adapter(runtime.type, runtime.config, runtime.secret, services.adapter_options)
+    assert isinstance(adapter, TelegramChannelAdapter)
+    stored = await service.load_state(session, subject.scope, channel.id)
+    return await telegram_state(
+        adapter.api,
+        channel.id,
+        str(runtime.config.get("mode", "webhook")),
+        service.webhook_url(services.settings.public_url, channel),
+        stored,
+    )
+
+
 @router.get("/telegram/alerts", response_model=alerts.AlertSettingsOut, tags=["telegram"])
 async def get_alerts(
     subject: Admin, session: Session, services: ServicesDep
@@ -112,6 +136,20 @@ async def put_alerts(
         services.secret_box,
         body,
         services.settings.public_url,
+        services.adapter_options.outbound_timeout_seconds,
+    )
+
+
+@router.post("/telegram/alerts/test", response_model=alerts.TestAlertOut, tags=["telegram"])
+async def test_alert(
+    subject: Admin, session: Session, services: ServicesDep
+) -> alerts.TestAlertOut:
+    """Post a test message to the staff chat now; Telegram's refusal is a 422 with its
+    reason (``chat not found``, ``bot was kicked from the group chat``...)."""
+    return await alerts.send_test(
+        session,
+        subject.scope,
+        services.secret_box,
         services.adapter_options.outbound_timeout_seconds,
     )
 

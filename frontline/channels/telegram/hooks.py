@@ -42,8 +42,9 @@ async def on_resolved(
 async def on_handoff(session: AsyncSession, scope: TenantScope, conversation: Conversation) -> None:
     """Enqueue the staff-chat alert of a handoff when the workspace set alerts up."""
     tenant = await tenants.get_tenant(session, scope)
-    if not (tenant.settings or {}).get(SETTINGS_KEY):
-        return
+    stored = (tenant.settings or {}).get(SETTINGS_KEY)
+    if not stored or not stored.get("enabled", True):
+        return  # not set up, or switched off in the console
     stamp = int(conversation.updated_at.timestamp() * 1000)
     await queue.insert(
         session,

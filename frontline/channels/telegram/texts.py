@@ -38,6 +38,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "ru": "Ваш Telegram не привязан к учётной записи оператора в Frontline.",
         "en": "Your Telegram account is not linked to a Frontline operator account.",
     },
+    "alert.test": {
+        "ru": "Проверка: оповещения Frontline об операторских обращениях приходят в этот чат.",
+        "en": "Test: Frontline's operator alerts reach this chat.",
+    },
     "alert.anonymous": {"ru": "без имени", "en": "no name"},
 }
 

@@ -44,6 +44,10 @@ class FakeBotApi:
     updates: list[dict[str, Any]] = field(default_factory=list)
     downloads: list[str] = field(default_factory=list)
     next_message_id: int = 1000
+    # what getWebhookInfo reports: the URL setWebhook set, Telegram's last delivery error
+    webhook_url: str = ""
+    webhook_error: tuple[int, str] | None = None  # (unix time, message)
+    pending_updates: int = 0
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
 
     def called(self, method: str) -> list[dict[str, Any]]:
@@ -102,10 +106,24 @@ class FakeBotApi:
         url = str(params.get("url", ""))
         if url and not url.startswith(("http://", "https://")):
             return _error(400, "Bad Request: bad webhook: Failed to resolve host")
+        self.webhook_url = url
         return True
 
     async def _deleteWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook_url = ""
         return True
+
+    async def _getWebhookInfo(self, params: dict[str, Any]) -> Any:
+        info: dict[str, Any] = {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": self.pending_updates,
+        }
+        if self.webhook_url:
+            info["max_connections"] = 40
+        if self.webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self.webhook_error
+        return info
 
     async def _getMe(self, params: dict[str, Any]) -> Any:
         return {"id": BOT_ID, "is_bot": True, "first_name": "Frontline", "username": "fl_bot"}

@@ -96,6 +96,7 @@ async def test_settings_are_validated_and_set_the_webhook(
     assert r.status_code == 200, r.text
     hook_url = f"{settings.public_url}/api/v1/webhooks/telegram-alerts/{t.id}"
     assert r.json() == {
+        "configured": True,
         "enabled": True,
         "chat_id": STAFF_CHAT,
         "api_base_url": alert_bot.base + "/",

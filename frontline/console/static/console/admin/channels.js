@@ -1,13 +1,17 @@
 /* Channels: every channel of the workspace with its state, a form per channel type built
  * from that type's config schema (GET /api/v1/channel-types: types added to the server
  * appear here without console changes), secrets write-only (a new channel's secret is shown
- * once), the web widget's snippet with a copy button and a live preview, and delivery
- * health (dead delivery jobs). */
+ * once), the web widget's snippet with a copy button and a live preview, delivery health
+ * (dead delivery jobs overall; per channel its traffic, failures and provider state:
+ * ./health.js) and the operator alerts in Telegram (./alerts.js). A refused config shows
+ * each error under its field (the API locates them as body.config.<field>). */
 
 import { api } from "../api.js";
 import { CFG } from "../config.js";
 import { clear, el } from "../dom.js";
 import { t } from "../i18n.js";
+import * as alerts from "./alerts.js";
+import * as health from "./health.js";
 import { button, clearErrors, copyButton, field, form, row, section, showErrors, showOnce, submitButton, table } from "./ui.js";
 
 var types = {};
@@ -21,6 +25,7 @@ export function start(body) {
     createForm(create);
     load();
   });
+  alerts.start(body);
 }
 
 function isSecret(prop) { return prop && (prop.writeOnly || prop.format === "password"); }
@@ -111,6 +116,7 @@ function load() {
 function channelRow(tbody, ch) {
   var actions = el("span", "actions");
   var details = el("div", "channel-details");
+  details.setAttribute("data-channel", ch.id);
   actions.appendChild(button(t("admin.edit"), function () { toggleEdit(ch, details); }, "channel-edit"));
   var tr = row(tbody, [ch.name, typeLabel(ch.type), ch.is_active ? t("admin.ch.active") : t("admin.ch.inactive"), actions], "channel-row");
   tr.setAttribute("data-type", ch.type);
@@ -121,6 +127,10 @@ function channelRow(tbody, ch) {
   extra.appendChild(td);
   tbody.appendChild(extra);
   if (ch.type === "web") { snippet(details, ch); }
+  var state = el("div", "channel-health");
+  state.setAttribute("data-testid", "channel-health");
+  details.appendChild(state);
+  health.show(state, ch);
 }
 
 function snippet(holder, ch) {

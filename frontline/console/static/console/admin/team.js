@@ -1,5 +1,6 @@
-/* Team: the members with their roles (changed in place), removal (deactivation in this
- * workspace) and the invitation form (an account with a first password, or an existing
+/* Team: the members with their roles (changed in place), their Telegram user ids (linked
+ * in place: "Accept" on an operator alert in Telegram assigns the conversation to the
+ * linked member), removal (deactivation in this workspace) and the invitation form (an account with a first password, or an existing
  * account added to the workspace). */
 
 import { api } from "../api.js";
@@ -18,7 +19,8 @@ export function start(body) {
   note.hidden = true;
   note.setAttribute("data-testid", "team-error");
   list.appendChild(note);
-  tbody = table(list, [t("admin.team.name"), t("login.email"), t("admin.team.role"), ""], "team-list");
+  tbody = table(list, [t("admin.team.name"), t("login.email"), t("admin.team.role"), t("admin.team.telegram"), ""], "team-list");
+  list.appendChild(el("p", "help", t("admin.team.telegram_help")));
   invite(section(body, "admin.team.invite", "team-invite"));
   load();
 }
@@ -45,9 +47,42 @@ function load() {
           api("DELETE", "/members/" + m.user_id).then(load, fail);
         }, "member-remove", "danger"));
       }
-      row(tbody, [m.name || "—", m.email, select, actions], "member-row").setAttribute("data-email", m.email);
+      row(tbody, [m.name || "—", m.email, select, telegramCell(m), actions], "member-row").setAttribute("data-email", m.email);
     });
   });
+}
+
+/** The member's Telegram user id, linked with PUT /members/{id}/telegram (empty unlinks). */
+function telegramCell(m) {
+  var cell = el("span", "telegram-link");
+  var input = el("input");
+  input.type = "text";
+  input.inputMode = "numeric";
+  input.size = 12;
+  input.value = m.telegram_user_id === null || m.telegram_user_id === undefined ? "" : String(m.telegram_user_id);
+  input.setAttribute("aria-label", t("admin.team.telegram"));
+  input.setAttribute("data-testid", "member-telegram");
+  var done = el("span", "saved");
+  done.hidden = true;
+  done.setAttribute("data-testid", "member-telegram-saved");
+  cell.appendChild(input);
+  cell.appendChild(button(t("admin.team.telegram_save"), function () {
+    note.hidden = true;
+    done.hidden = true;
+    var raw = input.value.trim();
+    if (raw !== "" && !/^[0-9]{1,16}$/.test(raw)) {
+      note.textContent = t("admin.team.telegram_invalid");
+      note.hidden = false;
+      return;
+    }
+    var value = raw === "" ? null : Number(raw);
+    api("PUT", "/members/" + m.user_id + "/telegram", { telegram_user_id: value }).then(function () {
+      done.textContent = value === null ? t("admin.team.telegram_unlinked") : t("admin.team.telegram_saved");
+      done.hidden = false;
+    }, function (error) { note.textContent = error.message; note.hidden = false; });
+  }, "member-telegram-save"));
+  cell.appendChild(done);
+  return cell;
 }
 
 function invite(box) {
