@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 
 from frontline.kit.repository import TenantRepository
 from frontline.models import (
@@ -233,6 +233,17 @@ class BookingRepository(TenantRepository[Booking]):
         if conditions:
             stmt = stmt.where(*conditions)
         return list((await self.session.execute(stmt)).scalars())
+
+    async def move_contact(self, source: uuid.UUID, target: uuid.UUID) -> int:
+        """Re-link a merged contact's bookings to the contact it was merged into."""
+        stmt = (
+            update(Booking)
+            .where(Booking.tenant_id == self.scope.tenant_id, Booking.contact_id == source)
+            .values(contact_id=target)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def of_contact(
         self, contact_id: uuid.UUID, now: datetime, limit: int

@@ -404,6 +404,15 @@ async def get_booking(
     return found
 
 
+async def move_contact(
+    session: AsyncSession, scope: TenantScope, source: uuid.UUID, target: uuid.UUID
+) -> int:
+    """A contact merge: the source contact's bookings become the target's (else deleting
+    the source would unlink them, and the customer's profile and AI context would lose
+    them)."""
+    return await BookingRepository(session, scope).move_contact(source, target)
+
+
 async def search_bookings(
     session: AsyncSession, scope: TenantScope, **filters: Any
 ) -> list[Booking]:

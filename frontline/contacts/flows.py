@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontline.bookings import service as bookings
 from frontline.contacts import repository
 from frontline.contacts.repository import ContactRepository, IdentityRepository, MergeRepository
 from frontline.contacts.service import set_attributes
@@ -59,6 +60,7 @@ async def merge(
         raise Unprocessable("both contacts are identified as different users; not merged")
     moved = await conversations.move_contact(session, scope, source.id, target.id)
     await repository.move_identities(session, scope, source.id, target.id)
+    bookings_moved = await bookings.move_contact(session, scope, source.id, target.id)
     for field in ("name", "email", "phone", "user_id"):
         if not getattr(target, field) and getattr(source, field):
             setattr(target, field, getattr(source, field))
@@ -73,6 +75,7 @@ async def merge(
             reason=reason,
             summary={
                 "conversations": moved,
+                "bookings": bookings_moved,
                 "source": {"name": source.name, "email": source.email, "phone": source.phone},
             },
         )

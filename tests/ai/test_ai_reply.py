@@ -125,7 +125,9 @@ async def test_escalation_hands_the_conversation_to_operators(
     await worker.run_until_idle()
     c = await conversation(factory, t, sent["conversation_id"])
     assert len([m for m in c["messages"] if m["sender_type"] == "ai"]) == 1
-    assert len(llm.requests_to(OPENAI_PATH)) == 1
+    # the model was asked twice: the AI turn, then the copilot's summary of the handoff
+    _turn, summary = llm.requests_to(OPENAI_PATH)
+    assert "Summarize the conversation" in summary.json()["messages"][0]["content"]
 
 
 async def test_failing_provider_falls_back_to_the_offline_engine(
@@ -208,7 +210,9 @@ async def test_escalation_keyword_skips_the_model(
     c = await conversation(factory, t, sent["conversation_id"])
     assert c["status"] == "pending"
     assert c["handoff_reason"] == "escalation keyword: юрист"
-    assert llm.requests_to(OPENAI_PATH) == []
+    # no AI turn: the only request is the copilot's summary of the handoff
+    [summary] = llm.requests_to(OPENAI_PATH)
+    assert "Summarize the conversation" in summary.json()["messages"][0]["content"]
 
 
 async def test_ai_off_for_the_tenant_or_contact_means_no_ai_turn(
@@ -248,7 +252,9 @@ async def test_status_shows_what_would_answer_and_provider_health(
     assert status["answering"]["kind"] == "openai_compatible"
     # three failures open the provider's circuit: the offline engine would answer now
     for n in range(3):
-        llm.script(OPENAI_PATH, Reply(status=503, json={"error": {"message": "busy"}}))
+        # the turn, and the handoff summary when the offline engine escalates
+        busy = Reply(status=503, json={"error": {"message": "busy"}})
+        llm.script(OPENAI_PATH, busy, busy)
         await factory.inbound(t, text=f"Вопрос {n}: сколько стоит тур?", contact=f"c{n}")
         await worker.run_until_idle()
     status = (await factory.client.get("/api/v1/ai/status", headers=t.operator)).json()

@@ -187,3 +187,23 @@ async def test_a_remote_model_gets_the_identified_customers_bookings_as_data(
     await factory.inbound(t, contact="anon-2", text="Когда мой тур?")
     await worker.run_until_idle()
     assert "own bookings" not in _prompt(llm)
+
+
+async def test_a_merge_brings_the_merged_contacts_bookings_along(
+    factory: Factory, services: Services, client: httpx.AsyncClient
+) -> None:
+    t = await factory.tenant()
+    _me, _cid, identified = await _identified(factory, services, client, t)
+    anonymous = await factory.inbound(t, contact="before-sign-in", text="Хочу на Байкал")
+    booking = await _tour_booked(client, t, anonymous["conversation_id"], adults=2)
+    source = booking["contact_id"]
+    r = await client.post(
+        f"{API}/contacts/{identified}/merge",
+        headers=t.operator,
+        json={"source_contact_id": source},
+    )
+    assert r.status_code == 200, r.text
+    found = (await client.get(f"{API}/contacts/{identified}/bookings", headers=t.operator)).json()
+    assert [b["id"] for b in found["upcoming"]] == [booking["id"]]
+    [merge] = (await client.get(f"{API}/contacts/{identified}/merges", headers=t.operator)).json()
+    assert merge["summary"]["bookings"] == 1
