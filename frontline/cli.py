@@ -504,8 +504,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     poll.set_defaults(func=cmd_telegram_poll)
     from frontline.mail.cli import add_mail_parser
+    from frontline.tenants.cli import add_tenant_parser
 
     add_mail_parser(sub)
+    add_tenant_parser(sub)
     return parser
 
 

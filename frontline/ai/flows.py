@@ -10,8 +10,8 @@ job is held by the same worker, which sends the reply right after that commit.
 
 from __future__ import annotations
 
+import functools
 import logging
-import time
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
@@ -29,6 +29,8 @@ from frontline.ai.chain import (
 )
 from frontline.ai.confidence import below_threshold, knowledge_confidence
 from frontline.ai.grounding import grounded_triage
+from frontline.ai.leakguard import LEAK_REASON, LeakGuard
+from frontline.ai.live import LiveDraft
 from frontline.ai.offline import DOCUMENT_THRESHOLDS, OfflineEngine, Passage
 from frontline.ai.offline.retrieval import chunk_passage, search_query
 from frontline.ai.profile import profile_block
@@ -43,7 +45,6 @@ from frontline.ai.prompts import (
 )
 from frontline.ai.triage import (
     Decision,
-    DraftReplyStream,
     TriageOutcome,
     TriageParams,
     TriagePrompt,
@@ -73,8 +74,6 @@ from frontline.realtime.broker import Broker
 log = logging.getLogger(__name__)
 
 ALL_FAILED_REASON = "all AI providers failed"
-# how often streamed reply text is sent to viewers (deltas in between are merged)
-STREAM_FLUSH_SECONDS = 0.05
 # knowledge passages a turn gives the model (and the offline engine)
 KNOWLEDGE_PASSAGES = 5
 
@@ -322,82 +321,24 @@ async def _knowledge(
     ]
 
 
-class LiveDraft:
-    """Shows the AI's reply to the conversation's live viewers (the web chat, an operator
-    with the conversation open) while the model is still writing it, as ``message.delta``
-    events: ``{stream_id, delta}`` pieces, ``{stream_id, reset}`` when a provider failed
-    mid-answer and the next one starts over, and ``{stream_id, done, discarded}`` at the
-    end. The stored reply's ``message.created`` carries the same ``stream_id`` in its meta,
-    so a viewer replaces the streamed text with it; ``discarded`` means the streamed text
-    was not sent (the model escalated, its output was invalid, an operator took over).
-    Deltas are events only - the database keeps the final message, as always."""
+def turn_guard(turn: _Turn) -> LeakGuard:
+    """What this turn's reply must not reveal (see :mod:`frontline.ai.leakguard`)."""
+    return leak_guard(
+        turn.prompt.messages[0].content, turn.settings.system_prompt, turn.settings.answer_style
+    )
 
-    def __init__(self, broker: Broker, scope: TenantScope, conversation_id: int, stream_id: str):
-        self._broker = broker
-        self._topic = events.conversation_topic(scope.tenant_id, conversation_id)
-        self._conversation_id = conversation_id
-        self.stream_id = stream_id
-        self._parser = DraftReplyStream()
-        self._attempt: int | None = None
-        self._pending = ""
-        self._flushed_at = 0.0
-        self.published = False
 
-    async def on_delta(self, attempt: int, delta: str) -> None:
-        if attempt != self._attempt:
-            if self.published:
-                self._pending = ""
-                await self._send({"reset": True})
-            self._attempt = attempt
-            self._parser = DraftReplyStream()
-        text = self._parser.feed(delta)
-        if not text or self._parser.decision == Decision.ESCALATE_TO_HUMAN.value:
-            return  # an escalation's text is the handoff notice, sent when stored
-        self._pending += text
-        if self._parser.done or time.monotonic() - self._flushed_at >= STREAM_FLUSH_SECONDS:
-            await self._flush()
-
-    async def finish(self, sent: bool) -> None:
-        if not self.published:
-            return
-        if sent:
-            await self._flush()
-        await self._send({"done": True, "discarded": not sent})
-
-    async def _flush(self) -> None:
-        if self._pending:
-            text, self._pending = self._pending, ""
-            self._flushed_at = time.monotonic()
-            await self._send({"delta": text})
-
-    async def typing(self, active: bool) -> None:
-        """``ai.typing``: the AI started (or stopped) working on a reply."""
-        event = {
-            "type": events.AI_TYPING,
-            "data": {"conversation_id": self._conversation_id, "active": active},
-        }
-        await self._publish(event)
-
-    async def _send(self, data: dict[str, Any]) -> None:
-        self.published = True
-        event = {
-            "type": events.MESSAGE_DELTA,
-            "data": {"conversation_id": self._conversation_id, "stream_id": self.stream_id, **data},
-        }
-        await self._publish(event)
-
-    async def _publish(self, event: dict[str, Any]) -> None:
-        try:
-            await self._broker.publish(self._topic, event)
-        except Exception:
-            log.warning("streaming a reply failed", extra={"topic": self._topic}, exc_info=True)
+@functools.lru_cache(maxsize=256)
+def leak_guard(system_text: str, system_prompt: str, answer_style: str) -> LeakGuard:
+    return LeakGuard.build(system_text, (system_prompt, answer_style))
 
 
 async def _decide(
     turn: _Turn, live: LiveDraft | None = None
 ) -> tuple[TriageOutcome | None, TriageResult, list[Attempt]]:
     """Run the chain; never raises for provider or model trouble (it escalates). With
-    ``live`` the first call streams (a repair call, if needed, does not)."""
+    ``live`` the first call streams (a repair call, if needed, does not). A reply that
+    reveals the instructions becomes a handoff (:mod:`frontline.ai.leakguard`)."""
     attempts: list[Attempt] = []
     calls = 0
     if turn.keyword is not None:
@@ -433,6 +374,11 @@ async def _decide(
         outcome = await grounded_triage(complete, turn.prompt, turn.params)
     except AllProvidersFailed:
         return None, fallback_result(turn.prompt, ALL_FAILED_REASON), attempts
+    leak = turn_guard(turn).check(outcome.result.draft_reply)
+    if leak is not None:
+        log.warning("ai reply withheld", extra={"reason": leak})
+        result = fallback_result(turn.prompt, LEAK_REASON)
+        outcome = replace(outcome, result=result, errors=(*outcome.errors, f"withheld: {leak}"))
     result = outcome.result
     if result.decision is Decision.FULL_ANSWER and below_threshold(
         turn.settings.handoff_threshold, turn.confidence
@@ -591,7 +537,7 @@ async def reply(
                 return
     live = None
     if turn.settings.auto_reply and await _watched(broker, scope, conversation_id):
-        live = LiveDraft(broker, scope, conversation_id, f"ai-{message_id}")
+        live = LiveDraft(broker, scope, conversation_id, f"ai-{message_id}", turn_guard(turn))
         await live.typing(True)
     try:
         outcome, result, attempts = await _decide(turn, live)

@@ -60,9 +60,13 @@ def _storable(config: ChannelConfig) -> dict[str, Any]:
     return out
 
 
-def _masked(channel_type: str, config: dict[str, Any]) -> dict[str, Any]:
+def masked_config(channel_type: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A channel's config as JSON with its secret fields masked."""
     parsed = validate_config(channel_type, config)
     return dict(parsed.model_dump(mode="json"))
+
+
+_masked = masked_config
 
 
 def to_out(channel: Channel, box: SecretBox) -> ChannelOut:

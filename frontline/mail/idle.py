@@ -25,9 +25,9 @@ from frontline.channels import service as channels
 from frontline.channels.base import ChannelError
 from frontline.channels.email.imap import ImapMailbox
 from frontline.channels.email.mailbox import MailboxChannelConfig
+from frontline.conversations.limits import InboundLimits
 from frontline.kit.db import Database
 from frontline.kit.repository import TenantScope
-from frontline.conversations.limits import InboundLimits
 from frontline.mail.service import PollReport, poll_channel, record_idle
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from frontline.conversations.limits import InboundLimits
 from frontline.channels import service as channels
+from frontline.conversations.limits import InboundLimits
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
 from frontline.kit.repository import TenantScope
