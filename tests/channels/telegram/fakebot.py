@@ -44,6 +44,10 @@ class FakeBotApi:
     updates: list[dict[str, Any]] = field(default_factory=list)
     downloads: list[str] = field(default_factory=list)
     next_message_id: int = 1000
+    # methods whose next call is recorded and then left unanswered until ``release`` (a
+    # client killed mid-call: Telegram got the request, the client never the answer)
+    hold: list[str] = field(default_factory=list)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
 
     def called(self, method: str) -> list[dict[str, Any]]:
@@ -76,6 +80,9 @@ class FakeBotApi:
         except ValueError:
             return _error(400, "Bad Request: invalid JSON")
         self.calls.append(Call(name, params, time.monotonic()))
+        if name in self.hold:
+            self.hold.remove(name)
+            await self.release.wait()
         scripted = self.failures.get(name)
         if scripted:
             status, body = scripted.pop(0)
@@ -185,4 +192,5 @@ async def fake_bot_api(token: str = BOT_TOKEN) -> AsyncIterator[FakeBotApi]:
     try:
         yield api
     finally:
+        api.release.set()
         await runner.cleanup()
