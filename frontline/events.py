@@ -48,6 +48,8 @@ def visitor_topic(tenant_id: object, channel_id: object, visitor_id: str) -> str
 # job kinds of the Telegram channel
 JOB_TELEGRAM_CSAT = "telegram.csat"  # ask a Telegram customer to rate a resolved conversation
 JOB_TELEGRAM_HANDOFF_ALERT = "telegram.handoff_alert"  # tell the staff chat about a handoff
+# a deactivated Telegram channel's webhook removed at Telegram (``deleteWebhook``)
+JOB_TELEGRAM_DELETE_WEBHOOK = "telegram.delete_webhook"
 # bookings (published on the tenant's inbox topic)
 BOOKING_CREATED = "booking.created"
 BOOKING_CONFIRMED = "booking.confirmed"

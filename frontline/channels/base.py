@@ -153,9 +153,16 @@ class SendResult:
 
 
 class ChannelError(Exception):
-    """Base of the closed error set. ``transient`` errors are retried with backoff."""
+    """Base of the closed error set. ``transient`` errors are retried with backoff.
+
+    ``may_have_arrived``: the request may have reached the provider before the failure (a
+    timeout, a connection lost after the request was written) - a send that failed so is
+    not repeated blindly by a channel without an idempotency key (see
+    :attr:`ChannelAdapter.resend_is_idempotent`). An error the provider answered with (HTTP
+    429, 5xx, a refused connection) did not send anything."""
 
     transient: ClassVar[bool] = False
+    may_have_arrived: bool = False
 
 
 class RateLimited(ChannelError):
@@ -192,6 +199,7 @@ class InvalidPayload(BadRequest):
 
 class Timeout(ChannelError):
     transient = True
+    may_have_arrived = True
 
 
 def validation_fields(errors: list[Any]) -> list[dict[str, Any]]:
@@ -212,6 +220,10 @@ class ChannelConfig(BaseModel):
 
 class ChannelAdapter(Protocol):
     type: ClassVar[ChannelType]
+    # whether sending the same message again is harmless because the receiver deduplicates
+    # it (the API channel's ``Idempotency-Key``); when False an interrupted send is never
+    # repeated by itself: the message is marked ``unknown`` for an operator to resend
+    resend_is_idempotent: ClassVar[bool]
 
     def verify_and_parse(self, request: InboundRequest) -> list[InboundMessage]:
         """Authenticate the request (raise :class:`AuthFailed`) and parse it (raise

@@ -9,7 +9,14 @@ from typing import Any
 
 import aiohttp
 
-from frontline.channels.base import AuthFailed, BadRequest, RateLimited, Unavailable
+from frontline.channels.base import (
+    AuthFailed,
+    BadRequest,
+    ChannelError,
+    RateLimited,
+    Timeout,
+    Unavailable,
+)
 from frontline.kit import tls
 from frontline.kit.httpclients import ClientCache, aiohttp_session
 
@@ -29,6 +36,17 @@ def http_client() -> AbstractAsyncContextManager[aiohttp.ClientSession]:
     """The running loop's shared session, leased for one outbound call (keep-alive
     connections are reused across calls). Pass the timeout with each request."""
     return CLIENTS.lease("outbound", _build_client)
+
+
+def network_error(who: str, exc: BaseException) -> ChannelError:
+    """A failed HTTP call without an answer, as the channel error to raise: a refused or
+    failed connection sent nothing (retried as usual); a timeout or a connection lost
+    later may have delivered the request (``may_have_arrived``)."""
+    if isinstance(exc, TimeoutError):
+        return Timeout(f"{who} timed out")
+    error = Unavailable(f"{who} unreachable: {type(exc).__name__}")
+    error.may_have_arrived = not isinstance(exc, aiohttp.ClientConnectorError)
+    return error
 
 
 def raise_for_http_status(status: int, text: str, headers: Mapping[str, str]) -> None:

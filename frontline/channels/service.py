@@ -193,6 +193,8 @@ async def update_channel(
     channel = await get_channel(session, scope, channel_id)
     if name is not None:
         channel.name = name
+    if is_active is False and channel.is_active:
+        await _on_deactivated(session, scope, channel)
     if is_active is not None:
         channel.is_active = is_active
     if config is not None:
@@ -205,6 +207,21 @@ async def update_channel(
     await session.flush()
     _forget_after_commit(session, cache, channel.id)
     return channel
+
+
+async def _on_deactivated(session: AsyncSession, scope: TenantScope, channel: Channel) -> None:
+    """A Telegram channel switched off stops its bot's webhook at Telegram: a durable job
+    (``deleteWebhook``) enqueued with the change - the change never waits on Telegram, and
+    a failure is the job's (retried, then logged), not the admin's request's."""
+    if channel.type != ChannelType.TELEGRAM.value:
+        return
+    await queue.insert(
+        session,
+        events.JOB_TELEGRAM_DELETE_WEBHOOK,
+        {"channel_id": str(channel.id)},
+        tenant_id=scope.tenant_id,
+        idempotency_key=f"telegram.delete_webhook:{channel.id}:{time.time_ns()}",
+    )
 
 
 def _forget_after_commit(
@@ -336,6 +353,8 @@ async def register_webhook(
         await register(webhook_url(public_url, channel), found.secret)
     except ChannelError as exc:
         raise Unprocessable(f"the {channel.type} provider refused the webhook: {exc}") from None
+
+
 async def active_runtimes(
     session: AsyncSession, box: SecretBox, channel_type: ChannelType
 ) -> list[ChannelRuntime]:

@@ -150,6 +150,22 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "delivery.queued": ("в очереди", "queued"),
     "delivery.sent": ("отправлено", "sent"),
     "delivery.failed": ("не доставлено", "not delivered"),
+    "delivery.sending": ("отправляется", "sending"),
+    "delivery.unknown": ("доставка неизвестна", "delivery unknown"),
+    "delivery.unknown_help": (
+        "Отправка прервалась после передачи сообщения в канал, и канал не подтвердил его: "
+        "возможно, клиент его получил, а возможно, нет. Само оно повторно не отправляется, "
+        "чтобы клиент не получил его дважды. Уточните у клиента или отправьте ещё раз.",
+        "The send was interrupted after the message was handed to the channel, and the "
+        "channel did not confirm it: the customer may or may not have received it. It is not "
+        "sent again by itself, so that the customer does not get it twice. Check with the "
+        "customer or resend it.",
+    ),
+    "delivery.resend": ("Отправить ещё раз", "Resend"),
+    "error.message_not_unknown": (
+        "Это сообщение уже не в неизвестном состоянии доставки: повторная отправка не нужна.",
+        "This message's delivery is no longer unknown: there is nothing to resend.",
+    ),
     "conv.avito_item": ("объявление № {id}", "listing No. {id}"),
     "delivery.delivered": ("доставлено", "delivered"),
     "delivery.read": ("прочитано", "read"),

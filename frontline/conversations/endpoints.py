@@ -144,6 +144,20 @@ async def reply(
 
 
 @router.post(
+    "/conversations/{conversation_id}/messages/{message_id}/resend",
+    response_model=MessageOut,
+)
+async def resend_message(
+    conversation_id: int, message_id: int, subject: Operator, session: Session
+) -> MessageOut:
+    """Send again a reply whose delivery is ``unknown`` (its send was interrupted and the
+    channel cannot tell whether it arrived): a deliberate operator's decision, since the
+    customer may then get it twice. 409 ``message_not_unknown`` for any other state."""
+    conversation = await service.get(session, subject.scope, conversation_id)
+    return await messages.resend(session, subject.scope, conversation.id, message_id)
+
+
+@router.post(
     "/conversations/{conversation_id}/notes",
     response_model=MessageOut,
     status_code=status.HTTP_201_CREATED,

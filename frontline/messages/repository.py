@@ -215,6 +215,51 @@ def _mark_sent_statement() -> Update:
     )
 
 
+@functools.cache
+def _move_status_statement() -> Update:
+    messages = cast(Table, Message.__table__)
+    return (
+        update(messages)
+        .where(
+            messages.c.tenant_id == bindparam("tid"),
+            messages.c.id == bindparam("mid"),
+            messages.c.delivery_status == bindparam("before"),
+        )
+        .values(delivery_status=bindparam("after"))
+    )
+
+
+@functools.cache
+def _mark_unknown_statement() -> Update:
+    messages = cast(Table, Message.__table__)
+    return (
+        update(messages)
+        .where(
+            messages.c.tenant_id == bindparam("tid"),
+            messages.c.id == bindparam("mid"),
+            messages.c.delivery_status == "sending",
+        )
+        .values(delivery_status="unknown", failure_reason=bindparam("reason"))
+        .returning(*messages.c)
+    )
+
+
+@functools.cache
+def _requeue_unknown_statement() -> Update:
+    messages = cast(Table, Message.__table__)
+    return (
+        update(messages)
+        .where(
+            messages.c.tenant_id == bindparam("tid"),
+            messages.c.id == bindparam("mid"),
+            messages.c.is_internal.is_(False),
+            messages.c.delivery_status == "unknown",
+        )
+        .values(delivery_status="queued", failure_reason=None)
+        .returning(*messages.c)
+    )
+
+
 # states only a channel's delivery report sets (the send job never overwrites them)
 REPORTED_STATES = ("delivered", "read", "failed")
 
@@ -336,6 +381,28 @@ class MessageRepository(TenantRepository[Message]):
         params = {"tid": self.scope.tenant_id, "mid": message_id, "status": status}
         params["ext"] = external_id
         return _mark_sent_statement(), params
+
+    async def move_status(self, message_id: int, before: str, after: str) -> bool:
+        """Set the delivery status to ``after`` if it is ``before`` (one statement; the
+        delivery marker's moves). Returns whether it moved."""
+        result = await self.session.execute(
+            _move_status_statement(),
+            {"tid": self.scope.tenant_id, "mid": message_id, "before": before, "after": after},
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def mark_unknown_statement(self, message_id: int, reason: str) -> tuple[Update, dict[str, Any]]:
+        """The statement that turns an interrupted send (``sending``) into ``unknown`` with
+        ``reason``, returning the message's columns (no row: it is not ``sending``)."""
+        params = {"tid": self.scope.tenant_id, "mid": message_id, "reason": reason}
+        return _mark_unknown_statement(), params
+
+    async def requeue_unknown(self, message_id: int) -> dict[str, Any] | None:
+        """An operator's deliberate resend: ``unknown`` back to ``queued``; the message's
+        columns after the update, ``None`` when it was not ``unknown``."""
+        params = {"tid": self.scope.tenant_id, "mid": message_id}
+        row = (await self.session.execute(_requeue_unknown_statement(), params)).mappings().first()
+        return dict(row) if row is not None else None
 
     async def apply_report(
         self,

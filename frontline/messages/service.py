@@ -15,7 +15,7 @@ from frontline import events
 from frontline.channels import service as channels
 from frontline.channels.base import ChannelError, InboundMessage, OutboundMessage, RateLimited
 from frontline.channels.registry import AdapterOptions, build_adapter
-from frontline.errors import NotFound
+from frontline.errors import Conflict, NotFound
 from frontline.jobs import queue
 from frontline.jobs.registry import JobContext
 from frontline.jobs.retry import PermanentJobError, RetryAfter
@@ -293,7 +293,23 @@ class Delivery:
     config: dict[str, object]
     secret: str
     outbound: OutboundMessage
+    # ``sending``: an earlier attempt handed it to the channel and recorded no answer
+    status: str = DeliveryStatus.QUEUED.value
 
+
+# the states a delivery job sends from: ``sending`` is an interrupted earlier attempt
+SENDABLE = (DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value)
+
+# why a message is ``unknown`` (the console explains it in the operator's language)
+UNKNOWN_WORKER_LOST = (
+    "The worker sending this message stopped after handing it to the channel and before "
+    "the channel confirmed it: it may or may not have reached the customer. It is not sent "
+    "again by itself; resend it if the customer did not get it."
+)
+UNKNOWN_NO_ANSWER = (
+    "The channel did not confirm this message ({error}): it may or may not have reached "
+    "the customer. It is not sent again by itself; resend it if the customer did not get it."
+)
 
 # the most recent earlier messages a delivery names as its thread (``references``): channels
 # use a few dozen at most (e-mail's References header keeps the last 30)
@@ -310,7 +326,7 @@ async def _prepare(
         return None
     row, thread = found
     # a re-queued dead delivery set its failed message back to queued (``mark_requeued``)
-    if row.is_internal or row.delivery_status != DeliveryStatus.QUEUED.value:
+    if row.is_internal or row.delivery_status not in SENDABLE:
         return None  # already sent (a redelivered job) or not deliverable
     if row.channel_found is None:
         raise NotFound("channel not found")
@@ -348,13 +364,22 @@ async def _prepare(
         references=tuple(ext for _s, ext in thread),
         sender_type=row.sender_type,
     )
-    return Delivery(channel.type.value, channel.config, channel.secret, outbound)
+    return Delivery(
+        channel.type.value, channel.config, channel.secret, outbound, row.delivery_status
+    )
 
 
 async def deliver(ctx: JobContext, box: SecretBox, options: AdapterOptions) -> None:
-    """The delivery job: prepare in one transaction, send with no transaction open, then
-    record ``sent`` atomically with the job's completion. A worker killed after the send
-    and before that commit re-sends with the same idempotency key (and Message-ID)."""
+    """The delivery job: prepare in one transaction, mark the message ``sending``, send
+    with no transaction open, then record ``sent`` atomically with the job's completion.
+
+    A worker killed between the send and that commit leaves the message ``sending``: the
+    job, claimed again after the lease, does not repeat the send blindly. A channel whose
+    receiver deduplicates (:attr:`~frontline.channels.base.ChannelAdapter.
+    resend_is_idempotent`: the same idempotency key and Message-ID) is sent again; on any
+    other the message becomes ``unknown`` for an operator to check and resend
+    (:func:`resend`). A failure the channel answered with (429, 5xx, a refused connection)
+    sent nothing: the message is queued again and the job retried."""
     if ctx.tenant_id is None:
         raise PermanentJobError("delivery job without a tenant")
     scope = TenantScope(ctx.tenant_id)
@@ -364,12 +389,33 @@ async def deliver(ctx: JobContext, box: SecretBox, options: AdapterOptions) -> N
     if delivery is None:
         return
     adapter = build_adapter(delivery.adapter_type, dict(delivery.config), delivery.secret, options)
+    idempotent = adapter.resend_is_idempotent
+    if delivery.status == DeliveryStatus.SENDING.value and not idempotent:
+        await _settle_unknown(ctx, scope, message_id, UNKNOWN_WORKER_LOST)
+        return
+    if delivery.status == DeliveryStatus.QUEUED.value:
+        async with ctx.db.statement() as session:
+            marked = await MessageRepository(session, scope).move_status(
+                message_id, DeliveryStatus.QUEUED.value, DeliveryStatus.SENDING.value
+            )
+        if not marked:
+            return  # no longer queued: another attempt or a report moved it
     try:
         result = await adapter.send(delivery.outbound)
-    except RateLimited as exc:
-        raise RetryAfter(str(exc), exc.retry_after or 0.0) from exc
     except ChannelError as exc:
+        if exc.may_have_arrived and not idempotent:
+            await _settle_unknown(
+                ctx, scope, message_id, UNKNOWN_NO_ANSWER.format(error=str(exc)[:300])
+            )
+            return
         if exc.transient:
+            # nothing was sent: queued again, for the retry to send
+            async with ctx.db.statement() as session:
+                await MessageRepository(session, scope).move_status(
+                    message_id, DeliveryStatus.SENDING.value, DeliveryStatus.QUEUED.value
+                )
+            if isinstance(exc, RateLimited):
+                raise RetryAfter(str(exc), exc.retry_after or 0.0) from exc
             raise
         raise PermanentJobError(f"{type(exc).__name__}: {exc}") from exc
     # ``sent`` and the job's completion in one statement on PostgreSQL, with no transaction
@@ -386,6 +432,59 @@ async def deliver(ctx: JobContext, box: SecretBox, options: AdapterOptions) -> N
         _publish_data(
             session, scope.tenant_id, updated["conversation_id"], events.MESSAGE_UPDATED, event
         )
+
+
+async def _settle_unknown(
+    ctx: JobContext, scope: TenantScope, message_id: int, reason: str
+) -> None:
+    """The message becomes ``unknown`` (with ``reason``) and the job completes, together."""
+    async with ctx.db.statement() as session:
+        effect, params = MessageRepository(session, scope).mark_unknown_statement(
+            message_id, reason
+        )
+        rows = await ctx.complete_with(session, effect, params)
+        if rows:
+            event = MessageOut.model_validate(rows[0]).model_dump(mode="json")
+            _publish_data(
+                session, scope.tenant_id, rows[0]["conversation_id"], events.MESSAGE_UPDATED, event
+            )
+
+
+async def resend(
+    session: AsyncSession, scope: TenantScope, conversation_id: int, message_id: int
+) -> MessageOut:
+    """An operator's deliberate resend of an ``unknown`` message of the conversation:
+    queued again with a new delivery job (the earlier one is done). 404 for no such
+    message, 409 when its delivery is not ``unknown``."""
+    repo = MessageRepository(session, scope)
+    found = await repo.get(message_id)
+    if found is None or found.conversation_id != conversation_id or found.is_internal:
+        raise NotFound("message not found")
+    row = await repo.requeue_unknown(message_id)
+    if row is None:
+        raise Conflict(
+            f"only a message whose delivery is unknown can be resent (it is "
+            f"{found.delivery_status})",
+            code="message_not_unknown",
+        )
+    key = f"deliver:{message_id}:resend:{uuid.uuid4().hex[:12]}"
+    await queue.insert(
+        session,
+        events.JOB_DELIVER_MESSAGE,
+        {"message_id": message_id},
+        tenant_id=scope.tenant_id,
+        idempotency_key=key,
+        run_locally=True,
+    )
+    message = MessageOut.model_validate(row)
+    _publish_data(
+        session,
+        scope.tenant_id,
+        message.conversation_id,
+        events.MESSAGE_UPDATED,
+        message.model_dump(mode="json"),
+    )
+    return message
 
 
 async def mark_requeued(
@@ -424,6 +523,8 @@ async def mark_failed(session: AsyncSession, ctx: JobContext, error: str) -> Non
 # stale (reports arrive in any order) and changes nothing
 DELIVERY_RANK = {
     DeliveryStatus.QUEUED.value: 0,
+    DeliveryStatus.SENDING.value: 0,
+    DeliveryStatus.UNKNOWN.value: 0,  # a report that it arrived settles the doubt
     DeliveryStatus.SENT.value: 1,
     DeliveryStatus.FAILED.value: 2,
     DeliveryStatus.DELIVERED.value: 3,

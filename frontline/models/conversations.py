@@ -47,6 +47,10 @@ class SenderType(enum.StrEnum):
 class DeliveryStatus(enum.StrEnum):
     RECEIVED = "received"  # inbound, stored
     QUEUED = "queued"  # outbound, waiting for the delivery job
+    SENDING = "sending"  # outbound, handed to the channel, its answer not yet recorded
+    # outbound, a send was interrupted (its worker died, or the channel never answered):
+    # it may or may not have arrived, and is not sent again unless an operator resends it
+    UNKNOWN = "unknown"
     SENT = "sent"  # outbound, accepted by the channel
     DELIVERED = "delivered"  # outbound, the channel reports it reached the customer's device
     READ = "read"  # outbound, the channel reports the customer read it

@@ -5,8 +5,10 @@ to "delivered" to "read" live, never back."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +36,7 @@ from tests.channels.whatsapp.fake_graph import (
 )
 
 REPLY = "Yes, it also comes in navy blue."
+HOLD_SECONDS = 12.0  # past the server's default outbound timeout (10 s)
 
 
 class Graph:
@@ -41,6 +44,9 @@ class Graph:
 
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
+        # the next send of this text is taken and answered only after the server's
+        # outbound timeout (10 s): the server cannot know whether it arrived
+        self.hold_text: str | None = None
         graph = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,6 +54,12 @@ class Graph:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 ok = self.path == f"/{VERSION}/{PHONE_NUMBER_ID}/messages"
                 graph.sent.append(body)
+                if (
+                    graph.hold_text is not None
+                    and body.get("text", {}).get("body") == graph.hold_text
+                ):
+                    graph.hold_text = None
+                    time.sleep(HOLD_SECONDS)
                 answer = json.dumps(
                     {
                         "messaging_product": "whatsapp",
@@ -55,11 +67,12 @@ class Graph:
                         "messages": [{"id": f"wamid.OUT{len(graph.sent):04d}"}],
                     }
                 ).encode()
-                self.send_response(200 if ok else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                with contextlib.suppress(OSError):  # a client that gave up waiting
+                    self.send_response(200 if ok else 404)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -93,11 +106,9 @@ def webhook(server: Server, channel_id: str, body: dict[str, Any]) -> None:
     assert r.status_code == 200, r.text
 
 
-def test_reply_bubble_follows_whatsapp_delivery_reports(
-    operator: Page,  # noqa: F811
-    server: Server,
-    graph: Graph,
-) -> None:
+def whatsapp_conversation(server: Server, graph: Graph) -> tuple[str, int, str]:
+    """A WhatsApp channel and a customer's conversation on it: (channel id, conversation
+    id, the customer's number)."""
     admin = server.token("admin")
     config = {
         "phone_number_id": PHONE_NUMBER_ID,
@@ -118,6 +129,17 @@ def test_reply_bubble_follows_whatsapp_delivery_reports(
     token = server.token()
     r = server.api("GET", "/conversations", token, params={"channel_id": channel_id})
     [conversation] = r.json()["items"]
+    return channel_id, int(conversation["id"]), customer
+
+
+def test_reply_bubble_follows_whatsapp_delivery_reports(
+    operator: Page,  # noqa: F811
+    server: Server,
+    graph: Graph,
+) -> None:
+    channel_id, conversation_id, customer = whatsapp_conversation(server, graph)
+    conversation = {"id": conversation_id}
+    token = server.token()
 
     console_login(operator, server)
     operator.goto(f"{server.base}/console/conversations/{conversation['id']}")
@@ -138,3 +160,37 @@ def test_reply_bubble_follows_whatsapp_delivery_reports(
         webhook(server, channel_id, report)
         expect(bubble.locator(".delivery")).to_have_text(shown)
     expect(bubble.locator(".delivery")).to_have_class("delivery delivery-read")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_an_unanswered_send_shows_unknown_and_the_operator_resends(
+    operator: Page,  # noqa: F811
+    server: Server,
+    graph: Graph,
+    lang: str,
+) -> None:
+    _channel_id, conversation_id, _customer = whatsapp_conversation(server, graph)
+    console_login(operator, server)
+    operator.goto(f"{server.base}/console/conversations/{conversation_id}?lang={lang}")
+    text = f"Navy blue is in stock ({lang})."
+    graph.hold_text = text
+
+    def sends() -> int:
+        return len([b for b in graph.sent if b.get("text", {}).get("body") == text])
+
+    operator.get_by_test_id("reply-text").fill(text)
+    operator.get_by_test_id("reply-send").click()
+    bubble = console_message(operator, "operator", text)
+    unknown = {"en": "delivery unknown", "ru": "доставка неизвестна"}[lang]
+    help_start = {"en": "The send was interrupted", "ru": "Отправка прервалась"}[lang]
+    # the server's outbound timeout (10 s) runs out first
+    expect(bubble.get_by_test_id("delivery")).to_have_text(unknown, timeout=30_000)
+    expect(bubble.get_by_test_id("delivery-unknown")).to_contain_text(help_start)
+    assert sends() == 1  # taken once, not repeated by itself
+    resend = bubble.get_by_test_id("resend")
+    expect(resend).to_have_text({"en": "Resend", "ru": "Отправить ещё раз"}[lang])
+    resend.click()
+    sent = {"en": "sent", "ru": "отправлено"}[lang]
+    expect(bubble.get_by_test_id("delivery")).to_have_text(sent)
+    expect(bubble.get_by_test_id("delivery-unknown")).to_have_count(0)
+    assert sends() == 2

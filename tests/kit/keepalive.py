@@ -51,6 +51,8 @@ class Answer:
     body: Any = field(default_factory=dict)  # sent as JSON, bytes as they are
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to stall before answering
+    # stall until this is set (a client killed while waiting: the request was taken)
+    hold: asyncio.Event | None = None
 
 
 @dataclass
@@ -84,6 +86,8 @@ class KeepAliveServer:
                 answer = self.answer(request)
                 if answer.delay:
                     await asyncio.sleep(answer.delay)
+                if answer.hold is not None:
+                    await answer.hold.wait()
                 body = answer.body
                 payload = body if isinstance(body, bytes) else json.dumps(body).encode()
                 head = [f"HTTP/1.1 {answer.status} {HTTPStatus(answer.status).phrase}"]

@@ -31,12 +31,10 @@ from frontline.channels.base import (
     OutboundMessage,
     SendResult,
     SignatureRejected,
-    Timeout,
-    Unavailable,
     parse_json_body,
     validation_fields,
 )
-from frontline.channels.http import http_client, raise_for_http_status
+from frontline.channels.http import http_client, network_error, raise_for_http_status
 from frontline.kit.crypto import constant_time_equals, sign
 from frontline.kit.text import MAX_MESSAGE_CHARS, not_blank
 
@@ -87,6 +85,8 @@ class ApiMessageIn(BaseModel):
 
 class ApiChannelAdapter:
     type: ClassVar[ChannelType] = ChannelType.API
+    # the receiver deduplicates by Idempotency-Key: an interrupted send is repeated
+    resend_is_idempotent: ClassVar[bool] = True
 
     def __init__(self, config: ApiChannelConfig, secret: str, timeout: float = 10.0) -> None:
         self._config = config
@@ -151,10 +151,8 @@ class ApiChannelAdapter:
                 # read to the end: the connection then goes back to the pool
                 answer = await response.read()
                 status, answer_headers = response.status, response.headers
-        except TimeoutError as exc:
-            raise Timeout(f"callback timed out: {exc!r}") from exc
-        except aiohttp.ClientError as exc:
-            raise Unavailable(f"callback unreachable: {exc!r}") from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise network_error("callback", exc) from exc
         text = answer.decode("utf-8", "replace") if status >= 300 else ""
         raise_for_http_status(status, text, answer_headers)
         return SendResult(external_id=None)

@@ -128,6 +128,8 @@ def parse_webhook(data: object, user_id: int) -> AvitoWebhook:
 
 class AvitoChannelAdapter:
     type: ClassVar[ChannelType] = ChannelType.AVITO
+    # no idempotency key at the provider: an interrupted send becomes ``unknown``
+    resend_is_idempotent: ClassVar[bool] = False
 
     def __init__(self, config: AvitoChannelConfig, secret: str, timeout: float = 10.0) -> None:
         self._config = config

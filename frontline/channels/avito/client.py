@@ -23,7 +23,13 @@ from typing import Any
 import aiohttp
 
 from frontline.channels.base import AuthFailed, FetchedFile, Timeout, Unavailable
-from frontline.channels.http import http_client, json_object, raise_for_http_status, read_limited
+from frontline.channels.http import (
+    http_client,
+    json_object,
+    network_error,
+    raise_for_http_status,
+    read_limited,
+)
 
 # a token is used until this long before Avito says it expires
 EXPIRY_MARGIN_SECONDS = 60.0
@@ -163,7 +169,5 @@ class AvitoClient:
                         429, answer.decode("utf-8", "replace"), {"retry-after": retry_after or ""}
                     )
                 return response.status, answer
-        except TimeoutError as exc:
-            raise Timeout(f"Avito API timed out: {exc!r}") from exc
-        except aiohttp.ClientError as exc:
-            raise Unavailable(f"Avito API unreachable: {exc!r}") from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise network_error("Avito API", exc) from exc

@@ -176,6 +176,8 @@ def normalize_message_id(value: str) -> str:
 
 class EmailChannelAdapter:
     type: ClassVar[ChannelType] = ChannelType.EMAIL
+    # no idempotency key at the provider: an interrupted send becomes ``unknown``
+    resend_is_idempotent: ClassVar[bool] = False
 
     def __init__(
         self, config: EmailChannelConfig, secret: str, tolerance_seconds: int = 300
@@ -270,6 +272,8 @@ class EmailChannelAdapter:
             )
         except aiosmtplib.SMTPAuthenticationError as exc:
             raise AuthFailed(f"SMTP authentication failed: {exc}") from exc
+        except aiosmtplib.SMTPConnectTimeoutError as exc:
+            raise Unavailable(f"SMTP server unreachable: {exc}") from exc  # nothing sent
         except (aiosmtplib.SMTPTimeoutError, TimeoutError) as exc:
             raise Timeout(f"SMTP timed out: {exc}") from exc
         except aiosmtplib.SMTPRecipientsRefused as exc:
@@ -282,5 +286,11 @@ class EmailChannelAdapter:
                 raise Unavailable(f"SMTP temporary failure {exc.code}: {exc.message}") from exc
             raise BadRequest(f"SMTP rejected {exc.code}: {exc.message}") from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
-            raise Unavailable(f"SMTP unavailable: {exc}") from exc
+            error = Unavailable(f"SMTP unavailable: {exc}")
+            # a connection that failed sent nothing; one lost mid-conversation may have
+            # handed the mail over (the server can have queued it before its answer)
+            error.may_have_arrived = not isinstance(
+                exc, (aiosmtplib.SMTPConnectError, ConnectionRefusedError)
+            )
+            raise error from exc
         return SendResult(external_id=message.external_id)

@@ -66,6 +66,8 @@ class MailboxChannelAdapter(EmailChannelAdapter):
     """SMTP out through the e-mail adapter; inbound comes from the IMAP poller only."""
 
     type: ClassVar[ChannelType] = ChannelType.MAILBOX
+    # no idempotency key at the provider: an interrupted send becomes ``unknown``
+    resend_is_idempotent: ClassVar[bool] = False
 
     def __init__(self, config: MailboxChannelConfig) -> None:
         super().__init__(config, secret="", tolerance_seconds=0)

@@ -30,6 +30,7 @@ from frontline.channels.base import (
 )
 from frontline.channels.telegram.botapi import DEFAULT_API_BASE, MAX_DOWNLOAD_BYTES, BotApi
 from frontline.channels.telegram.updates import ParsedUpdate, parse_body
+from frontline.kit import textsplit
 from frontline.kit.crypto import constant_time_equals
 
 SECRET_HEADER = "x-telegram-bot-api-secret-token"  # noqa: S105 - a header name
@@ -65,21 +66,7 @@ def utf16_len(text: str) -> int:
 def split_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     """``text`` in parts of at most ``limit`` UTF-16 code units, cut at a line break or a
     space in the last fifth of a part when there is one."""
-    parts: list[str] = []
-    rest = text
-    while utf16_len(rest) > limit:
-        cut = limit
-        while utf16_len(rest[:cut]) > limit:
-            cut -= 1
-        window = rest[:cut]
-        soft = max(window.rfind("\n"), window.rfind(" "))
-        if soft >= cut * 4 // 5:
-            cut = soft + 1
-        parts.append(rest[:cut].rstrip() or rest[:cut])
-        rest = rest[cut:]
-    if rest.strip() or not parts:
-        parts.append(rest)
-    return parts
+    return textsplit.split_text(text, limit, utf16_len)
 
 
 # per-chat pacing across the process: the next free slot of each (bot, chat)
@@ -107,6 +94,8 @@ async def pace(bot: str, chat: str, interval: float) -> None:
 
 class TelegramChannelAdapter:
     type: ClassVar[ChannelType] = ChannelType.TELEGRAM
+    # no idempotency key at the provider: an interrupted send becomes ``unknown``
+    resend_is_idempotent: ClassVar[bool] = False
 
     def __init__(self, config: TelegramChannelConfig, secret: str, timeout: float = 10.0):
         self._config = config
@@ -189,6 +178,11 @@ class TelegramChannelAdapter:
             "setWebhook",
             {"url": url, "secret_token": secret, "allowed_updates": ALLOWED_UPDATES},
         )
+
+    async def unregister_webhook(self) -> None:
+        """Stop Telegram posting updates (the channel was switched off); updates not yet
+        delivered stay at Telegram, for a later webhook or ``getUpdates``."""
+        await self.api.call("deleteWebhook", {"drop_pending_updates": False})
 
 
 def _message_id(result: object) -> str:

@@ -23,7 +23,7 @@ from frontline.channels.base import (
     Timeout,
     Unavailable,
 )
-from frontline.channels.http import http_client
+from frontline.channels.http import http_client, network_error
 
 DEFAULT_API_BASE = "https://api.telegram.org"
 # getFile serves files up to 20 MB (Bot API limit)
@@ -63,10 +63,8 @@ class BotApi:
             ):
                 raw = await response.read()
                 status = response.status
-        except TimeoutError as exc:
-            raise Timeout(f"Telegram {method} timed out") from exc
-        except aiohttp.ClientError as exc:
-            raise Unavailable(f"Telegram {method} unreachable: {type(exc).__name__}") from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise network_error(f"Telegram {method}", exc) from exc
         return _result(method, status, raw)
 
     async def download(self, file_path: str, max_bytes: int) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from frontline import events
 from frontline.channels.registry import AdapterOptions
-from frontline.channels.telegram import alerts, csat
+from frontline.channels.telegram import alerts, csat, webhook
 from frontline.jobs.registry import JobContext, JobKind, JobRegistry
 from frontline.kit.crypto import SecretBox
 
@@ -18,5 +18,9 @@ def register(
     async def send_alert(ctx: JobContext) -> None:
         await alerts.send_alert(ctx, box, public_url, options.outbound_timeout_seconds)
 
+    async def delete_webhook(ctx: JobContext) -> None:
+        await webhook.delete_webhook(ctx, box, options)
+
     registry.register(JobKind(events.JOB_TELEGRAM_CSAT, send_csat))
+    registry.register(JobKind(events.JOB_TELEGRAM_DELETE_WEBHOOK, delete_webhook))
     registry.register(JobKind(events.JOB_TELEGRAM_HANDOFF_ALERT, send_alert))

@@ -92,6 +92,8 @@ class WebChannelConfig(ChannelConfig):
 
 class WebChannelAdapter:
     type: ClassVar[ChannelType] = ChannelType.WEB
+    # the widget shows messages by id: publishing one again is harmless
+    resend_is_idempotent: ClassVar[bool] = True
 
     def __init__(self, config: WebChannelConfig) -> None:
         self._config = config

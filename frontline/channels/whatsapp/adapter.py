@@ -37,6 +37,7 @@ from frontline.channels.base import (
     parse_json_body,
 )
 from frontline.channels.whatsapp.client import GraphClient, fetch_media
+from frontline.kit import textsplit
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +209,16 @@ def parse_webhook(data: object, phone_number_id: str) -> WebhookContent:
     return WebhookContent(messages, statuses, ignored)
 
 
+# parts of a split message already sent in this process, by idempotency key: a retry
+# (after a 429 on a later part) resumes instead of repeating them
+_sent_parts: dict[str, tuple[int, str]] = {}
+_MAX_TRACKED = 10_000
+
+
 class WhatsAppChannelAdapter:
     type: ClassVar[ChannelType] = ChannelType.WHATSAPP
+    # no idempotency key at the provider: an interrupted send becomes ``unknown``
+    resend_is_idempotent: ClassVar[bool] = False
 
     def __init__(self, config: WhatsAppChannelConfig, timeout: float = 10.0) -> None:
         self._config = config
@@ -258,25 +267,35 @@ class WhatsAppChannelAdapter:
         )
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        if len(message.text) > MAX_TEXT_CHARS:
-            raise BadRequest(f"a WhatsApp text message holds at most {MAX_TEXT_CHARS} characters")
+        """One text message, or several in order when longer than the Cloud API's
+        ``MAX_TEXT_CHARS`` (cut as Telegram's are). The result names the first part's
+        ``wamid``; a retry after a later part failed resumes after the parts sent."""
         client = self._client()
-        payload = {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": message.recipient_external_id,
-            "type": "text",
-            "text": {"preview_url": False, "body": message.text},
-            "biz_opaque_callback_data": f"{CALLBACK_PREFIX}{message.message_id}",
-        }
-        answer = await client.post_json(
-            client.url(self._config.phone_number_id, "messages"), payload
-        )
-        sent = answer.get("messages")
-        wamid = sent[0].get("id") if isinstance(sent, list) and sent else None
-        if not isinstance(wamid, str) or not wamid:
-            raise Unavailable(f"the Graph API answered no message id: {answer!r:.200}")
-        return SendResult(external_id=wamid)
+        url = client.url(self._config.phone_number_id, "messages")
+        parts = textsplit.split_text(message.text, MAX_TEXT_CHARS)
+        done, first = _sent_parts.get(message.idempotency_key, (0, ""))
+        for index in range(done, len(parts)):
+            payload = {
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": message.recipient_external_id,
+                "type": "text",
+                "text": {"preview_url": False, "body": parts[index]},
+                "biz_opaque_callback_data": f"{CALLBACK_PREFIX}{message.message_id}",
+            }
+            answer = await client.post_json(url, payload)
+            sent = answer.get("messages")
+            wamid = sent[0].get("id") if isinstance(sent, list) and sent else None
+            if not isinstance(wamid, str) or not wamid:
+                raise Unavailable(f"the Graph API answered no message id: {answer!r:.200}")
+            if index == 0:
+                first = wamid
+            if index + 1 < len(parts):
+                if len(_sent_parts) > _MAX_TRACKED:
+                    _sent_parts.clear()
+                _sent_parts[message.idempotency_key] = (index + 1, first)
+        _sent_parts.pop(message.idempotency_key, None)
+        return SendResult(external_id=first)
 
     async def fetch_attachment(self, ref: str, max_bytes: int) -> FetchedFile:
         return await fetch_media(self._client(), ref, max_bytes)

@@ -23,7 +23,7 @@ from frontline.channels.base import (
     Timeout,
     Unavailable,
 )
-from frontline.channels.http import http_client, json_object, read_limited
+from frontline.channels.http import http_client, json_object, network_error, read_limited
 
 # Graph API error codes that mean "slow down", whatever the HTTP status
 # (4: app call limit, 80007: WABA rate limit, 130429: throughput, 131048: spam rate limit,
@@ -111,10 +111,8 @@ class GraphClient:
             ):
                 answer = await response.read()
                 status = response.status
-        except TimeoutError as exc:
-            raise Timeout(f"Graph API timed out: {exc!r}") from exc
-        except aiohttp.ClientError as exc:
-            raise Unavailable(f"Graph API unreachable: {exc!r}") from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise network_error("Graph API", exc) from exc
         error = graph_error(status, answer)
         if error is not None:
             raise error

@@ -48,6 +48,10 @@ class FakeBotApi:
     webhook_url: str = ""
     webhook_error: tuple[int, str] | None = None  # (unix time, message)
     pending_updates: int = 0
+    # methods whose next call is recorded and then left unanswered until ``release`` (a
+    # client killed mid-call: Telegram got the request, the client never the answer)
+    hold: list[str] = field(default_factory=list)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
 
     def called(self, method: str) -> list[dict[str, Any]]:
@@ -80,6 +84,9 @@ class FakeBotApi:
         except ValueError:
             return _error(400, "Bad Request: invalid JSON")
         self.calls.append(Call(name, params, time.monotonic()))
+        if name in self.hold:
+            self.hold.remove(name)
+            await self.release.wait()
         scripted = self.failures.get(name)
         if scripted:
             status, body = scripted.pop(0)
@@ -203,4 +210,5 @@ async def fake_bot_api(token: str = BOT_TOKEN) -> AsyncIterator[FakeBotApi]:
     try:
         yield api
     finally:
+        api.release.set()
         await runner.cleanup()

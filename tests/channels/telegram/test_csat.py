@@ -47,7 +47,9 @@ async def test_resolving_sends_the_keyboard_and_a_press_is_stored(
     channel = await create_channel(factory, t, bot)
     cid = await resolved_conversation(factory, t, channel)
     await worker.run_until_idle()
-    reply, ask = bot.called("sendMessage")
+    # the reply and the rating request are two jobs, run concurrently: either may go first
+    [reply] = [m for m in bot.called("sendMessage") if "reply_markup" not in m]
+    [ask] = [m for m in bot.called("sendMessage") if "reply_markup" in m]
     assert reply["text"] == "Уже в пути"
     assert ask["chat_id"] == str(p.USER["id"])
     assert ask["text"].startswith("Вопрос решён")
@@ -86,7 +88,8 @@ async def test_english_customer_and_reopened_conversation(
     english = {**p.USER, "id": 31337, "language_code": "en-GB"}
     cid = await resolved_conversation(factory, t, channel, user=english)
     await worker.run_until_idle()
-    assert bot.called("sendMessage")[-1]["text"].startswith("Your request is resolved")
+    [ask] = [m for m in bot.called("sendMessage") if "reply_markup" in m]
+    assert ask["text"].startswith("Your request is resolved")
     # the customer writes again: the conversation reopens, a late rating is refused
     assert (
         await channel.post(p.text_update(2, 2, "One more thing", user=english))

@@ -131,3 +131,49 @@ async def test_a_revoked_token_fails_without_retrying(
     assert m["delivery_status"] == "failed"
     assert "190" in m["failure_reason"]
     assert len([q for q in graph.requests if q.method == "POST"]) == 1
+
+
+async def test_a_reply_over_4096_characters_is_split_and_a_retry_resumes(
+    factory: Factory, worker: Worker, graph: FakeGraph
+) -> None:
+    t = await factory.tenant()
+    cid = await whatsapp_channel(factory, t, graph)
+    r = await post_webhook(factory.client, cid, payload("text"))
+    assert r.status_code == 200, r.text
+    [conv] = await conversations(factory, t, cid)
+    paragraph = "Доставка по городу бесплатно от 3000 ₽, самовывоз из шоурума. " * 20
+    text = "\n".join([paragraph] * 7)  # ~8700 characters: three parts
+    # the second part is rate-limited once: the retry must not send the first one again
+    r = await factory.client.post(
+        f"/api/v1/conversations/{conv['id']}/messages", headers=t.operator, json={"text": text}
+    )
+    assert r.status_code == 201, r.text
+    mid = int(r.json()["id"])
+    original = graph.answer
+    calls = 0
+
+    def limited_second(request: Any) -> Answer:
+        nonlocal calls
+        if request.method == "POST" and request.path.endswith("/messages"):
+            calls += 1
+            if calls == 2:
+                return Answer(429, {"error": {"message": "Too many calls", "code": 80007}})
+        return original(request)
+
+    graph.server.answer = limited_second
+
+    async def sent() -> bool:
+        return (await reply_state(factory, t, conv["id"], mid))["delivery_status"] == "sent"
+
+    await run_jobs_until(worker, sent)
+    bodies = [s["text"]["body"] for s in graph.sends()]
+    assert len(bodies) == 4  # three parts, the second one twice (429, then sent)
+    assert bodies[1] == bodies[2]
+    parts = [bodies[0], bodies[2], bodies[3]]
+    assert all(len(b) <= 4096 for b in parts)
+    assert "".join(parts).replace("\n", "").replace(" ", "") == text.replace("\n", "").replace(
+        " ", ""
+    )
+    assert {s["to"] for s in graph.sends()} == {CUSTOMER}
+    # the message is named by its first part's wamid (statuses[] of it move its state)
+    assert (await reply_state(factory, t, conv["id"], mid))["external_id"] == "wamid.OUT0001"

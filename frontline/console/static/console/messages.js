@@ -2,6 +2,7 @@
  * their delivery state, and AI replies streaming in before they are stored. */
 
 import { renderAiPanel } from "./aipanel.js";
+import { api, failed } from "./api.js";
 import { $, clear, el } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
 import { knownContactName, memberName } from "./reference.js";
@@ -80,8 +81,9 @@ function renderMessage(m) {
   head.appendChild(time);
   if (!m.is_internal && (m.sender_type === "operator" || m.sender_type === "ai")) {
     var status = m.delivery_status;
-    if (["queued", "sent", "delivered", "read", "failed"].indexOf(status) >= 0) {
+    if (["queued", "sending", "sent", "delivered", "read", "failed", "unknown"].indexOf(status) >= 0) {
       var d = el("span", "delivery delivery-" + status, t("delivery." + status));
+      d.setAttribute("data-testid", "delivery");
       if (status === "failed" && m.failure_reason) { d.title = m.failure_reason; }
       head.appendChild(d);
     }
@@ -92,7 +94,33 @@ function renderMessage(m) {
   if (m.delivery_status === "failed" && m.failure_reason) {
     li.appendChild(el("p", "msg-failure small", m.failure_reason));
   }
+  if (m.delivery_status === "unknown" && !m.is_internal) { li.appendChild(renderUnknown(m)); }
   return li;
+}
+
+/** Why an interrupted send is not repeated by itself, and the operator's deliberate
+ * resend (the customer may then get the message twice). */
+function renderUnknown(m) {
+  var box = el("div", "msg-unknown small");
+  box.setAttribute("data-testid", "delivery-unknown");
+  box.appendChild(el("p", "msg-failure", t("delivery.unknown_help")));
+  var button = el("button", "secondary", t("delivery.resend"));
+  button.type = "button";
+  button.setAttribute("data-testid", "resend");
+  button.addEventListener("click", function () {
+    button.disabled = true;
+    var path = "/conversations/" + m.conversation_id + "/messages/" + m.id + "/resend";
+    api("POST", path).then(function (updated) {
+      var known = current && current.messages.get(updated.id);
+      // the socket may have brought a newer state (sent) first: keep that one
+      if (!known || known.delivery_status === "unknown") { addMessage(updated); }
+    }).catch(function (error) {
+      button.disabled = false;
+      failed(error);
+    });
+  });
+  box.appendChild(button);
+  return box;
 }
 
 function nearBottom(list) {
