@@ -29,13 +29,15 @@ async def test_a_language_the_ai_does_not_answer_in_goes_to_a_person(
     c = await conversation(factory, t, sent["conversation_id"])
     assert c["status"] == "pending"
     assert "language" in c["handoff_reason"] and "(en)" in c["handoff_reason"]
-    assert llm.requests_to(OPENAI_PATH) == []  # decided before any model call
+    # decided before any model call: the only request is the copilot's handoff summary
+    [summary] = llm.requests_to(OPENAI_PATH)
+    assert "Summarize the conversation" in summary.json()["messages"][0]["content"]
     # Russian is answered as usual
     llm.script(OPENAI_PATH, answer("need_more_info", "На какие даты?"))
     sent = await factory.inbound(t, text="Хочу поехать на Байкал", contact="c2")
     await worker.run_until_idle()
     c = await conversation(factory, t, sent["conversation_id"])
-    assert c["status"] == "bot" and len(llm.requests_to(OPENAI_PATH)) == 1
+    assert c["status"] == "bot" and len(llm.requests_to(OPENAI_PATH)) == 2
 
 
 async def test_auto_reply_can_be_switched_off_on_one_channel(
