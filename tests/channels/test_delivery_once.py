@@ -309,3 +309,19 @@ async def test_resend_refuses_other_states_and_other_conversations(factory: Fact
     assert (await factory.client.post(missing, headers=t.operator)).status_code == 404
     assert (await factory.client.post(url)).status_code == 401
     assert (await _state(factory, t, conv, mid))["delivery_status"] == "queued"
+
+
+async def test_a_success_answer_without_a_message_id_is_unknown_not_repeated(
+    factory: Factory, worker: Worker
+) -> None:
+    """WhatsApp answered 200 but named no message: it may have taken it."""
+    async with fake_graph() as graph:
+        graph.script.append(Answer(200, {"messaging_product": "whatsapp"}))
+        t = await factory.tenant()
+        conv, mid = await whatsapp_reply(factory, t, await whatsapp_channel(factory, t, graph))
+        await worker.run_until_idle()
+        state = await _state(factory, t, conv, mid)
+        assert state["delivery_status"] == "unknown"
+        assert "no message id" in state["failure_reason"]
+        await worker.run_until_idle()
+        assert len(graph.sends()) == 1

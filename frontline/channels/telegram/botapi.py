@@ -106,7 +106,9 @@ def _result(method: str, status: int, raw: bytes) -> Any:
     if status < 300 and data.get("ok") is True:
         return data.get("result")
     if status < 300:
-        raise Unavailable(f"Telegram {method}: unexpected answer {raw[:200]!r}")
+        error = Unavailable(f"Telegram {method}: unexpected answer {raw[:200]!r}")
+        error.may_have_arrived = True  # a success status: the call may have been carried out
+        raise error
     _raise(method, status, data)
 
 

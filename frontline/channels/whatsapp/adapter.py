@@ -287,7 +287,9 @@ class WhatsAppChannelAdapter:
             sent = answer.get("messages")
             wamid = sent[0].get("id") if isinstance(sent, list) and sent else None
             if not isinstance(wamid, str) or not wamid:
-                raise Unavailable(f"the Graph API answered no message id: {answer!r:.200}")
+                error = Unavailable(f"the Graph API answered no message id: {answer!r:.200}")
+                error.may_have_arrived = True  # a success answer: it may have been taken
+                raise error
             if index == 0:
                 first = wamid
             if index + 1 < len(parts):
