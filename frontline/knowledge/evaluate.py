@@ -31,6 +31,18 @@ adjacent query words within 3 words of each other: 0.805 / 0.810 (held-out half:
 MRR@10 / 2, both languages); a second ascent on the final implementation gained < 0.01
 recall@1 and lost 0.02 recall@5, so the rounder first weights were kept. Paragraph recall@5
 is 0.998 in both languages with the same configuration.
+
+Tried and not kept (sentence recall@1 stayed at or below the figures above on the half of
+the articles a model was not fitted on): a learned last stage over the best 20 candidates
+- a linear model (pairwise and listwise logistic regression, and coordinate ascent on
+recall@1) and gradient-boosted trees - over the per-field BM25, n-gram and proximity
+scores, the rank, the IDF share of the query covered by the sentence, by its previous
+sentence and by both, a pronoun at the sentence's start ("It", "Он"...), the body's length,
+a number in the sentence when the question asks for a quantity or a time, and IDF among the
+candidates. Most misses (about 35 of ~90 per language) are the sentence right after the
+one ranked first, which names the subject the answer sentence refers to; a pronoun opens
+only 8 of those, and 50 of the ~280 followers of a right first sentence, so none of these
+features tells them apart.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ entity the customer named earlier (a tour, a house) carries over to a question n
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -254,8 +255,8 @@ class OfflineEngine:
                 for p in self.passages
                 for s in content_stems(f"{p.title} {p.text} {p.answer or ''}")
             )
-        for example in self.out_of_scope:
-            own = set(content_stems(example)) - self._known - _FILLER_STEMS
+        for example, topic in zip(self.out_of_scope, _topic_stems(self.out_of_scope), strict=True):
+            own = topic - self._known
             if own and 2 * len(own & asked) > len(own):
                 return example
         return None
@@ -496,6 +497,13 @@ def _quote(passage: Passage, best_unit: str = "") -> str:
     cut = text[:_QUOTE_LIMIT]
     end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "), cut.rfind("\n"))
     return (cut[: end + 1] if end > _QUOTE_LIMIT // 3 else cut.rstrip()) + " …"
+
+
+@functools.lru_cache(maxsize=256)
+def _topic_stems(examples: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    """The content stems of each example that carry a topic (not ``lexicon.FILLERS``); a
+    tenant's examples change rarely, so each list is analysed once per process."""
+    return tuple(frozenset(content_stems(e)) - _FILLER_STEMS for e in examples)
 
 
 def _handoff_summary(summary: str, earlier: Sequence[str]) -> str:
