@@ -101,6 +101,28 @@ async def test_english_full_request_and_no_places(
     assert booking["adults"] == 3
 
 
+async def test_an_english_customer_names_a_russian_resource_in_latin_letters(
+    factory: Factory, client: httpx.AsyncClient, worker: Worker
+) -> None:
+    t, departure = await setup(factory, client)
+    await make_tour(client, t, name="Карелия", days=45)
+    day = departure_day(departure, "%B %d")
+    reply = await say(
+        factory,
+        worker,
+        t,
+        f"I'd like to book Baikal for 2 people on {day}, my name is John Smith, john@example.com",
+        contact="john",
+    )
+    assert reply["text"].startswith("I have made booking request #"), reply["text"]
+    assert "'Байкал'" in reply["text"]
+    (booking,) = (await client.get(f"{API}/bookings", headers=t.operator)).json()["items"]
+    assert booking["departure_id"] == departure["id"] and booking["locale"] == "en"
+    # a request naming no resource still asks which one
+    reply = await say(factory, worker, t, "I'd like to book a tour for two", contact="kate")
+    assert reply["text"].startswith("What would you like to book?"), reply["text"]
+
+
 async def test_without_auto_booking_the_general_triage_answers(
     factory: Factory, client: httpx.AsyncClient, worker: Worker
 ) -> None:

@@ -361,6 +361,32 @@ async def test_rentals_never_overlap_and_blocks_close_them(
     assert r.status_code == 200 and r.json()["customer_name"] == "Анна"
 
 
+async def test_a_resource_with_holding_bookings_cannot_be_deleted(
+    factory: Factory, client: httpx.AsyncClient
+) -> None:
+    t = await factory.tenant()
+    house = await make_house(client, t)
+    r = await book(
+        client, t, resource_id=house["id"], adults=2, starts_at=future(5), ends_at=future(7)
+    )
+    assert r.status_code == 201, r.text
+    booking = r.json()
+    r = await client.delete(f"{API}/resources/{house['id']}", headers=t.owner)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "in_use"
+    assert "deactivate" in r.json()["error"]["message"]
+    r = await client.get(f"{API}/bookings/{booking['id']}", headers=t.operator)
+    assert r.status_code == 200 and r.json()["status"] == "pending"
+    # once nothing holds places it goes, with its (rejected) bookings
+    r = await client.post(
+        f"{API}/bookings/{booking['id']}/reject", json={"reason": "x"}, headers=t.operator
+    )
+    assert r.status_code == 200
+    r = await client.delete(f"{API}/resources/{house['id']}", headers=t.owner)
+    assert r.status_code == 204
+    r = await client.get(f"{API}/resources/{house['id']}", headers=t.operator)
+    assert r.status_code == 404
+
+
 async def test_an_expired_hold_frees_the_place_and_cannot_be_confirmed(
     factory: Factory, client: httpx.AsyncClient, services: Services, worker: Worker
 ) -> None:
