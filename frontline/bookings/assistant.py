@@ -131,9 +131,10 @@ def _conditions_text(conditions: dict[str, Any], language: str) -> str:
             if ru
             else f"cancellation later than {d} days before: {p}% penalty"
         )
-    text = "; ".join(parts)
-    extra = " ".join(v for v in (conditions.get("checkin_rules"), conditions.get("text")) if v)
-    return " ".join(v for v in (text, extra) if v)
+    # each piece a sentence: "...: удержание 30%. Отмена бесплатна, ...", never run together
+    pieces = ["; ".join(parts), conditions.get("checkin_rules"), conditions.get("text")]
+    sentences = [p.strip() for p in pieces if p and p.strip()]
+    return " ".join(p if p.endswith((".", "!", "?")) else p + "." for p in sentences)
 
 
 def _local(moment: datetime, tz: str) -> str:

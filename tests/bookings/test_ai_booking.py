@@ -17,6 +17,7 @@ TEMPLATE = {
     "name": "Туры",
     "prepayment_percent": 30,
     "cancellation_rules": [{"days_before": 14, "penalty_percent": 50}],
+    "text": "Детям до 12 лет скидка 20%",
 }
 
 
@@ -65,7 +66,7 @@ async def test_a_russian_booking_across_messages_ends_pending(
     reply = await say(factory, worker, t, "+7 900 123-45-67")
     assert reply["text"].startswith("Я оформил(а) заявку №"), reply["text"]
     assert "90\u00a0000 ₽" in reply["text"] and "предоплата 30%" in reply["text"]
-    assert "удержание 50%" in reply["text"]
+    assert "удержание 50%. Детям до 12 лет скидка 20%. Заявка ожидает" in reply["text"]
     r = await client.get(f"{API}/bookings", headers=t.operator)
     (booking,) = r.json()["items"]
     assert booking["status"] == "pending" and booking["adults"] == 2
