@@ -445,3 +445,57 @@ async def test_availability_search_finds_free_rentals_and_departures(
         f"{API}/availability", params={**params, "end": params["start"]}, headers=t.operator
     )
     assert r.status_code == 422
+
+
+async def test_decisions_and_expiry_are_published_as_events(
+    factory: Factory, client: httpx.AsyncClient, services: Services, worker: Worker
+) -> None:
+    t = await factory.tenant()
+    resource, departure = await make_tour(client, t, capacity=10)
+    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def collect() -> None:
+        async for event in services.broker.subscribe(events.inbox_topic(t.id)):
+            await received.put(event)
+
+    task = asyncio.create_task(collect())
+    await asyncio.sleep(0)
+    try:
+        ids = []
+        for _ in range(3):
+            r = await book(
+                client, t, resource_id=resource["id"], departure_id=departure["id"], adults=1
+            )
+            assert r.status_code == 201, r.text
+            ids.append(r.json()["id"])
+        confirmed, rejected, expired = ids
+        r = await client.post(f"{API}/bookings/{confirmed}/confirm", headers=t.operator)
+        assert r.status_code == 200
+        r = await client.post(
+            f"{API}/bookings/{rejected}/reject", json={"reason": "x"}, headers=t.operator
+        )
+        assert r.status_code == 200
+        async with services.db.transaction() as s:
+            await s.execute(
+                update(Booking)
+                .where(Booking.id == expired)
+                .values(hold_until=utcnow() - timedelta(seconds=1))
+            )
+            await s.execute(
+                update(Job)
+                .where(Job.kind == events.JOB_BOOKING_EXPIRE)
+                .values(run_at=utcnow() - timedelta(seconds=1))
+            )
+        await worker.run_until_idle()
+        got = [await asyncio.wait_for(received.get(), timeout=10) for _ in range(6)]
+    finally:
+        task.cancel()
+    assert [(e["type"], e["data"]["id"]) for e in got] == [
+        (events.BOOKING_CREATED, confirmed),
+        (events.BOOKING_CREATED, rejected),
+        (events.BOOKING_CREATED, expired),
+        (events.BOOKING_CONFIRMED, confirmed),
+        (events.BOOKING_REJECTED, rejected),
+        (events.BOOKING_EXPIRED, expired),
+    ]
+    assert got[-1]["data"]["status"] == "expired"
