@@ -163,6 +163,38 @@ async def test_bad_input_is_422_with_a_clear_message(
     assert r.json()["items"] == []
 
 
+async def test_times_without_an_offset_and_ids_out_of_range_are_422(
+    factory: Factory, client: httpx.AsyncClient
+) -> None:
+    t = await factory.tenant()
+    resource, _departure = await make_tour(client, t)
+    naive, aware = "2030-06-01T00:00:00", "2030-06-30T00:00:00+00:00"
+    for path, params in (
+        ("/availability", {"start": naive, "end": aware}),
+        ("/availability", {"start": aware.replace("06-30", "06-01"), "end": naive}),
+        ("/bookings", {"start": naive}),
+        ("/bookings", {"end": naive}),
+        (f"/resources/{resource['id']}/departures", {"start": naive}),
+    ):
+        r = await client.get(f"{API}{path}", params=params, headers=t.operator)
+        assert r.status_code == 422, (path, params, r.text)
+        assert "time zone offset is required" in r.text, r.text
+    # the same search with offsets is fine
+    r = await client.get(
+        f"{API}/availability",
+        params={"start": aware.replace("06-30", "06-01"), "end": aware},
+        headers=t.operator,
+    )
+    assert r.status_code == 200, r.text
+    too_big = 2**63
+    r = await client.get(f"{API}/bookings", params={"conversation_id": too_big}, headers=t.operator)
+    assert r.status_code == 422, r.text
+    r = await book(client, t, resource_id=resource["id"], adults=1, conversation_id=too_big)
+    assert r.status_code == 422 and "conversation_id" in r.text, r.text
+    r = await client.get(f"{API}/bookings", headers=t.operator)
+    assert r.json()["items"] == []
+
+
 async def test_another_tenant_s_booking_is_404(factory: Factory, client: httpx.AsyncClient) -> None:
     a, b = await factory.tenant(), await factory.tenant()
     resource, departure = await make_tour(client, a)
