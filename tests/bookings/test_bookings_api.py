@@ -158,6 +158,14 @@ async def test_bad_input_is_422_with_a_clear_message(
         headers=t.owner,
     )
     assert r.status_code == 422 and "unknown time zone" in r.text
+    r = await client.post(
+        f"{API}/resources/{resource['id']}/departures",
+        json={"starts_at": future(-2).isoformat(), "ends_at": future(-1).isoformat()},
+        headers=t.owner,
+    )
+    assert r.status_code == 422 and "the departure is in the past" in r.text, r.text
+    r = await client.get(f"{API}/resources/{resource['id']}/departures", headers=t.operator)
+    assert [d["id"] for d in r.json()] == [departure["id"]]
     # nothing half-written
     r = await client.get(f"{API}/bookings", headers=t.operator)
     assert r.json()["items"] == []
