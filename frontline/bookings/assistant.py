@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import fuzz
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontline.ai.offline.lexicon import to_cyrillic
 from frontline.bookings import customer as customer_bookings
 from frontline.bookings import hours, notify, service, slots
 from frontline.bookings.proposal import Proposal
@@ -130,9 +131,10 @@ def _conditions_text(conditions: dict[str, Any], language: str) -> str:
             if ru
             else f"cancellation later than {d} days before: {p}% penalty"
         )
-    text = "; ".join(parts)
-    extra = " ".join(v for v in (conditions.get("checkin_rules"), conditions.get("text")) if v)
-    return " ".join(v for v in (text, extra) if v)
+    # each piece a sentence: "...: удержание 30%. Отмена бесплатна, ...", never run together
+    pieces = ["; ".join(parts), conditions.get("checkin_rules"), conditions.get("text")]
+    sentences = [p.strip() for p in pieces if p and p.strip()]
+    return " ".join(p if p.endswith((".", "!", "?")) else p + "." for p in sentences)
 
 
 def _local(moment: datetime, tz: str) -> str:
@@ -194,16 +196,22 @@ class BookingTurn:
     result: str = ""
 
 
+_LATIN_WORD = re.compile(r"[a-z]{3,}")
+
+
 def _match_resource(texts: list[str], resources: list[Resource]) -> Resource | None:
     if len(resources) == 1:
         return resources[0]
     best: tuple[float, Resource | None] = (0.0, None)
     for text in reversed(texts):  # the latest mention wins
         lowered = text.lower()
+        # a Russian name written in Latin letters ("Karelia", "Baikal") is read in Cyrillic
+        spelled = " ".join(to_cyrillic(w) for w in _LATIN_WORD.findall(lowered))
         for resource in resources:
             name = resource.name.lower()
             stem = name[: max(4, len(name) - 2)]
-            score = 100.0 if stem in lowered else fuzz.partial_ratio(name, lowered)
+            named = stem in lowered or (spelled and stem in spelled)
+            score = 100.0 if named else fuzz.partial_ratio(name, lowered)
             if score > best[0]:
                 best = (score, resource)
         if best[0] >= 85:

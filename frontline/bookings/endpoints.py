@@ -4,7 +4,6 @@ bookings (list with filters, detail, create, edit, confirm, reject with a reason
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
@@ -13,6 +12,7 @@ from pydantic import BaseModel
 from frontline.auth.deps import Admin, Operator
 from frontline.bookings import customer, flows, schedule, service
 from frontline.bookings.schemas import (
+    AwareDatetime,
     BlockIn,
     BlockOut,
     BookingIn,
@@ -31,7 +31,7 @@ from frontline.bookings.schemas import (
     TemplatePatch,
 )
 from frontline.deps import Session
-from frontline.kit.params import BIGINT_MAX, PathId
+from frontline.kit.params import BIGINT_MAX, OptionalQueryId, PathId
 from frontline.models import BookingStatus
 
 router = APIRouter(tags=["bookings"])
@@ -126,8 +126,8 @@ async def list_departures(
     resource_id: uuid.UUID,
     subject: Operator,
     session: Session,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
 ) -> list[DepartureOut]:
     return await schedule.list_departures(session, subject.scope, resource_id, start=start, end=end)
 
@@ -187,10 +187,10 @@ async def list_bookings(
     session: Session,
     status_: Annotated[BookingStatus | None, Query(alias="status")] = None,
     resource_id: uuid.UUID | None = None,
-    conversation_id: int | None = None,
+    conversation_id: OptionalQueryId = None,
     contact_id: uuid.UUID | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
+    start: AwareDatetime | None = None,
+    end: AwareDatetime | None = None,
     cursor: Annotated[int | None, Query(ge=1, le=BIGINT_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> BookingPage:
@@ -268,8 +268,8 @@ async def cancel_booking(booking_id: PathId, subject: Operator, session: Session
 async def availability(
     subject: Operator,
     session: Session,
-    start: datetime,
-    end: datetime,
+    start: AwareDatetime,
+    end: AwareDatetime,
     guests: Annotated[int, Query(ge=1, le=10000)] = 1,
 ) -> dict[str, list[dict[str, object]]]:
     """Rentals free for the whole of ``[start, end)`` and tour departures starting in it

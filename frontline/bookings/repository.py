@@ -182,6 +182,12 @@ class BookingRepository(TenantRepository[Booking]):
             stmt = stmt.where(Booking.id != exclude)
         return int((await self.session.execute(stmt)).scalar_one())
 
+    async def holding_of_resource(self, resource_id: uuid.UUID, now: datetime) -> int:
+        """How many bookings of the resource still hold places (confirmed, or pending within
+        their hold)."""
+        stmt = self.select(func.count()).where(Booking.resource_id == resource_id, holds_place(now))
+        return int((await self.session.execute(stmt)).scalar_one())
+
     async def overlapping_held(
         self,
         resource_id: uuid.UUID,

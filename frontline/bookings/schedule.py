@@ -58,6 +58,8 @@ async def add_departure(
     resource = await get_resource(session, scope, resource_id)
     if resource.availability != Availability.DEPARTURES.value:
         raise invalid("this resource is booked by period, not by departures")
+    if body.starts_at <= utcnow():
+        raise invalid("the departure is in the past: nobody could book it")
     repo = DepartureRepository(session, scope)
     exists = await repo.one_or_none(
         repo.select().where(

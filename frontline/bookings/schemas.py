@@ -188,7 +188,7 @@ class BookingIn(BaseModel):
     customer_phone: str | None = Field(default=None, max_length=50)
     customer_email: str | None = Field(default=None, max_length=320)
     notes: str = Field(default="", max_length=5000)
-    conversation_id: int | None = None
+    conversation_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     locale: str | None = Field(default=None, pattern=r"^(ru|en)$")
 
     @model_validator(mode="after")

@@ -216,7 +216,16 @@ async def update_resource(
 async def delete_resource(
     session: AsyncSession, scope: TenantScope, resource_id: uuid.UUID
 ) -> None:
-    await session.delete(await get_resource(session, scope, resource_id))
+    """Delete a resource with its schedule and past bookings; 409 while bookings of it
+    still hold places (deleting would silently drop them: deactivate it instead)."""
+    resource = await get_resource(session, scope, resource_id)
+    if await BookingRepository(session, scope).holding_of_resource(resource.id, utcnow()):
+        raise Conflict(
+            "the resource has pending or confirmed bookings; reject or cancel them first, "
+            "or deactivate the resource",
+            code="in_use",
+        )
+    await session.delete(resource)
     await session.flush()
 
 

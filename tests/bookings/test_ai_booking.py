@@ -17,6 +17,7 @@ TEMPLATE = {
     "name": "Туры",
     "prepayment_percent": 30,
     "cancellation_rules": [{"days_before": 14, "penalty_percent": 50}],
+    "text": "Детям до 12 лет скидка 20%",
 }
 
 
@@ -65,7 +66,7 @@ async def test_a_russian_booking_across_messages_ends_pending(
     reply = await say(factory, worker, t, "+7 900 123-45-67")
     assert reply["text"].startswith("Я оформил(а) заявку №"), reply["text"]
     assert "90\u00a0000 ₽" in reply["text"] and "предоплата 30%" in reply["text"]
-    assert "удержание 50%" in reply["text"]
+    assert "удержание 50%. Детям до 12 лет скидка 20%. Заявка ожидает" in reply["text"]
     r = await client.get(f"{API}/bookings", headers=t.operator)
     (booking,) = r.json()["items"]
     assert booking["status"] == "pending" and booking["adults"] == 2
@@ -99,6 +100,28 @@ async def test_english_full_request_and_no_places(
     (booking,) = r.json()["items"]
     assert booking["locale"] == "en" and booking["customer_email"] == "john@example.com"
     assert booking["adults"] == 3
+
+
+async def test_an_english_customer_names_a_russian_resource_in_latin_letters(
+    factory: Factory, client: httpx.AsyncClient, worker: Worker
+) -> None:
+    t, departure = await setup(factory, client)
+    await make_tour(client, t, name="Карелия", days=45)
+    day = departure_day(departure, "%B %d")
+    reply = await say(
+        factory,
+        worker,
+        t,
+        f"I'd like to book Baikal for 2 people on {day}, my name is John Smith, john@example.com",
+        contact="john",
+    )
+    assert reply["text"].startswith("I have made booking request #"), reply["text"]
+    assert "'Байкал'" in reply["text"]
+    (booking,) = (await client.get(f"{API}/bookings", headers=t.operator)).json()["items"]
+    assert booking["departure_id"] == departure["id"] and booking["locale"] == "en"
+    # a request naming no resource still asks which one
+    reply = await say(factory, worker, t, "I'd like to book a tour for two", contact="kate")
+    assert reply["text"].startswith("What would you like to book?"), reply["text"]
 
 
 async def test_without_auto_booking_the_general_triage_answers(

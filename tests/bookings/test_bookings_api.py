@@ -158,7 +158,47 @@ async def test_bad_input_is_422_with_a_clear_message(
         headers=t.owner,
     )
     assert r.status_code == 422 and "unknown time zone" in r.text
+    r = await client.post(
+        f"{API}/resources/{resource['id']}/departures",
+        json={"starts_at": future(-2).isoformat(), "ends_at": future(-1).isoformat()},
+        headers=t.owner,
+    )
+    assert r.status_code == 422 and "the departure is in the past" in r.text, r.text
+    r = await client.get(f"{API}/resources/{resource['id']}/departures", headers=t.operator)
+    assert [d["id"] for d in r.json()] == [departure["id"]]
     # nothing half-written
+    r = await client.get(f"{API}/bookings", headers=t.operator)
+    assert r.json()["items"] == []
+
+
+async def test_times_without_an_offset_and_ids_out_of_range_are_422(
+    factory: Factory, client: httpx.AsyncClient
+) -> None:
+    t = await factory.tenant()
+    resource, _departure = await make_tour(client, t)
+    naive, aware = "2030-06-01T00:00:00", "2030-06-30T00:00:00+00:00"
+    for path, params in (
+        ("/availability", {"start": naive, "end": aware}),
+        ("/availability", {"start": aware.replace("06-30", "06-01"), "end": naive}),
+        ("/bookings", {"start": naive}),
+        ("/bookings", {"end": naive}),
+        (f"/resources/{resource['id']}/departures", {"start": naive}),
+    ):
+        r = await client.get(f"{API}{path}", params=params, headers=t.operator)
+        assert r.status_code == 422, (path, params, r.text)
+        assert "time zone offset is required" in r.text, r.text
+    # the same search with offsets is fine
+    r = await client.get(
+        f"{API}/availability",
+        params={"start": aware.replace("06-30", "06-01"), "end": aware},
+        headers=t.operator,
+    )
+    assert r.status_code == 200, r.text
+    too_big = 2**63
+    r = await client.get(f"{API}/bookings", params={"conversation_id": too_big}, headers=t.operator)
+    assert r.status_code == 422, r.text
+    r = await book(client, t, resource_id=resource["id"], adults=1, conversation_id=too_big)
+    assert r.status_code == 422 and "conversation_id" in r.text, r.text
     r = await client.get(f"{API}/bookings", headers=t.operator)
     assert r.json()["items"] == []
 
@@ -361,6 +401,32 @@ async def test_rentals_never_overlap_and_blocks_close_them(
     assert r.status_code == 200 and r.json()["customer_name"] == "Анна"
 
 
+async def test_a_resource_with_holding_bookings_cannot_be_deleted(
+    factory: Factory, client: httpx.AsyncClient
+) -> None:
+    t = await factory.tenant()
+    house = await make_house(client, t)
+    r = await book(
+        client, t, resource_id=house["id"], adults=2, starts_at=future(5), ends_at=future(7)
+    )
+    assert r.status_code == 201, r.text
+    booking = r.json()
+    r = await client.delete(f"{API}/resources/{house['id']}", headers=t.owner)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "in_use"
+    assert "deactivate" in r.json()["error"]["message"]
+    r = await client.get(f"{API}/bookings/{booking['id']}", headers=t.operator)
+    assert r.status_code == 200 and r.json()["status"] == "pending"
+    # once nothing holds places it goes, with its (rejected) bookings
+    r = await client.post(
+        f"{API}/bookings/{booking['id']}/reject", json={"reason": "x"}, headers=t.operator
+    )
+    assert r.status_code == 200
+    r = await client.delete(f"{API}/resources/{house['id']}", headers=t.owner)
+    assert r.status_code == 204
+    r = await client.get(f"{API}/resources/{house['id']}", headers=t.operator)
+    assert r.status_code == 404
+
+
 async def test_an_expired_hold_frees_the_place_and_cannot_be_confirmed(
     factory: Factory, client: httpx.AsyncClient, services: Services, worker: Worker
 ) -> None:
@@ -419,3 +485,57 @@ async def test_availability_search_finds_free_rentals_and_departures(
         f"{API}/availability", params={**params, "end": params["start"]}, headers=t.operator
     )
     assert r.status_code == 422
+
+
+async def test_decisions_and_expiry_are_published_as_events(
+    factory: Factory, client: httpx.AsyncClient, services: Services, worker: Worker
+) -> None:
+    t = await factory.tenant()
+    resource, departure = await make_tour(client, t, capacity=10)
+    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def collect() -> None:
+        async for event in services.broker.subscribe(events.inbox_topic(t.id)):
+            await received.put(event)
+
+    task = asyncio.create_task(collect())
+    await asyncio.sleep(0)
+    try:
+        ids = []
+        for _ in range(3):
+            r = await book(
+                client, t, resource_id=resource["id"], departure_id=departure["id"], adults=1
+            )
+            assert r.status_code == 201, r.text
+            ids.append(r.json()["id"])
+        confirmed, rejected, expired = ids
+        r = await client.post(f"{API}/bookings/{confirmed}/confirm", headers=t.operator)
+        assert r.status_code == 200
+        r = await client.post(
+            f"{API}/bookings/{rejected}/reject", json={"reason": "x"}, headers=t.operator
+        )
+        assert r.status_code == 200
+        async with services.db.transaction() as s:
+            await s.execute(
+                update(Booking)
+                .where(Booking.id == expired)
+                .values(hold_until=utcnow() - timedelta(seconds=1))
+            )
+            await s.execute(
+                update(Job)
+                .where(Job.kind == events.JOB_BOOKING_EXPIRE)
+                .values(run_at=utcnow() - timedelta(seconds=1))
+            )
+        await worker.run_until_idle()
+        got = [await asyncio.wait_for(received.get(), timeout=10) for _ in range(6)]
+    finally:
+        task.cancel()
+    assert [(e["type"], e["data"]["id"]) for e in got] == [
+        (events.BOOKING_CREATED, confirmed),
+        (events.BOOKING_CREATED, rejected),
+        (events.BOOKING_CREATED, expired),
+        (events.BOOKING_CONFIRMED, confirmed),
+        (events.BOOKING_REJECTED, rejected),
+        (events.BOOKING_EXPIRED, expired),
+    ]
+    assert got[-1]["data"]["status"] == "expired"
