@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from fastapi.dependencies.utils import get_flat_dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -381,7 +380,13 @@ def body_model(route: APIRoute) -> type[BaseModel] | None:
 def path_params(route: APIRoute) -> list[Any]:
     """The route's path parameters, also those only a dependency declares (a shared
     dependency taking ``conversation_id`` must not hide a route from the walk)."""
-    return list(get_flat_dependant(route.dependant).path_params)
+    found: dict[str, Any] = {}
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        found.update((p.name, p) for p in dependant.path_params)
+        pending.extend(dependant.dependencies)
+    return list(found.values())
 
 
 def parameterised_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
