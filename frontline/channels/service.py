@@ -135,6 +135,7 @@ async def create_channel(
             config_encrypted=box.encrypt(json.dumps(_storable(parsed))),
             secret_encrypted=box.encrypt(secret),
             is_active=True,
+            pushes_replies=parsed.pushes_replies(),
         )
     )
     await session.flush()
@@ -196,6 +197,7 @@ async def update_channel(
         merged = {**current, **{k: v for k, v in config.items() if v != "**********"}}
         parsed = validate_config(channel.type, merged)
         channel.config_encrypted = box.encrypt(json.dumps(_storable(parsed)))
+        channel.pushes_replies = parsed.pushes_replies()
         secret = box.decrypt(channel.secret_encrypted)
         await _after_secret_set(session, channel, secret, config_changed=True)
     await session.flush()
@@ -332,6 +334,8 @@ async def register_webhook(
         await register(webhook_url(public_url, channel), found.secret)
     except ChannelError as exc:
         raise Unprocessable(f"the {channel.type} provider refused the webhook: {exc}") from None
+
+
 async def active_runtimes(
     session: AsyncSession, box: SecretBox, channel_type: ChannelType
 ) -> list[ChannelRuntime]:

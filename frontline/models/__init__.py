@@ -20,10 +20,12 @@ from frontline.models.conversations import (
     Category,
     Conversation,
     ConversationStatus,
+    ConversationTag,
     DeliveryStatus,
     Message,
     Priority,
     SenderType,
+    Tag,
 )
 from frontline.models.jobs import Job, JobStatus
 from frontline.models.knowledge import (
@@ -67,6 +69,7 @@ __all__ = [
     "Conversation",
     "ConversationFacts",
     "ConversationStatus",
+    "ConversationTag",
     "DeliveryStatus",
     "Departure",
     "DocumentStatus",
@@ -83,6 +86,7 @@ __all__ = [
     "ResourceKind",
     "Role",
     "SenderType",
+    "Tag",
     "Tenant",
     "UsageDaily",
     "User",

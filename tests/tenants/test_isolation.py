@@ -42,7 +42,7 @@ from frontline.messages.schemas import ReplyIn
 from frontline.models import Contact, Conversation, Job, Message
 from frontline.platform.schemas import Limits
 from frontline.tenants.schemas import MemberIn, MemberPatch, TenantIn
-from frontline.tickets.schemas import CategoryIn, CategoryPatch
+from frontline.tickets.schemas import CategoryIn, CategoryPatch, ConversationTagsIn, TagIn
 from tests.bookings.helpers import book, make_tour
 from tests.conftest import Factory, TenantFixture
 from tests.kit.keepalive import Answer, keepalive_server
@@ -150,6 +150,7 @@ EXCLUDED: dict[tuple[str, str], str] = {
 LISTS = {
     f"{API}/conversations",
     f"{API}/categories",
+    f"{API}/tags",
     f"{API}/channels",
     f"{API}/inbox/channels",
     f"{API}/jobs",
@@ -184,6 +185,7 @@ NOT_LISTS: dict[str, str] = {
             "categories",
             "unanswered",
             "usage",
+            "bookings",
         )
     },
     **{
@@ -224,6 +226,7 @@ class TenantAData:
     resource_id: str = "r"
     departure_id: str = "d"
     booking_id: int = 1
+    tag_id: str = "g"
 
     def values(self, param: str) -> list[Any]:
         """Every id of A's data that ``param`` can take (empty: the walk cannot fill it)."""
@@ -243,6 +246,7 @@ class TenantAData:
             "resource_id": [self.resource_id],
             "departure_id": [self.departure_id],
             "booking_id": [self.booking_id],
+            "tag_id": [self.tag_id],
         }
         return fillers.get(param, [])
 
@@ -269,6 +273,7 @@ BODIES: dict[type[BaseModel], Callable[[TenantFixture], dict[str, Any]]] = {
     ReplyIn: lambda me: {"text": "taken over"},
     NoteIn: lambda me: {"text": "taken over"},
     CategoryPatch: lambda me: {"name": "taken over", "description": "taken over"},
+    ConversationTagsIn: lambda me: {"tag_ids": []},
     # models of routes without path parameters, listed so the mapping is complete
     LoginIn: lambda me: {"email": me.owner_email, "password": me.owner_password},
     RefreshIn: lambda me: {"refresh_token": "flr_" + "x" * 40},
@@ -282,6 +287,7 @@ BODIES: dict[type[BaseModel], Callable[[TenantFixture], dict[str, Any]]] = {
     MemberIn: lambda me: {"email": "walk@example.com", "password": "password 123"},
     ChannelIn: lambda me: {"type": "api", "name": "walk"},
     CategoryIn: lambda me: {"name": "walk"},
+    TagIn: lambda me: {"name": "walk", "color": "#123456"},
     AiSettingsIn: lambda me: {"temperature": 0.3},
     FaqIn: lambda me: {"question": "taken over?", "answer": "taken over"},
     KnowledgeSettingsIn: lambda me: {"embedding": None},
@@ -360,10 +366,23 @@ def body_model(route: APIRoute) -> type[BaseModel] | None:
     return annotation
 
 
+def path_params(route: APIRoute) -> list[Any]:
+    """The route's path parameters, its dependencies' included (a dependency may take the
+    id, e.g. the copilot's ``Copilot``)."""
+    found: dict[str, Any] = {}
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        for param in dependant.path_params:
+            found.setdefault(param.name, param)
+        stack.extend(dependant.dependencies)
+    return list(found.values())
+
+
 def parameterised_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
     found = []
     for path, route in api_routes(app):
-        if path.startswith(API + "/") and route.dependant.path_params:
+        if path.startswith(API + "/") and path_params(route):
             for method in sorted(route.methods or ()):
                 found.append((method, path, route))
     return found
@@ -378,7 +397,7 @@ def walk_plan(app: FastAPI, a: TenantAData | None) -> list[Call]:
         if (method, path) in EXCLUDED:
             seen_excluded.add((method, path))
             continue
-        names = [p.name for p in route.dependant.path_params]
+        names = [p.name for p in path_params(route)]
         probe = TenantAData(
             t=_PROBE_TENANT,
             conversation_id=1,
@@ -458,6 +477,13 @@ async def build_tenant_data(
     category_id = r.json()["id"]
     r = await c.patch(
         f"{API}/conversations/{conversation_id}", json={"category_id": category_id}, headers=t.owner
+    )
+    assert r.status_code == 200, r.text
+    r = await c.post(f"{API}/tags", json={"name": f"VIP {t.slug}"}, headers=t.owner)
+    assert r.status_code == 201, r.text
+    tag_id = r.json()["id"]
+    r = await c.put(
+        f"{API}/conversations/{conversation_id}/tags", json={"tag_ids": [tag_id]}, headers=t.owner
     )
     assert r.status_code == 200, r.text
     # an operator reply enqueues a delivery; the channel's callback refuses it (HTTP 400),
@@ -554,6 +580,7 @@ async def build_tenant_data(
         resource_id=resource["id"],
         departure_id=departure["id"],
         booking_id=booking_id,
+        tag_id=tag_id,
     )
 
 
@@ -565,6 +592,7 @@ async def snapshot(client: httpx.AsyncClient, a: TenantAData) -> dict[str, Any]:
         f"{API}/conversations/{a.conversation_id}",
         f"{API}/contacts/{a.contact_id}",
         f"{API}/categories",
+        f"{API}/tags",
         f"{API}/channels",
         f"{API}/jobs",
         f"{API}/api-keys",
@@ -712,7 +740,7 @@ def test_every_list_route_is_checked(app: FastAPI) -> None:
         for path, route in api_routes(app)
         if path.startswith(API + "/")
         and "GET" in (route.methods or ())
-        and not route.dependant.path_params
+        and not path_params(route)
     }
     assert plain_gets == LISTS | set(NOT_LISTS), (
         "a GET route under /api/v1 is neither checked as a list nor excluded with a reason: "
@@ -735,6 +763,7 @@ async def test_lists_never_show_another_tenants_rows(factory: Factory, worker: W
     own = {
         f"{API}/conversations": ({str(a.conversation_id)}, {str(bd.conversation_id)}),
         f"{API}/categories": ({a.category_id}, {bd.category_id}),
+        f"{API}/tags": ({a.tag_id}, {bd.tag_id}),
         f"{API}/channels": (
             {a.t.api_channel_id, a.t.email_channel_id},
             {b.api_channel_id, b.email_channel_id},
