@@ -177,6 +177,8 @@ def test_channels_page_shows_the_widget_preview_inline(admin: Page, server: Serv
     # the real widget, loaded by /widget.js with the channel's key inside the frame: it opens
     launcher = frame.locator(".launcher")
     expect(launcher).to_be_visible()
+    # the widget's button is fixed to the frame's corner: bring the whole frame into view
+    frame_el.evaluate("(f) => f.scrollIntoView({block: 'center'})")
     launcher.click()
     expect(frame.locator("#fl-input")).to_be_visible()
     expect(page.get_by_test_id("widget-preview").first).to_have_attribute("target", "_blank")
