@@ -372,7 +372,8 @@ async def test_health_and_ready(client: httpx.AsyncClient) -> None:
 
 
 async def test_metrics(factory: Factory) -> None:
-    t = await factory.tenant()
+    # a channel that pushes replies, so the operator's reply leaves a queued delivery job
+    t = await factory.tenant(callback_url="http://127.0.0.1:9/hook")
     conversation_id = (await factory.inbound(t))["conversation_id"]
     r = await factory.client.post(
         f"{API}/conversations/{conversation_id}/messages",

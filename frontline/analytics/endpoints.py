@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontline.analytics import service
 from frontline.analytics.repository import Window
 from frontline.analytics.schemas import (
+    BookingsOut,
     CountsOut,
     Range,
     SummaryOut,
@@ -88,6 +89,13 @@ async def summary(subject: Admin, session: Session, params: ReportQuery) -> Any:
 async def timeline(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """Per day: conversations, AI-resolved, handed off, CSAT."""
     return await _run("timeline", service.timeline, subject, session, params)
+
+
+@router.get("/bookings", response_model=BookingsOut)
+async def bookings(subject: Admin, session: Session, params: ReportQuery) -> Any:
+    """Bookings created per UTC day and how many of them are confirmed now (with
+    ``channel_id``: those made from that channel's conversations)."""
+    return await _run("bookings", service.bookings, subject, session, params)
 
 
 @router.get("/volume", response_model=VolumeOut)

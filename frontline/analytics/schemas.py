@@ -21,8 +21,25 @@ class SpreadOut(BaseModel):
 
 
 class BookingCounts(BaseModel):
+    """Bookings created in the range, and how many of those are confirmed now."""
+
     created: int
     confirmed: int
+
+
+class BookingDayOut(BaseModel):
+    day: str
+    created: int
+    confirmed: int
+
+
+class BookingsOut(BaseModel):
+    range: Range
+    created: int
+    confirmed: int
+    # of the bookings created in the range, the confirmed share (null: none created)
+    confirmed_share: float | None
+    days: list[BookingDayOut]  # every day of the range, zeros included
 
 
 class SummaryOut(BaseModel):
@@ -40,8 +57,7 @@ class SummaryOut(BaseModel):
     ai_first_response: SpreadOut
     operator_first_response: SpreadOut
     resolution: SpreadOut
-    # None until a bookings module registers its counter (see ``service.bookings_counter``)
-    bookings: BookingCounts | None = None
+    bookings: BookingCounts
 
 
 class DayOut(BaseModel):

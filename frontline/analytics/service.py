@@ -5,7 +5,6 @@ and CSV export read the same rows)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -14,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontline.analytics.repository import AnalyticsRepository, Spread, Window
 from frontline.analytics.schemas import (
     BookingCounts,
+    BookingDayOut,
+    BookingsOut,
     CountOut,
     CountsOut,
     DayOut,
@@ -25,6 +26,7 @@ from frontline.analytics.schemas import (
     UsageOut,
     VolumeOut,
 )
+from frontline.bookings import service as bookings_service
 from frontline.errors import Unprocessable
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
@@ -32,16 +34,6 @@ from frontline.kit.time import utcnow
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 TOP_LIMIT = 20
-
-# The seam for bookings: a bookings module registers a counter of bookings created and
-# confirmed in a window; until one does, the summary's ``bookings`` is null.
-BookingsCounter = Callable[[AsyncSession, TenantScope, Window], Awaitable[BookingCounts]]
-_bookings_counter: BookingsCounter | None = None
-
-
-def register_bookings_counter(counter: BookingsCounter | None) -> None:
-    global _bookings_counter
-    _bookings_counter = counter
 
 
 def resolve_range(
@@ -76,7 +68,12 @@ async def summary(
 ) -> SummaryOut:
     repo = AnalyticsRepository(session, scope)
     totals = await repo.totals(window)
-    bookings = await _bookings_counter(session, scope, window) if _bookings_counter else None
+    per_day = await bookings_service.created_by_day(
+        session, scope, window.start, window.end, window.channel_id
+    )
+    bookings = BookingCounts(
+        created=sum(n for _d, n, _c in per_day), confirmed=sum(c for _d, _n, c in per_day)
+    )
     average = totals["csat_average"]
     return SummaryOut(
         range=rng,
@@ -121,6 +118,34 @@ async def timeline(
         )
         current += timedelta(days=1)
     return TimelineOut(range=rng, days=days)
+
+
+async def bookings(
+    session: AsyncSession, scope: TenantScope, rng: Range, window: Window
+) -> BookingsOut:
+    """Bookings created per day of the range (days without any included, zeros) and how
+    many of them are confirmed; with a channel, those made from its conversations."""
+    found = {
+        d: (n, c)
+        for d, n, c in await bookings_service.created_by_day(
+            session, scope, window.start, window.end, window.channel_id
+        )
+    }
+    days = []
+    current = rng.start
+    while current <= rng.end:
+        n, c = found.get(current.isoformat(), (0, 0))
+        days.append(BookingDayOut(day=current.isoformat(), created=n, confirmed=c))
+        current += timedelta(days=1)
+    created = sum(d.created for d in days)
+    confirmed = sum(d.confirmed for d in days)
+    return BookingsOut(
+        range=rng,
+        created=created,
+        confirmed=confirmed,
+        confirmed_share=_share(confirmed, created),
+        days=days,
+    )
 
 
 async def volume(
@@ -181,15 +206,16 @@ def table(report: str, data: Any) -> tuple[list[str], list[list[Any]]]:
         for name in ("ai_first_response", "operator_first_response", "resolution"):
             spread: SpreadOut = getattr(data, name)
             rows += [[f"{name}_median_s", spread.median], [f"{name}_p90_s", spread.p90]]
-        if data.bookings is not None:
-            rows += [
-                ["bookings_created", data.bookings.created],
-                ["bookings_confirmed", data.bookings.confirmed],
-            ]
+        rows += [
+            ["bookings_created", data.bookings.created],
+            ["bookings_confirmed", data.bookings.confirmed],
+        ]
         return ["metric", "value"], rows
     if isinstance(data, TimelineOut):
         header = ["day", "conversations", "ai_resolved", "handed_off", "csat_average", "csat_count"]
         return header, [[getattr(d, h) for h in header] for d in data.days]
+    if isinstance(data, BookingsOut):
+        return ["day", "created", "confirmed"], [[d.day, d.created, d.confirmed] for d in data.days]
     if isinstance(data, VolumeOut):
         hours = [[f"hour_{h:02d}", n] for h, n in enumerate(data.by_hour)]
         days = [[f"weekday_{WEEKDAYS[d]}", n] for d, n in enumerate(data.by_weekday)]

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Date, and_, case, cast, exists, func, or_, select, update
 
 from frontline.kit.repository import TenantRepository
 from frontline.models import (
@@ -20,6 +20,7 @@ from frontline.models import (
     Booking,
     BookingStatus,
     ConditionTemplate,
+    Conversation,
     Departure,
     Resource,
 )
@@ -276,6 +277,31 @@ class BookingRepository(TenantRepository[Booking]):
         if resource_ids is not None:
             stmt = stmt.where(Booking.resource_id.in_(resource_ids))
         return list((await self.session.execute(stmt)).scalars())
+
+    async def created_by_day(
+        self, start: datetime, end: datetime, channel_id: uuid.UUID | None
+    ) -> list[tuple[str, int, int]]:
+        """Bookings created in ``[start, end)`` per UTC day of creation: ``(YYYY-MM-DD,
+        created, of those now confirmed)``, days without bookings left out. With
+        ``channel_id``, only bookings made from a conversation on that channel."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            day: ColumnElement[Any] = func.date(Booking.created_at)
+        else:
+            day = cast(func.timezone("UTC", Booking.created_at), Date)
+        confirmed = case((Booking.status == BookingStatus.CONFIRMED.value, 1), else_=0)
+        stmt = (
+            self.select(day, func.count(), func.coalesce(func.sum(confirmed), 0))
+            .where(Booking.created_at >= start, Booking.created_at < end)
+            .group_by(day)
+            .order_by(day)
+        )
+        if channel_id is not None:
+            stmt = stmt.join(Conversation, Conversation.id == Booking.conversation_id).where(
+                Conversation.tenant_id == self.scope.tenant_id,
+                Conversation.channel_id == channel_id,
+            )
+        rows = (await self.session.execute(stmt)).all()
+        return [(d if isinstance(d, str) else d.isoformat(), int(n), int(c)) for d, n, c in rows]
 
 
 async def resource_by_ical_token(session: Any, token: str) -> Resource | None:

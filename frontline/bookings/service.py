@@ -428,6 +428,18 @@ async def search_bookings(
     return await BookingRepository(session, scope).search(**filters)
 
 
+async def created_by_day(
+    session: AsyncSession,
+    scope: TenantScope,
+    start: datetime,
+    end: datetime,
+    channel_id: uuid.UUID | None = None,
+) -> list[tuple[str, int, int]]:
+    """For analytics: ``(UTC day, bookings created, of those confirmed now)`` per day with
+    bookings in ``[start, end)``."""
+    return await BookingRepository(session, scope).created_by_day(start, end, channel_id)
+
+
 def _check_pending(booking: Booking, now: datetime) -> None:
     if booking.status == BookingStatus.PENDING.value and (
         booking.hold_until is not None and booking.hold_until <= now

@@ -217,6 +217,11 @@ def validation_fields(errors: list[Any]) -> list[dict[str, Any]]:
 class ChannelConfig(BaseModel):
     """Base of each channel's config model (secret fields are ``SecretStr``)."""
 
+    def pushes_replies(self) -> bool:
+        """Whether replies are sent somewhere (a delivery job runs); ``False`` for a channel
+        whose integration polls them instead."""
+        return True
+
 
 class ChannelAdapter(Protocol):
     type: ClassVar[ChannelType]

@@ -139,6 +139,7 @@ async def create_channel(
             config_encrypted=box.encrypt(json.dumps(_storable(parsed))),
             secret_encrypted=box.encrypt(secret),
             is_active=True,
+            pushes_replies=parsed.pushes_replies(),
         )
     )
     await session.flush()
@@ -202,6 +203,7 @@ async def update_channel(
         merged = {**current, **{k: v for k, v in config.items() if v != "**********"}}
         parsed = validate_config(channel.type, merged)
         channel.config_encrypted = box.encrypt(json.dumps(_storable(parsed)))
+        channel.pushes_replies = parsed.pushes_replies()
         secret = box.decrypt(channel.secret_encrypted)
         await _after_secret_set(session, channel, secret, config_changed=True)
     await session.flush()

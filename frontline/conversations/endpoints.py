@@ -27,6 +27,8 @@ from frontline.messages import service as messages
 from frontline.messages.schemas import MessageOut, ReplyIn
 from frontline.models import ConversationStatus, Priority
 from frontline.tenants import service as tenants
+from frontline.tickets import service as tickets
+from frontline.tickets.schemas import ConversationTagsIn, TagOut
 
 router = APIRouter(tags=["conversations"])
 
@@ -41,6 +43,7 @@ async def list_conversations(
     category_id: uuid.UUID | None = None,
     channel_id: uuid.UUID | None = None,
     contact_id: uuid.UUID | None = None,
+    tag_id: uuid.UUID | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -64,15 +67,18 @@ async def list_conversations(
         category_id=category_id,
         channel_id=channel_id,
         contact_id=contact_id,
+        tag_id=tag_id,
         q=q,
     )
     rows, next_cursor = await service.search(
         session, subject.scope, flt, limit=limit, cursor=cursor
     )
     previews = await service.last_messages(session, subject.scope, [r.id for r in rows])
+    tags = await tickets.tags_of(session, subject.scope, [r.id for r in rows])
     items = []
     for row in rows:
         item = ConversationOut.model_validate(row)
+        item.tags = [TagOut.model_validate(t) for t in tags.get(row.id, [])]
         if row.id in previews:
             sender, text, at = previews[row.id]
             item.last_message = LastMessage(sender_type=sender, text=text, created_at=at)
@@ -87,6 +93,8 @@ async def get_conversation(
     conversation = await service.get(session, subject.scope, conversation_id)
     rows = await messages.list_messages(session, subject.scope, conversation.id)
     out = ConversationOut.model_validate(conversation).model_dump()
+    tags = await tickets.tags_of(session, subject.scope, [conversation.id])
+    out["tags"] = [TagOut.model_validate(t) for t in tags.get(conversation.id, [])]
     return ConversationDetail(
         **out, messages=await attachments.messages_out(session, subject.scope, rows)
     )
@@ -105,6 +113,27 @@ async def list_messages(
         session, subject.scope, conversation.id, after_id=after_id, limit=limit
     )
     return await attachments.messages_out(session, subject.scope, rows)
+
+
+@router.get("/conversations/{conversation_id}/tags", response_model=list[TagOut])
+async def get_conversation_tags(
+    conversation_id: PathId, subject: Operator, session: Session
+) -> list[TagOut]:
+    conversation = await service.get(session, subject.scope, conversation_id)
+    tags = await tickets.tags_of(session, subject.scope, [conversation.id])
+    return [TagOut.model_validate(t) for t in tags.get(conversation.id, [])]
+
+
+@router.put("/conversations/{conversation_id}/tags", response_model=list[TagOut])
+async def set_conversation_tags(
+    conversation_id: PathId, body: ConversationTagsIn, subject: Operator, session: Session
+) -> list[TagOut]:
+    """Replace the conversation's tags with ``tag_ids`` (an empty list removes them all)."""
+    conversation = await service.get(session, subject.scope, conversation_id)
+    tags = await tickets.set_conversation_tags(
+        session, subject.scope, conversation.id, body.tag_ids
+    )
+    return [TagOut.model_validate(t) for t in tags]
 
 
 @router.patch("/conversations/{conversation_id}", response_model=ConversationOut)

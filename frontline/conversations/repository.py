@@ -30,6 +30,7 @@ from frontline.models import (
     Contact,
     ContactIdentity,
     Conversation,
+    ConversationTag,
     KnowledgeState,
     Message,
     Tenant,
@@ -45,6 +46,7 @@ class ConversationFilter:
     category_id: uuid.UUID | None = None
     channel_id: uuid.UUID | None = None
     contact_id: uuid.UUID | None = None
+    tag_id: uuid.UUID | None = None
     q: str | None = None
 
 
@@ -372,6 +374,16 @@ class ConversationRepository(TenantRepository[Conversation]):
             stmt = stmt.where(Conversation.category_id == flt.category_id)
         if flt.channel_id is not None:
             stmt = stmt.where(Conversation.channel_id == flt.channel_id)
+        if flt.tag_id is not None:
+            stmt = stmt.where(
+                exists(
+                    select(ConversationTag.tag_id).where(
+                        ConversationTag.conversation_id == Conversation.id,
+                        ConversationTag.tenant_id == self.scope.tenant_id,
+                        ConversationTag.tag_id == flt.tag_id,
+                    )
+                )
+            )
         if flt.contact_id is not None:
             stmt = stmt.where(Conversation.contact_id == flt.contact_id)
         if flt.q:

@@ -11,6 +11,7 @@ from frontline.conversations.reasons import ReasonCode, reason_code
 from frontline.kit.text import MessageText
 from frontline.messages.schemas import MessageOut
 from frontline.models import ConversationStatus, Priority
+from frontline.tickets.schemas import TagOut
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,9 @@ class ConversationOut(BaseModel):
     resolved_at: datetime | None
     csat_rating: int | None = None
     csat_comment: str | None = None
+    # in lists and the detail: the conversation's tags (null where not loaded: the answers
+    # of PATCH and assign, realtime frames)
+    tags: list[TagOut] | None = None
     # in lists only: the newest message the customer or a reply left (not internal notes)
     last_message: LastMessage | None = None
 
@@ -55,6 +59,7 @@ class ConversationOut(BaseModel):
     def handoff_reason_code(self) -> ReasonCode | None:
         """The reason as a stable code (the console shows it in its own language)."""
         return reason_code(self.handoff_reason)
+
     meta: dict[str, Any] = Field(default_factory=dict)
 
 

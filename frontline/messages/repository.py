@@ -309,6 +309,32 @@ _FROM_CONVERSATION = ("conversation_id", "channel_id")
 class MessageRepository(TenantRepository[Message]):
     model = Message
 
+    async def channel_pushes_replies(self, channel_id: uuid.UUID) -> bool:
+        stmt = select(Channel.pushes_replies).where(
+            Channel.tenant_id == self.scope.tenant_id, Channel.id == channel_id
+        )
+        return bool((await self.session.execute(stmt)).scalar_one_or_none() is not False)
+
+    async def mark_delivered_if_pulled(self, message_id: int, channel_id: uuid.UUID) -> bool:
+        """Mark a queued reply ``delivered`` when its channel pushes replies nowhere (the
+        integration polls them); one statement. Returns whether it did."""
+        pulled = (
+            select(Channel.id)
+            .where(
+                Channel.id == channel_id,
+                Channel.tenant_id == self.scope.tenant_id,
+                Channel.pushes_replies.is_(False),
+            )
+            .exists()
+        )
+        result = await self.session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.tenant_id == self.scope.tenant_id, pulled)
+            .values(delivery_status=DeliveryStatus.DELIVERED.value)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     async def insert(self, values: dict[str, Any]) -> int:
         """Insert a message (one Core statement: no entity); returns its id."""
         if values.get("tenant_id") != self.scope.tenant_id:

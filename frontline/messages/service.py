@@ -97,8 +97,12 @@ async def queue_outbound(
     held_by: JobContext | None = None,
 ) -> Message:
     """Store a reply and enqueue its delivery in the same transaction (``held_by``: see
-    :func:`queue_reply_if_bot`)."""
-    message = MessageRepository(session, scope).add(
+    :func:`queue_reply_if_bot`). On a channel that pushes replies nowhere (an API channel
+    without a callback URL) the reply is stored as delivered - the integration polls it -
+    and no delivery job is enqueued."""
+    repo = MessageRepository(session, scope)
+    pushes = await repo.channel_pushes_replies(conversation.channel_id)
+    message = repo.add(
         Message(
             conversation_id=conversation.id,
             channel_id=conversation.channel_id,
@@ -106,13 +110,16 @@ async def queue_outbound(
             author_id=author_id,
             text=text,
             meta=dict(meta or {}),
-            delivery_status=DeliveryStatus.QUEUED.value,
+            delivery_status=(
+                DeliveryStatus.QUEUED.value if pushes else DeliveryStatus.DELIVERED.value
+            ),
             is_internal=False,
             created_at=utcnow(),
         )
     )
     await session.flush()
-    await _enqueue_delivery(session, scope, message.id, held_by)
+    if pushes:
+        await _enqueue_delivery(session, scope, message.id, held_by)
     _publish(session, message)
     return message
 
@@ -148,11 +155,15 @@ async def queue_reply_if_bot(
         "failure_reason": None,
         "created_at": utcnow(),
     }
-    stored = await MessageRepository(session, scope).reply_if_bot(values)
+    repo = MessageRepository(session, scope)
+    stored = await repo.reply_if_bot(values)
     if stored is None:
         return None
     message_id, channel_id = stored
-    await _enqueue_delivery(session, scope, message_id, held_by)
+    if await repo.mark_delivered_if_pulled(message_id, channel_id):
+        values["delivery_status"] = DeliveryStatus.DELIVERED.value  # polled: no job
+    else:
+        await _enqueue_delivery(session, scope, message_id, held_by)
     message = MessageOut(id=message_id, channel_id=channel_id, **values)
     event = message.model_dump(mode="json")
     _publish_data(session, scope.tenant_id, conversation_id, events.MESSAGE_CREATED, event)

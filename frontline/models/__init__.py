@@ -21,10 +21,12 @@ from frontline.models.conversations import (
     Category,
     Conversation,
     ConversationStatus,
+    ConversationTag,
     DeliveryStatus,
     Message,
     Priority,
     SenderType,
+    Tag,
 )
 from frontline.models.jobs import Job, JobStatus
 from frontline.models.knowledge import (
@@ -69,6 +71,7 @@ __all__ = [
     "Conversation",
     "ConversationFacts",
     "ConversationStatus",
+    "ConversationTag",
     "DeliveryStatus",
     "Departure",
     "DocumentStatus",
@@ -85,6 +88,7 @@ __all__ = [
     "ResourceKind",
     "Role",
     "SenderType",
+    "Tag",
     "Tenant",
     "UsageDaily",
     "User",

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontline.kit.time import utcnow
@@ -31,6 +31,10 @@ class Channel(Base):
     config_encrypted: Mapped[str] = mapped_column(Text)
     secret_encrypted: Mapped[str] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # False: replies have nowhere to be pushed (an API channel without a callback URL) - they
+    # are stored as delivered and the integration polls them; no delivery job runs. Kept in
+    # step with the config by the channels service (plain, so the reply path needs no key).
+    pushes_replies: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = created_at_column()
 
 

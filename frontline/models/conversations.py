@@ -1,4 +1,4 @@
-"""Conversations (each one is a ticket), messages and categories."""
+"""Conversations (each one is a ticket), messages, categories and tags."""
 
 from __future__ import annotations
 
@@ -69,6 +69,39 @@ class Category(Base):
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = created_at_column()
+
+
+class Tag(Base):
+    """A label operators put on conversations (many per conversation), per tenant."""
+
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(50))
+    # a CSS colour, ``#rrggbb``
+    color: Mapped[str] = mapped_column(String(7), default="#6b7280")
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class ConversationTag(Base):
+    """A tag on a conversation. ``tenant_id`` copies the conversation's (scoping)."""
+
+    __tablename__ = "conversation_tags"
+    __table_args__ = (Index("ix_conversation_tags_tag_id", "tag_id"),)
+
+    conversation_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
 
 
 class Conversation(Base):

@@ -15,6 +15,8 @@ from frontline.tickets.schemas import (
     CategoryIn,
     CategoryOut,
     CategoryPatch,
+    TagIn,
+    TagOut,
 )
 
 router = APIRouter(tags=["categories"])
@@ -100,3 +102,18 @@ async def update_canned(
 )
 async def delete_canned(canned_reply_id: uuid.UUID, subject: Admin, session: Session) -> None:
     await service.delete_canned(session, subject.scope, canned_reply_id)
+@router.get("/tags", response_model=list[TagOut], tags=["tags"])
+async def list_tags(subject: Operator, session: Session) -> list[TagOut]:
+    return [TagOut.model_validate(t) for t in await service.list_tags(session, subject.scope)]
+
+
+@router.post("/tags", response_model=TagOut, status_code=status.HTTP_201_CREATED, tags=["tags"])
+async def create_tag(body: TagIn, subject: Admin, session: Session) -> TagOut:
+    return TagOut.model_validate(
+        await service.create_tag(session, subject.scope, body.name, body.color)
+    )
+
+
+@router.delete("/tags/{tag_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["tags"])
+async def delete_tag(tag_id: uuid.UUID, subject: Admin, session: Session) -> None:
+    await service.delete_tag(session, subject.scope, tag_id)

@@ -51,3 +51,27 @@ class CannedReplyOut(BaseModel):
     text: str
     created_at: datetime
     updated_at: datetime
+COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
+
+
+class TagIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=50)
+    color: str = Field(default="#6b7280", pattern=COLOR_PATTERN, description="#rrggbb")
+
+
+class TagOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    color: str
+
+
+class ConversationTagsIn(BaseModel):
+    """The whole set of a conversation's tags (PUT replaces it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tag_ids: list[uuid.UUID] = Field(max_length=50)

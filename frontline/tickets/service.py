@@ -7,8 +7,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontline.errors import Conflict, NotFound, Unprocessable
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
-from frontline.models import CannedReply, Category
-from frontline.tickets.repository import CannedReplyRepository, CategoryRepository
+from frontline.models import CannedReply, Category, Tag
+from frontline.tickets.repository import (
+    CannedReplyRepository,
+    CategoryRepository,
+    ConversationTagRepository,
+    TagRepository,
+)
 
 
 async def list_categories(session: AsyncSession, scope: TenantScope) -> list[Category]:
@@ -120,3 +125,47 @@ async def update_canned(
 async def delete_canned(session: AsyncSession, scope: TenantScope, reply_id: uuid.UUID) -> None:
     await session.delete(await get_canned(session, scope, reply_id))
     await session.flush()
+async def list_tags(session: AsyncSession, scope: TenantScope) -> list[Tag]:
+    return await TagRepository(session, scope).list()
+
+
+async def create_tag(session: AsyncSession, scope: TenantScope, name: str, color: str) -> Tag:
+    repo = TagRepository(session, scope)
+    name = name.strip()
+    if not name:
+        raise Unprocessable("tag name must not be blank")
+    if await repo.by_name(name) is not None:
+        raise Conflict(f"tag {name!r} already exists")
+    tag = repo.add(Tag(name=name, color=color.lower()))
+    await session.flush()
+    return tag
+
+
+async def delete_tag(session: AsyncSession, scope: TenantScope, tag_id: uuid.UUID) -> None:
+    """Delete a tag; it disappears from every conversation (the link rows cascade)."""
+    tag = await TagRepository(session, scope).get(tag_id)
+    if tag is None:
+        raise NotFound("tag not found")
+    await session.delete(tag)
+    await session.flush()
+
+
+async def tags_of(
+    session: AsyncSession, scope: TenantScope, conversation_ids: list[int]
+) -> dict[int, list[Tag]]:
+    return await ConversationTagRepository(session, scope).tags_of(conversation_ids)
+
+
+async def set_conversation_tags(
+    session: AsyncSession, scope: TenantScope, conversation_id: int, tag_ids: list[uuid.UUID]
+) -> list[Tag]:
+    """Replace a conversation's tags (the caller has checked the conversation is the
+    tenant's). Every id must be one of the tenant's tags: another tenant's is unknown here."""
+    wanted = list(dict.fromkeys(tag_ids))
+    tags = await TagRepository(session, scope).by_ids(wanted)
+    missing = set(wanted) - {t.id for t in tags}
+    if missing:
+        raise Unprocessable(f"unknown tag: {sorted(str(m) for m in missing)[0]}")
+    await ConversationTagRepository(session, scope).replace(conversation_id, wanted)
+    await session.flush()
+    return tags

@@ -177,7 +177,7 @@ async def test_every_report_on_known_numbers(factory: Factory) -> None:
     assert s["operator_first_response"] == {"count": 1, "median": 60.0, "p90": 60.0}
     assert s["resolution"]["count"] == 5
     assert s["resolution"]["median"] == 600.0 and s["resolution"]["p90"] == 1200.0
-    assert s["bookings"] is None
+    assert s["bookings"] == {"created": 0, "confirmed": 0}
 
     only_mail = await get(factory, t, f"summary?{RANGE}&channel_id={t.email_channel_id}")
     assert (only_mail["conversations"], only_mail["ai_resolved"]) == (1, 1)

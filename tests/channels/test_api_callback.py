@@ -303,15 +303,64 @@ async def test_dead_job_is_listed_and_requeued(
 
 
 async def test_channel_without_callback_url_stores_replies_as_delivered(
-    factory: Factory, worker: Worker
+    factory: Factory, worker: Worker, callback: CallbackServer
 ) -> None:
     """Issue 14: without a callback URL the integration polls the messages API, so a reply
-    is delivered once stored: ``sent``, no failure, no dead job."""
-    t = await factory.tenant()
-    conversation_id, reply_id = await conversation_with_reply(factory, t, "Poll me")
+    is delivered once stored: ``delivered`` at once, no delivery job (none to fail, nothing
+    red). With a callback URL set later replies are queued and pushed; removing it again
+    goes back to polling."""
+    t = await factory.tenant(ai=True)
+    c = factory.client
+    # the AI's reply to the customer, and an operator's
+    inbound = await factory.inbound(t, contact="cust-42", text="Здравствуйте! Есть места?")
+    conversation_id = int(inbound["conversation_id"])
+    await worker.run_until_idle()
+    r = await c.get(f"/api/v1/conversations/{conversation_id}/messages", headers=t.operator)
+    ai_replies = [m for m in r.json() if m["sender_type"] == "ai"]
+    assert ai_replies and {m["delivery_status"] for m in ai_replies} == {"delivered"}
+    r = await c.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        headers=t.operator,
+        json={"text": "Poll me"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["delivery_status"] == "delivered"
+    reply_id = int(r.json()["id"])
     await worker.run_until_idle()
     stored = await message(factory, t, conversation_id, reply_id)
-    assert stored["delivery_status"] == "sent"
-    assert stored["failure_reason"] is None
+    assert (stored["delivery_status"], stored["failure_reason"]) == ("delivered", None)
+    kinds = {j["kind"] for j in await jobs(factory, t)}
+    assert "message.deliver" not in kinds, kinds
     assert await jobs(factory, t, "dead") == []
-    assert {j["status"] for j in await jobs(factory, t)} == {"done"}
+
+    # a callback URL: the next reply is queued, and the job pushes it
+    r = await c.patch(
+        f"/api/v1/channels/{t.api_channel_id}",
+        json={"config": {"callback_url": callback.url}},
+        headers=t.owner,
+    )
+    assert r.status_code == 200, r.text
+    r = await c.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        headers=t.operator,
+        json={"text": "Pushed"},
+    )
+    assert r.json()["delivery_status"] == "queued"
+    pushed_id = int(r.json()["id"])
+    await worker.run_until_idle()
+    assert (await message(factory, t, conversation_id, pushed_id))["delivery_status"] == "sent"
+    assert [request.json()["text"] for request in callback.received] == ["Pushed"]
+
+    # and without it again: polled
+    r = await c.patch(
+        f"/api/v1/channels/{t.api_channel_id}",
+        json={"config": {"callback_url": None}},
+        headers=t.owner,
+    )
+    assert r.status_code == 200, r.text
+    r = await c.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        headers=t.operator,
+        json={"text": "Polled again"},
+    )
+    assert r.json()["delivery_status"] == "delivered"

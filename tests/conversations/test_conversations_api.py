@@ -364,7 +364,8 @@ async def test_a_customer_message_reopens_a_resolved_conversation(factory: Facto
 
 
 async def test_operator_reply(factory: Factory) -> None:
-    t = await factory.tenant()
+    # a channel that pushes replies (a callback URL): each reply gets a delivery job
+    t = await factory.tenant(callback_url="http://127.0.0.1:9/hook")
     c = factory.client
     cid = (await factory.inbound(t))["conversation_id"]
     jobs = await delivery_jobs(factory)

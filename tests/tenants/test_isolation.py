@@ -42,7 +42,14 @@ from frontline.messages.schemas import ReplyIn
 from frontline.models import Contact, Conversation, Job, Message
 from frontline.platform.schemas import Limits
 from frontline.tenants.schemas import MemberIn, MemberPatch, TenantIn
-from frontline.tickets.schemas import CannedReplyIn, CannedReplyPatch, CategoryIn, CategoryPatch
+from frontline.tickets.schemas import (
+    CannedReplyIn,
+    CannedReplyPatch,
+    CategoryIn,
+    CategoryPatch,
+    ConversationTagsIn,
+    TagIn,
+)
 from tests.bookings.helpers import book, make_tour
 from tests.conftest import Factory, TenantFixture
 from tests.kit.keepalive import Answer, keepalive_server
@@ -163,6 +170,7 @@ LISTS = {
     f"{API}/conversations",
     f"{API}/categories",
     f"{API}/canned-replies",
+    f"{API}/tags",
     f"{API}/channels",
     f"{API}/inbox/channels",
     f"{API}/jobs",
@@ -197,6 +205,7 @@ NOT_LISTS: dict[str, str] = {
             "categories",
             "unanswered",
             "usage",
+            "bookings",
         )
     },
     **{
@@ -238,6 +247,7 @@ class TenantAData:
     departure_id: str = "d"
     booking_id: int = 1
     canned_reply_id: str = "cr"
+    tag_id: str = "g"
 
     def values(self, param: str) -> list[Any]:
         """Every id of A's data that ``param`` can take (empty: the walk cannot fill it)."""
@@ -258,6 +268,7 @@ class TenantAData:
             "departure_id": [self.departure_id],
             "booking_id": [self.booking_id],
             "canned_reply_id": [self.canned_reply_id],
+            "tag_id": [self.tag_id],
         }
         return fillers.get(param, [])
 
@@ -285,6 +296,7 @@ BODIES: dict[type[BaseModel], Callable[[TenantFixture], dict[str, Any]]] = {
     NoteIn: lambda me: {"text": "taken over"},
     CategoryPatch: lambda me: {"name": "taken over", "description": "taken over"},
     CannedReplyPatch: lambda me: {"title": "taken over", "text": "taken over"},
+    ConversationTagsIn: lambda me: {"tag_ids": []},
     # models of routes without path parameters, listed so the mapping is complete
     LoginIn: lambda me: {"email": me.owner_email, "password": me.owner_password},
     RefreshIn: lambda me: {"refresh_token": "flr_" + "x" * 40},
@@ -299,6 +311,7 @@ BODIES: dict[type[BaseModel], Callable[[TenantFixture], dict[str, Any]]] = {
     ChannelIn: lambda me: {"type": "api", "name": "walk"},
     CategoryIn: lambda me: {"name": "walk"},
     CannedReplyIn: lambda me: {"title": "walk", "text": "walk"},
+    TagIn: lambda me: {"name": "walk", "color": "#123456"},
     AiSettingsIn: lambda me: {"temperature": 0.3},
     FaqIn: lambda me: {"question": "taken over?", "answer": "taken over"},
     KnowledgeSettingsIn: lambda me: {"embedding": None},
@@ -489,6 +502,13 @@ async def build_tenant_data(
         f"{API}/conversations/{conversation_id}", json={"category_id": category_id}, headers=t.owner
     )
     assert r.status_code == 200, r.text
+    r = await c.post(f"{API}/tags", json={"name": f"VIP {t.slug}"}, headers=t.owner)
+    assert r.status_code == 201, r.text
+    tag_id = r.json()["id"]
+    r = await c.put(
+        f"{API}/conversations/{conversation_id}/tags", json={"tag_ids": [tag_id]}, headers=t.owner
+    )
+    assert r.status_code == 200, r.text
     # an operator reply enqueues a delivery; the channel's callback refuses it (HTTP 400),
     # so the job dies (a dead job is what an admin can re-queue)
     async with keepalive_server(lambda _request: Answer(status=400, body=b"no")) as hook:
@@ -589,6 +609,7 @@ async def build_tenant_data(
         departure_id=departure["id"],
         booking_id=booking_id,
         canned_reply_id=canned_reply_id,
+        tag_id=tag_id,
     )
 
 
@@ -600,6 +621,7 @@ async def snapshot(client: httpx.AsyncClient, a: TenantAData) -> dict[str, Any]:
         f"{API}/conversations/{a.conversation_id}",
         f"{API}/contacts/{a.contact_id}",
         f"{API}/categories",
+        f"{API}/tags",
         f"{API}/channels",
         f"{API}/jobs",
         f"{API}/api-keys",
@@ -771,6 +793,7 @@ async def test_lists_never_show_another_tenants_rows(factory: Factory, worker: W
         f"{API}/conversations": ({str(a.conversation_id)}, {str(bd.conversation_id)}),
         f"{API}/categories": ({a.category_id}, {bd.category_id}),
         f"{API}/canned-replies": ({a.canned_reply_id}, {bd.canned_reply_id}),
+        f"{API}/tags": ({a.tag_id}, {bd.tag_id}),
         f"{API}/channels": (
             {a.t.api_channel_id, a.t.email_channel_id},
             {b.api_channel_id, b.email_channel_id},

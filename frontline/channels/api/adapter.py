@@ -46,6 +46,9 @@ class ApiChannelConfig(ChannelConfig):
 
     callback_url: AnyHttpUrl | None = None
 
+    def pushes_replies(self) -> bool:
+        return self.callback_url is not None
+
 
 class ApiContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -12,7 +12,7 @@ import { renderInbox, upsertConversation } from "./inbox.js";
 import { addMessage, renderMessageList } from "./messages.js";
 import { baseTitle, forgetHandoff, renderHandoffs, titleCount } from "./notify.js";
 import {
-  channelTag, contactName, loadContact, memberName, members, storeContact
+  channelTag, contactName, loadContact, memberName, members, storeContact, tagChip, tags
 } from "./reference.js";
 import { CONVERSATION_FRAMES, on, onConnect, send } from "./socket.js";
 import { current, setCurrent } from "./state.js";
@@ -44,6 +44,7 @@ function renderConversationState() {
   $("field-status").value = c.status;
   $("field-priority").value = c.priority;
   $("field-category").value = c.category_id || "";
+  renderTags(c);
   var transfer = $("transfer-to");
   var chosen = transfer.value;
   clear(transfer);
@@ -55,6 +56,50 @@ function renderConversationState() {
   renderAiPanel();
   // other panels (copilot.js) follow the open conversation's state through this event
   document.dispatchEvent(new CustomEvent("console:conversation", { detail: c }));
+}
+
+/** The conversation's tags as chips with a remove button, and the tags it could get. */
+function renderTags(c) {
+  var list = $("conv-tags");
+  clear(list);
+  var mine = c.tags || [];
+  if (!mine.length) { list.appendChild(el("li", "muted", t("field.no_tags"))); }
+  mine.forEach(function (tag) {
+    var li = el("li", "conv-tag");
+    li.setAttribute("data-testid", "conv-tag");
+    li.appendChild(tagChip(tag));
+    var remove = el("button", "link tag-remove", "\u00d7");
+    remove.type = "button";
+    remove.setAttribute("aria-label", t("field.remove_tag", { name: tag.name }));
+    remove.setAttribute("data-testid", "tag-remove");
+    remove.addEventListener("click", function () {
+      putTags(mine.filter(function (x) { return x.id !== tag.id; }).map(function (x) { return x.id; }));
+    });
+    li.appendChild(remove);
+    list.appendChild(li);
+  });
+  var select = $("field-tag-add");
+  clear(select);
+  select.appendChild(option("", t("field.add_tag"), true));
+  tags.forEach(function (tag) {
+    if (!mine.some(function (x) { return x.id === tag.id; })) { select.appendChild(option(tag.id, tag.name, false)); }
+  });
+  select.disabled = select.options.length < 2;
+}
+
+function putTags(ids) {
+  if (!current) { return; }
+  var id = current.conv.id;
+  api("PUT", "/conversations/" + id + "/tags", { tag_ids: ids }).then(function (rows) {
+    if (current && current.conv.id === id) {
+      current.conv.tags = rows;
+      renderTags(current.conv);
+      upsertConversation(Object.assign({}, current.conv));
+    }
+  }).catch(function (error) {
+    if (current) { renderTags(current.conv); }
+    failed(error);
+  });
 }
 
 function renderContact() {
@@ -96,6 +141,7 @@ export function refresh() {
 /** A conversation's new state: in the inbox, and here when it is the open one. */
 function conversationChanged(c) {
   if (current && current.conv.id === c.id) {
+    if (c.tags === null || c.tags === undefined) { c.tags = current.conv.tags; }
     current.conv = c;
     if (current.loaded) { renderConversationState(); }
   }
@@ -234,6 +280,11 @@ export function wire() {
   });
   $("field-category").addEventListener("change", function () {
     patchConversation({ category_id: $("field-category").value || null });
+  });
+  $("field-tag-add").addEventListener("change", function () {
+    var chosen = $("field-tag-add").value;
+    if (!current || !chosen) { return; }
+    putTags((current.conv.tags || []).map(function (x) { return x.id; }).concat([chosen]));
   });
   $("contact-ai").addEventListener("change", function () {
     if (!current || !current.contact) { return; }

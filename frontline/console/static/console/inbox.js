@@ -7,7 +7,7 @@ import { conversationTitle, formatTime, t } from "./i18n.js";
 import { clearHandoffs, forgetHandoff, isUnseen } from "./notify.js";
 import {
   categoryName,
-  categories, channelTag, contactKnown, knownContactName, loadContact, memberName
+  categories, channelTag, contactKnown, knownContactName, loadContact, memberName, tagChip
 } from "./reference.js";
 import { CONVERSATION_FRAMES, on, onConnect } from "./socket.js";
 import { current } from "./state.js";
@@ -28,6 +28,7 @@ function filters() {
     status: $("f-status").value,
     priority: $("f-priority").value,
     category_id: $("f-category").value,
+    tag_id: $("f-tag").value,
     q: $("f-q").value.trim()
   };
 }
@@ -35,7 +36,7 @@ function filters() {
 function listParams(cursor) {
   var f = filters();
   var params = {
-    channel_id: f.channel_id, priority: f.priority, category_id: f.category_id,
+    channel_id: f.channel_id, priority: f.priority, category_id: f.category_id, tag_id: f.tag_id,
     q: f.q, limit: PAGE_SIZE, cursor: cursor
   };
   if (inbox.tab === "pending") {
@@ -54,6 +55,7 @@ function matches(c) {
   if (f.channel_id && c.channel_id !== f.channel_id) { return false; }
   if (f.priority && c.priority !== f.priority) { return false; }
   if (f.category_id && c.category_id !== f.category_id) { return false; }
+  if (f.tag_id && !(c.tags || []).some(function (tag) { return tag.id === f.tag_id; })) { return false; }
   if (inbox.tab === "pending") { return c.status === "pending"; }
   if (inbox.tab === "mine") {
     if (c.assignee_id !== CFG.user_id) { return false; }
@@ -111,6 +113,7 @@ function renderRow(c) {
   if (c.category_id && categories.has(c.category_id)) {
     tags.appendChild(el("span", "tag", categoryName(categories.get(c.category_id))));
   }
+  (c.tags || []).forEach(function (tag) { tags.appendChild(tagChip(tag)); });
   a.appendChild(tags);
   li.appendChild(a);
   if (!contactKnown(c.contact_id)) { loadContact(c.contact_id).catch(function () {}); }
@@ -163,7 +166,13 @@ function selectTab(name, focus) {
 }
 
 /** A conversation changed (event or own action): show it in the list where it belongs. */
-export function upsertConversation(c) {
+export function upsertConversation(changed) {
+  var c = Object.assign({}, changed);
+  // frames and PATCH answers carry no tags (null): keep the ones the list knows
+  if (c.tags === null || c.tags === undefined) {
+    var known = inbox.rows.get(c.id);
+    c.tags = known ? known.tags : [];
+  }
   if (matches(c)) {
     inbox.rows.set(c.id, c);
   } else {
@@ -185,7 +194,7 @@ export function wire() {
       selectTab(next.getAttribute("data-tab"), true);
     });
   });
-  ["f-channel", "f-status", "f-priority", "f-category"].forEach(function (id) {
+  ["f-channel", "f-status", "f-priority", "f-category", "f-tag"].forEach(function (id) {
     $(id).addEventListener("change", function () { loadInbox(false); });
   });
   $("f-q").addEventListener("input", function () {

@@ -6,6 +6,7 @@ import { t } from "./i18n.js";
 
 export var members = new Map();
 export var categories = new Map();
+export var tags = new Map(); // id -> {id, name, color}
 var channels = new Map();
 var contacts = new Map(); // id -> {data, promise}
 
@@ -70,6 +71,11 @@ export function loadReference() {
       rows.forEach(function (c) { categories.set(c.id, c); });
       fillCategorySelects();
     }),
+    api("GET", "/tags").then(function (rows) {
+      tags.clear();
+      rows.forEach(function (tag) { tags.set(tag.id, tag); });
+      fillTagFilter();
+    }),
     api("GET", "/inbox/channels").then(function (rows) {
       channels.clear();
       rows.forEach(function (c) { channels.set(c.id, c); });
@@ -89,6 +95,22 @@ function fillCategorySelects() {
     select.appendChild(option("", pair[1], false));
     categories.forEach(function (c) { select.appendChild(option(c.id, categoryName(c), c.id === current)); });
   });
+}
+
+function fillTagFilter() {
+  var select = $("f-tag");
+  var current = select.value;
+  clear(select);
+  select.appendChild(option("", t("filter.any"), false));
+  tags.forEach(function (tag) { select.appendChild(option(tag.id, tag.name, tag.id === current)); });
+}
+
+/** A coloured chip of a tag (its colour is a #rrggbb the API checked). */
+export function tagChip(tag) {
+  var chip = el("span", "tag tag-label", tag.name);
+  chip.style.setProperty("--tag-color", tag.color);
+  chip.setAttribute("data-tag-id", tag.id);
+  return chip;
 }
 
 function fillChannelFilter() {

@@ -53,7 +53,7 @@ function render(out, params) {
   return Promise.all([
     get("summary", params), get("timeline", params), get("volume", params),
     get("handoff-reasons", params), get("categories", params), get("unanswered", params),
-    get("usage", params)
+    get("usage", params), get("bookings", params)
   ]).then(function (r) {
     charts.forEach(function (c) { c.destroy(); });
     charts = [];
@@ -84,6 +84,11 @@ function render(out, params) {
     report(out, "categories", "admin.analytics.categories", params, "bar",
       cats.map(function (i) { return i.key || t("field.no_category"); }),
       [["admin.analytics.conversations", cats.map(function (i) { return i.count; })]]);
+    var booked = r[7].days;
+    report(out, "bookings", "admin.analytics.bookings_report", params, "bar",
+      booked.map(function (d) { return d.day; }),
+      [["admin.analytics.bookings_created", booked.map(function (d) { return d.created; })],
+       ["admin.analytics.bookings_confirmed", booked.map(function (d) { return d.confirmed; })]]);
     unanswered(out, r[5].items, params);
     usage(out, r[6].days, params);
   });
@@ -111,9 +116,9 @@ function summary(out, s, params) {
   });
   box.appendChild(grid);
   box.appendChild(el("p", "help", t("admin.analytics.strict_help")));
-  if (s.bookings) {
-    box.appendChild(el("p", null, t("admin.analytics.bookings", { created: s.bookings.created, confirmed: s.bookings.confirmed })));
-  }
+  var booked = el("p", null, t("admin.analytics.bookings", { created: s.bookings.created, confirmed: s.bookings.confirmed }));
+  booked.setAttribute("data-testid", "kpi-bookings");
+  box.appendChild(booked);
 }
 
 function report(out, name, titleKey, params, type, labels, series, suffix) {

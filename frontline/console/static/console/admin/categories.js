@@ -1,4 +1,5 @@
-/* Categories of conversations: add, rename in place, delete. */
+/* Categories of conversations: add, rename in place, delete. Tags (name and colour) that
+ * operators put on conversations: add, delete. */
 
 import { api } from "../api.js";
 import { clear, el } from "../dom.js";
@@ -7,6 +8,7 @@ import { categoryName } from "../reference.js";
 import { button, clearErrors, empty, field, form, row, section, showErrors, submitButton, table } from "./ui.js";
 
 var tbody = null;
+var tagBody = null;
 
 export function start(body) {
   var list = section(body, "admin.nav.categories", "categories");
@@ -26,6 +28,45 @@ export function start(body) {
     }, function (error) { showErrors(f, error); });
   });
   load();
+  startTags(body);
+}
+
+function startTags(body) {
+  var list = section(body, "admin.tags.title", "tags");
+  tagBody = table(list, [t("admin.cat.name"), t("admin.tags.color"), ""], "tag-list");
+  var add = section(body, "admin.tags.add", "tag-add");
+  var f = form("tag");
+  var name = field(f, { name: "name", label: "admin.cat.name" });
+  var color = field(f, { name: "color", label: "admin.tags.color", type: "color", value: "#2563eb" });
+  submitButton(f, "admin.add", "tag-submit");
+  add.appendChild(f);
+  f.addEventListener("submit", function (event) {
+    event.preventDefault();
+    clearErrors(f);
+    api("POST", "/tags", { name: name.value, color: color.value }).then(function () {
+      name.value = "";
+      loadTags();
+    }, function (error) { showErrors(f, error); });
+  });
+  loadTags();
+}
+
+function loadTags() {
+  return api("GET", "/tags").then(function (rows) {
+    clear(tagBody);
+    if (!rows.length) { empty(tagBody, 3); }
+    rows.forEach(function (tag) {
+      var chip = el("span", "tag-chip", tag.name);
+      chip.style.setProperty("--tag-color", tag.color);
+      var status = el("span", "muted");
+      var actions = el("span", "actions");
+      actions.appendChild(button(t("admin.delete"), function () {
+        api("DELETE", "/tags/" + tag.id).then(loadTags, function (e) { status.textContent = e.message; });
+      }, "tag-delete", "danger"));
+      actions.appendChild(status);
+      row(tagBody, [chip, tag.color, actions], "tag-row");
+    });
+  });
 }
 
 function load() {

@@ -143,8 +143,17 @@ function snippet(holder, ch) {
   pre.setAttribute("data-testid", "widget-snippet-code");
   box.appendChild(pre);
   box.appendChild(copyButton(code, "snippet-copy"));
-  var preview = el("a", "preview", t("admin.ch.preview"));
-  preview.href = "/console/settings/channels/" + ch.id + "/preview";
+  var url = "/console/settings/channels/" + ch.id + "/preview";
+  // the live preview, inline: a small page of our own that loads /widget.js with this
+  // channel's key (the widget opens in the frame's corner); and the same page in a tab
+  var frame = el("iframe", "widget-frame");
+  frame.src = url;
+  frame.title = t("admin.ch.preview") + ": " + ch.name;
+  frame.setAttribute("data-testid", "widget-preview-frame");
+  box.appendChild(el("h3", null, t("admin.ch.preview")));
+  box.appendChild(frame);
+  var preview = el("a", "preview", t("admin.ch.preview_tab"));
+  preview.href = url;
   preview.target = "_blank";
   preview.rel = "noopener";
   preview.setAttribute("data-testid", "widget-preview");
