@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 from frontline.ai.base import ProviderKind
+from frontline.kit.pagination import NextCursor
 
 MAX_CHAIN = 10
 
@@ -110,4 +111,4 @@ class AiCallOut(AiCallSummary):
 
 class AiCallPage(BaseModel):
     items: list[AiCallSummary]
-    next_cursor: str | None = None
+    next_cursor: NextCursor = None
