@@ -56,3 +56,23 @@ def build_api_router() -> APIRouter:
     ):
         api.include_router(router)
     return api
+
+
+# operations anyone may call: no credentials, so no 401/403
+_PUBLIC = {("get", "/health"), ("get", "/ready")}
+
+
+def is_public(method: str, path: str) -> bool:
+    return (method, path) in _PUBLIC
+
+
+def is_rate_limited(method: str, path: str) -> bool:
+    """Login is throttled; inbound channels, webhooks and the widget have rate limits."""
+    if method == "get":
+        return False
+    return (
+        path == "/api/v1/auth/login"
+        or "/widget" in path
+        or "/webhooks/" in path
+        or (path.startswith("/api/v1/channels/") and path.endswith("/messages"))
+    )

@@ -19,7 +19,7 @@ from frontline import __version__
 from frontline.ai import jobs as ai_reply_jobs
 from frontline.ai.chain import BreakerRegistry
 from frontline.aisettings import jobs as ai_log_jobs
-from frontline.api import build_api_router
+from frontline.api import build_api_router, is_public, is_rate_limited
 from frontline.attachments import jobs as attachment_jobs
 from frontline.attachments.links import LinkSigner
 from frontline.attachments.service import AttachmentLimits, AttachmentRuntime
@@ -50,6 +50,7 @@ from frontline.kit.counters import make_counters
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
 from frontline.kit.metrics import jobs_by_state, registry
+from frontline.kit.openapi import install_openapi
 from frontline.knowledge import jobs as knowledge_jobs
 from frontline.knowledge.index import InProcessIndex
 from frontline.knowledge.parsing import ParseLimits
@@ -271,6 +272,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         except Exception:
             log.warning("could not sample job counts", exc_info=True)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    # every error status each operation can answer, with the one error body
+    install_openapi(app, public=is_public, rate_limited=is_rate_limited)
 
     app.add_middleware(
         BodySizeLimitMiddleware,

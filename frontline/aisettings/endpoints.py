@@ -22,6 +22,7 @@ from frontline.audit import service as audit
 from frontline.auth.deps import Admin, Operator, Owner
 from frontline.deps import ServicesDep, Session
 from frontline.errors import error_body
+from frontline.kit.pagination import CursorQuery
 from frontline.kit.params import BIGINT_MAX, PathId
 from frontline.kit.time import as_utc
 
@@ -75,7 +76,7 @@ async def list_calls(
     errors_only: bool = False,
     since: datetime | None = None,
     until: datetime | None = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AiCallPage:
     """The AI log, newest first."""

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 from frontline.ai.base import ProviderKind
 from frontline.aisettings.behaviour import ReplyLanguage, WorkingHours
+from frontline.kit.pagination import NextCursor
 
 MAX_CHAIN = 10
 
@@ -121,4 +122,4 @@ class AiCallOut(AiCallSummary):
 
 class AiCallPage(BaseModel):
     items: list[AiCallSummary]
-    next_cursor: str | None = None
+    next_cursor: NextCursor = None

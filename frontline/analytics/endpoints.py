@@ -34,6 +34,10 @@ from frontline.kit.repository import TenantScope
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
 Report = Callable[[AsyncSession, TenantScope, Range, Window], Awaitable[BaseModel]]
+# ``format=csv``: the same report as a CSV table
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}}
+}
 Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv")]
 
 
@@ -78,52 +82,52 @@ async def _run(
     return _csv(name, data) if params.format == "csv" else data
 
 
-@router.get("/summary", response_model=SummaryOut)
+@router.get("/summary", response_model=SummaryOut, responses=CSV_RESPONSE)
 async def summary(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """Conversations, the strict AI-resolved share, handoff rate, CSAT, first response
     times (AI and operator) and time to resolution (median and p90, seconds)."""
     return await _run("summary", service.summary, subject, session, params)
 
 
-@router.get("/timeline", response_model=TimelineOut)
+@router.get("/timeline", response_model=TimelineOut, responses=CSV_RESPONSE)
 async def timeline(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """Per day: conversations, AI-resolved, handed off, CSAT."""
     return await _run("timeline", service.timeline, subject, session, params)
 
 
-@router.get("/bookings", response_model=BookingsOut)
+@router.get("/bookings", response_model=BookingsOut, responses=CSV_RESPONSE)
 async def bookings(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """Bookings created per UTC day and how many of them are confirmed now (with
     ``channel_id``: those made from that channel's conversations)."""
     return await _run("bookings", service.bookings, subject, session, params)
 
 
-@router.get("/volume", response_model=VolumeOut)
+@router.get("/volume", response_model=VolumeOut, responses=CSV_RESPONSE)
 async def volume(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """Conversations started by UTC hour of the day and by weekday."""
     return await _run("volume", service.volume, subject, session, params)
 
 
-@router.get("/handoff-reasons", response_model=CountsOut)
+@router.get("/handoff-reasons", response_model=CountsOut, responses=CSV_RESPONSE)
 async def handoff_reasons(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """Handed-off conversations by reason code (``unknown``: the reason was cleared when
     the conversation was handed back or reopened)."""
     return await _run("handoff-reasons", service.handoff_reasons, subject, session, params)
 
 
-@router.get("/categories", response_model=CountsOut)
+@router.get("/categories", response_model=CountsOut, responses=CSV_RESPONSE)
 async def categories(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """The top categories (an empty key: no category)."""
     return await _run("categories", service.categories, subject, session, params)
 
 
-@router.get("/unanswered", response_model=CountsOut)
+@router.get("/unanswered", response_model=CountsOut, responses=CSV_RESPONSE)
 async def unanswered(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """Questions the AI had no confident answer to, grouped by their normalized text."""
     return await _run("unanswered", service.unanswered, subject, session, params)
 
 
-@router.get("/usage", response_model=UsageOut)
+@router.get("/usage", response_model=UsageOut, responses=CSV_RESPONSE)
 async def usage(subject: Admin, session: Session, params: ReportQuery) -> Any:
     """LLM calls, tokens and cost per provider per day."""
     return await _run("usage", service.usage, subject, session, params)

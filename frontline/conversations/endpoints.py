@@ -22,6 +22,7 @@ from frontline.conversations.schemas import (
 )
 from frontline.deps import Session
 from frontline.errors import Unprocessable
+from frontline.kit.pagination import CursorQuery
 from frontline.kit.params import BIGINT_MAX, PathId
 from frontline.messages import service as messages
 from frontline.messages.schemas import MessageOut, ReplyIn
@@ -45,7 +46,7 @@ async def list_conversations(
     contact_id: uuid.UUID | None = None,
     tag_id: uuid.UUID | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ConversationPage:
     assignee_id: uuid.UUID | None = None

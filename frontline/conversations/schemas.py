@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from frontline.conversations.reasons import ReasonCode, reason_code
+from frontline.kit.pagination import NextCursor
 from frontline.kit.text import MessageText
 from frontline.messages.schemas import MessageOut
 from frontline.models import ConversationStatus, Priority
@@ -69,7 +70,7 @@ class ConversationDetail(ConversationOut):
 
 class ConversationPage(BaseModel):
     items: list[ConversationOut]
-    next_cursor: str | None = None
+    next_cursor: NextCursor = None
 
 
 class ConversationPatch(BaseModel):

@@ -6,13 +6,26 @@ import base64
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from fastapi import Query
+from pydantic import BaseModel, Field
 
 from frontline.kit.time import as_utc
 
 R = TypeVar("R")
+
+# the cursor's format: unpadded URL-safe base64 of a small JSON object; clients pass back
+# the ``next_cursor`` of the previous page and never build one themselves
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+CURSOR_DESCRIPTION = (
+    "opaque: the next_cursor of the previous page (unpadded URL-safe base64); "
+    "a cursor that does not decode is refused with 422"
+)
+CursorQuery = Annotated[
+    str | None,
+    Query(max_length=500, pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION),
+]
 
 
 class InvalidCursor(ValueError):
@@ -38,9 +51,18 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
 T = TypeVar("T")
 
 
+NextCursor = Annotated[
+    str | None,
+    Field(
+        pattern=CURSOR_PATTERN,
+        description="pass as ?cursor= for the next page; null on the last page",
+    ),
+]
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    next_cursor: str | None = None
+    next_cursor: NextCursor = None
 
 
 def decode_time_cursor(cursor: str | None) -> tuple[datetime, int] | None:
