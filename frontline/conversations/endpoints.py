@@ -178,7 +178,7 @@ async def reply(
     response_model=MessageOut,
 )
 async def resend_message(
-    conversation_id: int, message_id: int, subject: Operator, session: Session
+    conversation_id: PathId, message_id: PathId, subject: Operator, session: Session
 ) -> MessageOut:
     """Send again a reply whose delivery is ``unknown`` (its send was interrupted and the
     channel cannot tell whether it arrived): a deliberate operator's decision, since the
