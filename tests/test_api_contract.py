@@ -13,12 +13,8 @@ API-channel operation with that channel's secret (its own bearer credential).
 
 from __future__ import annotations
 
-import json
-import os
-import socket
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TEST_SECRET
+from tests.kit.liveserver import demo_server
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -54,12 +50,6 @@ EXCLUDED_CHECKS: list[str] = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Live:
     base: str
@@ -79,53 +69,8 @@ class Live:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     folder = tmp_path_factory.mktemp("contract")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "FRONTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/frontline.db",
-        "FRONTLINE_SECRET_KEY": TEST_SECRET,
-        "FRONTLINE_PUBLIC_URL": base,
-        "FRONTLINE_LOG_JSON": "false",
-        "FRONTLINE_LOG_LEVEL": "WARNING",
-    }
-    log = (folder / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "frontline", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 180  # generous: a loaded machine imports slowly
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (folder / "serve.log").read_text()
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.2)
-        demo = subprocess.run(
-            [sys.executable, "-m", "frontline", "demo", "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        yield Live(base=base, info=json.loads(demo.stdout), folder=folder)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "contract-serve.log").write_text((folder / "serve.log").read_text("utf-8"))
+    with demo_server(folder, "contract-serve.log") as (base, info):
+        yield Live(base=base, info=info, folder=folder)
 
 
 def _failures(report: Path) -> list[str]:

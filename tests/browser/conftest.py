@@ -9,11 +9,7 @@ set), so a CI image that lost its browser cannot pass silently.
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -26,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TEST_SECRET
+from tests.kit.liveserver import demo_server
 
 CHROMIUM = Path(os.environ.get("FRONTLINE_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
@@ -40,12 +36,6 @@ def _require_chromium() -> None:
     if os.environ.get("FRONTLINE_REQUIRE_BROWSER") or os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -97,57 +87,12 @@ def _wait_for_knowledge(server: Server, timeout: float = 90) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _require_chromium()
     folder = tmp_path_factory.mktemp("browser")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "FRONTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/frontline.db",
-        "FRONTLINE_SECRET_KEY": TEST_SECRET,
-        "FRONTLINE_PUBLIC_URL": base,
-        "FRONTLINE_LOG_JSON": "false",
-        "FRONTLINE_LOG_LEVEL": "WARNING",
-        "FRONTLINE_CHANNEL_CACHE_SECONDS": "0",  # a changed channel config applies at once
-    }
-    log = (folder / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "frontline", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 180  # generous: a loaded machine imports slowly
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (folder / "serve.log").read_text()
-            assert time.monotonic() < deadline, "server did not come up"
-            time.sleep(0.2)
-        demo = subprocess.run(
-            [sys.executable, "-m", "frontline", "demo", "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        srv = Server(base=base, info=json.loads(demo.stdout))
+    # a changed channel config applies at once
+    fast = {"FRONTLINE_CHANNEL_CACHE_SECONDS": "0"}
+    with demo_server(folder, "browser-serve.log", fast) as (base, info):
+        srv = Server(base=base, info=info)
         _wait_for_knowledge(srv)
         yield srv
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        # the server's log, for when a browser test fails
-        ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "browser-serve.log").write_text((folder / "serve.log").read_text("utf-8"))
 
 
 @dataclass
