@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import SecretStr
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline import events
@@ -315,7 +317,16 @@ async def load_state(
 ) -> dict[str, Any]:
     """What a polling channel remembered (``{}`` before its first run). ``for_update``
     locks the row on PostgreSQL so two pollers of one channel take turns."""
-    row = await ChannelStateRepository(session, scope).get_for(channel_id, for_update=for_update)
+    repo = ChannelStateRepository(session, scope)
+    row = await repo.get_for(channel_id, for_update=for_update)
+    if row is None and for_update:
+        # lock a row that exists: with none yet, two writers would both read ``{}`` and, on
+        # READ COMMITTED, the later one's save would overwrite the row the earlier one made
+        with contextlib.suppress(IntegrityError):  # another writer made it first
+            async with session.begin_nested():
+                repo.new(channel_id, {})
+                await session.flush()
+        row = await repo.get_for(channel_id, for_update=True)
     return dict(row.state) if row is not None else {}
 
 
