@@ -26,6 +26,13 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import BindParameter
 
 from frontline.kit.repository import TenantRepository
+from frontline.messages.delivery_statements import (
+    mark_sent_statement,
+    mark_unknown_statement,
+    move_status_statement,
+    report_statement,
+    requeue_unknown_statement,
+)
 from frontline.models import (
     Channel,
     Contact,
@@ -193,102 +200,6 @@ def _delivery_statement(postgres: bool, thread_limit: int) -> Select[Any]:
 
 
 @functools.cache
-def _mark_sent_statement() -> Update:
-    messages = cast(Table, Message.__table__)
-    return (
-        update(messages)
-        .where(messages.c.tenant_id == bindparam("tid"), messages.c.id == bindparam("mid"))
-        .values(
-            # a delivery report that came before this (WhatsApp's ``statuses[]`` may
-            # overtake the send's own commit) is never put back
-            delivery_status=case(
-                (messages.c.delivery_status.in_(REPORTED_STATES), messages.c.delivery_status),
-                else_=bindparam("status"),
-            ),
-            failure_reason=case(
-                (messages.c.delivery_status.in_(REPORTED_STATES), messages.c.failure_reason),
-                else_=None,
-            ),
-            external_id=func.coalesce(messages.c.external_id, bindparam("ext")),
-        )
-        .returning(*messages.c)
-    )
-
-
-@functools.cache
-def _move_status_statement() -> Update:
-    messages = cast(Table, Message.__table__)
-    return (
-        update(messages)
-        .where(
-            messages.c.tenant_id == bindparam("tid"),
-            messages.c.id == bindparam("mid"),
-            messages.c.delivery_status == bindparam("before"),
-        )
-        .values(delivery_status=bindparam("after"))
-    )
-
-
-@functools.cache
-def _mark_unknown_statement() -> Update:
-    messages = cast(Table, Message.__table__)
-    return (
-        update(messages)
-        .where(
-            messages.c.tenant_id == bindparam("tid"),
-            messages.c.id == bindparam("mid"),
-            messages.c.delivery_status == "sending",
-        )
-        .values(delivery_status="unknown", failure_reason=bindparam("reason"))
-        .returning(*messages.c)
-    )
-
-
-@functools.cache
-def _requeue_unknown_statement() -> Update:
-    messages = cast(Table, Message.__table__)
-    return (
-        update(messages)
-        .where(
-            messages.c.tenant_id == bindparam("tid"),
-            messages.c.id == bindparam("mid"),
-            messages.c.is_internal.is_(False),
-            messages.c.delivery_status == "unknown",
-        )
-        .values(delivery_status="queued", failure_reason=None)
-        .returning(*messages.c)
-    )
-
-
-# states only a channel's delivery report sets (the send job never overwrites them)
-REPORTED_STATES = ("delivered", "read", "failed")
-
-
-@functools.cache
-def _report_statement() -> Update:
-    """A channel's delivery report for one outbound message, named by its external id or
-    (before that is recorded) by its own id; applied only over an earlier state."""
-    messages = cast(Table, Message.__table__)
-    return (
-        update(messages)
-        .where(
-            messages.c.tenant_id == bindparam("tid"),
-            messages.c.channel_id == bindparam("cid"),
-            messages.c.is_internal.is_(False),
-            messages.c.sender_type.in_([SenderType.AI.value, SenderType.OPERATOR.value]),
-            or_(messages.c.external_id == bindparam("ext"), messages.c.id == bindparam("mid")),
-            messages.c.delivery_status.in_(bindparam("earlier", expanding=True)),
-        )
-        .values(
-            delivery_status=bindparam("status"),
-            failure_reason=bindparam("reason"),
-            external_id=func.coalesce(messages.c.external_id, bindparam("ext")),
-        )
-        .returning(*messages.c)
-    )
-
-
-@functools.cache
 def _recent_statement() -> Select[Any]:
     messages = cast(Table, Message.__table__)
     return (
@@ -406,13 +317,13 @@ class MessageRepository(TenantRepository[Message]):
         together with its job's completion."""
         params = {"tid": self.scope.tenant_id, "mid": message_id, "status": status}
         params["ext"] = external_id
-        return _mark_sent_statement(), params
+        return mark_sent_statement(), params
 
     async def move_status(self, message_id: int, before: str, after: str) -> bool:
         """Set the delivery status to ``after`` if it is ``before`` (one statement; the
         delivery marker's moves). Returns whether it moved."""
         result = await self.session.execute(
-            _move_status_statement(),
+            move_status_statement(),
             {"tid": self.scope.tenant_id, "mid": message_id, "before": before, "after": after},
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -421,13 +332,13 @@ class MessageRepository(TenantRepository[Message]):
         """The statement that turns an interrupted send (``sending``) into ``unknown`` with
         ``reason``, returning the message's columns (no row: it is not ``sending``)."""
         params = {"tid": self.scope.tenant_id, "mid": message_id, "reason": reason}
-        return _mark_unknown_statement(), params
+        return mark_unknown_statement(), params
 
     async def requeue_unknown(self, message_id: int) -> dict[str, Any] | None:
         """An operator's deliberate resend: ``unknown`` back to ``queued``; the message's
         columns after the update, ``None`` when it was not ``unknown``."""
         params = {"tid": self.scope.tenant_id, "mid": message_id}
-        row = (await self.session.execute(_requeue_unknown_statement(), params)).mappings().first()
+        row = (await self.session.execute(requeue_unknown_statement(), params)).mappings().first()
         return dict(row) if row is not None else None
 
     async def apply_report(
@@ -451,7 +362,7 @@ class MessageRepository(TenantRepository[Message]):
             "reason": reason,
             "earlier": list(earlier),
         }
-        row = (await self.session.execute(_report_statement(), params)).mappings().first()
+        row = (await self.session.execute(report_statement(), params)).mappings().first()
         return dict(row) if row is not None else None
 
     async def append(self, values: dict[str, Any]) -> int:
