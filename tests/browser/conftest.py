@@ -10,6 +10,7 @@ set), so a CI image that lost its browser cannot pass silently.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
@@ -21,12 +22,14 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.kit.liveserver import demo_server
 
 CHROMIUM = Path(os.environ.get("FRONTLINE_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+STEP_TIMEOUT = 20_000  # ms for each step; the machine may be slow and busy
 
 
 def _require_chromium() -> None:
@@ -63,6 +66,24 @@ class Server:
             timeout=10,
             **kwargs,
         )
+
+    def customer_says(
+        self, text: str, contact: str | None = None, external_id: str | None = None
+    ) -> dict[str, Any]:
+        """A customer's message on the demo's API channel; the 202 (or 200 for a repeated
+        ``external_id``) body: ``message_id``, ``conversation_id``..."""
+        r = httpx.post(
+            f"{self.base}/api/v1/channels/{self.info['api_channel_id']}/messages",
+            headers={"Authorization": f"Bearer {self.info['api_channel_secret']}"},
+            json={
+                "external_id": external_id or uuid.uuid4().hex,
+                "contact": {"external_id": contact or f"browser-{uuid.uuid4().hex[:8]}"},
+                "text": text,
+            },
+            timeout=10,
+        )
+        assert r.status_code in ((200, 202) if external_id else (202,)), r.text
+        return dict(r.json())
 
 
 def _wait_for_knowledge(server: Server, timeout: float = 90) -> None:
@@ -172,3 +193,46 @@ def browser(server: Server) -> Iterator[Any]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(autouse=True)
+def patient_expect() -> Iterator[None]:
+    """``expect`` waits 5 s by default (a context's default timeout does not apply to it):
+    give every browser step the same generous time, then put the default back."""
+    expect.set_options(timeout=STEP_TIMEOUT)
+    try:
+        yield
+    finally:
+        expect.set_options(timeout=None)
+
+
+def console_context(browser: Browser, server: Server) -> BrowserContext:
+    """A desktop-sized English context that may use the clipboard (copy buttons)."""
+    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(STEP_TIMEOUT)
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.base)
+    return ctx
+
+
+def sign_in(page: Page, server: Server, who: str) -> None:
+    """Sign in to the console as the demo's ``admin`` or ``operator``."""
+    page.goto(f"{server.base}/console/login?lang=en")
+    page.get_by_test_id("login-email").fill(server.info[f"{who}_email"])
+    page.get_by_test_id("login-password").fill(server.info[f"{who}_password"])
+    page.get_by_test_id("login-submit").click()
+    page.wait_for_url(re.compile(r"/console/?$"))
+
+
+@pytest.fixture
+def owner(browser: Browser, server: Server) -> Iterator[Page]:
+    """The demo's admin signed in to the console; a script error on the page fails the test."""
+    ctx = console_context(browser, server)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, server, "admin")
+    try:
+        yield page
+    finally:
+        ctx.close()
+    assert not errors, errors

@@ -10,31 +10,11 @@ base's re-index button shows its progress until every document is indexed again.
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Iterator
 
-import httpx
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Server
-from tests.browser.test_owner_console import TIMEOUT, context, shot, sign_in
-
-
-@pytest.fixture
-def owner(browser: Browser, server: Server) -> Iterator[Page]:
-    expect.set_options(timeout=TIMEOUT)
-    ctx = context(browser, server)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, server, "admin")
-    try:
-        yield page
-    finally:
-        ctx.close()
-        expect.set_options(timeout=None)
-    assert not errors, errors
+from tests.browser.test_owner_console import shot
 
 
 def test_the_owner_sets_the_ai_behaviour_rules(owner: Page, server: Server) -> None:
@@ -111,18 +91,7 @@ def test_canned_replies_are_managed_and_used_in_the_composer(owner: Page, server
     shot(page, "canned-replies-en")
 
     # a customer writes; the owner opens the conversation and answers with the canned reply
-    r = httpx.post(
-        f"{server.base}/api/v1/channels/{server.info['api_channel_id']}/messages",
-        headers={"Authorization": f"Bearer {server.info['api_channel_secret']}"},
-        json={
-            "external_id": uuid.uuid4().hex,
-            "contact": {"external_id": f"canned-{uuid.uuid4().hex[:6]}"},
-            "text": "Как можно оплатить?",
-        },
-        timeout=10,
-    )
-    assert r.status_code == 202, r.text
-    conversation_id = r.json()["conversation_id"]
+    conversation_id = server.customer_says("Как можно оплатить?")["conversation_id"]
     page.goto(f"{server.base}/console/conversations/{conversation_id}")
     expect(page.get_by_test_id("conversation")).to_be_visible()
     box = page.get_by_test_id("reply-text")

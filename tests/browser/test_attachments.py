@@ -20,15 +20,6 @@ ROOT = "document.getElementById('frontline-widget').shadowRoot"
 TIMEOUT = 15_000
 
 
-@pytest.fixture(autouse=True)
-def patient_expect() -> Iterator[None]:
-    expect.set_options(timeout=TIMEOUT)
-    try:
-        yield
-    finally:
-        expect.set_options(timeout=None)
-
-
 def _context(browser: Browser, locale: str = "en-US") -> BrowserContext:
     ctx = browser.new_context(locale=locale, viewport={"width": 1280, "height": 860})
     ctx.set_default_timeout(TIMEOUT)

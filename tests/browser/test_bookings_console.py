@@ -14,13 +14,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import ARTIFACTS, Server
+from tests.browser.conftest import ARTIFACTS, Server, sign_in
 from tests.browser.test_handoff_e2e import console_login, watch_errors
-from tests.browser.test_owner_console import sign_in
 
 TIMEOUT = 15_000
 
@@ -38,14 +36,7 @@ def operator(browser: Browser) -> Iterator[Page]:
 
 
 def _say(server: Server, text: str) -> dict[str, Any]:
-    r = httpx.post(
-        f"{server.base}/api/v1/channels/{server.info['api_channel_id']}/messages",
-        headers={"Authorization": f"Bearer {server.info['api_channel_secret']}"},
-        json={"external_id": text, "contact": {"external_id": "anna-browser"}, "text": text},
-        timeout=10,
-    )
-    assert r.status_code in (200, 202), r.text
-    return dict(r.json())
+    return server.customer_says(text, contact="anna-browser", external_id=text)
 
 
 def _booking(server: Server, token: str) -> dict[str, Any]:
@@ -303,7 +294,5 @@ def test_owner_manages_resources_and_their_schedules(server: Server, operator: P
     page.get_by_test_id("resource-submit").click()
     expect(_error(page, "resource", "name")).to_have_text("Заполните поле.")
     expect(_error(page, "resource", "capacity")).to_have_text("Слишком маленькое значение.")
-    expect(page.get_by_test_id("resource-row").filter(has_text="Kayak")).to_contain_text(
-        "отключён"
-    )
+    expect(page.get_by_test_id("resource-row").filter(has_text="Kayak")).to_contain_text("отключён")
     assert errors == []

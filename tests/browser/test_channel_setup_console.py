@@ -14,15 +14,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Server
-from tests.browser.test_owner_console import context, patient_expect, sign_in
 from tests.channels.mailservers import PASSWORD, Dovecot, dovecot_server
 from tests.channels.telegram.fakebot import ALERT_BOT_TOKEN, BOT_TOKEN, FakeBotApi, fake_bot_api
 from tests.channels.test_mailbox import plain_mail
 
-__all__ = ["dovecot_server", "patient_expect"]  # fixtures used by name
+__all__ = ["dovecot_server"]  # fixtures used by name
 
 STAFF_CHAT = "-1009876543210"
 
@@ -78,20 +77,6 @@ def channel_bot() -> Iterator[ThreadedBot]:
     bot = ThreadedBot(BOT_TOKEN)
     yield bot
     bot.close()
-
-
-@pytest.fixture
-def owner(browser: Browser, server: Server) -> Iterator[Page]:
-    ctx = context(browser, server)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, server, "admin")
-    try:
-        yield page
-    finally:
-        ctx.close()
-    assert not errors, errors
 
 
 def test_operator_alerts_in_telegram(owner: Page, server: Server, alert_bot: ThreadedBot) -> None:

@@ -18,11 +18,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import Server
 from tests.browser.test_copilot_e2e import stored_summary
-from tests.browser.test_handoff_e2e import (  # patient_expect: every expect waits long enough
+from tests.browser.test_handoff_e2e import (
     _context,
     console_login,
     console_message,
-    patient_expect,
     watch_errors,
 )
 from tests.browser.test_widget import Frames, open_chat, open_demo, send, track_ready, wait_for_text
@@ -111,6 +110,3 @@ def _flow(visitor: Page, operator: Page, server: Server, artifacts: Path) -> Non
     assert (booking["status"], booking["departure_id"]) == ("confirmed", departure["id"])
     assert (booking["adults"], booking["customer_name"]) == (2, "Анна")
     assert booking["contact_id"] == conversation["contact_id"]
-
-
-__all__ = ["patient_expect"]

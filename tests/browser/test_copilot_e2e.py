@@ -27,10 +27,9 @@ from tests.ai.fakes import (
     serve,
 )
 from tests.browser.conftest import Server
-from tests.browser.test_handoff_e2e import (  # patient_expect: every expect waits long enough
+from tests.browser.test_handoff_e2e import (
     _context,
     console_login,
-    patient_expect,
     watch_errors,
 )
 from tests.browser.test_widget import Frames, open_chat, open_demo, send, track_ready, wait_for_text
@@ -194,6 +193,3 @@ def _flow(
     assert ("operator", TRANSLATED) in public
     # the copilot never wrote to the customer itself
     assert not any(text in (SHOWN, FORMAL, DRAFT) for _kind, text in public)
-
-
-__all__ = ["patient_expect"]

@@ -35,17 +35,6 @@ ANSWER = "Спасибо! Хочу поехать в феврале вдвоём
 COMMENT = "Быстро и по делу"
 
 
-@pytest.fixture(autouse=True)
-def patient_expect() -> Iterator[None]:
-    """``expect`` waits 5 s by default (the context's default timeout does not apply to
-    it): give every step here the same generous time, then put the default back."""
-    expect.set_options(timeout=TIMEOUT)
-    try:
-        yield
-    finally:
-        expect.set_options(timeout=None)
-
-
 def _context(browser: Browser) -> BrowserContext:
     ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 860})
     ctx.set_default_timeout(TIMEOUT)

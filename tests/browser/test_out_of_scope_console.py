@@ -18,15 +18,6 @@ QUESTION = "Сколько стоит корпоративный тур на Б�
 EXAMPLE = "Есть ли корпоративные туры?"
 
 
-@pytest.fixture(autouse=True)
-def patient_expect() -> Iterator[None]:
-    expect.set_options(timeout=TIMEOUT)
-    try:
-        yield
-    finally:
-        expect.set_options(timeout=None)
-
-
 @pytest.fixture
 def owner(browser: Browser, server: Server) -> Iterator[Page]:
     ctx = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 900})

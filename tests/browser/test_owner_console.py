@@ -12,16 +12,12 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import Server
+from tests.browser.conftest import Server, console_context, sign_in
 
-TIMEOUT = 20_000
 ROOT = Path(__file__).resolve().parents[2]
 # the README's screenshots are refreshed with FRONTLINE_UPDATE_SCREENSHOTS=1; otherwise a run
 # leaves its own under test-artifacts/ (the tracked files stay as they are)
@@ -43,44 +39,6 @@ PAGES = [
     "audit",
 ]
 FACT = "The Sunrise hostel offers free parking for 20 cars next to the lake pier."
-
-
-@pytest.fixture(autouse=True)
-def patient_expect() -> Iterator[None]:
-    expect.set_options(timeout=TIMEOUT)
-    try:
-        yield
-    finally:
-        expect.set_options(timeout=None)
-
-
-def context(browser: Browser, server: Server) -> BrowserContext:
-    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(TIMEOUT)
-    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.base)
-    return ctx
-
-
-@pytest.fixture
-def owner(browser: Browser, server: Server) -> Iterator[Page]:
-    ctx = context(browser, server)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, server, "admin")
-    try:
-        yield page
-    finally:
-        ctx.close()
-    assert not errors, errors
-
-
-def sign_in(page: Page, server: Server, who: str) -> None:
-    page.goto(f"{server.base}/console/login?lang=en")
-    page.get_by_test_id("login-email").fill(server.info[f"{who}_email"])
-    page.get_by_test_id("login-password").fill(server.info[f"{who}_password"])
-    page.get_by_test_id("login-submit").click()
-    page.wait_for_url(re.compile(r"/console/?$"))
 
 
 def pdf_bytes() -> bytes:
@@ -223,25 +181,15 @@ def test_the_owner_sets_up_and_watches_it_work(owner: Page, server: Server, tmp_
 
 def resolve_a_conversation(server: Server) -> None:
     """A customer writes on the demo API channel; an operator resolves the conversation."""
-    r = httpx.post(
-        f"{server.base}/api/v1/channels/{server.info['api_channel_id']}/messages",
-        headers={"Authorization": f"Bearer {server.info['api_channel_secret']}"},
-        json={
-            "external_id": uuid.uuid4().hex,
-            "contact": {"external_id": f"owner-test-{uuid.uuid4().hex[:6]}"},
-            "text": "Hello, is the Baikal tour available in winter?",
-        },
-        timeout=10,
-    )
-    assert r.status_code == 202, r.text
+    said = server.customer_says("Hello, is the Baikal tour available in winter?")
     token = server.token("operator")
-    conversation_id = r.json()["conversation_id"]
+    conversation_id = said["conversation_id"]
     r = server.api("PATCH", f"/conversations/{conversation_id}", token, json={"status": "resolved"})
     assert r.status_code == 200, r.text
 
 
 def test_an_operator_gets_403_on_every_owner_page(browser: Browser, server: Server) -> None:
-    ctx = context(browser, server)
+    ctx = console_context(browser, server)
     try:
         page = ctx.new_page()
         sign_in(page, server, "operator")

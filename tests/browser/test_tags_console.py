@@ -7,61 +7,22 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Server
-from tests.browser.test_owner_console import TIMEOUT, context, sign_in
-
-
-@pytest.fixture(autouse=True)
-def patient_expect() -> Iterator[None]:
-    expect.set_options(timeout=TIMEOUT)
-    try:
-        yield
-    finally:
-        expect.set_options(timeout=None)
-
-
-@pytest.fixture
-def admin(browser: Browser, server: Server) -> Iterator[Page]:
-    ctx = context(browser, server)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(page, server, "admin")
-    try:
-        yield page
-    finally:
-        ctx.close()
-    assert not errors, errors
 
 
 def inbound(server: Server, text: str) -> int:
-    import httpx
-
-    r = httpx.post(
-        f"{server.base}/api/v1/channels/{server.info['api_channel_id']}/messages",
-        headers={"Authorization": f"Bearer {server.info['api_channel_secret']}"},
-        json={
-            "external_id": uuid.uuid4().hex,
-            "contact": {"external_id": f"tags-{uuid.uuid4().hex[:8]}"},
-            "text": text,
-        },
-        timeout=10,
-    )
-    assert r.status_code == 202, r.text
-    return int(r.json()["conversation_id"])
+    return int(server.customer_says(text)["conversation_id"])
 
 
 def test_tags_are_managed_put_on_conversations_and_filter_the_inbox(
-    admin: Page, server: Server
+    owner: Page, server: Server
 ) -> None:
-    page = admin
+    page = owner
     base = server.base
     name = f"VIP-{uuid.uuid4().hex[:4]}"
     page.goto(f"{base}/console/settings/categories?lang=en")
@@ -104,7 +65,7 @@ def test_tags_are_managed_put_on_conversations_and_filter_the_inbox(
     assert server.api("GET", f"/conversations/{tagged}/tags", token).json() == []
 
 
-def test_analytics_charts_bookings(admin: Page, server: Server) -> None:
+def test_analytics_charts_bookings(owner: Page, server: Server) -> None:
     token = server.token("admin")
     r = server.api(
         "POST",
@@ -142,7 +103,7 @@ def test_analytics_charts_bookings(admin: Page, server: Server) -> None:
             r = server.api("POST", f"/bookings/{r.json()['id']}/confirm", token)
             assert r.status_code == 200, r.text
 
-    page = admin
+    page = owner
     page.goto(f"{server.base}/console/analytics?lang=en")
     created, confirmed = before["created"] + 2, before["confirmed"] + 1
     expect(page.get_by_test_id("kpi-bookings")).to_have_text(
@@ -166,8 +127,8 @@ def test_analytics_charts_bookings(admin: Page, server: Server) -> None:
     expect(page.get_by_test_id("report-bookings")).to_contain_text("Бронирования по дням")
 
 
-def test_channels_page_shows_the_widget_preview_inline(admin: Page, server: Server) -> None:
-    page = admin
+def test_channels_page_shows_the_widget_preview_inline(owner: Page, server: Server) -> None:
+    page = owner
     page.goto(f"{server.base}/console/settings/channels?lang=en")
     frame_el = page.get_by_test_id("widget-preview-frame").first
     expect(frame_el).to_be_visible()

@@ -23,7 +23,6 @@ from tests.browser.test_handoff_e2e import (  # noqa: F401  (fixtures)
     console_login,
     console_message,
     operator,
-    patient_expect,
 )
 from tests.channels.whatsapp.fake_graph import (
     ACCESS_TOKEN,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -467,6 +468,7 @@ def test_a_send_lost_in_a_drop_is_resent_with_the_same_client_id(
     track_ready(page)
     sends: list[dict[str, Any]] = []
     hellos: list[str] = []
+    echoed: list[str] = []
     plan = {"lose_send": False, "lose_ack": False}
 
     def from_page(ws: WebSocketRoute, upstream: WebSocketRoute, frame: dict[str, Any]) -> bool:
@@ -483,6 +485,8 @@ def test_a_send_lost_in_a_drop_is_resent_with_the_same_client_id(
     def from_server(ws: WebSocketRoute, upstream: WebSocketRoute, frame: dict[str, Any]) -> bool:
         if frame["type"] == "hello":
             hellos.append(ws.url)
+        if frame["type"] == "message.created":
+            echoed.append(frame["data"].get("text"))
         if frame["type"] == "message.ack" and plan["lose_ack"]:  # stored, answer lost
             plan["lose_ack"] = False
             ws.close(code=4000)
@@ -495,6 +499,12 @@ def test_a_send_lost_in_a_drop_is_resent_with_the_same_client_id(
     open_chat(page)
     send(page, "First")
     wait_for_text(page, ".log .msg.contact[data-id]", "First")
+    # the ack marks the bubble stored; the widget's resume point (last_id) is the last message
+    # *event* it saw, so the drop below waits for the echo, which may come after the ack
+    deadline = time.monotonic() + 15
+    while "First" not in echoed and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert "First" in echoed
 
     plan["lose_send"] = True
     send(page, "Second")
