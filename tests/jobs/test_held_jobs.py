@@ -18,7 +18,7 @@ from frontline.jobs import queue
 from frontline.jobs.registry import JobContext, JobKind, JobRegistry
 from frontline.jobs.worker import Worker
 from frontline.models import Job, JobStatus
-from tests.jobs.test_queue import (
+from tests.jobs.kit import (
     Boom,
     add_job,
     count_jobs,
