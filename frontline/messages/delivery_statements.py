@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from typing import cast
 
-from sqlalchemy import Table, Update, bindparam, case, func, or_, update
+from sqlalchemy import ColumnElement, Table, Update, bindparam, case, func, or_, update
 
 from frontline.models import Message, SenderType
 
@@ -15,12 +15,23 @@ from frontline.models import Message, SenderType
 REPORTED_STATES = ("delivered", "read", "failed")
 
 
+def _messages() -> Table:
+    return cast(Table, Message.__table__)
+
+
+def _one_message(*conditions: ColumnElement[bool]) -> Update:
+    """An UPDATE of the tenant's message ``:mid`` (bound ``tid`` and ``mid``), if ``conditions``."""
+    messages = _messages()
+    return update(messages).where(
+        messages.c.tenant_id == bindparam("tid"), messages.c.id == bindparam("mid"), *conditions
+    )
+
+
 @functools.cache
 def mark_sent_statement() -> Update:
-    messages = cast(Table, Message.__table__)
+    messages = _messages()
     return (
-        update(messages)
-        .where(messages.c.tenant_id == bindparam("tid"), messages.c.id == bindparam("mid"))
+        _one_message()
         .values(
             # a delivery report that came before this (WhatsApp's ``statuses[]`` may
             # overtake the send's own commit) is never put back
@@ -40,28 +51,16 @@ def mark_sent_statement() -> Update:
 
 @functools.cache
 def move_status_statement() -> Update:
-    messages = cast(Table, Message.__table__)
-    return (
-        update(messages)
-        .where(
-            messages.c.tenant_id == bindparam("tid"),
-            messages.c.id == bindparam("mid"),
-            messages.c.delivery_status == bindparam("before"),
-        )
-        .values(delivery_status=bindparam("after"))
+    return _one_message(_messages().c.delivery_status == bindparam("before")).values(
+        delivery_status=bindparam("after")
     )
 
 
 @functools.cache
 def mark_unknown_statement() -> Update:
-    messages = cast(Table, Message.__table__)
+    messages = _messages()
     return (
-        update(messages)
-        .where(
-            messages.c.tenant_id == bindparam("tid"),
-            messages.c.id == bindparam("mid"),
-            messages.c.delivery_status == "sending",
-        )
+        _one_message(messages.c.delivery_status == "sending")
         .values(delivery_status="unknown", failure_reason=bindparam("reason"))
         .returning(*messages.c)
     )
@@ -69,15 +68,9 @@ def mark_unknown_statement() -> Update:
 
 @functools.cache
 def requeue_unknown_statement() -> Update:
-    messages = cast(Table, Message.__table__)
+    messages = _messages()
     return (
-        update(messages)
-        .where(
-            messages.c.tenant_id == bindparam("tid"),
-            messages.c.id == bindparam("mid"),
-            messages.c.is_internal.is_(False),
-            messages.c.delivery_status == "unknown",
-        )
+        _one_message(messages.c.is_internal.is_(False), messages.c.delivery_status == "unknown")
         .values(delivery_status="queued", failure_reason=None)
         .returning(*messages.c)
     )
@@ -88,7 +81,7 @@ def requeue_unknown_statement() -> Update:
 def report_statement() -> Update:
     """A channel's delivery report for one outbound message, named by its external id or
     (before that is recorded) by its own id; applied only over an earlier state."""
-    messages = cast(Table, Message.__table__)
+    messages = _messages()
     return (
         update(messages)
         .where(
