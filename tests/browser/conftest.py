@@ -236,3 +236,12 @@ def owner(browser: Browser, server: Server) -> Iterator[Page]:
     finally:
         ctx.close()
     assert not errors, errors
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A desktop-sized English context for the widget's tests (30 s for each step)."""
+    ctx = browser.new_context(locale="en-US", viewport={"width": 1100, "height": 800})
+    ctx.set_default_timeout(30_000)
+    yield ctx
+    ctx.close()

@@ -24,7 +24,7 @@ from tests.browser.test_handoff_e2e import (
     console_message,
     watch_errors,
 )
-from tests.browser.test_widget import Frames, open_chat, open_demo, send, track_ready, wait_for_text
+from tests.browser.widget_kit import Frames, open_chat, open_demo, send, track_ready, wait_for_text
 
 
 def _departure(server: Server) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -32,7 +32,7 @@ from tests.browser.test_handoff_e2e import (
     console_login,
     watch_errors,
 )
-from tests.browser.test_widget import Frames, open_chat, open_demo, send, track_ready, wait_for_text
+from tests.browser.widget_kit import Frames, open_chat, open_demo, send, track_ready, wait_for_text
 
 QUESTION = "How much is the Baikal tour?"
 SUGGESTION = "The Baikal tour costs 45,000 rubles per person [K1]. Shall I book it for you?"

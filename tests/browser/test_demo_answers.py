@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, BrowserContext
 
 from frontline.knowledge.evaluate_answers import load_qa
 from tests.browser.conftest import Server
-from tests.browser.test_widget import (
+from tests.browser.widget_kit import (
     ROOT,
     new_context,
     open_chat,

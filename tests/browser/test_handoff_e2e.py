@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.browser.conftest import Server
-from tests.browser.test_widget import (
+from tests.browser.widget_kit import (
     Frames,
     open_chat,
     open_demo,

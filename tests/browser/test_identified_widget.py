@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import Server, Site
 from tests.browser.test_handoff_e2e import console_login
-from tests.browser.test_widget import (
+from tests.browser.widget_kit import (
     host_page,
     new_context,
     open_chat,
