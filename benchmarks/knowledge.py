@@ -51,32 +51,32 @@ import contextlib
 import ctypes
 import gc
 import os
-import random
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ingest import SECRET, prepare_postgres  # noqa: E402
-from benchmarks.knowledge_index import EN_STOP, RU_ENDINGS, RU_STOP, Corpus  # noqa: E402
+from benchmarks.ingest import prepare_postgres  # noqa: E402
+from benchmarks.knowledge_corpus import (  # noqa: E402
+    PER_DOCUMENT,
+    ChunkCorpus,
+    Tenant,
+    build,
+    insert_documents,
+    make_tenant_corpus,
+    make_tenants,
+)
+from benchmarks.knowledge_pdf import DEJAVU, make_pdf  # noqa: E402
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/kb_bench"
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-DEJAVU_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
-CHUNK_WORDS = 100  # content words per synthetic chunk: ~900 characters with stop words
-PER_DOCUMENT = 25  # synthetic chunks per document
-INSERT_BATCH = 5000
 K = 5
 P99_TARGET_MS = 30.0
 STALE_QUERIES = 50
@@ -84,266 +84,7 @@ KB_TABLES = ("kb_chunks", "kb_documents", "kb_state")
 PAGES_TARGET = 20.0
 
 
-# --- PDFs --------------------------------------------------------------------------------
-
-EN = {
-    "topics": [
-        "bookings",
-        "payments",
-        "refunds",
-        "cancellations",
-        "travel insurance",
-        "visas and passports",
-        "airport transfers",
-        "hotels",
-        "group tours",
-        "luggage",
-        "loyalty programme",
-        "gift certificates",
-        "children and infants",
-        "special diets",
-        "accessibility",
-        "complaints",
-    ],
-    "subjects": [
-        "The customer",
-        "Your personal manager",
-        "Our support team",
-        "The travel agent",
-        "Every guest",
-        "The booking system",
-        "Each traveller",
-        "The tour operator",
-        "The partner hotel",
-        "The payment provider",
-        "The tour guide",
-        "The group leader",
-    ],
-    "verbs": [
-        "can request",
-        "must confirm",
-        "receives",
-        "should check",
-        "may change",
-        "will refund",
-        "pays for",
-        "can cancel",
-        "books",
-        "updates",
-        "sends out",
-        "keeps a copy of",
-        "is responsible for",
-        "needs to sign",
-    ],
-    "objects": [
-        "the prepayment",
-        "a full refund",
-        "the travel insurance policy",
-        "the booking reference",
-        "the final invoice",
-        "a seat upgrade",
-        "the transfer from the airport",
-        "the visa documents",
-        "the hotel voucher",
-        "the excursion programme",
-        "the meal plan",
-        "an extra night",
-        "the luggage allowance",
-        "the cancellation fee",
-        "the loyalty points",
-        "a gift certificate",
-    ],
-    "tails": [
-        "within {n} days",
-        "before departure",
-        "by bank transfer",
-        "at no extra cost",
-        "after the trip",
-        "in the mobile app",
-        "at our office on Main Street",
-        "if the tour is cancelled",
-        "for groups of more than {n} people",
-        "no later than {n} hours before check-in",
-        "for a fee of {n} euros",
-        "on the day of arrival",
-        "once the payment has cleared",
-        "unless the contract says otherwise",
-    ],
-    "bullets": [
-        "Pay by card",
-        "Pay by bank transfer",
-        "Pay in cash at the office",
-        "Bring your passport",
-        "Keep the booking reference",
-        "Check the weather forecast",
-        "Call us if your flight is delayed",
-    ],
-    "chapter": "Chapter",
-    "rules": "Rules for",
-    "header": "ACME Travel - Customer handbook",
-    "footer": "Page {page}",
-}
-
-RU = {
-    "topics": [
-        "бронирование",
-        "оплата",
-        "возврат денег",
-        "отмена тура",
-        "страховка",
-        "визы и паспорта",
-        "трансфер",
-        "гостиницы",
-        "групповые туры",
-        "багаж",
-        "программа лояльности",
-        "подарочные сертификаты",
-        "дети",
-        "питание",
-        "доступная среда",
-        "жалобы",
-    ],
-    "subjects": [
-        "Клиент",
-        "Персональный менеджер",
-        "Служба поддержки",
-        "Турагент",
-        "Каждый гость",
-        "Система бронирования",
-        "Каждый турист",
-        "Туроператор",
-        "Отель-партнёр",
-        "Платёжный сервис",
-        "Гид",
-        "Руководитель группы",
-    ],
-    "verbs": [
-        "может запросить",
-        "должен подтвердить",
-        "получает",
-        "проверяет",
-        "может изменить",
-        "возвращает",
-        "оплачивает",
-        "может отменить",
-        "бронирует",
-        "обновляет",
-        "отправляет",
-        "хранит копию",
-        "отвечает за",
-        "подписывает",
-    ],
-    "objects": [
-        "предоплату",
-        "полный возврат",
-        "страховой полис",
-        "номер брони",
-        "итоговый счёт",
-        "место повышенной комфортности",
-        "трансфер из аэропорта",
-        "визовые документы",
-        "ваучер на отель",
-        "программу экскурсий",
-        "питание",
-        "дополнительную ночь",
-        "норму багажа",
-        "штраф за отмену",
-        "бонусные баллы",
-        "подарочный сертификат",
-    ],
-    "tails": [
-        "в течение {n} дней",
-        "до начала поездки",
-        "банковским переводом",
-        "без доплаты",
-        "после возвращения",
-        "в мобильном приложении",
-        "в нашем офисе на Ленина",
-        "если тур отменён",
-        "для групп больше {n} человек",
-        "не позднее чем за {n} часов до заселения",
-        "за {n} рублей",
-        "в день приезда",
-        "после поступления оплаты",
-        "если договор не говорит иное",
-    ],
-    "bullets": [
-        "Оплата картой",
-        "Оплата банковским переводом",
-        "Оплата наличными в офисе",
-        "Возьмите с собой паспорт",
-        "Сохраните номер брони",
-        "Проверьте прогноз погоды",
-        "Позвоните нам, если рейс задерживается",
-    ],
-    "chapter": "Глава",
-    "rules": "Правила:",
-    "header": "АКМЕ Тревел - Памятка клиента",
-    "footer": "Страница {page}",
-}
-
-
-def _sentence(rng: random.Random, words: dict[str, Any]) -> str:
-    tail = rng.choice(words["tails"]).format(n=rng.choice((2, 3, 5, 7, 10, 14, 30, 48, 150)))
-    return (
-        f"{rng.choice(words['subjects'])} {rng.choice(words['verbs'])} "
-        f"{rng.choice(words['objects'])} {tail}."
-    )
-
-
-def make_pdf(pages: int, lang: str, seed: int = 1) -> bytes:
-    """A handbook of about ``pages`` pages: chapters, numbered sections, paragraphs of 3-7
-    sentences, bullet lists, a running header and a page footer (which parsing drops)."""
-    from fpdf import FPDF
-
-    words = RU if lang == "ru" else EN
-    rng = random.Random(seed)
-
-    class Handbook(FPDF):  # type: ignore[misc]
-        def header(self) -> None:
-            self.set_font(family, "", 8)
-            self.cell(0, 5, str(words["header"]), new_x="LMARGIN", new_y="NEXT")
-            self.ln(2)
-
-        def footer(self) -> None:
-            self.set_y(-15)
-            self.set_font(family, "", 8)
-            self.cell(0, 5, str(words["footer"]).format(page=self.page_no()), align="C")
-
-    pdf = Handbook()
-    line = {"new_x": "LMARGIN", "new_y": "NEXT"}
-    if lang == "ru":
-        family = "DejaVu"
-        pdf.add_font(family, "", str(DEJAVU))
-        pdf.add_font(family, "B", str(DEJAVU_BOLD if DEJAVU_BOLD.is_file() else DEJAVU))
-    else:
-        family = "Helvetica"
-    pdf.set_auto_page_break(True, 20)
-    pdf.add_page()
-    chapter = 0
-    while True:
-        chapter += 1
-        topic = words["topics"][(chapter - 1) % len(words["topics"])]
-        pdf.set_font(family, "B", 18)
-        pdf.multi_cell(0, 10, f"{words['chapter']} {chapter}. {topic.capitalize()}", **line)
-        pdf.ln(2)
-        for section in range(1, rng.randint(3, 6)):
-            if pdf.page_no() >= pages and pdf.get_y() > 180:
-                return bytes(pdf.output())
-            pdf.set_font(family, "B", 13)
-            pdf.multi_cell(0, 8, f"{chapter}.{section} {words['rules']} {topic}", **line)
-            pdf.set_font(family, "", 11)
-            for _ in range(rng.randint(1, 3)):
-                text = " ".join(_sentence(rng, words) for _ in range(rng.randint(3, 7)))
-                pdf.multi_cell(0, 6, text, **line)
-                pdf.ln(3)
-            if rng.random() < 0.4:
-                for item in rng.sample(words["bullets"], rng.randint(2, 4)):
-                    pdf.multi_cell(0, 6, f"- {item}", **line)
-                pdf.ln(3)
-
-
-# --- database ----------------------------------------------------------------------------
+# --- memory ------------------------------------------------------------------------------
 
 
 def _status(key: str) -> int:
@@ -375,27 +116,6 @@ def settle() -> None:
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def build(url: str) -> Any:
-    from frontline.app import build_services
-    from frontline.settings import Settings
-
-    return build_services(Settings(database_url=url, secret_key=SECRET, env="test"))  # type: ignore[arg-type]
-
-
-async def make_tenants(services: Any, names: Sequence[str]) -> dict[str, Any]:
-    from frontline.kit.repository import TenantScope
-    from frontline.tenants import service as tenants
-
-    scopes: dict[str, Any] = {}
-    async with services.db.transaction() as s:
-        for name in names:
-            tenant = await tenants.create_tenant(
-                s, name=name, slug=f"{name}-{uuid.uuid4().hex[:6]}", locale="en"
-            )
-            scopes[name] = TenantScope(tenant.id)
-    return scopes
 
 
 # --- ingestion ---------------------------------------------------------------------------
@@ -456,145 +176,6 @@ def time_prepare(data: bytes, name: str, runs: int) -> float:
         knowledge.prepare(data, filename=name, title="", faq=None, limits=ParseLimits())
         seconds.append(time.perf_counter() - started)
     return statistics.median(seconds)
-
-
-# --- the synthetic corpus ----------------------------------------------------------------
-
-
-class ChunkCorpus(Corpus):
-    """``knowledge_index.Corpus`` words as ~900-character chunks of sentences, vectorised."""
-
-    def passage(self, lang: str, words: int = CHUNK_WORDS) -> str:
-        rng = self.rng
-        lemmas = self.lemmas[lang]
-        picked = np.searchsorted(self.cdf, rng.random(words)).tolist()
-        stops = RU_STOP if lang == "ru" else EN_STOP
-        with_stop = (rng.random(words) < 0.3).tolist()
-        stop_pick = rng.integers(0, len(stops), words).tolist()
-        endings = rng.integers(0, len(RU_ENDINGS), words).tolist()
-        sentence_len = rng.integers(6, 15, words).tolist()
-        out: list[str] = []
-        left = 0
-        for i in range(words):
-            start = left == 0
-            if start:
-                left = sentence_len[i]
-                if out:
-                    out[-1] += "."
-            if with_stop[i]:
-                stop = stops[stop_pick[i]]
-                out.append(stop.capitalize() if start else stop)
-                start = False
-            word = lemmas[picked[i]]
-            if lang == "ru":
-                word += RU_ENDINGS[endings[i]]
-            out.append(word.capitalize() if start else word)
-            left -= 1
-        return " ".join(out) + "."
-
-    def title(self, lang: str, words: int) -> str:
-        lemmas = self.lemmas[lang]
-        picked = np.searchsorted(self.cdf, self.rng.random(words) * 0.3).tolist()
-        return " ".join(lemmas[i] for i in picked).capitalize()
-
-
-@dataclass
-class Tenant:
-    """One tenant's synthetic documents: per document (title, chunks, index terms)."""
-
-    documents: list[tuple[str, list[Any], list[str]]]
-    texts: list[str]
-    langs: list[str]
-
-
-def make_tenant_corpus(corpus: ChunkCorpus, chunks: int) -> Tenant:
-    from frontline.knowledge.chunking import Chunk
-    from frontline.knowledge.service import index_terms
-
-    documents: list[tuple[str, list[Any], list[str]]] = []
-    texts: list[str] = []
-    langs: list[str] = []
-    for start in range(0, chunks, PER_DOCUMENT):
-        lang = "ru" if (start // PER_DOCUMENT) % 2 == 0 else "en"
-        title = corpus.title(lang, 3)
-        count = min(PER_DOCUMENT, chunks - start)
-        section = (corpus.title(lang, 2),)
-        items: list[Any] = []
-        for ordinal in range(count):
-            if ordinal % 5 == 0:
-                section = (corpus.title(lang, 2),)
-            text = corpus.passage(lang)
-            path = (title, *section) if ordinal % 2 else section
-            items.append(
-                Chunk(ordinal=ordinal, text=text, heading_path=path, page=ordinal // 3 + 1)
-            )
-            texts.append(text)
-            langs.append(lang)
-        documents.append((title, items, index_terms(items, title)))
-    return Tenant(documents, texts, langs)
-
-
-async def insert_documents(
-    services: Any, scope: Any, documents: Sequence[tuple[str, list[Any], list[str]]]
-) -> list[int]:
-    """Store ``documents`` as ingested ones and bump the tenant's version (one transaction);
-    returns their ids."""
-    from sqlalchemy import insert
-
-    from frontline.kit.time import utcnow
-    from frontline.knowledge.repository import StateRepository
-    from frontline.models import KnowledgeChunk, KnowledgeDocument
-
-    now = utcnow()
-    ids: list[int] = []
-    async with services.db.transaction() as s:
-        state = await StateRepository(s, scope).locked()
-        for start in range(0, len(documents), INSERT_BATCH // PER_DOCUMENT):
-            batch = documents[start : start + INSERT_BATCH // PER_DOCUMENT]
-            doc_rows = [
-                {
-                    "tenant_id": scope.tenant_id,
-                    "title": title,
-                    "filename": f"doc-{start + i}.pdf",
-                    "kind": "pdf",
-                    "size_bytes": 1000 * len(chunks),
-                    "status": "ready",
-                    "revision": 1,
-                    "pages_total": chunks[-1].page,
-                    "pages_done": chunks[-1].page,
-                    "chunks_done": len(chunks),
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i, (title, chunks, _) in enumerate(batch)
-            ]
-            result = await s.execute(
-                insert(KnowledgeDocument).returning(
-                    KnowledgeDocument.id, sort_by_parameter_order=True
-                ),
-                doc_rows,
-            )
-            doc_ids = list(result.scalars())
-            ids += doc_ids
-            chunk_rows = [
-                {
-                    "tenant_id": scope.tenant_id,
-                    "document_id": doc_id,
-                    "ordinal": chunk.ordinal,
-                    "text": chunk.text,
-                    "heading_path": list(chunk.heading_path),
-                    "page": chunk.page,
-                    "terms": chunk_terms,
-                    "embedding": None,
-                    "embedding_model": None,
-                    "meta": {},
-                }
-                for doc_id, (_, chunks, terms) in zip(doc_ids, batch, strict=True)
-                for chunk, chunk_terms in zip(chunks, terms, strict=True)
-            ]
-            await s.execute(insert(KnowledgeChunk), chunk_rows)
-        state.version += 1
-    return ids
 
 
 # --- search ------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.ai_path import reference_ms  # noqa: E402
-from benchmarks.knowledge import (  # noqa: E402
+from benchmarks.knowledge_corpus import (  # noqa: E402
     ChunkCorpus,
     build,
     insert_documents,

@@ -49,353 +49,45 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import os
 import platform
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import httpx
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ingest import SECRET, free_port, prepare_postgres, start, stop  # noqa: E402
+from benchmarks.ingest import stop  # noqa: E402
+from benchmarks.realtime_client import (  # noqa: E402
+    LOST_AFTER,
+    Tab,
+    Trips,
+    Widget,
+    bounded,
+    http_client,
+    pct,
+)
+from benchmarks.realtime_procs import (  # noqa: E402
+    Meter,
+    fd_limit_of,
+    pg_backends,
+    prepare_database,
+    proc_status,
+    raise_fd_limit,
+    seed,
+    serve,
+    serve_all,
+)
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_realtime"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
-LOST_AFTER = 5.0  # seconds without an echo: the message counts as lost
 WARM_SOCKETS = 20  # opened and closed before the idle baseline is read
-TEXT = "Здравствуйте! Сколько стоит тур на Байкал в июле на двоих?"
-
-
-# --- processes --------------------------------------------------------------------------
-
-
-def raise_fd_limit() -> int:
-    """Soft RLIMIT_NOFILE up to the hard limit; servers started later inherit it."""
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
-
-
-def proc_status(pid: int, key: str) -> float:
-    """A ``/proc/<pid>/status`` memory field in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{key}:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def sched_seconds(pid: int) -> tuple[float, float]:
-    """Seconds process ``pid`` (all its threads) ran on a CPU, and waited runnable for one
-    (``/proc/<pid>/task/*/schedstat``)."""
-    run = wait = 0
-    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
-        try:
-            fields = stat.read_text().split()
-        except OSError:  # the thread ended meanwhile
-            continue
-        run, wait = run + int(fields[0]), wait + int(fields[1])
-    return run / 1e9, wait / 1e9
-
-
-def pg_backends(url: str) -> list[int]:
-    """The PostgreSQL server processes serving ``url``'s database now (by process title)."""
-    if not url.startswith("postgresql"):
-        return []
-    marker = f" {url.rsplit('/', 1)[-1].split('?')[0]} ".encode()
-    pids = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            title = cmdline.read_bytes()
-        except OSError:
-            continue
-        if title.startswith(b"postgres: ") and marker in title:
-            pids.append(int(cmdline.parent.name))
-    return pids
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds all cores spent not idle so far (``/proc/stat``)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
-
-
-class Meter:
-    """CPU use and run-queue wait of some processes over an interval, each in % of the
-    interval (100% = one core busy, or one thread waiting for a core all along), and what
-    the whole machine used meanwhile."""
-
-    def __init__(self, pids: Sequence[int]) -> None:
-        self.pids = list(pids)
-        self.started = time.perf_counter()
-        self.marks = [sched_seconds(p) for p in self.pids]
-        self.busy = machine_busy_seconds()
-        self.machine = 0.0  # % of one core, all processes (set by read)
-
-    def read(self) -> tuple[float, list[float], list[float]]:
-        """(seconds elapsed, CPU % per process, wait % per process)."""
-        wall = time.perf_counter() - self.started
-        now = [sched_seconds(p) for p in self.pids]
-        self.machine = (machine_busy_seconds() - self.busy) / wall * 100
-        # a process gone meanwhile reads as zero: it counts as nothing, not as negative
-        cpu = [max(0, n[0] - m[0]) / wall * 100 for n, m in zip(now, self.marks, strict=True)]
-        wait = [max(0, n[1] - m[1]) / wall * 100 for n, m in zip(now, self.marks, strict=True)]
-        return wall, cpu, wait
-
-
-def fd_limit_of(pid: int) -> str:
-    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
-        if line.startswith("Max open files"):
-            return line.split()[3]
-    return "?"
-
-
-async def prepare_database(kind: str, pg_url: str, tmp: str) -> str:
-    from frontline.migrate import upgrade
-
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp}/realtime-{uuid.uuid4().hex[:6]}.db"
-    else:
-        if pg_url.rsplit("/", 1)[-1].split("?")[0] in ("test", "postgres"):
-            raise SystemExit(f"refusing to drop and recreate {pg_url}: pick a benchmark database")
-        url = pg_url
-        await prepare_postgres(url)
-    await asyncio.to_thread(upgrade, url)
-    return url
-
-
-async def seed(url: str) -> str:
-    """A tenant with its AI off and a web channel allowing 600 messages a minute per
-    visitor; returns the widget key."""
-    from frontline.app import build_services
-    from frontline.channels import service as channels
-    from frontline.channels.base import ChannelType
-    from frontline.kit.repository import TenantScope
-    from frontline.models import AiSettings
-    from frontline.realtime.visitors import widget_key
-    from frontline.settings import Settings
-    from frontline.tenants import service as tenants
-
-    settings = Settings(database_url=url, secret_key=SECRET, env="test")
-    services = build_services(settings)
-    try:
-        async with services.db.transaction() as s:
-            tenant = await tenants.create_tenant(
-                s, name="realtime bench", slug=f"rt-{uuid.uuid4().hex[:6]}"
-            )
-            s.add(AiSettings(tenant_id=tenant.id, ai_enabled=False))
-            channel, _secret = await channels.create_channel(
-                s,
-                TenantScope(tenant.id),
-                services.secret_box,
-                channel_type=ChannelType.WEB,
-                name="Web chat",
-                config={"messages_per_minute": 600},
-            )
-            return widget_key(channel.id)
-    finally:
-        await services.db.dispose()
-
-
-def serve(url: str, redis_url: str | None) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        "FRONTLINE_DATABASE_URL": url,
-        "FRONTLINE_SECRET_KEY": SECRET,
-        "FRONTLINE_ENV": "test",
-        # a load test measures throughput, not the abuse limits
-        "FRONTLINE_INBOUND_TENANT_MESSAGES_PER_MINUTE": "100000000",
-        "FRONTLINE_INBOUND_CONTACT_MESSAGES_PER_MINUTE": "100000000",
-        "FRONTLINE_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
-        "FRONTLINE_REDIS_URL": redis_url or "",
-    }
-    cmd = [sys.executable, "-m", "frontline", "serve", "--no-demo", "--no-migrate"]
-    proc = start([*cmd, "--host", "127.0.0.1", "--port", str(port)], env, port)
-    return proc, f"http://127.0.0.1:{port}"
-
-
-async def serve_all(
-    url: str, redis_url: str | None, count: int
-) -> list[tuple[subprocess.Popen[bytes], str]]:
-    """``count`` servers started side by side (all or none)."""
-    started = await asyncio.gather(
-        *(asyncio.to_thread(serve, url, redis_url) for _ in range(count)), return_exceptions=True
-    )
-    ok = [s for s in started if not isinstance(s, BaseException)]
-    for s in started:
-        if isinstance(s, BaseException):
-            for proc, _base in ok:
-                stop(proc)
-            raise s
-    return ok
-
-
-# --- the widget's side ------------------------------------------------------------------
-
-
-class Widget:
-    """The widget's calls against one server: a session, then sockets."""
-
-    def __init__(
-        self, http: httpx.AsyncClient, base: str, key: str, compression: str | None = "deflate"
-    ) -> None:
-        self.http = http
-        self.base = base
-        self.key = key
-        self.compression = compression
-
-    async def session(self, token: str | None = None) -> str:
-        for attempt in range(3):  # a kept-alive connection the server just closed: again
-            try:
-                r = await self.http.post(
-                    f"{self.base}/api/v1/widget/session",
-                    json={"key": self.key, "visitor_token": token},
-                    headers={"Origin": self.base},
-                )
-                break
-            except httpx.TransportError:
-                if attempt == 2:
-                    raise
-        r.raise_for_status()
-        return str(r.json()["visitor_token"])
-
-    async def socket(self, token: str) -> tuple[ClientConnection, dict[str, Any]]:
-        """An open ``/ws/widget`` and its ``hello`` frame. No client pings: a browser sends
-        none (the server's heartbeat keeps the socket alive)."""
-        ws_base = self.base.replace("http://", "ws://")
-        ws = await connect(
-            f"{ws_base}/ws/widget?key={self.key}&token={token}&lang=ru",
-            origin=self.base,  # type: ignore[arg-type]
-            ping_interval=None,
-            open_timeout=60,
-            compression=self.compression,
-        )
-        try:
-            hello = json.loads(await asyncio.wait_for(ws.recv(), 60))
-        except BaseException:
-            await ws.close()
-            raise
-        if hello.get("type") != "hello":
-            await ws.close()
-            raise RuntimeError(f"first frame is {hello.get('type')!r}, not hello")
-        return ws, hello
-
-
-@dataclass
-class Trips:
-    mode: str
-    database: str
-    visitors: int
-    rate: float
-    sent_at: dict[str, float] = field(default_factory=dict)  # measured client_id -> sent
-    echo_ms: dict[str, float] = field(default_factory=dict)
-    ack_ms: list[float] = field(default_factory=list)
-    errors: Counter[str] = field(default_factory=Counter)
-    send_span: float = 0.0
-    cpu: list[float] = field(default_factory=list)  # % of one core per server process
-    wait: list[float] = field(default_factory=list)  # % runnable but waiting, per server
-    client_cpu: float = 0.0
-    client_wait: float = 0.0
-    db_cpu: float = float("nan")  # PostgreSQL's processes serving the database, all
-    others_cpu: float = 0.0  # every other process of the machine
-    echoes: int = 0  # message.created frames of the benchmark's messages, all received
-    cpu_ms: float = 0.0  # CPU of all servers per message echoed while measuring
-    busiest_ms: float = 0.0  # ... of the busiest server process alone
-
-    @property
-    def rtt(self) -> list[float]:
-        return [ms for ms in self.echo_ms.values() if ms <= LOST_AFTER * 1000]
-
-
-class Tab:
-    """One open widget socket, read by its own task: answers ``ping`` with ``pong`` as the
-    widget does (the server closes sockets silent for three heartbeats) and, when it is
-    part of a round-trip row, records acks, echoes and errors in ``trips``."""
-
-    def __init__(
-        self, ws: ClientConnection, trips: Trips | None = None, *, receives: bool = False
-    ) -> None:
-        self.ws = ws
-        self.trips = trips
-        self.receives = receives
-        self.first: dict[str, asyncio.Future[None]] = {}  # first messages awaited
-        self.task = asyncio.create_task(self._read())
-
-    @property
-    def open(self) -> bool:
-        return self.ws.close_code is None
-
-    async def close(self) -> None:
-        await self.ws.close()
-        self.task.cancel()
-
-    async def send(self, client_id: str) -> None:
-        frame = {"type": "message.send", "data": {"client_id": client_id, "text": TEXT}}
-        await self.ws.send(json.dumps(frame, ensure_ascii=False))
-
-    async def _read(self) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            async for raw in self.ws:
-                now = time.perf_counter()
-                frame = json.loads(raw)
-                if frame.get("type") == "ping":
-                    await self.ws.send('{"type": "pong", "data": {}}')
-                elif self.trips is not None:
-                    self._record(self.trips, now, frame)
-
-    def _record(self, trips: Trips, now: float, frame: dict[str, Any]) -> None:
-        kind, data = frame.get("type"), frame.get("data") or {}
-        cid = str(data.get("client_id"))
-        if kind == "message.created" and self.receives:
-            trips.echoes += 1
-            waiter = self.first.pop(cid, None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
-            sent = trips.sent_at.get(cid)
-            if sent is not None and cid not in trips.echo_ms:
-                trips.echo_ms[cid] = (now - sent) * 1000
-        elif kind == "message.ack" and cid in trips.sent_at:
-            trips.ack_ms.append((now - trips.sent_at[cid]) * 1000)
-        elif kind == "error":
-            trips.errors[str(data.get("code"))] += 1
-
-
-def http_client(concurrency: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    return httpx.AsyncClient(timeout=60, limits=limits)
-
-
-async def bounded(n: int, concurrency: int, make: Any) -> list[Any]:
-    """``make(i)`` for i < n, ``concurrency`` at a time; exceptions are returned."""
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(i: int) -> Any:
-        async with gate:
-            return await make(i)
-
-    return await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
-
-
-def pct(values: Sequence[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 # --- 1. idle sockets --------------------------------------------------------------------

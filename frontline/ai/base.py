@@ -11,7 +11,7 @@ provider.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -168,6 +168,15 @@ class PriceTable(BaseModel):
         return (
             usage.input_tokens * price.input_per_1k + usage.output_tokens * price.output_per_1k
         ) / 1000.0
+
+    def first_cost(self, names: Iterable[str], usage: Usage) -> float | None:
+        """The cost at the price of the first of ``names`` the table prices (the model that
+        answered, then the one asked for, ...); ``None`` when it prices none of them."""
+        for name in names:
+            cost = self.cost(name, usage)
+            if cost is not None:
+                return cost
+        return None
 
 
 class LLMProvider(Protocol):

@@ -1,4 +1,7 @@
-"""Fixtures of the AI tests: one fake LLM server per module, reset around each test."""
+"""Fixtures of the AI tests: one fake LLM server per module, reset around each test.
+
+``fake_server``/``fake`` serve the embeddings tests (``fake`` also forgets GigaChat's cached
+access tokens); modules with their own fixtures of those names override them."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from frontline.ai.providers.gigachat import TOKENS
 from tests.ai.fakes import FakeLLMServer, serve
 
 
@@ -20,3 +24,18 @@ def llm(llm_server: FakeLLMServer) -> Iterator[FakeLLMServer]:
     llm_server.reset()
     yield llm_server
     llm_server.reset()
+
+
+@pytest.fixture(scope="module")
+def fake_server() -> Iterator[FakeLLMServer]:
+    with serve(FakeLLMServer()) as server:
+        yield server
+
+
+@pytest.fixture
+def fake(fake_server: FakeLLMServer) -> Iterator[FakeLLMServer]:
+    fake_server.reset()
+    TOKENS.clear()
+    yield fake_server
+    fake_server.reset()
+    TOKENS.clear()

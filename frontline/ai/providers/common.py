@@ -9,8 +9,9 @@ import json
 import math
 import ssl
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -20,10 +21,13 @@ from frontline.ai.base import (
     AuthFailed,
     BadRequest,
     ChatMessage,
+    Embeddings,
     ProviderError,
+    ProviderKind,
     RateLimited,
     Timeout,
     Unavailable,
+    Usage,
 )
 from frontline.kit import tls
 from frontline.kit.httpclients import ClientCache, no_cookies
@@ -240,3 +244,44 @@ def check_dimensions(vectors: Sequence[Sequence[float]], what: str) -> None:
     dimensions = {len(vector) for vector in vectors}
     if len(dimensions) > 1:
         raise BadRequest(f"{what}: embeddings of different dimensions {sorted(dimensions)}")
+
+
+@dataclass(slots=True)
+class EmbeddingBatches:
+    """What the batches of one ``embed`` call answered, summed in order: the vectors, the
+    input tokens and the first model an answer named."""
+
+    vectors: list[list[float]] = field(default_factory=list)
+    input_tokens: int = 0
+    model: str | None = None
+
+    def add(self, answer: tuple[list[list[float]], int, str | None]) -> None:
+        """One batch's ``(vectors in input order, input tokens, the model it named)``."""
+        vectors, tokens, model = answer
+        self.vectors.extend(vectors)
+        self.input_tokens += tokens
+        self.model = self.model or model
+
+
+def embeddings_answer(
+    vectors: list[list[float]],
+    *,
+    model: str,
+    provider: ProviderKind,
+    input_tokens: int,
+    started: float,
+    cost: Callable[[Usage], float | None],
+    what: str,
+) -> Embeddings:
+    """The result of one ``embed`` call that started at ``started`` (``time.perf_counter``):
+    :class:`BadRequest` unless every vector has the same dimension."""
+    check_dimensions(vectors, what)
+    usage = Usage(input_tokens=input_tokens)
+    return Embeddings(
+        vectors=vectors,
+        model=model,
+        provider=provider,
+        usage=usage,
+        latency_ms=(time.perf_counter() - started) * 1000.0,
+        cost=cost(usage),
+    )

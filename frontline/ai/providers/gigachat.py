@@ -46,10 +46,11 @@ from frontline.ai.base import (
 )
 from frontline.ai.providers.common import (
     Deadline,
+    EmbeddingBatches,
     as_int,
     batches,
-    check_dimensions,
     check_texts,
+    embeddings_answer,
     http_client,
     json_body,
     ordered_vectors,
@@ -286,14 +287,13 @@ class GigaChatProvider:
         usage = self._usage(data.get("usage"))
         model = data.get("model") if isinstance(data.get("model"), str) else request.model
         assert isinstance(model, str)
-        cost = self._prices.cost(model, usage)
         return Completion(
             text=text,
             model=model,
             provider=self.kind,
             usage=usage,
             latency_ms=(time.perf_counter() - started) * 1000.0,
-            cost=cost if cost is not None else self._prices.cost(request.model, usage),
+            cost=self._prices.first_cost((model, request.model), usage),
             finish_reason=choice.get("finish_reason") if isinstance(choice, dict) else None,
         )
 
@@ -304,9 +304,7 @@ class GigaChatProvider:
         started = time.perf_counter()
         check_texts(request.texts)
         deadline = Deadline(request.deadline_seconds)
-        vectors: list[list[float]] = []
-        input_tokens = 0
-        model: str | None = None
+        answered = EmbeddingBatches()
         if request.texts:
             try:
                 async with deadline.timeout(), self._http() as client:
@@ -319,25 +317,18 @@ class GigaChatProvider:
                             raise transport_error(exc, "GigaChat") from exc
                         finally:
                             await response.aclose()
-                        batch_vectors, tokens, answer_model = _embedding_batch(
-                            json_body(response), len(batch)
-                        )
-                        vectors.extend(batch_vectors)
-                        input_tokens += tokens
-                        model = model or answer_model
+                        answered.add(_embedding_batch(json_body(response), len(batch)))
             except TimeoutError as exc:
                 raise deadline.expired("GigaChat") from exc
-        check_dimensions(vectors, "GigaChat")
-        usage = Usage(input_tokens=input_tokens)
-        model = model or request.model
-        cost = self._prices.cost(model, usage)
-        return Embeddings(
-            vectors=vectors,
+        model = answered.model or request.model
+        return embeddings_answer(
+            answered.vectors,
             model=model,
             provider=self.kind,
-            usage=usage,
-            latency_ms=(time.perf_counter() - started) * 1000.0,
-            cost=cost if cost is not None else self._prices.cost(request.model, usage),
+            input_tokens=answered.input_tokens,
+            started=started,
+            cost=lambda usage: self._prices.first_cost((model, request.model), usage),
+            what="GigaChat",
         )
 
     async def stream(self, request: CompletionRequest) -> AsyncIterator[StreamChunk]:

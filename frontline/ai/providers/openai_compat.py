@@ -47,9 +47,10 @@ from frontline.ai.base import (
 )
 from frontline.ai.providers.common import (
     Deadline,
+    EmbeddingBatches,
     batches,
-    check_dimensions,
     check_texts,
+    embeddings_answer,
     ordered_vectors,
     parse_retry_after,
     schema_instruction,
@@ -221,10 +222,6 @@ class OpenAICompatProvider:
         arguments["messages"] = [{"role": m.role, "content": m.content} for m in messages]
         return arguments
 
-    def _cost(self, model: str, fallback_model: str, usage: Usage) -> float | None:
-        cost = self._prices.cost(model, usage)
-        return cost if cost is not None else self._prices.cost(fallback_model, usage)
-
     async def complete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
         deadline = Deadline(request.deadline_seconds)
@@ -266,7 +263,7 @@ class OpenAICompatProvider:
             provider=self.kind,
             usage=usage,
             latency_ms=(time.perf_counter() - started) * 1000.0,
-            cost=self._cost(model, request.model, usage),
+            cost=self._prices.first_cost((model, request.model), usage),
             finish_reason=choice.finish_reason,
         )
 
@@ -318,9 +315,7 @@ class OpenAICompatProvider:
         started = time.perf_counter()
         check_texts(request.texts)
         deadline = Deadline(request.deadline_seconds)
-        vectors: list[list[float]] = []
-        input_tokens = 0
-        model: str | None = None
+        answered = EmbeddingBatches()
         if request.texts:
             try:
                 async with deadline.timeout(), self._client() as client:
@@ -331,24 +326,20 @@ class OpenAICompatProvider:
                             encoding_format="float",
                             timeout=deadline.remaining(),
                         )
-                        batch_vectors, tokens, answer_model = _embedding_batch(answer, len(batch))
-                        vectors.extend(batch_vectors)
-                        input_tokens += tokens
-                        model = model or answer_model
+                        answered.add(_embedding_batch(answer, len(batch)))
             except TimeoutError as exc:
                 raise deadline.expired(self.kind.value) from exc
             except Exception as exc:  # the SDK's errors, and JSON errors from a malformed body
                 raise map_sdk_error(exc) from exc
-        check_dimensions(vectors, self.kind.value)
-        usage = Usage(input_tokens=input_tokens)
-        model = model or request.model
-        return Embeddings(
-            vectors=vectors,
+        model = answered.model or request.model
+        return embeddings_answer(
+            answered.vectors,
             model=model,
             provider=self.kind,
-            usage=usage,
-            latency_ms=(time.perf_counter() - started) * 1000.0,
-            cost=self._cost(model, request.model, usage),
+            input_tokens=answered.input_tokens,
+            started=started,
+            cost=lambda usage: self._prices.first_cost((model, request.model), usage),
+            what=self.kind.value,
         )
 
 

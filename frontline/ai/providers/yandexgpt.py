@@ -44,8 +44,8 @@ from frontline.ai.providers.common import (
     Deadline,
     as_int,
     as_vector,
-    check_dimensions,
     check_texts,
+    embeddings_answer,
     error_for_status,
     http_client,
     json_body,
@@ -186,11 +186,7 @@ class YandexGPTProvider:
     def _cost(self, uri: str, request: CompletionRequest, usage: Usage) -> float | None:
         """Priced by the short name (``yandexgpt-lite``) or the full URI."""
         short = uri.split("/")[3] if uri.startswith("gpt://") and uri.count("/") >= 3 else uri
-        for name in (request.model, short, uri):
-            cost = self._prices.cost(name, usage)
-            if cost is not None:
-                return cost
-        return None
+        return self._prices.first_cost((request.model, short, uri), usage)
 
     async def complete(self, request: CompletionRequest) -> Completion:
         started = time.perf_counter()
@@ -223,11 +219,7 @@ class YandexGPTProvider:
         """Priced by the configured name, the model's short name or the full URI."""
         parts = uri.split("/")
         short = parts[3] if uri.startswith("emb://") and len(parts) >= 4 else uri
-        for name in (request.model, short, uri):
-            cost = self._prices.cost(name, usage)
-            if cost is not None:
-                return cost
-        return None
+        return self._prices.first_cost((request.model, short, uri), usage)
 
     async def embed(self, request: EmbeddingRequest) -> Embeddings:
         """One ``textEmbedding`` call per text ``{"modelUri", "text"}`` -> ``{"embedding",
@@ -265,15 +257,14 @@ class YandexGPTProvider:
                     )
             except TimeoutError as exc:
                 raise deadline.expired("YandexGPT") from exc
-        check_dimensions(vectors, "YandexGPT")
-        usage = Usage(input_tokens=sum(tokens))
-        return Embeddings(
-            vectors=vectors,
+        return embeddings_answer(
+            vectors,
             model=request.model,
             provider=self.kind,
-            usage=usage,
-            latency_ms=(time.perf_counter() - started) * 1000.0,
-            cost=self._embedding_cost(request, uri, usage),
+            input_tokens=sum(tokens),
+            started=started,
+            cost=lambda usage: self._embedding_cost(request, uri, usage),
+            what="YandexGPT",
         )
 
     async def stream(self, request: CompletionRequest) -> AsyncIterator[StreamChunk]:

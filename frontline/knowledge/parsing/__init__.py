@@ -38,8 +38,12 @@ text of a ``qa`` block is :func:`format_qa`: the question on the first line, the
 below.
 
 One module per format (``pdf_parser``, ``docx_parser``, ``html_parser``,
-``markdown_parser``, ``text_parser``), content sniffing and decoding in ``sniffing``, the
-shared types in ``base``; this module is the face: :func:`parse_document` and the types.
+``markdown_parser``, ``text_parser``), each behind the one interface of ``base``
+(:class:`~frontline.knowledge.parsing.base.FormatParser`: its ``parse`` takes a ``Source``
+and returns the blocks it ``Extracted``); content sniffing and decoding in ``sniffing``,
+question/answer pairing in ``qa``. This module is the face: :func:`parse_document` (sniff,
+the kind's parser from :data:`PARSERS`, pairing and the checks every format shares) and
+the types.
 
 Every failure is a :class:`DocumentError` whose :attr:`~DocumentError.reason` is a short
 English sentence meant for the user (it is stored as the document's failure reason) and
@@ -55,28 +59,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from frontline.knowledge.parsing import (
+    docx_parser,
+    html_parser,
+    markdown_parser,
+    pdf_parser,
+    text_parser,
+)
 from frontline.knowledge.parsing.base import (
     Block,
     BlockKind,
     DocumentError,
     DocumentKind,
     ErrorCode,
+    FormatParser,
     ParsedDocument,
     ParseLimits,
+    Source,
     filename_stem,
     format_mb,
     format_qa,
     shorten,
 )
-from frontline.knowledge.parsing.docx_parser import _parse_docx
-from frontline.knowledge.parsing.html_parser import _parse_html
-from frontline.knowledge.parsing.markdown_parser import _parse_markdown
-from frontline.knowledge.parsing.pdf_parser import _parse_pdf
-from frontline.knowledge.parsing.qa import _pair_qa
-from frontline.knowledge.parsing.sniffing import _sniff, sniff_type
-from frontline.knowledge.parsing.text_parser import _parse_text
+from frontline.knowledge.parsing.qa import pair_qa
+from frontline.knowledge.parsing.sniffing import sniff, sniff_type
 
 __all__ = [
+    "PARSERS",
     "Block",
     "BlockKind",
     "DocumentError",
@@ -88,6 +97,15 @@ __all__ = [
     "parse_document",
     "sniff_type",
 ]
+
+PARSERS: dict[DocumentKind, FormatParser] = {
+    "pdf": pdf_parser.parse,
+    "docx": docx_parser.parse,
+    "html": html_parser.parse,
+    "markdown": markdown_parser.parse,
+    "text": text_parser.parse,
+}
+"""The one parser of each kind :func:`sniff_type` tells apart."""
 
 
 def parse_document(
@@ -106,24 +124,10 @@ def parse_document(
         raise DocumentError(
             f"the file is larger than {format_mb(limits.max_bytes)} MB", code="too_large"
         )
-    kind, text = _sniff(data, filename)
-    pages = 1
-    title = ""
-    if kind == "pdf":
-        pages, blocks = _parse_pdf(data, limits, on_page)
-    else:
-        if kind == "docx" or text is None:
-            blocks = _parse_docx(data, limits)
-        else:
-            if kind == "html":
-                title, blocks = _parse_html(text)
-            elif kind == "markdown":
-                blocks = _parse_markdown(text)
-            else:
-                blocks = _parse_text(text)
-        if on_page is not None:
-            on_page(1, 1)
-    blocks = _pair_qa(blocks, limits.max_qa_chars)
+    kind, text = sniff(data, filename)
+    extracted = PARSERS[kind](Source(data, text or "", limits, on_page))
+    pages, title = extracted.pages, extracted.title
+    blocks = pair_qa(extracted.blocks, limits.max_qa_chars)
     if not any(b.text for b in blocks):
         raise DocumentError("no text found in the document", code="no_text")
     total = sum(len(b.text) for b in blocks)

@@ -1,11 +1,14 @@
 """The parsing package's shared types (:class:`Block`, :class:`ParsedDocument`,
-:class:`ParseLimits`, :class:`DocumentError`) and text clean-up helpers used by every format."""
+:class:`ParseLimits`, :class:`DocumentError`), the one interface every format's parser has
+(:class:`FormatParser`: a :class:`Source` in, an :class:`Extracted` out) and text clean-up
+helpers used by every format."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 DocumentKind = Literal["pdf", "docx", "html", "markdown", "text"]
 BlockKind = Literal["heading", "paragraph", "list_item", "table", "qa"]
@@ -83,6 +86,44 @@ class DocumentError(Exception):
         self.code: ErrorCode = code
 
 
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One upload as a format's parser receives it, whatever the format."""
+
+    data: bytes
+    text: str
+    """The decoded text for the text kinds (HTML, Markdown, text); ``""`` for PDF and DOCX."""
+    limits: ParseLimits
+    on_page: Callable[[int, int], None] | None = None
+
+    def progress(self, done: int, total: int) -> None:
+        """Report ``done`` of ``total`` pages to the caller's ``on_page``, if it gave one."""
+        if self.on_page is not None:
+            self.on_page(done, total)
+
+
+@dataclass(slots=True)
+class Extracted:
+    """What one format's parser found, before question/answer pairing and the checks every
+    format shares (:func:`~frontline.knowledge.parsing.parse_document` does those)."""
+
+    blocks: list[Block]
+    title: str = ""
+    """The format's own title (HTML ``<title>``); ``""`` lets the first heading or the file
+    name be the title."""
+    pages: int = 1
+
+
+class FormatParser(Protocol):
+    """The one interface of a format: the ``parse`` function of each ``*_parser`` module.
+
+    It reports its progress through :meth:`Source.progress` (PDF after each page, the
+    single-page formats once with ``(1, 1)`` when done) and raises :class:`DocumentError`
+    for anything unusable."""
+
+    def __call__(self, source: Source, /) -> Extracted: ...
+
+
 def format_qa(question: str, answer: str) -> str:
     """The text of a question/answer pair: the question on one line, then the answer.
 
@@ -110,6 +151,16 @@ def clean(text: str) -> str:
 def clean_inline(text: str) -> str:
     """All whitespace, line breaks included, to single spaces."""
     return " ".join(_INVISIBLE_RE.sub("", text).split())
+
+
+# a numbered heading in text and PDF: "1. Title", "1.2 Title", "1.2.3. Title" (not "10
+# Downing Street")
+NUMBERED_HEADING_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,4}\.?|\d{1,2}\.)\s+\S")
+
+
+def numbering_depth(match: re.Match[str]) -> int:
+    """1 for "2.", 2 for "2.1", 3 for "2.1.3." (``match`` of :data:`NUMBERED_HEADING_RE`)."""
+    return len(re.findall(r"\d+", match.group(1)))
 
 
 def format_mb(n: int) -> str:

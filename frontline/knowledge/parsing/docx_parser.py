@@ -12,7 +12,9 @@ from typing import Any
 from frontline.knowledge.parsing.base import (
     Block,
     DocumentError,
+    Extracted,
     ParseLimits,
+    Source,
     clean,
     clean_inline,
     format_mb,
@@ -178,3 +180,10 @@ def _docx_table(table: Any) -> list[Block]:
     if max(len(r) for r in rows) == 1:
         return [Block("paragraph", r[0]) for r in rows if r[0]]
     return [Block("table", "\n".join(" | ".join(r) for r in rows))]
+
+
+def parse(source: Source) -> Extracted:
+    """DOCX: the archive checked for zip bombs, then read with ``python-docx``."""
+    blocks = _parse_docx(source.data, source.limits)
+    source.progress(1, 1)
+    return Extracted(blocks)

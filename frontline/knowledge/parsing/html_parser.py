@@ -7,7 +7,14 @@ import html
 import re
 from html.parser import HTMLParser
 
-from frontline.knowledge.parsing.base import Block, DocumentError, clean, clean_inline
+from frontline.knowledge.parsing.base import (
+    Block,
+    DocumentError,
+    Extracted,
+    Source,
+    clean,
+    clean_inline,
+)
 
 _HTML_SKIP = frozenset(
     {
@@ -296,3 +303,10 @@ def _parse_html(text: str) -> tuple[str, list[Block]]:
     if not title:
         title = next((b.text for b in parser.blocks if b.kind == "heading" and b.level == 1), "")
     return title, parser.blocks
+
+
+def parse(source: Source) -> Extracted:
+    """HTML: the decoded markup; its ``<title>`` (or first ``<h1>``) is the title."""
+    title, blocks = _parse_html(source.text)
+    source.progress(1, 1)
+    return Extracted(blocks, title=title)

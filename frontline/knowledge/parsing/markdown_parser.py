@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 import re
 
-from frontline.knowledge.parsing.base import Block, clean_inline
-from frontline.knowledge.parsing.qa import _A_RE, _Q_RE
+from frontline.knowledge.parsing.base import Block, Extracted, Source, clean_inline
+from frontline.knowledge.parsing.qa import A_RE, Q_RE
 
 _FENCE_OPEN_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _ATX_RE = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -203,7 +203,7 @@ def _parse_markdown(text: str) -> list[Block]:
                 continue
         if para and _MD_QA_HINT_RE.match(line):
             plain = _md_inline(line)
-            if _Q_RE.match(plain) or _A_RE.match(plain):
+            if Q_RE.match(plain) or A_RE.match(plain):
                 flush()  # "Q: ..." and "A: ..." lines start paragraphs, as in plain text
         para.append(line.strip())
         i += 1
@@ -220,3 +220,10 @@ def _skip_front_matter(lines: list[str]) -> list[str]:
                 return lines[end + 1 :]
             return lines
     return lines
+
+
+def parse(source: Source) -> Extracted:
+    """Markdown: the decoded text."""
+    blocks = _parse_markdown(source.text)
+    source.progress(1, 1)
+    return Extracted(blocks)

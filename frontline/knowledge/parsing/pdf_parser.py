@@ -14,16 +14,19 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from frontline.knowledge.parsing.base import (
+    NUMBERED_HEADING_RE,
     Block,
     BlockKind,
     DocumentError,
+    Extracted,
     ParseLimits,
+    Source,
     clean,
     clean_inline,
+    numbering_depth,
     shorten,
 )
-from frontline.knowledge.parsing.qa import _A_RE, _Q_RE
-from frontline.knowledge.parsing.text_parser import _NUMBERED_HEADING_RE, _numbering_depth
+from frontline.knowledge.parsing.qa import A_RE, Q_RE
 
 logger = logging.getLogger(__name__)
 
@@ -285,17 +288,17 @@ def _pdf_blocks(lines: list[_PdfLine]) -> list[Block]:
 
     def heading_level(line: _PdfLine, boundary: bool) -> int:
         text = line.text
-        if not _heading_shape(text) or _Q_RE.match(text) or _A_RE.match(text):
+        if not _heading_shape(text) or Q_RE.match(text) or A_RE.match(text):
             return 0
         if is_big(line):
             return size_levels.get(round(line.size * 2) / 2, 1)
         if not boundary or text[-1] in ".,;:!" or len(text) > 100:
             return 0
-        numbered = _NUMBERED_HEADING_RE.match(text)
+        numbered = NUMBERED_HEADING_RE.match(text)
         if numbered is not None and len(text) <= 80 and len(text.split()) <= 12:
             first = text[numbered.end() - 1]
             if first.isupper() and not text.endswith("?"):
-                return min(extra_level + _numbering_depth(numbered), 6)
+                return min(extra_level + numbering_depth(numbered), 6)
         if line.bold and len(text.split()) <= 12:
             return min(extra_level + 1, 6)
         letters = [c for c in text if c.isalpha()]
@@ -355,7 +358,7 @@ def _pdf_blocks(lines: list[_PdfLine]) -> list[Block]:
                 and line.y is not None
                 and 0 < prev.y - line.y <= 1.6 * line.size
                 and round(prev.size * 2) == round(line.size * 2)
-                and not _NUMBERED_HEADING_RE.match(line.text)
+                and not NUMBERED_HEADING_RE.match(line.text)
             ):
                 blocks[-1] = replace(last, text=f"{last.text} {line.text}")  # wrapped heading
             else:
@@ -371,7 +374,7 @@ def _pdf_blocks(lines: list[_PdfLine]) -> list[Block]:
         )
         starts_item = pending_bullet or (may_start and _BULLET_RE.match(line.text) is not None)
         starts_qa = may_start and (
-            _Q_RE.match(line.text) is not None or _A_RE.match(line.text) is not None
+            Q_RE.match(line.text) is not None or A_RE.match(line.text) is not None
         )
         if boundary or starts_item or starts_qa:
             flush()
@@ -397,3 +400,9 @@ def _pdf_blocks(lines: list[_PdfLine]) -> list[Block]:
 def _heading_shape(text: str) -> bool:
     """Short, at most 20 words, and with words in it (not a drop cap or a number)."""
     return len(text) <= 150 and len(text.split()) <= 20 and sum(1 for c in text if c.isalpha()) >= 2
+
+
+def parse(source: Source) -> Extracted:
+    """PDF: text per page with ``pypdf``; progress after each page."""
+    pages, blocks = _parse_pdf(source.data, source.limits, source.on_page)
+    return Extracted(blocks, pages=pages)

@@ -57,10 +57,10 @@ def sniff_type(data: bytes, filename: str = "") -> DocumentKind:
     anything that is not a PDF, DOCX, HTML, Markdown or text file, so an upload endpoint can
     refuse it before storing it. The name only breaks a Markdown/text tie.
     """
-    return _sniff(data, filename)[0]
+    return sniff(data, filename)[0]
 
 
-def _sniff(data: bytes, filename: str) -> tuple[DocumentKind, str | None]:
+def sniff(data: bytes, filename: str) -> tuple[DocumentKind, str | None]:
     """The kind, and the decoded text for the text-based kinds."""
     if not data or data.isspace():
         raise DocumentError("the file is empty", code="empty")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
-from frontline.knowledge.parsing.base import Block, clean
-from frontline.knowledge.parsing.qa import _A_RE, _Q_RE
-
-# "1. Title", "1.2 Title", "1.2.3. Title" (not "10 Downing Street")
-_NUMBERED_HEADING_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){1,4}\.?|\d{1,2}\.)\s+\S")
+from frontline.knowledge.parsing.base import (
+    NUMBERED_HEADING_RE,
+    Block,
+    Extracted,
+    Source,
+    clean,
+    numbering_depth,
+)
+from frontline.knowledge.parsing.qa import A_RE, Q_RE
 
 
 def _parse_text(text: str) -> list[Block]:
@@ -25,16 +27,11 @@ def _parse_text(text: str) -> list[Block]:
         if not line:
             flush()
             continue
-        if _Q_RE.match(line) or _A_RE.match(line):
+        if Q_RE.match(line) or A_RE.match(line):
             flush()
         para.append(line)
     flush()
     return [_text_heading(b) for b in blocks]
-
-
-def _numbering_depth(match: re.Match[str]) -> int:
-    """1 for "2.", 2 for "2.1", 3 for "2.1.3."."""
-    return len(re.findall(r"\d+", match.group(1)))
 
 
 def _text_heading(block: Block) -> Block:
@@ -42,12 +39,19 @@ def _text_heading(block: Block) -> Block:
     text = block.text
     if "\n" in text or len(text) > 80 or len(text.split()) > 12 or text[-1] in ".,;:!":
         return block
-    if _Q_RE.match(text) or _A_RE.match(text):
+    if Q_RE.match(text) or A_RE.match(text):
         return block
-    numbered = _NUMBERED_HEADING_RE.match(text)
+    numbered = NUMBERED_HEADING_RE.match(text)
     if numbered is not None and text[numbered.end() - 1].isupper():
-        return Block("heading", text, level=min(_numbering_depth(numbered), 6))
+        return Block("heading", text, level=min(numbering_depth(numbered), 6))
     letters = [c for c in text if c.isalpha()]
     if len(letters) >= 4 and all(c.isupper() for c in letters):
         return Block("heading", text, level=1)
     return block
+
+
+def parse(source: Source) -> Extracted:
+    """Plain text: the decoded text."""
+    blocks = _parse_text(source.text)
+    source.progress(1, 1)
+    return Extracted(blocks)
