@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, text, tuple_
+from sqlalchemy import Select, and_, case, func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
@@ -28,7 +28,6 @@ from frontline.models import (
     Message,
     UsageDaily,
 )
-from frontline.models.conversations import NO_ANSWER_WHERE
 
 # a CSAT rating below this is negative (1-5 scale)
 NEGATIVE_CSAT_BELOW = 3
@@ -368,7 +367,29 @@ class AnalyticsRepository:
 
     async def unanswered(self, window: Window, limit: int) -> list[tuple[str, int]]:
         """The customers' first questions in conversations the AI handed off for lack of an
-        answer, grouped by their normalized text (what the knowledge base lacks)."""
+        answer, grouped by their normalized text (what the knowledge base lacks): kept on
+        the per-conversation rows (``from_messages``: from the messages)."""
+        if self.from_messages:
+            return await self._unanswered_raw(window, limit)
+        r = AnalyticsConversation
+        where = [
+            r.tenant_id == self.scope.tenant_id,
+            r.created_at >= window.start,
+            r.created_at < window.end,
+            r.question.is_not(None),
+        ]
+        if window.channel_id is not None:
+            where.append(r.channel_id == window.channel_id)
+        stmt = (
+            select(r.question, func.count())
+            .where(*where)
+            .group_by(r.question)
+            .order_by(func.count().desc(), r.question)
+            .limit(limit)
+        )
+        return [(str(q), int(n)) for q, n in await self.session.execute(stmt)]
+
+    async def _unanswered_raw(self, window: Window, limit: int) -> list[tuple[str, int]]:
         c = Conversation
         first_id = (
             select(func.min(Message.id))
@@ -381,13 +402,14 @@ class AnalyticsRepository:
             .scalar_subquery()
         )
         question = func.lower(func.trim(func.substr(Message.text, 1, 200))).label("q")
+        prefix = next(p for p, code in PREFIXES if code is ReasonCode.NO_CONFIDENT_ANSWER)
         stmt = (
             select(question, func.count())
             .select_from(c)
             .join(Message, Message.id == first_id)
             .where(
                 *self._conversations(window),
-                text(NO_ANSWER_WHERE),  # the partial index's condition
+                func.lower(c.handoff_reason).like(f"{prefix}%"),
             )
             .group_by(question)
             .order_by(func.count().desc(), question)

@@ -5,7 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, SmallInteger, String
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontline.models.base import Base, BigId
@@ -58,7 +69,8 @@ class AnalyticsConversation(Base):
     rating, and the seconds to the AI's first reply (after the customer's first message),
     to an operator's first reply (after the handoff) and to resolution. Recomputed by
     database triggers whenever the conversation or its facts change (migration
-    0022_an365); the percentiles read it instead of the wide conversations."""
+    0022_an365); the percentiles and unanswered questions read it instead of the wide
+    conversations and their messages."""
 
     __tablename__ = "analytics_conversations"
     __table_args__ = (
@@ -67,6 +79,14 @@ class AnalyticsConversation(Base):
             "tenant_id",
             "created_at",
             postgresql_include=["channel_id", "ai_s", "op_s", "res_s"],
+        ),
+        Index(
+            "ix_analytics_conversations_unanswered",
+            "tenant_id",
+            "created_at",
+            postgresql_include=["channel_id", "question"],
+            postgresql_where=text("question IS NOT NULL"),
+            sqlite_where=text("question IS NOT NULL"),
         ),
     )
 
@@ -83,6 +103,9 @@ class AnalyticsConversation(Base):
     ai_s: Mapped[float | None] = mapped_column(Float)
     op_s: Mapped[float | None] = mapped_column(Float)
     res_s: Mapped[float | None] = mapped_column(Float)
+    # handed off for lack of a confident answer: the customer's first message (lowest id),
+    # lower-cased, trimmed, its first 200 characters; otherwise NULL
+    question: Mapped[str | None] = mapped_column(Text)
 
 
 class AnalyticsHourly(Base):

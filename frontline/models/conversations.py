@@ -23,11 +23,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from frontline.kit.time import utcnow
 from frontline.models.base import Base, BigId, created_at_column, uuid_pk
 
-# conversations handed off for lack of a confident answer (the reason code
-# ``no_confident_answer`` of frontline.conversations.reasons): the unanswered-questions
-# report's condition, inlined as SQL so PostgreSQL matches it to the partial index
-NO_ANSWER_WHERE = "lower(handoff_reason) LIKE 'no confident answer%'"
-
 
 class ConversationStatus(enum.StrEnum):
     BOT = "bot"
@@ -116,7 +111,7 @@ class Conversation(Base):
         Index("ix_conversations_tenant_activity", "tenant_id", "last_activity_at"),
         Index("ix_conversations_contact_channel", "contact_id", "channel_id"),
         Index("ix_conversations_tenant_created", "tenant_id", "created_at"),
-        # the handoff-reasons and unanswered-questions reports (migration 0022_an365)
+        # the handoff-reasons report (migration 0022_an365)
         Index(
             "ix_conversations_tenant_created_handed_off",
             "tenant_id",
@@ -124,14 +119,6 @@ class Conversation(Base):
             postgresql_include=["channel_id", "handoff_reason"],
             postgresql_where=text("handed_off_at IS NOT NULL"),
             sqlite_where=text("handed_off_at IS NOT NULL"),
-        ),
-        Index(
-            "ix_conversations_tenant_created_no_answer",
-            "tenant_id",
-            "created_at",
-            postgresql_include=["channel_id"],
-            postgresql_where=text(NO_ANSWER_WHERE),
-            sqlite_where=text(NO_ANSWER_WHERE),
         ),
     )
 

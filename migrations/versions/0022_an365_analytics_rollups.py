@@ -10,8 +10,10 @@ conversation of the range joined to its facts. Two tables replace that:
 - ``analytics_conversations``: per conversation exactly what the reports need - its tenant,
   channel and start, the counted flags (resolved; resolved by the AI alone, strict;
   handed off), the CSAT rating and the three durations (seconds to the AI's first reply, to
-  an operator's first reply after the handoff, to resolution). A narrow row, so the exact
-  percentiles read an index-only range instead of the wide conversations.
+  an operator's first reply after the handoff, to resolution), and for a conversation
+  handed off for lack of a confident answer its customer's first message, normalized (the
+  unanswered-questions report). A narrow row, so the exact percentiles read an index-only
+  range instead of the wide conversations.
 - ``analytics_hourly``: per tenant, UTC day, UTC hour and channel the sums of those
   counts; the counting reports read at most 24 rows a day.
 
@@ -19,7 +21,8 @@ A conversation's row is recomputed from ``conversations`` and
 ``analytics_conversation_facts`` (one statement, :data:`REFRESH`) whenever either changes
 in a counted column - by triggers, in the writing transaction, so no write path can forget
 it - and a trigger on ``analytics_conversations`` moves the difference into the hourly
-sums. Both are backfilled here.
+sums. Both are backfilled here. A partial index on the handed-off conversations serves the
+handoff-reasons report.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ depends_on: str | Sequence[str] | None = None
 
 # a CSAT rating below this is negative (frontline.analytics.repository.NEGATIVE_CSAT_BELOW)
 NEGATIVE_CSAT_BELOW = 3
+# the handoff reason of "no confident answer" (frontline.conversations.reasons.PREFIXES):
+# such conversations keep their customer's first message, normalized, as ``question``
+NO_ANSWER_PREFIX = "no confident answer"
 
 SECONDS = {
     "sqlite": "((julianday({later}) - julianday({earlier})) * 86400.0)",
@@ -58,7 +64,12 @@ SELECT c.id, c.tenant_id, c.channel_id, c.created_at,
        c.csat_rating,
        CASE WHEN f.ai_at >= f.contact_at THEN {ai_s} END,
        CASE WHEN f.operator_at >= c.handed_off_at THEN {op_s} END,
-       CASE WHEN c.resolved_at IS NOT NULL THEN {res_s} END
+       CASE WHEN c.resolved_at IS NOT NULL THEN {res_s} END,
+       CASE WHEN lower(c.handoff_reason) LIKE '{no_answer}%' THEN
+           (SELECT lower(trim(substr(m.text, 1, 200))) FROM messages m
+            WHERE m.id = (SELECT min(q.id) FROM messages q
+                          WHERE q.conversation_id = c.id AND q.tenant_id = c.tenant_id
+                            AND q.sender_type = 'contact')) END
 FROM conversations c
 LEFT JOIN analytics_conversation_facts f ON f.conversation_id = c.id"""
 
@@ -67,6 +78,7 @@ def _select(dialect: str) -> str:
     s = SECONDS[dialect]
     return SELECT.format(
         negative_below=NEGATIVE_CSAT_BELOW,
+        no_answer=NO_ANSWER_PREFIX,
         ai_s=s.format(later="f.ai_at", earlier="f.contact_at"),
         op_s=s.format(later="f.operator_at", earlier="c.handed_off_at"),
         res_s=s.format(later="c.resolved_at", earlier="c.created_at"),
@@ -75,7 +87,7 @@ def _select(dialect: str) -> str:
 
 COLUMNS = (
     "conversation_id, tenant_id, channel_id, created_at, resolved, ai_resolved, handed_off, "
-    "csat, ai_s, op_s, res_s"
+    "csat, ai_s, op_s, res_s, question"
 )
 UPDATED = (
     "tenant_id",
@@ -88,6 +100,7 @@ UPDATED = (
     "ai_s",
     "op_s",
     "res_s",
+    "question",
 )
 
 
@@ -146,6 +159,7 @@ SOURCE = (
     "handed_off_at",
     "csat_rating",
     "reopened_soon",
+    "handoff_reason",
 )
 
 
@@ -239,10 +253,6 @@ FROM analytics_conversations r
 GROUP BY r.tenant_id, {day}, {hour}, r.channel_id
 """
 
-# the reports' questions the partial indexes answer: handed-off conversations (handoff
-# reasons) and those handed off for lack of a confident answer (unanswered questions)
-NO_ANSWER_PREFIX = "no confident answer"
-
 
 def backfill(dialect: str) -> list[str]:
     """Every conversation's row, then the hourly sums of the rows (before the triggers
@@ -270,6 +280,7 @@ def upgrade() -> None:
         sa.Column("ai_s", sa.Float(), nullable=True),
         sa.Column("op_s", sa.Float(), nullable=True),
         sa.Column("res_s", sa.Float(), nullable=True),
+        sa.Column("question", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],
@@ -309,14 +320,13 @@ def upgrade() -> None:
         postgresql_where=sa.text("handed_off_at IS NOT NULL"),
         sqlite_where=sa.text("handed_off_at IS NOT NULL"),
     )
-    no_answer = sa.text(f"lower(handoff_reason) LIKE '{NO_ANSWER_PREFIX}%'")
     op.create_index(
-        "ix_conversations_tenant_created_no_answer",
-        "conversations",
+        "ix_analytics_conversations_unanswered",
+        "analytics_conversations",
         ["tenant_id", "created_at"],
-        postgresql_include=["channel_id"],
-        postgresql_where=no_answer,
-        sqlite_where=no_answer,
+        postgresql_include=["channel_id", "question"],
+        postgresql_where=sa.text("question IS NOT NULL"),
+        sqlite_where=sa.text("question IS NOT NULL"),
     )
     for statement in _sqlite_triggers() if dialect == "sqlite" else _pg_triggers():
         op.execute(statement)
@@ -326,7 +336,7 @@ def downgrade() -> None:
     dialect = op.get_context().dialect.name
     for statement in SQLITE_DROP if dialect == "sqlite" else PG_DROP:
         op.execute(statement)
-    op.drop_index("ix_conversations_tenant_created_no_answer", table_name="conversations")
+    op.drop_index("ix_analytics_conversations_unanswered", table_name="analytics_conversations")
     op.drop_index("ix_conversations_tenant_created_handed_off", table_name="conversations")
     op.drop_index("ix_analytics_conversations_tenant_created", table_name="analytics_conversations")
     op.drop_table("analytics_hourly")
