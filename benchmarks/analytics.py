@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -114,8 +115,9 @@ async def seeded_tenant(url: str) -> uuid.UUID:
 
 async def measure(url: str, tenant: uuid.UUID, repeat: int) -> list[tuple[str, str, float, float]]:
     """Every report as the API runs it, plus (``* raw``) the summary's and timeline's
-    queries computed from the messages instead of ``analytics_conversation_facts`` - the
-    way they ran before that table (the numbers are equal, see tests/analytics)."""
+    queries computed from the conversations and messages instead of the roll-ups
+    (``analytics_conversations``, ``analytics_hourly``) - the way they ran before them
+    (the numbers are equal, see tests/analytics/test_rollups.py)."""
     from frontline.analytics import service
     from frontline.analytics.repository import AnalyticsRepository
     from frontline.kit.db import Database
@@ -172,11 +174,13 @@ async def main() -> None:
         await prepare_postgres(args.database_url)
         await asyncio.to_thread(upgrade, args.database_url)
         tenant = await seed(args.database_url, args.conversations, args.messages_per)
+    load_before = os.getloadavg()[0]
     rows = await measure(args.database_url, tenant, args.repeat)
+    load_after = os.getloadavg()[0]
     total = args.conversations * args.messages_per
     print(
         f"analytics on PostgreSQL: {args.conversations} conversations, {total} messages, "
-        f"{args.repeat} runs each"
+        f"{args.repeat} runs each; load average {load_before:.1f} before, {load_after:.1f} after"
     )
     print(f"{'window':<10} {'report':<16} {'p50 ms':>8} {'p95 ms':>8}")
     for label, name, p50, p95 in rows:

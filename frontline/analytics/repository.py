@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
@@ -20,9 +20,10 @@ from frontline.conversations.reasons import PREFIXES, ReasonCode
 from frontline.kit.repository import TenantScope
 from frontline.models import (
     AiCall,
+    AnalyticsConversation,
+    AnalyticsHourly,
     Category,
     Conversation,
-    ConversationFacts,
     ConversationStatus,
     Message,
     UsageDaily,
@@ -53,8 +54,25 @@ def _round(value: Any) -> float | None:
 
 
 def _day(value: Any) -> str:
-    """A day bucket as ``YYYY-MM-DD`` (SQLite gives text, PostgreSQL a timestamp)."""
-    return value if isinstance(value, str) else value.date().isoformat()
+    """A day bucket as ``YYYY-MM-DD`` (text on SQLite, a timestamp on PostgreSQL, a date
+    from the roll-up's ``DATE`` column)."""
+    if isinstance(value, str):
+        return value
+    return (value.date() if isinstance(value, datetime) else value).isoformat()
+
+
+def _counts(row: Any) -> dict[str, Any]:
+    """The totals' counts from (conversations, resolved, AI-alone resolved, handed off,
+    CSAT sum, CSAT count) - sums are NULL over no rows."""
+    csat_sum, csat_count = int(row[4] or 0), int(row[5] or 0)
+    return {
+        "conversations": int(row[0] or 0),
+        "resolved": int(row[1] or 0),
+        "ai_resolved": int(row[2] or 0),
+        "handed_off": int(row[3] or 0),
+        "csat_average": csat_sum / csat_count if csat_count else None,
+        "csat_count": csat_count,
+    }
 
 
 class AnalyticsRepository:
@@ -77,13 +95,11 @@ class AnalyticsRepository:
             where.append(c.channel_id == window.channel_id)
         return where
 
-    def _facts(self, window: Window) -> Any:
-        """Per conversation: its first customer, AI and operator message times. Read from
-        ``analytics_conversation_facts`` (kept by a trigger on messages), or with
-        ``from_messages`` aggregated from the messages themselves - one grouped pass, the
-        reference the facts table is tested against."""
-        if not self.from_messages:
-            return ConversationFacts.__table__.alias("facts")
+    def _facts(self, window: Window) -> Subquery:
+        """Per conversation in the window: its first customer message and first visible AI
+        and operator messages, aggregated from the messages in one grouped pass (the
+        reference the trigger-kept ``analytics_conversation_facts`` and
+        ``analytics_conversations`` are tested against)."""
         m, c = Message, Conversation
         visible = m.is_internal.is_(False)
         return (
@@ -101,6 +117,24 @@ class AnalyticsRepository:
             .group_by(c.id)
             .subquery("facts")
         )
+
+    def _hours(self, window: Window) -> list[ColumnElement[bool]]:
+        """The hourly roll-up rows of the window (its bounds must be whole UTC hours)."""
+        for bound in (window.start, window.end):
+            if bound.minute or bound.second or bound.microsecond or bound.utcoffset():
+                raise ValueError("an analytics window starts and ends on whole UTC hours")
+        h = AnalyticsHourly
+        key = tuple_(h.day, h.hour)
+        where = [
+            h.tenant_id == self.scope.tenant_id,
+            h.day >= window.start.date(),
+            h.day <= window.end.date(),
+            key >= tuple_(literal(window.start.date()), literal(window.start.hour)),
+            key < tuple_(literal(window.end.date()), literal(window.end.hour)),
+        ]
+        if window.channel_id is not None:
+            where.append(h.channel_id == window.channel_id)
+        return where
 
     def _joined(self, window: Window) -> Subquery:
         """One row per conversation in the window with what the reports need: the
@@ -148,44 +182,79 @@ class AnalyticsRepository:
         )
 
     async def totals(self, window: Window) -> dict[str, Any]:
-        j = self._joined(window)
-        columns: list[Any] = [
-            func.count(),
-            func.count(j.c.resolved_at),
-            func.coalesce(func.sum(j.c.strict), 0),
-            func.count(j.c.handed_off_at),
-            func.avg(j.c.csat_rating),
-            func.count(j.c.csat_rating),
+        """The counts from the hourly roll-up, the percentiles (exact, nearest-rank) from
+        the per-conversation rows; ``from_messages``: both from the raw rows."""
+        if self.from_messages:
+            return await self._totals_raw(window)
+        h = AnalyticsHourly
+        row = (
+            await self.session.execute(
+                select(
+                    func.sum(h.conversations),
+                    func.sum(h.resolved),
+                    func.sum(h.ai_resolved),
+                    func.sum(h.handed_off),
+                    func.sum(h.csat_sum),
+                    func.sum(h.csat_count),
+                ).where(*self._hours(window))
+            )
+        ).one()
+        out = _counts(row)
+        r = AnalyticsConversation
+        where = [
+            r.tenant_id == self.scope.tenant_id,
+            r.created_at >= window.start,
+            r.created_at < window.end,
         ]
+        if window.channel_id is not None:
+            where.append(r.channel_id == window.channel_id)
+        rows = select(r.ai_s, r.op_s, r.res_s).where(*where).subquery("spans")
+        out.update(await self._spreads(rows, ("ai_s", "op_s", "res_s")))
+        return out
+
+    async def _totals_raw(self, window: Window) -> dict[str, Any]:
+        j = self._joined(window)
+        row = (
+            await self.session.execute(
+                select(
+                    func.count(),
+                    func.count(j.c.resolved_at),
+                    func.sum(j.c.strict),
+                    func.count(j.c.handed_off_at),
+                    func.sum(j.c.csat_rating),
+                    func.count(j.c.csat_rating),
+                )
+            )
+        ).one()
+        out = _counts(row)
+        out.update(await self._spreads(j, ("ai_x", "op_x", "res_x")))
+        return out
+
+    async def _spreads(self, rows: Subquery, columns: tuple[str, str, str]) -> dict[str, Spread]:
+        """The first-response and resolution spreads over ``rows``' three duration columns
+        (NULLs ignored): percentile_disc on PostgreSQL, window functions on SQLite - both
+        nearest-rank."""
+        names = ("ai_first_response", "operator_first_response", "resolution")
         if self.dialect == "postgresql":
-            # nearest-rank percentiles in the same pass (percentile_disc ignores NULLs)
-            for name in ("ai_x", "op_x", "res_x"):
-                x = j.c[name]
-                columns += [
+            aggregates: list[Any] = []
+            for name in columns:
+                x = rows.c[name]
+                aggregates += [
                     func.count(x),
                     func.percentile_disc(0.5).within_group(x),
                     func.percentile_disc(0.9).within_group(x),
                 ]
-        row = (await self.session.execute(select(*columns).select_from(j))).one()
-        out: dict[str, Any] = {
-            "conversations": int(row[0]),
-            "resolved": int(row[1]),
-            "ai_resolved": int(row[2] or 0),
-            "handed_off": int(row[3]),
-            "csat_average": float(row[4]) if row[4] is not None else None,
-            "csat_count": int(row[5]),
+            row = (await self.session.execute(select(*aggregates).select_from(rows))).one()
+            return {
+                name: Spread(int(row[3 * i]), _round(row[3 * i + 1]), _round(row[3 * i + 2]))
+                for i, name in enumerate(names)
+            }
+        return {
+            name: await self._spread(
+                select(rows.c[column].label("x")).where(rows.c[column].is_not(None))
+            )
+            for name, column in zip(names, columns, strict=True)
         }
-        names = ("ai_first_response", "operator_first_response", "resolution")
-        if self.dialect == "postgresql":
-            for i, name in enumerate(names):
-                n, median, p90 = row[6 + 3 * i : 9 + 3 * i]
-                out[name] = Spread(int(n), _round(median), _round(p90))
-        else:
-            for name, column in zip(names, ("ai_x", "op_x", "res_x"), strict=True):
-                out[name] = await self._spread(
-                    select(j.c[column].label("x")).where(j.c[column].is_not(None))
-                )
-        return out
 
     async def _spread(self, values: Select[Any]) -> Spread:
         """Nearest-rank median and p90 with window functions (SQLite)."""
@@ -204,45 +273,63 @@ class AnalyticsRepository:
         return Spread(count=int(row[0]), median=_round(row[1]), p90=_round(row[2]))
 
     async def timeline(self, window: Window) -> list[dict[str, Any]]:
-        j = self._joined(window)
-        day = sql.day(self.dialect, j.c.created_at).label("day")
-        stmt = (
-            select(
+        """Per UTC day with conversations: the counts and CSAT, from the hourly roll-up
+        (``from_messages``: from the raw rows)."""
+        if self.from_messages:
+            j = self._joined(window)
+            day: Any = sql.day(self.dialect, j.c.created_at).label("day")
+            stmt = select(
                 day,
                 func.count(),
-                func.coalesce(func.sum(j.c.strict), 0),
+                func.sum(j.c.strict),
                 func.count(j.c.handed_off_at),
-                func.avg(j.c.csat_rating),
+                func.sum(j.c.csat_rating),
                 func.count(j.c.csat_rating),
             )
-            .group_by(day)
-            .order_by(day)
-        )
+        else:
+            h = AnalyticsHourly
+            day = h.day
+            stmt = (
+                select(
+                    day,
+                    func.sum(h.conversations),
+                    func.sum(h.ai_resolved),
+                    func.sum(h.handed_off),
+                    func.sum(h.csat_sum),
+                    func.sum(h.csat_count),
+                )
+                .where(*self._hours(window))
+                .having(func.sum(h.conversations) > 0)
+            )
         return [
             {
                 "day": _day(r[0]),
                 "conversations": int(r[1]),
                 "ai_resolved": int(r[2] or 0),
                 "handed_off": int(r[3]),
-                "csat_average": round(float(r[4]), 2) if r[4] is not None else None,
+                "csat_average": round(int(r[4]) / int(r[5]), 2) if r[5] else None,
                 "csat_count": int(r[5]),
             }
-            for r in await self.session.execute(stmt)
+            for r in await self.session.execute(stmt.group_by(day).order_by(day))
         ]
 
     async def volume(self, window: Window) -> tuple[list[int], list[int]]:
-        c = Conversation
-        hour = sql.hour(self.dialect, c.created_at).label("h")
-        weekday = sql.weekday(self.dialect, c.created_at).label("w")
+        """Conversations started per UTC hour of the day and per weekday, from the hourly
+        roll-up (``from_messages``: from the conversations)."""
+        if self.from_messages:
+            c = Conversation
+            hour = sql.hour(self.dialect, c.created_at).label("h")
+            weekday = sql.weekday(self.dialect, c.created_at).label("w")
+            stmt = select(hour, weekday, func.count()).where(*self._conversations(window))
+        else:
+            h = AnalyticsHourly
+            hour = h.hour.label("h")
+            weekday = sql.day_weekday(self.dialect, h.day).label("w")
+            stmt = select(hour, weekday, func.sum(h.conversations)).where(*self._hours(window))
         by_hour = [0] * 24
         by_weekday = [0] * 7
-        rows = await self.session.execute(
-            select(hour, weekday, func.count())
-            .where(*self._conversations(window))
-            .group_by(hour, weekday)
-        )
-        for h, w, n in rows:
-            by_hour[int(h)] += int(n)
+        for hr, w, n in await self.session.execute(stmt.group_by(hour, weekday)):
+            by_hour[int(hr)] += int(n)
             by_weekday[int(w)] += int(n)
         return by_hour, by_weekday
 
@@ -280,7 +367,29 @@ class AnalyticsRepository:
 
     async def unanswered(self, window: Window, limit: int) -> list[tuple[str, int]]:
         """The customers' first questions in conversations the AI handed off for lack of an
-        answer, grouped by their normalized text (what the knowledge base lacks)."""
+        answer, grouped by their normalized text (what the knowledge base lacks): kept on
+        the per-conversation rows (``from_messages``: from the messages)."""
+        if self.from_messages:
+            return await self._unanswered_raw(window, limit)
+        r = AnalyticsConversation
+        where = [
+            r.tenant_id == self.scope.tenant_id,
+            r.created_at >= window.start,
+            r.created_at < window.end,
+            r.question.is_not(None),
+        ]
+        if window.channel_id is not None:
+            where.append(r.channel_id == window.channel_id)
+        stmt = (
+            select(r.question, func.count())
+            .where(*where)
+            .group_by(r.question)
+            .order_by(func.count().desc(), r.question)
+            .limit(limit)
+        )
+        return [(str(q), int(n)) for q, n in await self.session.execute(stmt)]
+
+    async def _unanswered_raw(self, window: Window, limit: int) -> list[tuple[str, int]]:
         c = Conversation
         first_id = (
             select(func.min(Message.id))

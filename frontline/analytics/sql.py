@@ -36,6 +36,13 @@ def weekday(dialect: str, column: Any) -> ColumnElement[Any]:
     return cast(extract("isodow", func.timezone("UTC", column)), Integer) - 1
 
 
+def day_weekday(dialect: str, column: Any) -> ColumnElement[Any]:
+    """The weekday of a ``DATE`` column, 0 = Monday ... 6 = Sunday."""
+    if dialect == "sqlite":
+        return (cast(func.strftime("%w", column), Integer) + 6) % 7
+    return cast(extract("isodow", column), Integer) - 1
+
+
 def as_date(dialect: str, column: Any) -> ColumnElement[Any]:
     if dialect == "sqlite":
         return func.date(column)

@@ -1,7 +1,12 @@
 """ORM models. Importing this package registers every table on ``Base.metadata``."""
 
 from frontline.models.ai import AiCall, AiSettings
-from frontline.models.analytics import ConversationFacts, UsageDaily
+from frontline.models.analytics import (
+    AnalyticsConversation,
+    AnalyticsHourly,
+    ConversationFacts,
+    UsageDaily,
+)
 from frontline.models.attachments import Attachment, AttachmentStatus
 from frontline.models.base import Base
 from frontline.models.bookings import (
@@ -50,6 +55,8 @@ __all__ = [
     "ROLE_RANK",
     "AiCall",
     "AiSettings",
+    "AnalyticsConversation",
+    "AnalyticsHourly",
     "ApiKey",
     "Attachment",
     "AttachmentStatus",

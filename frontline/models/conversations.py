@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -110,6 +111,15 @@ class Conversation(Base):
         Index("ix_conversations_tenant_activity", "tenant_id", "last_activity_at"),
         Index("ix_conversations_contact_channel", "contact_id", "channel_id"),
         Index("ix_conversations_tenant_created", "tenant_id", "created_at"),
+        # the handoff-reasons report (migration 0022_an365)
+        Index(
+            "ix_conversations_tenant_created_handed_off",
+            "tenant_id",
+            "created_at",
+            postgresql_include=["channel_id", "handoff_reason"],
+            postgresql_where=text("handed_off_at IS NOT NULL"),
+            sqlite_where=text("handed_off_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -41,7 +41,11 @@ from frontline.models import Base
 
 FORMAT = "frontline-tenant-export"
 VERSION = 1
-SKIPPED_TABLES = frozenset({"jobs", "refresh_tokens"})
+# (the analytics roll-ups of conversations are derived: their triggers rebuild them as the
+# conversations and messages are restored)
+SKIPPED_TABLES = frozenset(
+    {"jobs", "refresh_tokens", "analytics_conversations", "analytics_hourly"}
+)
 # (table, column) holding a SecretBox ciphertext
 SECRET_COLUMNS = frozenset(
     {
