@@ -1,7 +1,10 @@
 """Every analytics query. Each one is scoped to the tenant and to conversations started in
-``[start, end)`` (optionally on one channel), and is a single statement whose aggregates run
-in the database; percentiles are nearest-rank over window functions, which SQLite and
-PostgreSQL both have."""
+``[start, end)`` (optionally on one channel) and aggregates in the database. The reports
+read roll-ups kept by triggers (migration 0022_an365): counts from ``analytics_hourly``
+(at most 24 rows a day per channel), exact nearest-rank percentiles and unanswered
+questions from the narrow per-conversation ``analytics_conversations``, usage from
+``analytics_usage_daily``. ``from_messages=True`` computes the same numbers from the raw
+conversations, messages and AI log - the reference the roll-ups are tested against."""
 
 from __future__ import annotations
 
