@@ -45,7 +45,11 @@ from frontline.errors import install_error_handlers
 from frontline.jobs import queue
 from frontline.jobs.registry import JobRegistry
 from frontline.jobs.worker import Worker
-from frontline.kit.asgi import BodySizeLimitMiddleware, RequestContextMiddleware
+from frontline.kit.asgi import (
+    BodySizeLimitMiddleware,
+    ErrorLanguageMiddleware,
+    RequestContextMiddleware,
+)
 from frontline.kit.counters import make_counters
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
@@ -288,5 +292,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
             "/api/v1/widget/attachments": settings.attachments_max_bytes + 64 * 1024,
         },
     )
+    # error messages in the client's language (wraps the body-size refusal too)
+    app.add_middleware(ErrorLanguageMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

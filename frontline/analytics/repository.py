@@ -1,7 +1,10 @@
 """Every analytics query. Each one is scoped to the tenant and to conversations started in
-``[start, end)`` (optionally on one channel), and is a single statement whose aggregates run
-in the database; percentiles are nearest-rank over window functions, which SQLite and
-PostgreSQL both have."""
+``[start, end)`` (optionally on one channel) and aggregates in the database. The reports
+read roll-ups kept by triggers (migration 0022_an365): counts from ``analytics_hourly``
+(at most 24 rows a day per channel), exact nearest-rank percentiles and unanswered
+questions from the narrow per-conversation ``analytics_conversations``, usage from
+``analytics_usage_daily``. ``from_messages=True`` computes the same numbers from the raw
+conversations, messages and AI log - the reference the roll-ups are tested against."""
 
 from __future__ import annotations
 
@@ -334,19 +337,23 @@ class AnalyticsRepository:
         return by_hour, by_weekday
 
     async def handoff_reasons(self, window: Window) -> list[tuple[str, int]]:
+        """Handed-off conversations by reason code: counted per reason text first (one hash
+        over the partial index's rows), then each distinct text mapped to its code once."""
         c = Conversation
-        lowered = func.lower(c.handoff_reason)
+        texts = (
+            select(c.handoff_reason.label("reason"), func.count().label("n"))
+            .where(*self._conversations(window), c.handed_off_at.is_not(None))
+            .group_by(c.handoff_reason)
+            .subquery("texts")
+        )
+        lowered = func.lower(texts.c.reason)
         code = case(
             *((lowered.like(f"{prefix}%"), literal(code.value)) for prefix, code in PREFIXES),
-            (c.handoff_reason.is_(None), literal("unknown")),
+            (texts.c.reason.is_(None), literal("unknown")),
             else_=literal(ReasonCode.OTHER.value),
         ).label("code")
-        stmt = (
-            select(code, func.count())
-            .where(*self._conversations(window), c.handed_off_at.is_not(None))
-            .group_by(code)
-            .order_by(func.count().desc(), code)
-        )
+        total = func.sum(texts.c.n)
+        stmt = select(code, total).group_by(code).order_by(total.desc(), code)
         return [(str(r[0]), int(r[1])) for r in await self.session.execute(stmt)]
 
     async def categories(self, window: Window, limit: int) -> list[tuple[str | None, int]]:

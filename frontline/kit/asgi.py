@@ -1,4 +1,5 @@
-"""Pure-ASGI middleware: request ids, access logs and metrics, and the body-size limit."""
+"""Pure-ASGI middleware: request ids, access logs and metrics, the body-size limit, and
+error bodies in the client's language."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from frontline.kit.error_text import to_russian
+from frontline.kit.i18n import preferred_locale
 from frontline.kit.logging import request_id_var
 from frontline.kit.metrics import http_latency, http_requests
 
@@ -179,8 +182,75 @@ class BodySizeLimitMiddleware:
                 await self._reject(send, limit)
 
 
-def header(scope: dict[str, Any], name: bytes) -> str | None:
+def header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+class ErrorLanguageMiddleware:
+    """Error bodies in the language the client prefers.
+
+    The API answers in English unless ``Accept-Language`` ranks Russian first; then each
+    JSON error response (status 400 and above, ``{"error": {"message"}}``) has its
+    ``message`` and each ``fields[].message`` put into Russian (:mod:`frontline.kit.error_text`)
+    and says so with ``Content-Language: ru``. Success responses pass through untouched and
+    unbuffered; an error body is small, so it is held until complete and rewritten once.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or preferred_locale(header(scope, b"accept-language")) != "ru":
+            await self.app(scope, receive, send)
+            return
+        held: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kinds = [v for k, v in message.get("headers", []) if k.lower() == b"content-type"]
+                json_type = bool(kinds) and kinds[0].startswith(b"application/json")
+                if message["status"] >= 400 and json_type:
+                    held["start"] = message
+                    return
+            elif message["type"] == "http.response.body" and "start" in held:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                start = held.pop("start")
+                body = _russian_error(b"".join(chunks), int(start["status"]))
+                headers = [
+                    (k, v)
+                    for k, v in start.get("headers", [])
+                    if k.lower() not in (b"content-length", b"content-language")
+                ]
+                headers += [
+                    (b"content-length", str(len(body)).encode()),
+                    (b"content-language", b"ru"),
+                ]
+                await send({**start, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+def _russian_error(body: bytes, status: int) -> bytes:
+    """``body`` with its error message(s) in Russian; any other JSON unchanged."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    error = document.get("error") if isinstance(document, dict) else None
+    if not isinstance(error, dict) or not isinstance(error.get("message"), str):
+        return body
+    code = str(error.get("code", ""))
+    error["message"] = to_russian(error["message"], code, status)
+    for item in error.get("fields") or []:
+        if isinstance(item, dict) and isinstance(item.get("message"), str):
+            item["message"] = to_russian(item["message"], "invalid", 422)
+    return json.dumps(document, ensure_ascii=False).encode()

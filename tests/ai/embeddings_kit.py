@@ -113,11 +113,3 @@ YANDEX = Case(
     1,
 )
 ALL = [OPENAI, OPENROUTER, SELF_HOSTED, GIGACHAT, YANDEX]
-
-
-def error_body(case: Case, status: int) -> Any:
-    if case.kind is ProviderKind.YANDEXGPT:
-        return {"error": {"grpcCode": 16, "httpCode": status, "message": "denied"}}
-    if case.kind is ProviderKind.GIGACHAT:
-        return {"status": status, "message": "Unauthorized" if status == 401 else "error"}
-    return {"error": {"message": "nope", "type": "invalid_request_error", "code": str(status)}}

@@ -19,13 +19,15 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+
+from frontline.ai.base import ProviderKind
 
 OPENAI_PATH = "/openai/v1/chat/completions"
 GIGA_AUTH_PATH = "/gigachat/api/v2/oauth"
@@ -421,3 +423,17 @@ def serve(server: FakeLLMServer) -> Iterator[FakeLLMServer]:
         runner.should_exit = True
         thread.join(timeout=5)
         sock.close()
+
+
+class _OfKind(Protocol):
+    @property
+    def kind(self) -> ProviderKind: ...
+
+
+def error_body(case: _OfKind, status: int) -> Any:
+    """The error body the provider ``case.kind`` answers with ``status``."""
+    if case.kind is ProviderKind.YANDEXGPT:
+        return {"error": {"grpcCode": 16, "httpCode": status, "message": "denied"}}
+    if case.kind is ProviderKind.GIGACHAT:
+        return {"status": status, "message": "Unauthorized" if status == 401 else "error"}
+    return {"error": {"message": "nope", "type": "invalid_request_error", "code": str(status)}}

@@ -31,12 +31,12 @@ from tests.ai.embeddings_kit import (
     PRICES,
     TEXTS,
     Case,
-    error_body,
     texts_request,
 )
 from tests.ai.fakes import (
     FakeLLMServer,
     Reply,
+    error_body,
     fake_tokens,
     fake_vector,
     giga_embeddings,

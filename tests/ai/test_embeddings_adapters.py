@@ -39,7 +39,6 @@ from tests.ai.embeddings_kit import (
     SELF_HOSTED,
     TEXTS,
     YANDEX,
-    error_body,
     texts_request,
 )
 from tests.ai.fakes import (
@@ -50,6 +49,7 @@ from tests.ai.fakes import (
     YANDEX_EMBED_PATH,
     FakeLLMServer,
     Reply,
+    error_body,
     fake_vector,
     giga_token,
 )

@@ -32,7 +32,6 @@ from frontline.ai.base import (
     Timeout,
     Unavailable,
 )
-from frontline.ai.providers.gigachat import TOKENS
 from frontline.ai.providers.registry import (
     InvalidProviderConfig,
     UnknownProvider,
@@ -47,6 +46,7 @@ from tests.ai.fakes import (
     YANDEX_PATH,
     FakeLLMServer,
     Reply,
+    error_body,
     giga_stream,
     giga_token,
     openai_completion,
@@ -76,15 +76,6 @@ PRICES = PriceTable(
 def fake_server() -> Iterator[FakeLLMServer]:
     with serve(FakeLLMServer()) as server:
         yield server
-
-
-@pytest.fixture
-def fake(fake_server: FakeLLMServer) -> Iterator[FakeLLMServer]:
-    fake_server.reset()
-    TOKENS.clear()
-    yield fake_server
-    fake_server.reset()
-    TOKENS.clear()
 
 
 def ask(model: str, *, deadline: float = 2.0, **extra: Any) -> CompletionRequest:
@@ -164,14 +155,6 @@ YANDEX = Case(
     },
 )
 ALL = [OPENAI, OPENROUTER, SELF_HOSTED, GIGACHAT, YANDEX]
-
-
-def error_body(case: Case, status: int) -> Any:
-    if case.kind is ProviderKind.YANDEXGPT:
-        return {"error": {"grpcCode": 16, "httpCode": status, "message": "denied"}}
-    if case.kind is ProviderKind.GIGACHAT:
-        return {"status": status, "message": "Unauthorized" if status == 401 else "error"}
-    return {"error": {"message": "nope", "type": "invalid_request_error", "code": str(status)}}
 
 
 # --- success, streaming, errors for every provider -----------------------------------------

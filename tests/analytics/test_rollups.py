@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import random
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import pytest
 from sqlalchemy import delete, select, text, update
 
 from frontline.analytics.repository import AnalyticsRepository, Window
-from frontline.conversations.reasons import PREFIXES, ReasonCode
+from frontline.conversations.reasons import PREFIXES, ReasonCode, reason_code
 from frontline.kit.repository import TenantScope
 from frontline.models import (
     AnalyticsConversation,
@@ -182,6 +183,26 @@ async def test_rollups_equal_the_raw_rows_after_inserts_changes_and_deletes(
         for name in ("ai_first_response", "operator_first_response", "resolution"):
             assert total[name].count > 3, name
         assert sum(n for _q, n in await raw.unanswered(_windows(t.email_channel_id)[0], 20)) > 3
+        # handoff reasons: the codes of the handed-off conversations' texts, counted here
+        for window in _windows(t.email_channel_id):
+            convs = (
+                await session.execute(
+                    select(Conversation).where(
+                        Conversation.tenant_id == t.id,
+                        Conversation.created_at >= window.start,
+                        Conversation.created_at < window.end,
+                        Conversation.handed_off_at.is_not(None),
+                    )
+                )
+            ).scalars()
+            counted = Counter(
+                str(reason_code(c.handoff_reason) or "unknown")
+                for c in convs
+                if window.channel_id in (None, c.channel_id)
+            )
+            reasons = await raw.handoff_reasons(window)
+            assert dict(reasons) == counted
+            assert [n for _k, n in reasons] == sorted(counted.values(), reverse=True)
         # one analytics row per remaining conversation of both tenants
         rows = (await session.execute(select(AnalyticsConversation.tenant_id))).scalars().all()
         assert sorted(map(str, rows)).count(str(t.id)) == 65

@@ -176,3 +176,66 @@ async def test_visitor_and_operator_on_different_processes(
             await asyncio.sleep(0.1)
         else:
             raise AssertionError("presence did not clear after the console closed")
+
+
+async def test_redis_fan_out_keeps_each_workspace_s_events_to_itself(
+    two_servers: tuple[str, str], writer: Services
+) -> None:
+    """Two workspaces, each with a console on one process and a visitor on the other: every
+    event crosses Redis, and each console and widget gets its own workspace's events (the
+    controls) and none of the other's."""
+    visitor_url, operator_url = two_servers
+    async with (
+        httpx.AsyncClient(base_url=visitor_url, timeout=20) as visitor_http,
+        httpx.AsyncClient(base_url=operator_url, timeout=20) as operator_http,
+    ):
+        on_a = LiveServer(visitor_url, writer, visitor_http, Factory(writer, visitor_http))
+        on_b = LiveServer(operator_url, writer, operator_http, Factory(writer, operator_http))
+        tenants = [await Factory(writer, operator_http).tenant() for _ in range(2)]
+        keys = [await add_web_channel(writer, t) for t in tenants]
+        texts = ["Сообщение первой компании", "SECRET of the second workspace"]
+        async with (
+            open_console(on_b, tenants[0].operator_token) as c0,
+            open_console(on_b, tenants[1].operator_token) as c1,
+        ):
+            consoles = [Socket(c0), Socket(c1)]
+            for console in consoles:
+                await console.next("hello")
+            sessions = [await widget_session(on_a, key) for key in keys]
+            async with (
+                open_widget(on_a, keys[0], sessions[0]["visitor_token"]) as w0,
+                open_widget(on_a, keys[1], sessions[1]["visitor_token"]) as w1,
+            ):
+                visitors = [Socket(w0), Socket(w1)]
+                conversation_ids = []
+                for visitor, text in zip(visitors, texts, strict=True):
+                    await visitor.next("hello")
+                    await visitor.send("message.send", {"client_id": client_id(), "text": text})
+                    ack = await visitor.next("message.ack")
+                    conversation_ids.append(ack["data"]["conversation_id"])
+                for console, text in zip(consoles, texts, strict=True):  # the controls
+                    await console.until(
+                        lambda f, text=text: (
+                            f["type"] == "message.created" and f["data"]["text"] == text
+                        )
+                    )
+                # the second workspace's operator answers its visitor
+                r = await operator_http.post(
+                    f"/api/v1/conversations/{conversation_ids[1]}/messages",
+                    json={"text": "Ответ второй компании"},
+                    headers=tenants[1].operator,
+                )
+                assert r.status_code == 201, r.text
+                await visitors[1].until(
+                    lambda f: f["type"] == "message.created" and f["data"]["sender"] == "operator"
+                )
+                for socket in [*consoles, *visitors]:
+                    await socket.quiet(1.0)  # keeps what arrives in socket.frames
+                for mine, socket in ((0, consoles[0]), (1, consoles[1]), (0, visitors[0])):
+                    other = 1 - mine
+                    seen = "\n".join(str(f) for f in socket.frames)
+                    assert texts[other] not in seen, (mine, seen)
+                    assert "Ответ второй компании" not in seen or mine == 1
+                    for frame in socket.frames:
+                        cid = (frame.get("data") or {}).get("conversation_id")
+                        assert cid != conversation_ids[other], (mine, frame)

@@ -11,11 +11,9 @@ from fastapi.responses import JSONResponse
 from frontline.channels import service
 from frontline.channels.avito.adapter import AvitoChannelAdapter, AvitoChannelConfig
 from frontline.channels.base import ChannelType, SignatureRejected
-from frontline.conversations import flows
-from frontline.conversations.limits import OverLimit
+from frontline.channels.webhooks import ingest_messages
 from frontline.deps import ServicesDep
 from frontline.errors import Unauthorized
-from frontline.kit.repository import TenantScope
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +47,9 @@ async def avito_inbound(
         content = adapter.parse(token or request.headers.get("x-frontline-token"), body)
     except SignatureRejected as exc:
         raise Unauthorized(str(exc)) from None
-    scope = TenantScope(runtime.tenant_id)
-    stored = duplicates = 0
-    for inbound in content.messages:
-        result = await flows.ingest(
-            services.db,
-            scope,
-            runtime.id,
-            runtime.type.value,
-            inbound,
-            limits=services.inbound_limits,
-            over_limit=OverLimit.STORE,
-        )
-        duplicates += result.duplicate
-        stored += not result.duplicate
+    stored, duplicates = await ingest_messages(
+        services.db, runtime, content.messages, services.inbound_limits
+    )
     if content.ignored:
         log.info("avito webhook ignored", extra={"channel_id": str(runtime.id)})
     return JSONResponse({"stored": stored, "duplicates": duplicates, "ignored": content.ignored})

@@ -11,13 +11,12 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from frontline.channels import service
 from frontline.channels.base import ChannelType, InboundRequest, SignatureRejected
 from frontline.channels.service import ChannelRuntime
+from frontline.channels.webhooks import ingest_messages
 from frontline.channels.whatsapp.adapter import (
     WebhookContent,
     WhatsAppChannelAdapter,
     WhatsAppChannelConfig,
 )
-from frontline.conversations import flows
-from frontline.conversations.limits import OverLimit
 from frontline.deps import Services, ServicesDep
 from frontline.errors import Forbidden, Unauthorized
 from frontline.kit.repository import TenantScope
@@ -80,19 +79,10 @@ async def _store(
     services: Services, runtime: ChannelRuntime, content: WebhookContent
 ) -> dict[str, int]:
     scope = TenantScope(runtime.tenant_id)
-    stored = duplicates = updated = 0
-    for inbound in content.messages:
-        result = await flows.ingest(
-            services.db,
-            scope,
-            runtime.id,
-            runtime.type.value,
-            inbound,
-            limits=services.inbound_limits,
-            over_limit=OverLimit.STORE,
-        )
-        duplicates += result.duplicate
-        stored += not result.duplicate
+    stored, duplicates = await ingest_messages(
+        services.db, runtime, content.messages, services.inbound_limits
+    )
+    updated = 0
     if content.statuses:
         async with services.db.transaction() as session:
             for report in content.statuses:
