@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.faults import FaultSetupError, postgres_bin, run_scenario, scratch, table
+from benchmarks.faults import run_scenario, scratch, table
+from benchmarks.private_services import FaultSetupError, postgres_bin
 
 MESSAGES = int(os.environ.get("FRONTLINE_TEST_FAULT_MESSAGES", "30"))
 

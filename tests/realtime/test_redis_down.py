@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from benchmarks.faults import PrivateRedis
+from benchmarks.private_services import PrivateRedis
 from frontline.kit.counters import make_counters
 from frontline.realtime.presence import make_rate_limiter
 from tests.kit.liveserver import free_port
