@@ -118,7 +118,9 @@ def build_services(settings: Settings) -> Services:
     attachment_jobs.register(jobs, box, options, attachments)
     ai_log_jobs.register(jobs)
     knowledge_index = InProcessIndex()
-    ai_reply_jobs.register(jobs, box, breakers, broker, knowledge_index)
+    ai_reply_jobs.register(
+        jobs, box, breakers, broker, knowledge_index, settings.ai_provider_timeout_seconds
+    )
     knowledge_jobs.register(jobs, ParseLimits(max_bytes=settings.knowledge_max_file_bytes), box)
     booking_jobs.register(jobs)
     copilot_jobs.register(jobs, box, breakers)

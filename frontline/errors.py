@@ -1,8 +1,12 @@
 """One error hierarchy for expected problems, and the handlers that render them.
 
 Services raise :class:`AppError` subclasses; the handler turns them into JSON
-``{"error": {"code", "message"}}`` with the right 4xx status. Anything else is a bug: it is
-logged with the request id and answered with a generic 500 that leaks nothing.
+``{"error": {"code", "message"}}`` with the right 4xx status. A database that cannot be
+reached (restarting, failing over, network gone) is not a bug but an outage: 503
+``database_unavailable`` with ``Retry-After`` and a message in the caller's language
+(``Accept-Language``, Russian by default), so clients send again; nothing was stored. Anything
+else is a bug: it is logged with the request id and answered with a generic 500 that leaks
+nothing.
 """
 
 from __future__ import annotations
@@ -12,15 +16,22 @@ import math
 import re
 from typing import Any
 
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from frontline.kit import i18n
 from frontline.kit.asgi import REQUEST_ID_SCOPE_KEY
+from frontline.kit.db import is_unavailable
 from frontline.kit.logging import request_id_var
 
 log = logging.getLogger(__name__)
+
+# seconds a client is asked to wait while the database is unreachable (a restart or a
+# failover takes a few)
+UNAVAILABLE_RETRY_AFTER = 2
 
 
 class AppError(Exception):
@@ -152,11 +163,7 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # Starlette runs this outside the request-id middleware: restore the id for the log
-        # line and the response header
-        request_id = request.scope.get(REQUEST_ID_SCOPE_KEY)
+    def _internal(request: Request, request_id: str | None) -> JSONResponse:
         token = request_id_var.set(request_id)
         try:
             log.exception("unhandled error", extra={"path": request.url.path})
@@ -166,3 +173,50 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("internal", "internal server error"), status_code=500, headers=headers
         )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette runs this outside the request-id middleware: restore the id for the log
+        # line and the response header
+        request_id = request.scope.get(REQUEST_ID_SCOPE_KEY)
+        if is_unavailable(exc):
+            return database_unavailable(request, exc, request_id)
+        return _internal(request, request_id)
+
+    # the database's errors are handled inside the app (the ``Exception`` handler runs in
+    # the outermost middleware, which re-raises to the server after answering: an outage
+    # would log a traceback per request); one that is not an outage is still a 500. The
+    # request-id middleware adds the id header to these answers itself.
+    async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+        if is_unavailable(exc):
+            return database_unavailable(request, exc, None)
+        response = _internal(request, request.scope.get(REQUEST_ID_SCOPE_KEY))
+        del response.headers["X-Request-ID"]
+        return response
+
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, _database_error)
+    app.add_exception_handler(sqlalchemy.exc.TimeoutError, _database_error)
+    app.add_exception_handler(ConnectionError, _database_error)
+
+
+def database_unavailable(
+    request: Request, exc: BaseException, request_id: str | None
+) -> JSONResponse:
+    """503 with ``Retry-After`` and a localized message: the database is unreachable
+    (``request_id`` given: answered outside the request-id middleware, which would add it)."""
+    log.warning(
+        "database unavailable",
+        extra={"path": request.url.path, "error": f"{type(exc).__name__}: {exc}"[:300]},
+    )
+    locale = i18n.from_accept_language(request.headers.get("accept-language"))
+    headers = {
+        "Retry-After": str(UNAVAILABLE_RETRY_AFTER),
+        "Content-Language": i18n.normalize_locale(locale),
+    }
+    if request_id:
+        headers["X-Request-ID"] = request_id
+    return JSONResponse(
+        error_body("database_unavailable", i18n.t("errors.database_unavailable", locale)),
+        status_code=503,
+        headers=headers,
+    )

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     # knowledge base: one upload, and all of a tenant's stored uploads together
     knowledge_max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     knowledge_max_tenant_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    # AI: one LLM provider call is given up after this long (the chain's next link, or the
+    # offline engine, answers instead), so a provider that hangs cannot hold a reply
+    ai_provider_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     # outbound delivery
     outbound_timeout_seconds: float = Field(default=10.0, gt=0)
     # attachments: where files go (local files by default, S3-compatible in production)

@@ -347,15 +347,51 @@ async def test_ready_is_503_when_the_database_is_unreachable(
     assert r.status_code == 200
 
 
-async def test_a_500_never_leaks_a_stack_trace(broken_client: httpx.AsyncClient) -> None:
+async def test_an_unreachable_database_is_a_503_with_retry_after_in_the_callers_language(
+    broken_client: httpx.AsyncClient,
+) -> None:
+    for language, expected in (("en-GB,en;q=0.8", "temporarily unavailable"), ("ru", "недоступен")):
+        r = await broken_client.post(
+            f"{API}/auth/login",
+            json={"email": "a@example.com", "password": "secret"},
+            headers={"X-Request-ID": "trace-me-503", "Accept-Language": language},
+        )
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "2"
+        error = r.json()["error"]
+        assert error["code"] == "database_unavailable"
+        assert expected in error["message"]
+        for leak in (
+            "Traceback",
+            'File "',
+            "sqlite",
+            "asyncpg",
+            "Error",
+            "nonexistent",
+            "127.0.0.1",
+        ):
+            assert leak not in r.text
+        # the request id is there to find the logged cause
+        assert r.headers["x-request-id"] == "trace-me-503"
+    # no Accept-Language: Russian, the product's default
     r = await broken_client.post(
-        f"{API}/auth/login",
-        json={"email": "a@example.com", "password": "secret"},
-        headers={"X-Request-ID": "trace-me-500"},
+        f"{API}/channels/{uuid.uuid4()}/messages", json=a_message(), headers=JSON
     )
+    assert r.status_code == 503 and r.headers["content-language"] == "ru"
+
+
+async def test_a_500_never_leaks_a_stack_trace(app: Any) -> None:
+    @app.get("/api/v1/test-boom")  # type: ignore[misc]
+    async def boom() -> None:
+        raise RuntimeError("secret detail from /nonexistent-frontline-dir at 127.0.0.1")
+
+    # the app re-raises unexpected errors to the server after answering 500; see the answer
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        r = await c.get("/api/v1/test-boom", headers={"X-Request-ID": "trace-me-500"})
     assert r.status_code == 500
     assert r.json() == {"error": {"code": "internal", "message": "internal server error"}}
-    for leak in ("Traceback", 'File "', "sqlite", "asyncpg", "Error", "nonexistent", "127.0.0.1"):
+    for leak in ("Traceback", 'File "', "secret detail", "Error", "nonexistent", "127.0.0.1"):
         assert leak not in r.text
     # the request id is there to find the logged trace
     assert r.headers["x-request-id"] == "trace-me-500"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +22,7 @@ from frontline.deps import Services
 from frontline.settings import Settings
 from tests.conftest import PG_URL, TEST_SECRET, Factory, empty_tables
 from tests.kit.keepalive import Answer, KeepAliveServer, Request, keepalive_server
+from tests.kit.liveserver import log_tails, spawn_frontline, wait_healthy
 from tests.realtime.conftest import free_port
 
 REDIS_URL = os.environ.get("FRONTLINE_TEST_REDIS_URL")
@@ -31,13 +31,6 @@ MESSAGES = int(os.environ.get("FRONTLINE_TEST_SCALE_MESSAGES", "2000"))
 pytestmark = pytest.mark.skipif(
     not (PG_URL and REDIS_URL), reason="needs FRONTLINE_TEST_POSTGRES_URL and _REDIS_URL"
 )
-
-
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "frontline", *args], env=env, stdout=out, stderr=out
-        )
 
 
 @pytest.fixture
@@ -59,7 +52,7 @@ def cluster(postgres_url: str, tmp_path: Path) -> Iterator[list[str]]:
     }
     ports = [free_port(), free_port()]
     procs = [
-        _spawn(
+        spawn_frontline(
             [
                 "serve",
                 "--host",
@@ -75,10 +68,10 @@ def cluster(postgres_url: str, tmp_path: Path) -> Iterator[list[str]]:
         )
         for port in ports
     ]
-    procs += [_spawn(["worker"], env, tmp_path / f"worker-{n}.log") for n in range(2)]
+    procs += [spawn_frontline(["worker"], env, tmp_path / f"worker-{n}.log") for n in range(2)]
     try:
         for port in ports:
-            _wait_healthy(port, procs, tmp_path)
+            wait_healthy(port, procs, tmp_path)
         yield [f"http://127.0.0.1:{port}" for port in ports]
     finally:
         for proc in procs:
@@ -89,26 +82,6 @@ def cluster(postgres_url: str, tmp_path: Path) -> Iterator[list[str]]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-
-
-def _tails(logs: Path) -> str:
-    """The end of each process's log (the cluster fixture and the test share tmp_path)."""
-    return "\n".join(f"{p.name}: {p.read_text()[-1500:]}" for p in sorted(logs.glob("*.log")))
-
-
-def _wait_healthy(port: int, procs: list[subprocess.Popen[bytes]], logs: Path) -> None:
-    deadline = time.monotonic() + 240  # a loaded 2-core machine starts four processes slowly
-    while time.monotonic() < deadline:
-        for proc in procs:
-            if proc.poll() is not None:
-                raise AssertionError(f"a process exited:\n{_tails(logs)}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("frontline serve did not become healthy")
 
 
 @pytest.fixture
@@ -167,7 +140,7 @@ async def test_two_api_processes_and_two_workers_answer_each_message_once(
                         # client sends again with the same external_id, which the API dedupes
                         resent.append(i)
                         if attempt == 2:
-                            tails = _tails(tmp_path)
+                            tails = log_tails(tmp_path)
                             raise AssertionError(f"send {i} failed 3 times:\n{tails}") from exc
             # 200 is a resend the first try had already stored
             assert r.status_code in (202, 200) if i in resent else r.status_code == 202, r.text

@@ -76,6 +76,9 @@ log = logging.getLogger(__name__)
 ALL_FAILED_REASON = "all AI providers failed"
 # knowledge passages a turn gives the model (and the offline engine)
 KNOWLEDGE_PASSAGES = 5
+# seconds one provider call may take before the chain moves on (``FRONTLINE_AI_PROVIDER_
+# TIMEOUT_SECONDS``)
+PROVIDER_TIMEOUT_SECONDS = 30.0
 
 
 async def request_reply(
@@ -198,6 +201,7 @@ async def _prepare(
     conversation_id: int,
     message_id: int,
     knowledge: IndexBackend | None = None,
+    provider_timeout_seconds: float = PROVIDER_TIMEOUT_SECONDS,
 ) -> _Turn | None:
     """Read the turn's context in one query: the conversation, its contact, the tenant, its
     AI settings (decrypted keys come from a per-process cache keyed on what that query
@@ -287,6 +291,7 @@ async def _prepare(
         model=links[0].model if links else "offline",
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
+        deadline_seconds=provider_timeout_seconds,
     )
     confidence = None
     if settings.handoff_threshold > 0:
@@ -505,8 +510,11 @@ async def reply(
     breakers: BreakerRegistry,
     broker: Broker,
     knowledge_index: IndexBackend | None = None,
+    *,
+    provider_timeout_seconds: float = PROVIDER_TIMEOUT_SECONDS,
 ) -> None:
-    """The ``ai.reply`` job."""
+    """The ``ai.reply`` job; each provider call is given up after
+    ``provider_timeout_seconds``."""
     if ctx.tenant_id is None:
         return
     scope = TenantScope(ctx.tenant_id)
@@ -514,7 +522,14 @@ async def reply(
     message_id = int(ctx.payload["message_id"])
     async with ctx.db.reader() as session:
         turn = await _prepare(
-            session, scope, box, breakers, conversation_id, message_id, knowledge_index
+            session,
+            scope,
+            box,
+            breakers,
+            conversation_id,
+            message_id,
+            knowledge_index,
+            provider_timeout_seconds,
         )
     if turn is None:
         return

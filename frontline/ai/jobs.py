@@ -17,8 +17,11 @@ def register(
     breakers: BreakerRegistry,
     broker: Broker,
     knowledge: IndexBackend | None = None,
+    provider_timeout_seconds: float = flows.PROVIDER_TIMEOUT_SECONDS,
 ) -> None:
     async def reply(ctx: JobContext) -> None:
-        await flows.reply(ctx, box, breakers, broker, knowledge)
+        await flows.reply(
+            ctx, box, breakers, broker, knowledge, provider_timeout_seconds=provider_timeout_seconds
+        )
 
     registry.register(JobKind(events.JOB_AI_REPLY, reply))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from frontline.console.i18n_admin import ADMIN_STRINGS
 from frontline.console.i18n_bookings import BOOKING_ADMIN_STRINGS
 from frontline.console.i18n_channels import CHANNEL_STRINGS
+from frontline.kit.i18n import from_accept_language as from_accept_language
 
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"
@@ -358,27 +359,6 @@ def normalize(locale: str | None) -> str | None:
         return None
     short = locale.strip().split("-")[0].split("_")[0].lower()
     return short if short in LOCALES else None
-
-
-def from_accept_language(header: str | None) -> str | None:
-    """The supported language the browser prefers most (``q`` weights respected)."""
-    if not header:
-        return None
-    ranked: list[tuple[float, int, str]] = []
-    for position, item in enumerate(header.split(",")[:20]):
-        tag, _, params = item.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        locale = normalize(tag)
-        if locale and quality > 0:
-            ranked.append((-quality, position, locale))
-    return min(ranked)[2] if ranked else None
 
 
 def text(key: str, locale: str, **params: object) -> str:

@@ -14,6 +14,11 @@ job at a time). A running loop also takes jobs handed over by code of its own pr
 inserted leased to this worker, and the job starts when its transaction commits (the slot
 is freed if it rolls back).
 
+Settling needs the database: when it is unreachable (a restart, a failover) the settling
+transaction is tried again with backoff while the job's lease lasts, so the job goes back to
+the queue as soon as the database returns instead of waiting out its lease; if the lease
+runs out first, another worker claims the job again as for a dead worker.
+
 The loop claims when woken by a local commit, every ``poll_seconds`` (jobs of other
 processes, delayed retries), and when a job ends while the last claim may have left due
 work behind (it filled every free slot).
@@ -27,16 +32,18 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.jobs import queue
 from frontline.jobs.registry import JobContext, JobRegistry, LeaseLost
 from frontline.jobs.retry import PermanentJobError, RetryAfter, backoff_seconds
 from frontline.jobs.types import ClaimedJob
-from frontline.kit.db import Database
+from frontline.kit.db import Database, is_unavailable
 from frontline.kit.metrics import jobs_processed
 from frontline.kit.time import utcnow
 
@@ -44,6 +51,9 @@ log = logging.getLogger(__name__)
 
 # how long a stopping worker waits for jobs handed over whose transaction is committing
 HANDOVER_PATIENCE_SECONDS = 30.0
+# first and longest pause between tries of a settling transaction the database refused
+SETTLE_RETRY_FIRST_SECONDS = 0.2
+SETTLE_RETRY_MAX_SECONDS = 2.0
 
 
 class Worker:
@@ -150,8 +160,11 @@ class Worker:
                 if free > 0:
                     try:
                         claimed = await self._claim_and_start(free)
-                    except Exception:
-                        log.exception("claiming jobs failed")
+                    except Exception as exc:
+                        if not is_unavailable(exc):
+                            log.exception("claiming jobs failed")
+                        else:  # an outage: one line a poll, no traceback
+                            log.warning("claiming jobs failed: database unavailable: %r", exc)
                 # a full batch (or no free slot) may have left due work: claim again as
                 # soon as a slot frees; otherwise wait for a commit, a hand-over or the poll
                 self._may_have_more = free <= 0 or claimed >= free
@@ -271,27 +284,57 @@ class Worker:
                 if isinstance(exc, RetryAfter):
                     delay = max(delay, min(exc.seconds, self.backoff_max))
                 log.info("job will retry", extra={"job_id": job.id, "error": error, "delay": delay})
-                async with self.db.transaction() as session:
-                    await queue.mark_retry(session, job.id, self.worker_id, error, delay)
+                await self._settle(
+                    job.id,
+                    lambda session: queue.mark_retry(session, job.id, self.worker_id, error, delay),
+                )
                 jobs_processed.labels(job.kind, "retry").inc()
             return
         finally:
             heartbeat.cancel()
         if not ctx.completed:
-            async with self.db.transaction() as session:
-                await queue.mark_done(session, job.id, self.worker_id)
+            await self._settle(
+                job.id, lambda session: queue.mark_done(session, job.id, self.worker_id)
+            )
         jobs_processed.labels(job.kind, "done").inc()
         if kind.daily_at_utc_hour is not None:
             tomorrow = utcnow().date() + timedelta(days=1)
             key, run_at = queue.daily_run(job.kind, kind.daily_at_utc_hour, tomorrow)
             await self._schedule(job.kind, key, run_at)
 
+    async def _settle(
+        self, job_id: int, write: Callable[[AsyncSession], Awaitable[object]]
+    ) -> None:
+        """Run ``write`` in a transaction of its own; while the database is unreachable, try
+        again with backoff until the job's lease would have run out (then give up: the job
+        is claimed again after its lease, as if this worker had died)."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.lease_seconds
+        pause = SETTLE_RETRY_FIRST_SECONDS
+        while True:
+            try:
+                async with self.db.transaction() as session:
+                    await write(session)
+                return
+            except Exception as exc:
+                if not is_unavailable(exc) or loop.time() + pause > give_up:
+                    raise
+                log.warning(
+                    "database unavailable; settling the job again shortly",
+                    extra={"job_id": job_id, "error": f"{type(exc).__name__}: {exc}"[:300]},
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, SETTLE_RETRY_MAX_SECONDS)
+
     async def _settle_dead(self, ctx: JobContext, hook: Any, error: str) -> None:
         log.warning("job dead", extra={"job_id": ctx.job_id, "kind": ctx.kind, "error": error})
+
+        async def write(session: AsyncSession) -> None:
+            if await queue.mark_dead(session, ctx.job_id, self.worker_id, error) and hook:
+                await hook(session, ctx, error)
+
         try:
-            async with self.db.transaction() as session:
-                if await queue.mark_dead(session, ctx.job_id, self.worker_id, error) and hook:
-                    await hook(session, ctx, error)
+            await self._settle(ctx.job_id, write)
         except Exception:
             log.exception("settling a dead job failed", extra={"job_id": ctx.job_id})
         jobs_processed.labels(ctx.kind, "dead").inc()

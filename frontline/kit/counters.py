@@ -1,13 +1,24 @@
 """Expiring counters and locks shared by every process of a deployment.
 
 Redis in production (one ``INCR``/``SET PX`` per event, so several API processes see the
-same counts); a dictionary in the embedded default, where there is one process.
+same counts); a dictionary in the embedded default, where there is one process. While Redis is
+unreachable the counts and locks are kept in the process's dictionary instead (each process
+then counts alone) and resume in Redis when it answers again.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+# a Redis that does not answer within this long counts as unreachable (its socket timeouts)
+REDIS_TIMEOUT_SECONDS = 5.0
 
 
 class CounterStore(Protocol):
@@ -70,26 +81,60 @@ class RedisCounters:
     def __init__(self, redis: Any, prefix: str = "frontline:counter:") -> None:
         self._redis = redis
         self._prefix = prefix
+        self._fallback = MemoryCounters()
+        self._down = False
+
+    async def _either(
+        self, shared: Callable[[], Awaitable[T]], local: Callable[[], Awaitable[T]]
+    ) -> T:
+        """``shared()`` in Redis; ``local()`` in this process while Redis is unreachable."""
+        try:
+            result = await shared()
+        except (RedisError, OSError) as exc:
+            if not self._down:
+                self._down = True
+                log.warning("redis unreachable: counters are kept in this process: %r", exc)
+            return await local()
+        if self._down:
+            self._down = False
+            log.warning("redis reachable again: counters are shared again")
+        return result
 
     async def incr(self, key: str, ttl_seconds: int) -> int:
         name = self._prefix + key
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, ttl_seconds, nx=True)
-            count, _ = await pipe.execute()
-        return int(count)
+
+        async def shared() -> int:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(name)
+                pipe.expire(name, ttl_seconds, nx=True)
+                count, _ = await pipe.execute()
+            return int(count)
+
+        return await self._either(shared, lambda: self._fallback.incr(key, ttl_seconds))
 
     async def lock(self, key: str, seconds: float) -> None:
-        await self._redis.set(self._prefix + "lock:" + key, "1", px=max(1, int(seconds * 1000)))
+        async def shared() -> None:
+            px = max(1, int(seconds * 1000))
+            await self._redis.set(self._prefix + "lock:" + key, "1", px=px)
+
+        await self._either(shared, lambda: self._fallback.lock(key, seconds))
 
     async def locked_for(self, key: str) -> float:
-        ttl_ms = int(await self._redis.pttl(self._prefix + "lock:" + key))
-        return ttl_ms / 1000 if ttl_ms > 0 else 0.0
+        async def shared() -> float:
+            ttl_ms = int(await self._redis.pttl(self._prefix + "lock:" + key))
+            return ttl_ms / 1000 if ttl_ms > 0 else 0.0
+
+        return await self._either(shared, lambda: self._fallback.locked_for(key))
 
     async def clear(self, *keys: str) -> None:
         names = [self._prefix + k for k in keys] + [self._prefix + "lock:" + k for k in keys]
-        if names:
-            await self._redis.delete(*names)
+
+        async def shared() -> None:
+            if names:
+                await self._redis.delete(*names)
+
+        await self._fallback.clear(*keys)
+        await self._either(shared, lambda: self._fallback.clear(*keys))
 
     async def close(self) -> None:
         await self._redis.aclose()
@@ -100,4 +145,10 @@ def make_counters(redis_url: str | None) -> CounterStore:
         return MemoryCounters()
     from redis.asyncio import Redis
 
-    return RedisCounters(Redis.from_url(redis_url))
+    return RedisCounters(
+        Redis.from_url(
+            redis_url,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+    )

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -71,6 +71,27 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> AsyncEn
     return create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_recycle=1800
     )
+
+
+_SERVER_GOING_OR_COMING = {"57P01", "57P02", "57P03"}
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be reached right now (refused or dropped
+    connection, a server starting or shutting down, no pooled connection free in time, a
+    locked SQLite file) rather than that a statement is wrong: the caller may retry later."""
+    if isinstance(error, exc.DBAPIError):
+        # PostgreSQL's SQLSTATE: class 08 is a connection exception; 57P01-57P03 are the
+        # server shutting down, crashed or starting up
+        sqlstate = str(getattr(error.orig, "sqlstate", None) or "")
+        return (
+            error.connection_invalidated
+            or isinstance(error, exc.OperationalError | exc.InterfaceError)
+            or sqlstate.startswith("08")
+            or sqlstate in _SERVER_GOING_OR_COMING
+        )
+    # a pool that waited pool_timeout for a connection; the driver's own refused connect
+    return isinstance(error, exc.TimeoutError | ConnectionError)
 
 
 def _unicode_lower(value: Any) -> Any:

@@ -12,6 +12,11 @@ _CATALOG: dict[str, dict[str, str]] = {
         "ru": "Передаю ваш вопрос оператору — он скоро ответит здесь.",
         "en": "I'm passing your question to a person; they will answer here shortly.",
     },
+    "errors.database_unavailable": {
+        "ru": "Сервис временно недоступен: нет связи с базой данных. Повторите запрос позже.",
+        "en": "The service is temporarily unavailable: the database cannot be reached. "
+        "Please retry later.",
+    },
     "handoff.no_operators": {
         "ru": (
             "Сейчас нет операторов в сети. Оставьте, пожалуйста, e-mail — мы ответим, "
@@ -30,6 +35,28 @@ def normalize_locale(locale: str | None) -> str:
         return DEFAULT_LOCALE
     short = locale.split("-")[0].split("_")[0].lower()
     return short if short in SUPPORTED else DEFAULT_LOCALE
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The supported language an ``Accept-Language`` header prefers most (``q`` weights
+    respected), ``None`` when it names none of them."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate(header.split(",")[:20]):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        short = tag.strip().split("-")[0].split("_")[0].lower()
+        if short in SUPPORTED and quality > 0:
+            ranked.append((-quality, position, short))
+    return min(ranked)[2] if ranked else None
 
 
 def t(key: str, locale: str | None = None, **params: object) -> str:

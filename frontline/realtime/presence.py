@@ -3,13 +3,25 @@
 In-memory for the embedded default (one process); Redis in production, so that every API
 instance sees the same operators online and one visitor cannot multiply their rate limit
 by reconnecting to another instance.
+
+Redis is an accelerator here, not a store of record: while it is unreachable the rate limits
+are counted in each process's memory (a limit then holds per API process, not across them)
+and requests go on; the shared counts resume when Redis answers again.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from typing import Any, Protocol
+
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+# a Redis that does not answer within this long counts as unreachable (its socket timeouts)
+REDIS_TIMEOUT_SECONDS = 5.0
 
 
 class PresenceStore(Protocol):
@@ -117,19 +129,31 @@ class RedisPresence:
 
 
 class RedisRateLimiter:
-    """Fixed windows with ``INCR`` + ``EXPIRE``: one round trip per event."""
+    """Fixed windows with ``INCR`` + ``EXPIRE``: one round trip per event. While Redis is
+    unreachable the windows are counted in this process (``fallback``)."""
 
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Any, fallback: RateLimiter | None = None) -> None:
         self._redis = redis
+        self._fallback = fallback or MemoryRateLimiter()
+        self._down = False
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> float | None:
         now = time.time()
         window = int(now // window_seconds)
         redis_key = f"frontline:rate:{key}:{window}"
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(redis_key)
-            pipe.expire(redis_key, window_seconds + 1)
-            count, _ = await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(redis_key)
+                pipe.expire(redis_key, window_seconds + 1)
+                count, _ = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            if not self._down:
+                self._down = True
+                log.warning("redis unreachable: rate limits are counted in this process: %r", exc)
+            return await self._fallback.hit(key, limit, window_seconds)
+        if self._down:
+            self._down = False
+            log.warning("redis reachable again: rate limits are shared again")
         if int(count) > limit:
             return _retry_after(now, window, window_seconds)
         return None
@@ -151,4 +175,10 @@ def make_rate_limiter(redis_url: str | None) -> RateLimiter:
         return MemoryRateLimiter()
     from redis.asyncio import Redis
 
-    return RedisRateLimiter(Redis.from_url(redis_url))
+    return RedisRateLimiter(
+        Redis.from_url(
+            redis_url,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+    )

@@ -1,6 +1,10 @@
-"""A real ``frontline serve`` process for tests that need one over HTTP (the browser tests,
-the API contract fuzzer): a fresh SQLite file, a free port, the in-process worker and the
-demo workspace made by ``frontline demo --json``.
+"""Real ``frontline`` processes for tests that need them over HTTP.
+
+:func:`demo_server` is one ``frontline serve`` (the browser tests, the API contract fuzzer):
+a fresh SQLite file, a free port, the in-process worker and the demo workspace made by
+``frontline demo --json``. :func:`spawn_frontline`, :func:`wait_healthy` and
+:func:`log_tails` start and watch the API and worker processes of a scale-out or fault test
+(and its benchmark), each logging to its own file.
 """
 
 from __future__ import annotations
@@ -21,6 +25,38 @@ import httpx
 from tests.conftest import TEST_SECRET
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def spawn_frontline(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``python -m frontline <args>`` with ``env``, stdout and stderr appended to ``log``."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "frontline", *args], env=env, stdout=out, stderr=out
+        )
+
+
+def log_tails(logs: Path) -> str:
+    """The end of each ``*.log`` in ``logs`` (to show why a process or a check failed)."""
+    return "\n".join(f"{p.name}: {p.read_text()[-1500:]}" for p in sorted(logs.glob("*.log")))
+
+
+def wait_healthy(
+    port: int, procs: list[subprocess.Popen[bytes]], logs: Path, seconds: float = 240
+) -> None:
+    """Until ``/health`` on ``port`` answers 200; fails with the logs when a process exits
+    first or the time runs out (a loaded 2-core machine starts processes slowly)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for proc in procs:
+            if proc.poll() is not None:
+                raise AssertionError(f"a process exited:\n{log_tails(logs)}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"frontline serve did not become healthy:\n{log_tails(logs)}")
 
 
 def free_port() -> int:
