@@ -12,6 +12,10 @@ saturation, where latency is mostly queueing, about N / throughput) and ``paced`
 client sends at a fixed rate, together 50% of Frontline's closed-loop throughput, like real
 customers: latency is service time under load).
 
+``cpu ms``: the server process's CPU time per answered request (``/proc``), Frontline's
+and the bare endpoint's; ``cpu ratio`` = bare / Frontline, the throughput ratio a
+CPU-bound server reaches. A loaded machine disturbs it much less than the throughput.
+
     python benchmarks/ingest.py [--backends sqlite,postgres] [--concurrency 50,200]
                                 [--duration 10] [--pg-url postgresql+asyncpg://...]
 """
@@ -286,6 +290,18 @@ def body_factory(contacts: int) -> object:
     return make
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# server CPU ms per answered request of each measurement (LoadResult id -> ms): a figure
+# that a loaded machine disturbs much less than throughput (the server's own work only;
+# PostgreSQL's backends are not counted)
+CPU_MS: dict[int, float] = {}
+
+
 def measure(
     port: int,
     path: str,
@@ -294,8 +310,10 @@ def measure(
     duration: float,
     rate: float | None,
     make: object | None = None,
+    pid: int | None = None,
 ) -> LoadResult:
-    return asyncio.run(
+    before = cpu_seconds(pid) if pid else 0.0
+    result = asyncio.run(
         run_load(
             "127.0.0.1",
             port,
@@ -307,6 +325,9 @@ def measure(
             rate_per_client=rate,
         )  # type: ignore[arg-type]
     )
+    if pid and result.requests:
+        CPU_MS[id(result)] = (cpu_seconds(pid) - before) * 1000 / result.requests
+    return result
 
 
 def main() -> int:
@@ -369,21 +390,25 @@ def main() -> int:
         for n in levels:
             fp = start(front_cmd, env, fport)
             try:
-                f_closed = measure(fport, front_path, auth, n, args.duration, None)
+                f_closed = measure(fport, front_path, auth, n, args.duration, None, pid=fp.pid)
                 pace = max(0.5, 0.5 * f_closed.rps / n)
-                f_paced = measure(fport, front_path, auth, n, args.duration, pace)
+                f_paced = measure(fport, front_path, auth, n, args.duration, pace, pid=fp.pid)
                 # the Telegram webhook, on the same server, same load shapes
                 tg_path = f"/api/v1/webhooks/telegram/{tg_channel_id}"
                 tg_auth = {"X-Telegram-Bot-Api-Secret-Token": tg_secret}
                 tg_make = telegram_body_factory(SEEDED_CONTACTS)
-                t_closed = measure(fport, tg_path, tg_auth, n, args.duration, None, tg_make)
-                t_paced = measure(fport, tg_path, tg_auth, n, args.duration, pace, tg_make)
+                t_closed = measure(
+                    fport, tg_path, tg_auth, n, args.duration, None, tg_make, pid=fp.pid
+                )
+                t_paced = measure(
+                    fport, tg_path, tg_auth, n, args.duration, pace, tg_make, pid=fp.pid
+                )
             finally:
                 stop(fp)
             bp = start(bare_cmd, env, bport)
             try:
-                b_closed = measure(bport, "/bare", {}, n, args.duration, None)
-                b_paced = measure(bport, "/bare", {}, n, args.duration, pace)
+                b_closed = measure(bport, "/bare", {}, n, args.duration, None, pid=bp.pid)
+                b_paced = measure(bport, "/bare", {}, n, args.duration, pace, pid=bp.pid)
             finally:
                 stop(bp)
             rows.append((backend, n, "closed", f_closed, b_closed))
@@ -394,15 +419,18 @@ def main() -> int:
     header = (
         f"{'db':<9}{'N':>5} {'mode':<14}{'frontline msg/s':>16}{'p50 ms':>8}{'p99 ms':>8}{'err':>5}"
         f"{'bare msg/s':>12}{'p50 ms':>8}{'p99 ms':>8}{'ratio':>7}"
+        f"{'cpu ms':>8}{'bare cpu':>9}{'cpu ratio':>10}"
     )
     print(header)
     print("-" * len(header))
     for backend, n, mode, f, b in rows:
         ratio = f.rps / b.rps if b.rps else float("nan")
+        fc, bc = CPU_MS.get(id(f), float("nan")), CPU_MS.get(id(b), float("nan"))
         print(
             f"{backend:<9}{n:>5} {mode:<14}{f.rps:>16.0f}{f.p50:>8.1f}"
             f"{f.pct(99):>8.1f}{f.errors:>5}"
             f"{b.rps:>12.0f}{b.p50:>8.1f}{b.pct(99):>8.1f}{ratio:>7.2f}"
+            f"{fc:>8.2f}{bc:>9.2f}{bc / fc if fc else float('nan'):>10.2f}"
         )
     return 0
 

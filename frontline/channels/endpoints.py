@@ -15,7 +15,7 @@ from frontline.auth.deps import Admin, Operator
 from frontline.channels import service
 from frontline.channels.api.adapter import ApiMessageIn
 from frontline.channels.base import ChannelType, InboundRequest, InvalidPayload, SignatureRejected
-from frontline.channels.registry import REGISTRY, build_adapter
+from frontline.channels.registry import REGISTRY
 from frontline.channels.schemas import (
     ChannelHealth,
     ChannelIn,
@@ -34,6 +34,8 @@ from frontline.messages import service as messages
 from frontline.models import Channel
 
 router = APIRouter(tags=["channels"])
+# the inbound endpoints, mounted ahead of every other API route (see frontline.api)
+inbound_router = APIRouter(tags=["channels"])
 
 
 @router.get("/channels", response_model=list[ChannelOut])
@@ -162,7 +164,7 @@ async def _receive(
     runtime = await service.runtime_for_webhook(
         services.db.sessionmaker, services.secret_box, channel_id, kind, services.channel_cache
     )
-    adapter = build_adapter(runtime.type, runtime.config, runtime.secret, services.adapter_options)
+    adapter = service.adapter_for(runtime, services.adapter_options)
     headers = {k.lower(): v for k, v in request.headers.items()}
     try:
         parsed = adapter.verify_and_parse(InboundRequest(headers=headers, body=body))
@@ -200,7 +202,7 @@ _INBOUND_DOC = {
 }
 
 
-@router.post(
+@inbound_router.post(
     "/channels/{channel_id}/messages",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=InboundAccepted,
@@ -215,7 +217,7 @@ async def api_inbound(
     return await _receive(services, request, channel_id, ChannelType.API)
 
 
-@router.post(
+@inbound_router.post(
     "/webhooks/email/{channel_id}",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=InboundAccepted,

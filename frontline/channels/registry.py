@@ -90,3 +90,13 @@ def build_adapter(
 ) -> ChannelAdapter:
     spec = spec_for(channel_type)
     return spec.build(spec.config_model.model_validate(config), secret, options)
+
+
+def build_validated(
+    channel_type: ChannelType | str, config: ChannelConfig, secret: str, options: AdapterOptions
+) -> ChannelAdapter:
+    """:func:`build_adapter` from a config already validated (by :func:`validate_config`)."""
+    spec = spec_for(channel_type)
+    if not isinstance(config, spec.config_model):
+        raise TypeError(f"{type(config).__name__} is not a {spec.config_model.__name__}")
+    return spec.build(config, secret, options)

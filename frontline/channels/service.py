@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import time
@@ -17,8 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline import events
-from frontline.channels.base import ChannelConfig, ChannelError, ChannelType
-from frontline.channels.registry import AdapterOptions, build_adapter, validate_config
+from frontline.channels.base import ChannelAdapter, ChannelConfig, ChannelError, ChannelType
+from frontline.channels.registry import (
+    AdapterOptions,
+    build_adapter,
+    build_validated,
+    validate_config,
+)
 from frontline.channels.repository import (
     ChannelRepository,
     ChannelStateRepository,
@@ -46,6 +52,18 @@ class ChannelRuntime:
     is_active: bool
     config: dict[str, Any]
     secret: str
+
+    @functools.cached_property
+    def parsed_config(self) -> ChannelConfig:
+        """``config`` validated, once per runtime: a webhook's runtime comes from the
+        channel cache and serves many requests, and validating the config again for each
+        (URLs, token patterns) was a few per cent of the Telegram webhook's CPU."""
+        return validate_config(self.type, self.config)
+
+
+def adapter_for(runtime: ChannelRuntime, options: AdapterOptions) -> ChannelAdapter:
+    """The runtime's adapter, built from its config validated once (see above)."""
+    return build_validated(runtime.type, runtime.parsed_config, runtime.secret, options)
 
 
 def _storable(config: ChannelConfig) -> dict[str, Any]:

@@ -23,9 +23,11 @@ from frontline.models import Role
 from frontline.tenants import service as tenants
 
 router = APIRouter(tags=["inbound"])
+# the webhooks, mounted ahead of every other API route (see frontline.api)
+inbound_router = APIRouter(tags=["inbound"])
 
 
-@router.post(
+@inbound_router.post(
     "/webhooks/telegram/{channel_id}",
     responses={
         200: {"description": "accepted, stored once, or ignored (see the logs)"},
@@ -48,7 +50,7 @@ async def telegram_webhook(
         ChannelType.TELEGRAM,
         services.channel_cache,
     )
-    adapter = build_adapter(runtime.type, runtime.config, runtime.secret, services.adapter_options)
+    adapter = service.adapter_for(runtime, services.adapter_options)
     assert isinstance(adapter, TelegramChannelAdapter)
     headers = {k.lower(): v for k, v in request.headers.items()}
     try:
@@ -61,7 +63,7 @@ async def telegram_webhook(
     return Response(json.dumps(outcome.reply, ensure_ascii=False), media_type="application/json")
 
 
-@router.post(
+@inbound_router.post(
     "/webhooks/telegram-alerts/{tenant_id}",
     responses={
         200: {"description": "handled or ignored"},
