@@ -13,6 +13,7 @@ from collections.abc import Callable
 from frontline.console.i18n_admin import ADMIN_STRINGS
 from frontline.console.i18n_bookings import BOOKING_ADMIN_STRINGS
 from frontline.console.i18n_channels import CHANNEL_STRINGS
+from frontline.console.i18n_errors import ERROR_STRINGS
 
 LOCALES = ("ru", "en")
 DEFAULT_LOCALE = "ru"
@@ -246,6 +247,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
 _STRINGS.update(ADMIN_STRINGS)
 _STRINGS.update(BOOKING_ADMIN_STRINGS)
 _STRINGS.update(CHANNEL_STRINGS)
+_STRINGS.update(ERROR_STRINGS)
 
 
 # the copilot panel (templates/copilot.html, static/console/copilot.js)
