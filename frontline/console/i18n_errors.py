@@ -2,15 +2,29 @@
 (``error.<code>``), a validation problem's ``type`` with its limits (``error.field.<type>``,
 ``{le}`` and the like from the error's ``ctx``), and why a knowledge document could not be
 read (``admin.kb.failure.<code>``, the parser's ``DocumentError`` codes). The API's own
-English message is shown only for what has no entry here."""
+English message is shown only for what has no entry here. Also the audit log's actions
+(``admin.audit.do.<action>``), shown by name in the reader's language."""
 
 from __future__ import annotations
 
 ERROR_STRINGS: dict[str, tuple[str, str]] = {
     # error codes (frontline.errors and the domains' own)
-    "error.forbidden": (
-        "Это действие доступно только владельцу и администраторам.",
-        "Only the owner and admins may do this.",
+    "error.forbidden": ("Недостаточно прав для этого действия.", "You are not allowed to do this."),
+    "error.role_above_own": (
+        "Нельзя назначать или менять роль выше своей.",
+        "You cannot give or change a role above your own.",
+    ),
+    "error.last_owner": (
+        "У рабочего пространства должен остаться хотя бы один владелец.",
+        "The workspace must keep at least one owner.",
+    ),
+    "error.already_member": (
+        "Этот пользователь уже в команде.",
+        "This user is already on the team.",
+    ),
+    "error.telegram_taken": (
+        "Этот пользователь Telegram уже привязан к другому сотруднику.",
+        "This Telegram user is linked to another member.",
     ),
     "error.payload_too_large": ("Файл слишком большой.", "The file is too large."),
     "error.unsupported_type": (
@@ -112,4 +126,23 @@ ERROR_STRINGS: dict[str, tuple[str, str]] = {
         "this file type is not supported",
     ),
     "admin.kb.failure.ingestion": ("обработка не удалась", "processing failed"),
+    # the audit log's actions (frontline.audit: every audit.record call)
+    "admin.audit.do.ai_settings.update": ("Изменены настройки ИИ", "AI settings changed"),
+    "admin.audit.do.api_keys.create": ("Создан API-ключ", "API key created"),
+    "admin.audit.do.api_keys.revoke": ("Отозван API-ключ", "API key revoked"),
+    "admin.audit.do.auth.login_locked": (
+        "Вход временно заблокирован",
+        "Sign-in locked for a while",
+    ),
+    "admin.audit.do.auth.unlocked": ("Вход разблокирован", "Sign-in unlocked"),
+    "admin.audit.do.channels.create": ("Создан канал", "Channel created"),
+    "admin.audit.do.channels.rotate_secret": ("Заменён секрет канала", "Channel secret replaced"),
+    "admin.audit.do.channels.update": ("Изменён канал", "Channel changed"),
+    "admin.audit.do.members.add": ("Добавлен сотрудник", "Member added"),
+    "admin.audit.do.members.remove": ("Удалён сотрудник", "Member removed"),
+    "admin.audit.do.members.role": ("Изменена роль", "Role changed"),
+    "admin.audit.do.platform.limits": ("Изменены лимиты тарифа", "Plan limits changed"),
+    "admin.audit.do.platform.resume": ("Работа возобновлена", "Workspace resumed"),
+    "admin.audit.do.platform.suspend": ("Пространство приостановлено", "Workspace suspended"),
+    "admin.audit.do.platform.tenant_create": ("Создано рабочее пространство", "Workspace created"),
 }

@@ -70,6 +70,8 @@ def test_the_owner_sets_the_ai_behaviour_rules(owner: Page, server: Server) -> N
     page.goto(f"{server.base}/console/settings/ai?lang=ru")
     expect(page.get_by_test_id("working-hours")).to_contain_text("Часы работы операторов")
     expect(page.get_by_test_id("channel-auto-reply")).to_contain_text("Автоответ по каналам")
+    # each channel named with its type in words, not its code
+    expect(page.get_by_test_id("channel-auto-reply")).to_contain_text("(Веб-чат)")
 
     # back to the demo's defaults for the other tests of this server
     page.get_by_test_id("field-lang_ru").uncheck()

@@ -213,6 +213,8 @@ def test_the_owner_sets_up_and_watches_it_work(
     assert bot.api is not None
     page.goto(f"{base}/console/settings/channels")
     f = page.get_by_test_id("form-channel")
+    # the types come from GET /channel-types: wait for them
+    expect(f.get_by_test_id("field-type").locator('option[value="telegram"]')).to_have_count(1)
     types = f.get_by_test_id("field-type").locator("option").all_inner_texts()
     assert {"Web chat", "E-mail", "API", "Telegram"} <= set(types), types
     f.get_by_test_id("field-type").select_option("telegram")
@@ -382,6 +384,87 @@ def test_refusals_are_explained_in_russian(owner: Page, server: Server) -> None:
     page.get_by_test_id("field-start").fill("2026-01-31")
     page.get_by_test_id("submit-range").click()
     expect(page.get_by_test_id("error-end")).to_have_text("Конец периода раньше начала.")
+
+
+def test_team_keys_and_the_logs(owner: Page, server: Server) -> None:
+    """Team (invite, role, a refused change explained, remove), an API key shown once and
+    revoked, the AI log filtered and opened, the audit log filtered, named in words."""
+    page = owner
+    page.on("dialog", lambda dialog: dialog.accept())
+    base = server.base
+    # --- team
+    page.goto(f"{base}/console/settings/team?lang=en")
+    email = f"mate-{uuid.uuid4().hex[:6]}@example.com"
+    invite = page.get_by_test_id("form-invite")
+    invite.get_by_test_id("field-email").fill(email)
+    invite.get_by_test_id("field-password").fill("a long first password")
+    page.get_by_test_id("invite-submit").click()
+    member = page.locator(f'[data-testid="member-row"][data-email="{email}"]')
+    expect(member.get_by_test_id("member-role")).to_have_value("operator")
+    member.get_by_test_id("member-role").select_option("admin")
+    page.reload()
+    expect(member.get_by_test_id("member-role")).to_have_value("admin")
+    invite.get_by_test_id("field-email").fill(email)
+    invite.get_by_test_id("field-password").fill("a long first password")
+    page.get_by_test_id("invite-submit").click()
+    expect(page.get_by_test_id("form-error-invite")).to_have_text(
+        "This user is already on the team."
+    )
+    me = page.locator(f'[data-testid="member-row"][data-email="{server.info["admin_email"]}"]')
+    me.get_by_test_id("member-role").select_option("admin")  # the workspace's one owner
+    expect(page.get_by_test_id("team-error")).to_have_text(
+        "The workspace must keep at least one owner."
+    )
+    expect(me.get_by_test_id("member-role")).to_have_value("owner")
+    member.get_by_test_id("member-remove").click()
+    expect(member).to_have_count(0)
+
+    # --- API keys: shown once, working, revoked
+    page.goto(f"{base}/console/settings/api-keys?lang=en")
+    page.get_by_test_id("form-api-key").get_by_test_id("field-name").fill("CRM sync")
+    page.get_by_test_id("key-submit").click()
+    key = page.get_by_test_id("new-key").locator("code").inner_text()
+    assert key.startswith("flk_"), key
+    assert server.api("GET", "/channels", key).status_code == 200
+    page.reload()
+    expect(page.get_by_test_id("key-row").filter(has_text="CRM sync")).to_be_visible()
+    expect(page.get_by_test_id("new-key")).to_have_count(0)
+    assert key not in page.content() and key[-12:] not in page.content()
+    page.get_by_test_id("key-row").filter(has_text="CRM sync").get_by_test_id("key-revoke").click()
+    expect(page.get_by_test_id("key-row").filter(has_text="CRM sync")).to_contain_text("Revoked")
+    assert server.api("GET", "/channels", key).status_code == 401
+
+    # --- the AI log: a customer's question is answered and logged; filters narrow it
+    server.customer_says("What does the Baikal tour cost?")
+    admin = server.token("admin")
+    for _ in range(100):
+        if server.api("GET", "/ai/calls?limit=1", admin).json()["items"]:
+            break
+        page.wait_for_timeout(300)
+    page.goto(f"{base}/console/settings/ai-log?lang=en")
+    expect(page.get_by_test_id("call-row").first).to_be_visible()
+    f = page.get_by_test_id("form-ai-log")
+    f.get_by_test_id("field-provider").fill("no-such-provider")
+    f.get_by_test_id("submit-ai-log").click()
+    expect(page.get_by_test_id("call-list")).to_contain_text("Nothing yet.")
+    f.get_by_test_id("field-provider").fill("offline")
+    f.get_by_test_id("submit-ai-log").click()
+    expect(page.get_by_test_id("call-row").first).to_contain_text("offline")
+    page.get_by_test_id("call-row").first.get_by_test_id("call-open").click()
+    expect(page.get_by_test_id("call-detail")).to_contain_text('"prompt"')
+
+    # --- the audit log, in words, filtered by kind
+    page.goto(f"{base}/console/settings/audit?lang=en")
+    page.get_by_test_id("form-audit").get_by_test_id("field-action").select_option("members")
+    removed = page.locator('[data-testid="audit-row"][data-action="members.remove"]')
+    expect(removed.first).to_contain_text("Member removed")
+    expect(page.locator('[data-testid="audit-row"][data-action="api_keys.create"]')).to_have_count(
+        0
+    )
+    page.goto(f"{base}/console/settings/audit?lang=ru")
+    expect(
+        page.locator('[data-testid="audit-row"][data-action="api_keys.revoke"]').first
+    ).to_contain_text("Отозван API-ключ")
 
 
 def test_the_platform_page(browser: Browser, server: Server) -> None:

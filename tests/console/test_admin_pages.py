@@ -186,9 +186,7 @@ async def test_operator_gets_403_on_every_admin_route(
     } <= set(routes), routes
     refused = []
     for method, path in routes:
-        r = await browser.request(
-            method, _fill(path), json={}, headers={"X-CSRF-Token": csrf}
-        )
+        r = await browser.request(method, _fill(path), json={}, headers={"X-CSRF-Token": csrf})
         if r.status_code != 403 or r.json()["error"]["code"] != "forbidden":
             refused.append((method, path, r.status_code))
     assert not refused, refused
@@ -207,3 +205,22 @@ def test_readme_links_a_screenshot_of_every_page_in_both_languages() -> None:
             path = f"docs/screenshots/{name}-{lang}.png"
             assert f"({path})" in readme, path
             assert (root / path).is_file(), path
+
+
+def test_every_audit_action_has_words_in_both_languages() -> None:
+    """The audit log names each action in the reader's language: every action recorded in
+    the code (``audit.record(..., "<action>", ...)``) has its entry."""
+    root = Path(__file__).resolve().parents[2] / "frontline"
+    actions = set()
+    for source in root.rglob("*.py"):
+        text = source.read_text("utf-8")
+        for call in re.finditer(r"(?:audit\.record(?:_system)?|audit_throttle_event)\(", text):
+            # the call's first "<group>.<verb>" literal is its action (none: passed through)
+            found = re.search(r'"([a-z_]+\.[a-z_]+)"', text[call.end() : call.end() + 200])
+            if found:
+                actions.add(found.group(1))
+    assert {"members.add", "platform.suspend", "auth.login_locked"} <= actions, actions
+    for lang in ("ru", "en"):
+        strings = catalogue(lang)
+        missing = sorted(a for a in actions if f"admin.audit.do.{a}" not in strings)
+        assert not missing, (lang, missing)

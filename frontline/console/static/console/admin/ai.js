@@ -138,7 +138,9 @@ function behaviour(f, s) {
     (channels.items || channels).forEach(function (ch) {
       var stored = s.channel_auto_reply[ch.id];
       var value = stored === undefined ? "" : (stored ? "on" : "off");
-      var input = field(f, { name: "auto_reply_" + ch.id, rawLabel: ch.name + " (" + ch.type + ")", type: "select",
+      var kind = t("channel.type." + ch.type);
+      kind = kind === "channel.type." + ch.type ? ch.type : kind;
+      var input = field(f, { name: "auto_reply_" + ch.id, rawLabel: ch.name + " (" + kind + ")", type: "select",
         options: [["", t("admin.ai.as_default")], ["on", t("admin.ai.on")], ["off", t("admin.ai.off")]], value: value, into: perChannel });
       channelInputs.push([ch.id, input]);
     });
