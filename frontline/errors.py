@@ -123,6 +123,19 @@ def allowed_methods(request: Request, fallback: str) -> str:
 _HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
+def _context(ctx: Any) -> dict[str, Any]:
+    """A validation error's limits (``{"le": "2"}``, ``{"min_length": "1"}``) as strings, so
+    a client can say the message in its own language; left out when there are none."""
+    if not isinstance(ctx, dict):
+        return {}
+    simple = {
+        str(k): str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+        for k, v in ctx.items()
+        if isinstance(v, str | int | float) and not isinstance(v, bool)
+    }
+    return {"ctx": simple} if simple else {}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
@@ -145,6 +158,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 "loc": [str(p) for p in err.get("loc", ())],
                 "message": err.get("msg", ""),
                 "type": err.get("type", ""),
+                **_context(err.get("ctx")),
             }
             for err in exc.errors()
         ]

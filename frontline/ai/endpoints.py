@@ -12,6 +12,7 @@ from frontline.ai import playground
 from frontline.ai.chain import BreakerState, ChainLink, FallbackChain
 from frontline.aisettings import service as aisettings
 from frontline.auth.deps import Admin, Operator
+from frontline.conversations.reasons import reason_code, reason_detail
 from frontline.deps import ServicesDep, Session
 
 router = APIRouter(tags=["ai"])
@@ -73,6 +74,12 @@ class TryOut(BaseModel):
     reply: str
     language: str
     handoff_reason: str | None
+    handoff_reason_code: str | None = Field(
+        default=None, description="the handoff reason's code (human_requested, ...)"
+    )
+    handoff_reason_detail: str | None = Field(
+        default=None, description="what the reason says beyond its code"
+    )
     confidence: float = Field(ge=0, le=1, description="knowledge coverage, 0..1")
     threshold: float = Field(description="the handoff threshold (0: off)")
     below_threshold: bool = Field(description="the threshold hands this question off")
@@ -97,4 +104,11 @@ async def try_the_ai(
         services.knowledge,
         body.question,
     )
-    return TryOut.model_validate(asdict(outcome))
+    code = reason_code(outcome.handoff_reason)
+    return TryOut.model_validate(
+        {
+            **asdict(outcome),
+            "handoff_reason_code": code.value if code is not None else None,
+            "handoff_reason_detail": reason_detail(outcome.handoff_reason),
+        }
+    )

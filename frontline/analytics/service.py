@@ -44,15 +44,36 @@ def resolve_range(
     end = end or utcnow().date()
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if end < start:
-        raise Unprocessable("the range's end is before its start")
+        message = "the range's end is before its start"
+        raise Unprocessable(
+            message,
+            code="range_end_before_start",
+            fields=[_end_field(message, "range_end_before_start")],
+        )
     if (end - start).days + 1 > MAX_DAYS:
-        raise Unprocessable(f"a range is at most {MAX_DAYS} days")
+        message = f"a range is at most {MAX_DAYS} days"
+        raise Unprocessable(
+            message,
+            code="range_too_long",
+            fields=[_end_field(message, "range_too_long", max_days=str(MAX_DAYS))],
+        )
     window = Window(
         start=datetime.combine(start, time.min, UTC),
         end=datetime.combine(end + timedelta(days=1), time.min, UTC),
         channel_id=channel_id,
     )
     return Range(start=start, end=end, channel_id=channel_id), window
+
+
+def _end_field(message: str, kind: str, **ctx: str) -> dict[str, Any]:
+    """The failing field of a refused range (``end``), as a validation error names it, so
+    the console shows it under the date and in its own language."""
+    return {
+        "loc": ["query", "end"],
+        "message": message,
+        "type": kind,
+        **({"ctx": ctx} if ctx else {}),
+    }
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from frontline.console.i18n_admin import ADMIN_STRINGS
 from frontline.console.i18n_bookings import BOOKING_ADMIN_STRINGS
 from frontline.console.i18n_channels import CHANNEL_STRINGS
+from frontline.console.i18n_errors import ERROR_STRINGS
 from frontline.kit.i18n import from_accept_language as from_accept_language
 
 LOCALES = ("ru", "en")
@@ -247,6 +248,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
 _STRINGS.update(ADMIN_STRINGS)
 _STRINGS.update(BOOKING_ADMIN_STRINGS)
 _STRINGS.update(CHANNEL_STRINGS)
+_STRINGS.update(ERROR_STRINGS)
 
 
 # the copilot panel (templates/copilot.html, static/console/copilot.js)

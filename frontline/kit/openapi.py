@@ -41,6 +41,9 @@ class ErrorField(BaseModel):
     loc: list[str] = Field(description="where: body/query/path and the field names")
     message: str
     type: str
+    ctx: dict[str, str] | None = Field(
+        default=None, description='the limits the message names, e.g. {"le": "2"}'
+    )
 
 
 class ErrorDetail(BaseModel):

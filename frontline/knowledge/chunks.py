@@ -1,10 +1,11 @@
 """What the knowledge page adds: a document's chunks in order (its preview), the plan's
-limit on documents, and re-indexing the whole base."""
+limit on documents, and re-indexing one document or the whole base."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontline.errors import NotFound
 from frontline.kit.repository import TenantScope
 from frontline.knowledge.repository import ChunkRepository, DocumentRepository, StateRepository
 from frontline.knowledge.service import _request_ingest, _reset, get_document
@@ -43,3 +44,20 @@ async def reindex_all(session: AsyncSession, scope: TenantScope) -> list[Knowled
     for doc in docs:
         _request_ingest(session, scope, doc)
     return docs
+
+
+async def reindex_one(
+    session: AsyncSession, scope: TenantScope, document_id: int
+) -> KnowledgeDocument:
+    """Parse, chunk and index one document (or FAQ entry) again from what is stored, as
+    :func:`reindex_all` does for each (404 for another tenant's document). Until the new
+    revision is ready, search keeps answering from the old chunks."""
+    await StateRepository(session, scope).locked()
+    doc = await DocumentRepository(session, scope).get_for_update(document_id)
+    if doc is None:
+        raise NotFound("document not found")
+    doc.revision += 1
+    _reset(doc)
+    await session.flush()
+    _request_ingest(session, scope, doc)
+    return doc

@@ -151,6 +151,22 @@ async def reindex(subject: Admin, session: Session) -> ReindexOut:
     return ReindexOut(documents=len(docs))
 
 
+@router.post(
+    "/documents/{document_id}/reindex",
+    response_model=DocumentOut,
+    status_code=status.HTTP_202_ACCEPTED,
+)
+async def reindex_document(
+    document_id: DocumentId, subject: Admin, session: Session
+) -> DocumentOut:
+    """Parse, chunk and index one document again from what is stored (``status`` goes back
+    to ``processing``, then ``ready`` or ``failed``); search keeps the old chunks until the
+    new ones are ready."""
+    return DocumentOut.model_validate(
+        await chunks.reindex_one(session, scope=subject.scope, document_id=document_id)
+    )
+
+
 @router.post("/faq", response_model=DocumentOut, status_code=status.HTTP_202_ACCEPTED)
 async def create_faq(body: FaqIn, subject: Admin, session: Session) -> DocumentOut:
     """A manual FAQ entry (question + answer), searchable as one passage."""

@@ -22,6 +22,9 @@ class DocumentOut(BaseModel):
     size_bytes: int
     status: str
     failure_reason: str | None
+    failure_code: str | None = Field(
+        default=None, description="why it failed: empty, no_text, corrupt, encrypted, ..."
+    )
     revision: int
     pages_total: int
     pages_done: int

@@ -111,13 +111,14 @@ async def upload(
     ingestion (unless the caller ingests it itself: ``queue_job=False``). Raises 4xx errors
     for what can be told without parsing."""
     if not data:
-        raise Unprocessable("the file is empty")
+        raise Unprocessable("the file is empty", code="empty_file")
     if len(data) > limits.max_file_bytes:
         raise PayloadTooLarge(f"the file is larger than {_mb(limits.max_file_bytes)}")
     try:
         kind = sniff_type(data, filename)
-    except DocumentError as exc:
-        raise UnsupportedType(exc.reason) from exc
+    except DocumentError as exc:  # a damaged DOCX (ZIP) is refused here, before parsing
+        code = {"corrupt": "corrupt_file", "empty": "empty_file"}.get(exc.code)
+        raise UnsupportedType(exc.reason, code=code) from exc
     documents = DocumentRepository(session, scope)
     state = await StateRepository(session, scope).locked()  # one upload at a time per tenant
     doc: KnowledgeDocument | None = None
@@ -129,7 +130,8 @@ async def upload(
     if used + len(data) > limits.max_tenant_bytes:
         raise PayloadTooLarge(
             f"the knowledge base is full: {_mb(used)} of {_mb(limits.max_tenant_bytes)} used; "
-            "delete documents to make room"
+            "delete documents to make room",
+            code="knowledge_base_full",
         )
     state.bytes_used = used + len(data)
     name = filename.rsplit("/", 1)[-1][:300]
@@ -182,7 +184,7 @@ async def save_faq(
 
 def _reset(doc: KnowledgeDocument) -> None:
     doc.status = DocumentStatus.PROCESSING.value
-    doc.failure_reason = None
+    doc.failure_reason = doc.failure_code = None
     doc.pages_total = doc.pages_done = doc.chunks_done = 0
     doc.updated_at = utcnow()
 
@@ -297,7 +299,7 @@ async def ingest(
             )
         prepared = work.result()
     except DocumentError as exc:
-        return await _fail(db, scope, document_id, revision, exc.reason)
+        return await _fail(db, scope, document_id, revision, exc)
     vectors: list[bytes | None] = [None] * len(prepared.chunks)
     if embedding is not None:
         vectors = list(await embed_texts(embedding, [c.text for c in prepared.chunks]))
@@ -323,7 +325,7 @@ async def ingest(
             state.removals += 1
         state.version += 1
         doc.status = DocumentStatus.READY.value
-        doc.failure_reason = None
+        doc.failure_reason = doc.failure_code = None
         doc.kind = prepared.kind
         doc.title = doc.title or prepared.title[:300]
         doc.pages_total = doc.pages_done = prepared.pages
@@ -367,23 +369,21 @@ async def _progress(
 
 
 async def _fail(
-    db: Database, scope: TenantScope, document_id: int, revision: int, reason: str
+    db: Database, scope: TenantScope, document_id: int, revision: int, exc: DocumentError
 ) -> str:
     async with db.transaction() as session:
-        await mark_failed(session, scope, document_id, revision, reason)
-    log.info("document failed", extra={"document_id": document_id, "reason": reason})
+        await mark_failed(session, scope, document_id, revision, exc.reason, exc.code)
+    log.info("document failed", extra={"document_id": document_id, "reason": exc.reason})
     return DocumentStatus.FAILED.value
 
 
 async def mark_failed(
-    session: AsyncSession, scope: TenantScope, document_id: int, revision: int, reason: str
+    session: AsyncSession, scope: TenantScope, document_id: int, revision: int, reason: str,
+    code: str = "ingestion",  # DocumentError.code: the console explains it in its language
 ) -> None:
     await DocumentRepository(session, scope).set_progress(
-        document_id,
-        revision,
-        status=DocumentStatus.FAILED.value,
-        failure_reason=reason,
-        updated_at=utcnow(),
+        document_id, revision, status=DocumentStatus.FAILED.value, failure_reason=reason,
+        failure_code=code, updated_at=utcnow(),
     )
 
 

@@ -45,6 +45,8 @@ class KnowledgeDocument(Base):
     answer: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default=DocumentStatus.PROCESSING.value)
     failure_reason: Mapped[str | None] = mapped_column(Text)
+    # what went wrong, for the console to explain in its language (DocumentError.code)
+    failure_code: Mapped[str | None] = mapped_column(String(40))
     revision: Mapped[int] = mapped_column(default=1)
     pages_total: Mapped[int] = mapped_column(default=0)
     pages_done: Mapped[int] = mapped_column(default=0)

@@ -47,7 +47,7 @@ async def add_member(
     """Create the user if the e-mail is new (a password is then required) and add them to
     the tenant with ``role``. An actor cannot grant a role above their own."""
     if actor_role is not None and ROLE_RANK[role] > ROLE_RANK[actor_role]:
-        raise Forbidden("you cannot grant a role above your own")
+        raise Forbidden("you cannot grant a role above your own", code="role_above_own")
     user = await auth.user_by_email(session, email)
     if user is None:
         if not password:
@@ -57,7 +57,7 @@ async def add_member(
         )
     members = MembershipRepository(session, scope)
     if await members.for_user(user.id) is not None:
-        raise Conflict("this user is already a member of the tenant")
+        raise Conflict("this user is already a member of the tenant", code="already_member")
     await enforce_limit(session, scope, "operators", lambda: _count(members))
     members.add(Membership(user_id=user.id, role=role.value))
     await session.flush()
@@ -106,7 +106,7 @@ async def link_telegram(
     if telegram_user_id is not None:
         other = await repo.for_telegram_user(telegram_user_id)
         if other is not None and other.user_id != user_id:
-            raise Conflict("this Telegram user is linked to another member")
+            raise Conflict("this Telegram user is linked to another member", code="telegram_taken")
     membership.telegram_user_id = telegram_user_id
     await session.flush()
 
@@ -122,6 +122,8 @@ async def member_for_telegram(
 async def all_tenants(session: AsyncSession) -> list[Tenant]:
     """Every workspace (for operations processes such as the Telegram poller)."""
     return await TenantAdminRepository(session).all()
+
+
 class PlanLimitReached(Forbidden):
     """A plan limit the platform set for this tenant is reached (403, code
     ``plan_limit_reached``); the message names the limit and its value."""
@@ -184,9 +186,9 @@ async def change_member(
     if actor_role is not None and (
         ROLE_RANK[role] > ROLE_RANK[actor_role] or ROLE_RANK[current] > ROLE_RANK[actor_role]
     ):
-        raise Forbidden("you cannot change a role above your own")
+        raise Forbidden("you cannot change a role above your own", code="role_above_own")
     if current is Role.OWNER and role is not Role.OWNER and await _owners(members) <= 1:
-        raise Conflict("the workspace's last owner cannot lose the owner role")
+        raise Conflict("the workspace's last owner cannot lose the owner role", code="last_owner")
     membership.role = role.value
     await session.flush()
     return next(m for m in await list_members(session, scope) if m.user_id == user_id)
@@ -203,9 +205,9 @@ async def remove_member(
         raise NotFound("no such member")
     current = Role(membership.role)
     if actor_role is not None and ROLE_RANK[current] > ROLE_RANK[actor_role]:
-        raise Forbidden("you cannot remove a member above your own role")
+        raise Forbidden("you cannot remove a member above your own role", code="role_above_own")
     if current is Role.OWNER and await _owners(members) <= 1:
-        raise Conflict("the workspace's last owner cannot be removed")
+        raise Conflict("the workspace's last owner cannot be removed", code="last_owner")
     await session.delete(membership)
     await session.flush()
 

@@ -259,8 +259,15 @@ async def test_bad_ranges_and_roles(factory: Factory) -> None:
     c = factory.client
     r = await c.get(f"{API}/summary?start=2026-03-07&end=2026-03-01", headers=t.owner)
     assert r.status_code == 422 and "before" in r.json()["error"]["message"]
+    # a code and the failing field, so the console shows it under "end" in its language
+    error = r.json()["error"]
+    assert error["code"] == "range_end_before_start"
+    assert [(f["loc"], f["type"]) for f in error["fields"]] == [
+        (["query", "end"], "range_end_before_start")
+    ]
     r = await c.get(f"{API}/timeline?start=2020-01-01&end=2026-03-01", headers=t.owner)
     assert r.status_code == 422 and "366" in r.json()["error"]["message"]
+    assert r.json()["error"]["fields"][0]["ctx"] == {"max_days": "366"}
     r = await c.get(f"{API}/summary?start=yesterday", headers=t.owner)
     assert r.status_code == 422
     r = await c.get(f"{API}/summary?format=xml", headers=t.owner)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -24,6 +26,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.conftest import TEST_SECRET
 from tests.kit.liveserver import demo_server
 
 CHROMIUM = Path(os.environ.get("FRONTLINE_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -45,6 +48,28 @@ def _require_chromium() -> None:
 class Server:
     base: str
     info: dict[str, Any]  # ``frontline demo --json``
+    folder: Path | None = None  # the server's SQLite file lives here
+
+    def superadmin(self) -> tuple[str, str]:
+        """A platform superadmin (also an owner of the demo workspace), made with the
+        ``frontline create-user`` command on the server's database: ``(email, password)``."""
+        assert self.folder is not None
+        email, password = f"root-{uuid.uuid4().hex[:6]}@platform.example.com", "platform password"
+        env = {
+            **os.environ,
+            "FRONTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{self.folder}/frontline.db",
+            "FRONTLINE_SECRET_KEY": TEST_SECRET,
+        }
+        tenant = str(self.info["tenant_id"])
+        command = ["create-user", "--tenant", tenant, "--email", email, "--password", password]
+        subprocess.run(
+            [sys.executable, "-m", "frontline", *command, "--role", "owner", "--superadmin"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        return email, password
 
     @property
     def widget_key(self) -> str:
@@ -105,13 +130,16 @@ def _wait_for_knowledge(server: Server, timeout: float = 90) -> None:
 # module scope: the sync Playwright driver must not outlive these tests (the rest of the
 # suite runs its own asyncio loops)
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The test module's own server; a module's ``SERVER_ENV`` adds settings of its own."""
     _require_chromium()
     folder = tmp_path_factory.mktemp("browser")
     # a changed channel config applies at once
-    fast = {"FRONTLINE_CHANNEL_CACHE_SECONDS": "0"}
+    fast = {"FRONTLINE_CHANNEL_CACHE_SECONDS": "0", **getattr(request.module, "SERVER_ENV", {})}
     with demo_server(folder, "browser-serve.log", fast) as (base, info):
-        srv = Server(base=base, info=info)
+        srv = Server(base=base, info=info, folder=folder)
         _wait_for_knowledge(srv)
         yield srv
 
@@ -214,11 +242,12 @@ def console_context(browser: Browser, server: Server) -> BrowserContext:
     return ctx
 
 
-def sign_in(page: Page, server: Server, who: str) -> None:
-    """Sign in to the console as the demo's ``admin`` or ``operator``."""
+def sign_in(page: Page, server: Server, who: str, password: str | None = None) -> None:
+    """Sign in to the console as the demo's ``admin`` or ``operator`` (or, with its
+    ``password``, as the account whose e-mail ``who`` is)."""
     page.goto(f"{server.base}/console/login?lang=en")
-    page.get_by_test_id("login-email").fill(server.info[f"{who}_email"])
-    page.get_by_test_id("login-password").fill(server.info[f"{who}_password"])
+    page.get_by_test_id("login-email").fill(who if password else server.info[f"{who}_email"])
+    page.get_by_test_id("login-password").fill(password or server.info[f"{who}_password"])
     page.get_by_test_id("login-submit").click()
     page.wait_for_url(re.compile(r"/console/?$"))
 

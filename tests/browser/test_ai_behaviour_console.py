@@ -57,14 +57,21 @@ def test_the_owner_sets_the_ai_behaviour_rules(owner: Page, server: Server) -> N
     # the test box: a question the demo knowledge does not cover is below 95 %
     page.get_by_test_id("field-question").fill("Какая погода будет на Марсе в пятницу?")
     page.get_by_test_id("ai-ask").click()
-    expect(page.get_by_test_id("try-confidence")).to_have_text(re.compile(r"^\d{1,3}%$"))
-    expect(page.get_by_test_id("try-threshold")).to_contain_text("95% — below")
+    # on the threshold's own 0..1 scale, so the two compare at a glance
+    expect(page.get_by_test_id("try-confidence")).to_have_text(
+        re.compile(r"^(0\.\d\d|1\.00) \(0–1\)$")
+    )
+    confidence = float(page.get_by_test_id("try-confidence").inner_text().split()[0])
+    assert confidence < 0.95
+    expect(page.get_by_test_id("try-threshold")).to_contain_text("0.95 — below")
     expect(page.get_by_test_id("try-decision")).to_have_text("Hand to an operator")
 
     # Russian
     page.goto(f"{server.base}/console/settings/ai?lang=ru")
     expect(page.get_by_test_id("working-hours")).to_contain_text("Часы работы операторов")
     expect(page.get_by_test_id("channel-auto-reply")).to_contain_text("Автоответ по каналам")
+    # each channel named with its type in words, not its code
+    expect(page.get_by_test_id("channel-auto-reply")).to_contain_text("(Веб-чат)")
 
     # back to the demo's defaults for the other tests of this server
     page.get_by_test_id("field-lang_ru").uncheck()

@@ -7,62 +7,21 @@ the private dovecot). In English and in Russian."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.botkit import ThreadedBot
 from tests.browser.conftest import Server
 from tests.channels.mailservers import PASSWORD, Dovecot, dovecot_server
-from tests.channels.telegram.fakebot import ALERT_BOT_TOKEN, BOT_TOKEN, FakeBotApi, fake_bot_api
+from tests.channels.telegram.fakebot import ALERT_BOT_TOKEN, BOT_TOKEN
 from tests.channels.test_mailbox import plain_mail
 
 __all__ = ["dovecot_server"]  # fixtures used by name
 
 STAFF_CHAT = "-1009876543210"
-
-
-class ThreadedBot:
-    """A fake Bot API (tests/channels/telegram/fakebot.py) on its own event loop in a
-    thread: the server under test is another process."""
-
-    def __init__(self, token: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.api: FakeBotApi | None = None
-        self._stop: asyncio.Event | None = None
-        self.thread = threading.Thread(target=self._run, args=(token,), daemon=True)
-        self.thread.start()
-        assert self.ready.wait(30), "fake Bot API did not start"
-
-    def _run(self, token: str) -> None:
-        async def main() -> None:
-            self._stop = asyncio.Event()
-            async with fake_bot_api(token) as api:
-                self.api = api
-                self.ready.set()
-                await self._stop.wait()
-
-        self.loop.run_until_complete(main())
-
-    def call(self, fn: Any, *args: Any) -> Any:
-        """Run ``fn(*args)`` on the bot's loop (its state belongs to that thread)."""
-        done: asyncio.Future[Any] = asyncio.run_coroutine_threadsafe(_wrap(fn, *args), self.loop)
-        return done.result(10)
-
-    def close(self) -> None:
-        assert self._stop is not None
-        self.loop.call_soon_threadsafe(self._stop.set)
-        self.thread.join(10)
-        self.loop.close()
-
-
-async def _wrap(fn: Any, *args: Any) -> Any:
-    return fn(*args)
 
 
 @pytest.fixture(scope="module")

@@ -4,17 +4,23 @@ is served from the package; the widget preview shows the channel's widget."""
 
 from __future__ import annotations
 
+import inspect
 import re
+import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 
 from frontline.auth import service as auth_service
 from frontline.console.admin import SETTINGS_PAGES, chart_js_url
 from frontline.console.i18n import catalogue
+from frontline.models import Role
 from tests.conftest import Factory
 from tests.console.test_console import login
+from tests.tenants.test_isolation import api_routes
 
 PAGES = ["/console/analytics", *(f"/console/settings/{p}" for p in SETTINGS_PAGES)]
 
@@ -130,3 +136,91 @@ async def test_widget_preview(factory: Factory, browser: httpx.AsyncClient) -> N
     # not a web channel: nothing to preview
     r = await browser.get(f"/console/settings/channels/{t.api_channel_id}/preview")
     assert r.status_code == 404
+
+
+def _admin_only(route: APIRoute) -> bool:
+    """Whether a route's dependencies require the admin or owner role, or the platform
+    superadmin (``Admin``, ``Owner``, ``Superadmin`` in frontline/auth/deps.py)."""
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dep = stack.pop()
+        call = dep.call
+        name = getattr(call, "__qualname__", "")
+        if name == "_superadmin":
+            return True
+        if name == "require_role.<locals>._check":
+            minimum = inspect.getclosurevars(call).nonlocals["minimum"]
+            if minimum in (Role.ADMIN, Role.OWNER):
+                return True
+        stack.extend(dep.dependencies)
+    return False
+
+
+def _fill(path: str) -> str:
+    """Path parameters filled with well-formed ids: a role check comes before any lookup."""
+    return re.sub(r"\{(\w*_id|id)\}", "1", re.sub(r"\{tenant_id\}", str(uuid.uuid4()), path))
+
+
+async def test_operator_gets_403_on_every_admin_route(
+    factory: Factory, browser: httpx.AsyncClient, app: Any
+) -> None:
+    """Every API route that needs the admin or owner role (found from the application's own
+    dependencies, so a new one cannot be missed) answers an operator's console cookie with
+    403 and the localizable ``forbidden`` code, whatever the method and body."""
+    t = await factory.tenant()
+    assert (await login(browser, t.operator_email, "correct horse battery")).status_code == 303
+    csrf = browser.cookies.get("fl_csrf") or ""
+    routes = [
+        (method, path)
+        for path, route in api_routes(app)
+        if _admin_only(route)
+        for method in sorted(route.methods)
+    ]
+    # the walk sees the routes the owner's pages use (so the selection above is not empty)
+    assert {
+        ("PUT", "/api/v1/ai/settings"),
+        ("POST", "/api/v1/knowledge/documents"),
+        ("GET", "/api/v1/platform/tenants"),
+        ("POST", "/api/v1/jobs/{job_id}/requeue"),
+        ("GET", "/api/v1/analytics/summary"),
+    } <= set(routes), routes
+    refused = []
+    for method, path in routes:
+        r = await browser.request(method, _fill(path), json={}, headers={"X-CSRF-Token": csrf})
+        if r.status_code != 403 or r.json()["error"]["code"] != "forbidden":
+            refused.append((method, path, r.status_code))
+    assert not refused, refused
+    # and every owner page
+    for name in SETTINGS_PAGES:
+        r = await browser.get(f"/console/settings/{name}")
+        assert r.status_code == 403, name
+
+
+def test_readme_links_a_screenshot_of_every_page_in_both_languages() -> None:
+    """tests/browser/test_owner_console.py takes them (FRONTLINE_UPDATE_SCREENSHOTS=1)."""
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text("utf-8")
+    for name in ["analytics", *SETTINGS_PAGES, "platform"]:
+        for lang in ("en", "ru"):
+            path = f"docs/screenshots/{name}-{lang}.png"
+            assert f"({path})" in readme, path
+            assert (root / path).is_file(), path
+
+
+def test_every_audit_action_has_words_in_both_languages() -> None:
+    """The audit log names each action in the reader's language: every action recorded in
+    the code (``audit.record(..., "<action>", ...)``) has its entry."""
+    root = Path(__file__).resolve().parents[2] / "frontline"
+    actions = set()
+    for source in root.rglob("*.py"):
+        text = source.read_text("utf-8")
+        for call in re.finditer(r"(?:audit\.record(?:_system)?|audit_throttle_event)\(", text):
+            # the call's first "<group>.<verb>" literal is its action (none: passed through)
+            found = re.search(r'"([a-z_]+\.[a-z_]+)"', text[call.end() : call.end() + 200])
+            if found:
+                actions.add(found.group(1))
+    assert {"members.add", "platform.suspend", "auth.login_locked"} <= actions, actions
+    for lang in ("ru", "en"):
+        strings = catalogue(lang)
+        missing = sorted(a for a in actions if f"admin.audit.do.{a}" not in strings)
+        assert not missing, (lang, missing)

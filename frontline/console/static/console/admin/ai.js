@@ -138,7 +138,9 @@ function behaviour(f, s) {
     (channels.items || channels).forEach(function (ch) {
       var stored = s.channel_auto_reply[ch.id];
       var value = stored === undefined ? "" : (stored ? "on" : "off");
-      var input = field(f, { name: "auto_reply_" + ch.id, rawLabel: ch.name + " (" + ch.type + ")", type: "select",
+      var kind = t("channel.type." + ch.type);
+      kind = kind === "channel.type." + ch.type ? ch.type : kind;
+      var input = field(f, { name: "auto_reply_" + ch.id, rawLabel: ch.name + " (" + kind + ")", type: "select",
         options: [["", t("admin.ai.as_default")], ["on", t("admin.ai.on")], ["off", t("admin.ai.off")]], value: value, into: perChannel });
       channelInputs.push([ch.id, input]);
     });
@@ -198,11 +200,11 @@ function tryBox(box) {
       clear(out);
       var dl = el("dl", "facts");
       [["ai.decision", t("decision." + r.decision), "try-decision"],
-       ["admin.ai.confidence", Math.round(r.confidence * 100) + "%", "try-confidence"],
-       ["admin.ai.threshold", r.threshold > 0 ? Math.round(r.threshold * 100) + "% — " +
+       ["admin.ai.confidence", r.confidence.toFixed(2) + " (0–1)", "try-confidence"],
+       ["admin.ai.threshold", r.threshold > 0 ? r.threshold.toFixed(2) + " — " +
          t(r.below_threshold ? "admin.ai.below_threshold" : "admin.ai.above_threshold") : t("admin.ai.threshold_off"), "try-threshold"],
        ["admin.ai.provider", r.attempts.map(function (a) { return a.provider + (a.error ? " ✗" : " ✓"); }).join(" → "), "try-provider"],
-       ["admin.ai.latency", r.latency_ms + " ms", "try-latency"]].forEach(function (fact) {
+       ["admin.ai.latency", r.latency_ms + " " + t("admin.unit.ms"), "try-latency"]].forEach(function (fact) {
         dl.appendChild(el("dt", null, t(fact[0])));
         var dd = el("dd", null, fact[1]);
         dd.setAttribute("data-testid", fact[2]);
@@ -212,7 +214,15 @@ function tryBox(box) {
       var reply = el("blockquote", "try-reply", r.reply);
       reply.setAttribute("data-testid", "try-reply");
       out.appendChild(reply);
-      if (r.handoff_reason) { out.appendChild(el("p", "muted", t("ai.handoff_reason") + ": " + r.handoff_reason)); }
+      if (r.handoff_reason) {
+        // a known reason in the reader's language (with its evidence); any other as it was said
+        var known = r.handoff_reason_code && r.handoff_reason_code !== "other";
+        var why = known ? t("reason." + r.handoff_reason_code) : r.handoff_reason;
+        if (known && r.handoff_reason_detail) { why += " (" + r.handoff_reason_detail + ")"; }
+        var reason = el("p", "muted", t("ai.handoff_reason") + ": " + why);
+        reason.setAttribute("data-testid", "try-reason");
+        out.appendChild(reason);
+      }
       out.appendChild(el("h3", null, t("admin.ai.sources")));
       var tbody = table(out, [t("admin.ai.source"), t("admin.ai.score"), t("admin.ai.cited"), t("admin.ai.text")], "try-sources");
       if (!r.sources.length) { row(tbody, [t("admin.ai.no_sources"), "", "", ""]); }

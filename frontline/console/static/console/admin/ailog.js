@@ -36,7 +36,7 @@ export function start(body) {
           });
         }, "call-open");
         row(tbody, [formatDate(c.created_at), c.provider, c.model, c.decision ? t("decision." + c.decision) : "—",
-          c.tokens_in + " / " + c.tokens_out, c.latency_ms + " ms", c.cost === null ? "—" : c.cost, open], "call-row");
+          c.tokens_in + " / " + c.tokens_out, c.latency_ms + " " + t("admin.unit.ms"), c.cost === null ? "—" : c.cost, open], "call-row");
       });
       if (more) { more.remove(); more = null; }
       if (page.next_cursor) {

@@ -59,6 +59,12 @@ function render(out, params) {
     charts = [];
     clear(out);
     summary(out, r[0], params);
+    var sm = r[0];
+    // first response AI vs operator and time to resolution, in seconds (median and p90)
+    report(out, "summary", "admin.analytics.times", params, "bar",
+      [t("admin.analytics.ai_first"), t("admin.analytics.operator_first"), t("admin.analytics.resolution")],
+      [["admin.analytics.median", [sm.ai_first_response.median, sm.operator_first_response.median, sm.resolution.median].map(seconds)],
+       ["admin.analytics.p90", [sm.ai_first_response.p90, sm.operator_first_response.p90, sm.resolution.p90].map(seconds)]], "times");
     var days = r[1].days;
     report(out, "timeline", "admin.analytics.timeline", params, "line",
       days.map(function (d) { return d.day; }),
@@ -94,6 +100,10 @@ function render(out, params) {
   });
 }
 
+function seconds(value) {
+  return value === null || value === undefined ? null : Math.round(value * 10) / 10;
+}
+
 function summary(out, s, params) {
   var box = section(out, "admin.analytics.summary", "analytics-summary");
   box.appendChild(csvLink("summary", params));
@@ -125,23 +135,8 @@ function report(out, name, titleKey, params, type, labels, series, suffix) {
   var id = name + (suffix ? "-" + suffix : "");
   var box = section(out, titleKey, "report-" + id);
   box.appendChild(csvLink(name, params));
-  var holder = el("div", "chart");
-  var canvas = el("canvas");
-  canvas.setAttribute("data-testid", "chart-" + id);
-  canvas.setAttribute("role", "img");
-  canvas.setAttribute("aria-label", t(titleKey));
-  holder.appendChild(canvas);
-  box.appendChild(holder);
-  if (window.Chart) {
-    charts.push(new window.Chart(canvas, {
-      type: type,
-      data: {
-        labels: labels,
-        datasets: series.map(function (s) { return { label: t(s[0]), data: s[1], spanGaps: true }; })
-      },
-      options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { y: { beginAtZero: true } } }
-    }));
-  }
+  chart(box, id, titleKey, type, labels,
+    series.map(function (s) { return { label: t(s[0]), data: s[1], spanGaps: true }; }));
   var details = el("details", "behind");
   details.appendChild(el("summary", null, t("admin.analytics.table")));
   box.appendChild(details);
@@ -151,10 +146,31 @@ function report(out, name, titleKey, params, type, labels, series, suffix) {
   });
 }
 
+/* A Chart.js chart in box (canvas data-testid "chart-<id>"); options extend the defaults. */
+function chart(box, id, titleKey, type, labels, datasets, options) {
+  var holder = el("div", "chart");
+  var canvas = el("canvas");
+  canvas.setAttribute("data-testid", "chart-" + id);
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute("aria-label", t(titleKey));
+  holder.appendChild(canvas);
+  box.appendChild(holder);
+  if (!window.Chart) { return; }
+  var scales = options && options.scales ? options.scales : { y: { beginAtZero: true }, x: { beginAtZero: true } };
+  charts.push(new window.Chart(canvas, {
+    type: type,
+    data: { labels: labels, datasets: datasets },
+    options: Object.assign({ animation: false, responsive: true, maintainAspectRatio: false }, options || {}, { scales: scales })
+  }));
+}
+
 function unanswered(out, items, params) {
   var box = section(out, "admin.analytics.unanswered", "report-unanswered");
   box.appendChild(csvLink("unanswered", params));
   box.appendChild(el("p", "help", t("admin.analytics.unanswered_help")));
+  chart(box, "unanswered", "admin.analytics.unanswered", "bar",
+    items.map(function (i) { return i.key.length > 40 ? i.key.slice(0, 39) + "…" : i.key; }),
+    [{ label: t("admin.analytics.count"), data: items.map(function (i) { return i.count; }) }], { indexAxis: "y" });
   var tbody = table(box, [t("admin.analytics.question"), t("admin.analytics.count")], "table-unanswered");
   if (!items.length) { row(tbody, [t("admin.empty"), ""]); }
   items.forEach(function (i) { row(tbody, [i.key, i.count]); });
@@ -173,20 +189,21 @@ function usage(out, days, params) {
       return found ? found.tokens_in + found.tokens_out : 0;
     })];
   });
+  var cost = providers.map(function (p) {
+    return [p, labels.map(function (day) {
+      var found = days.filter(function (d) { return d.day === day && d.provider === p; })[0];
+      return found && found.cost !== null ? Number(found.cost) : 0;
+    })];
+  });
+  var stacked = { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } };
   var box = section(out, "admin.analytics.usage", "report-usage");
   box.appendChild(csvLink("usage", params));
-  var holder = el("div", "chart");
-  var canvas = el("canvas");
-  canvas.setAttribute("data-testid", "chart-usage");
-  holder.appendChild(canvas);
-  box.appendChild(holder);
-  if (window.Chart) {
-    charts.push(new window.Chart(canvas, {
-      type: "bar",
-      data: { labels: labels, datasets: series.map(function (s) { return { label: s[0], data: s[1] }; }) },
-      options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } }
-    }));
-  }
+  box.appendChild(el("h3", null, t("admin.usage.tokens")));
+  chart(box, "usage", "admin.analytics.usage", "bar", labels,
+    series.map(function (s) { return { label: s[0], data: s[1] }; }), stacked);
+  box.appendChild(el("h3", null, t("admin.usage.cost")));
+  chart(box, "usage-cost", "admin.usage.cost", "bar", labels,
+    cost.map(function (s) { return { label: s[0], data: s[1] }; }), stacked);
   var details = el("details", "behind");
   details.appendChild(el("summary", null, t("admin.analytics.table")));
   box.appendChild(details);

@@ -22,7 +22,10 @@ export function start(body) {
       if (!before) { clear(tbody); }
       if (!before && !page.items.length) { empty(tbody, 5); }
       page.items.forEach(function (e) {
-        row(tbody, [formatDate(e.created_at), e.actor, e.action, e.target, JSON.stringify(e.data)], "audit-row");
+        var name = t("admin.audit.do." + e.action);
+        var what = name === "admin.audit.do." + e.action ? e.action : name;  // a new action: its code
+        row(tbody, [formatDate(e.created_at), e.actor, what, e.target, JSON.stringify(e.data)], "audit-row")
+          .setAttribute("data-action", e.action);
       });
       if (more) { more.remove(); more = null; }
       if (page.next_before) {

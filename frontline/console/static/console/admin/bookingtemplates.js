@@ -8,7 +8,7 @@ import { clear, el } from "../dom.js";
 import { flash } from "../flash.js";
 import { t } from "../i18n.js";
 import { deleteButton, heading, numberOrNull, showLocalized, textOrNull } from "./bookingforms.js";
-import { button, clearErrors, empty, field, form, row, section, submitButton, table } from "./ui.js";
+import { button, clearErrors, empty, errorText, field, form, row, section, submitButton, table } from "./ui.js";
 
 var tbody = null;
 var editor = null;
@@ -43,13 +43,13 @@ function load() {
           flash(t("tpl.deleted"));
           edit(null);
           load();
-        }, function (e) { flash(e.message); });
+        }, function (e) { flash(errorText(e)); });
       }, "template-delete"));
       var tr = row(tbody, [tpl.name, tpl.prepayment_percent, tpl.deposit_amount, tpl.payment_deadline_days,
         rulesText(tpl.cancellation_rules), String(used[tpl.id] || 0), actions], "template-row");
       tr.dataset.id = tpl.id;
     });
-  }, function (e) { flash(e.message); });
+  }, function (e) { flash(errorText(e)); });
 }
 
 function ruleRow(box, rule) {

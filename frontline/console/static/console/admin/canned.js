@@ -5,7 +5,7 @@
 import { api } from "../api.js";
 import { clear, el } from "../dom.js";
 import { t } from "../i18n.js";
-import { button, clearErrors, empty, field, form, row, section, showErrors, submitButton, table } from "./ui.js";
+import { button, clearErrors, empty, errorText, field, form, row, section, showErrors, submitButton, table } from "./ui.js";
 
 var tbody = null;
 
@@ -48,10 +48,10 @@ function load() {
       var actions = el("span", "actions");
       actions.appendChild(button(t("admin.save"), function () {
         api("PATCH", "/canned-replies/" + c.id, { title: title.value, text: text.value }).then(load,
-          function (e) { status.textContent = e.message; });
+          function (e) { status.textContent = errorText(e); });
       }, "canned-save"));
       actions.appendChild(button(t("admin.delete"), function () {
-        api("DELETE", "/canned-replies/" + c.id).then(load, function (e) { status.textContent = e.message; });
+        api("DELETE", "/canned-replies/" + c.id).then(load, function (e) { status.textContent = errorText(e); });
       }, "canned-delete", "danger"));
       actions.appendChild(status);
       row(tbody, [title, text, actions], "canned-row");

@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { clear, el } from "../dom.js";
 import { t } from "../i18n.js";
 import { categoryName } from "../reference.js";
-import { button, clearErrors, empty, field, form, row, section, showErrors, submitButton, table } from "./ui.js";
+import { button, clearErrors, empty, errorText, field, form, row, section, showErrors, submitButton, table } from "./ui.js";
 
 var tbody = null;
 var tagBody = null;
@@ -61,7 +61,7 @@ function loadTags() {
       var status = el("span", "muted");
       var actions = el("span", "actions");
       actions.appendChild(button(t("admin.delete"), function () {
-        api("DELETE", "/tags/" + tag.id).then(loadTags, function (e) { status.textContent = e.message; });
+        api("DELETE", "/tags/" + tag.id).then(loadTags, function (e) { status.textContent = errorText(e); });
       }, "tag-delete", "danger"));
       actions.appendChild(status);
       row(tagBody, [chip, tag.color, actions], "tag-row");
@@ -84,10 +84,10 @@ function load() {
       var actions = el("span", "actions");
       actions.appendChild(button(t("admin.save"), function () {
         api("PATCH", "/categories/" + c.id, { name: name.value, description: description.value }).then(load,
-          function (e) { status.textContent = e.message; });
+          function (e) { status.textContent = errorText(e); });
       }, "category-save"));
       actions.appendChild(button(t("admin.delete"), function () {
-        api("DELETE", "/categories/" + c.id).then(load, function (e) { status.textContent = e.message; });
+        api("DELETE", "/categories/" + c.id).then(load, function (e) { status.textContent = errorText(e); });
       }, "category-delete", "danger"));
       actions.appendChild(status);
       row(tbody, [name, categoryName(c), description, actions], "category-row");

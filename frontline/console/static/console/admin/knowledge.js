@@ -1,14 +1,15 @@
 /* Knowledge base: drop (or pick) several files at once; each gets a row with its upload
  * progress (XMLHttpRequest upload events) and then its parse/index state, polled live until
- * ready or failed - an unsupported, oversized or broken file fails on its own row and the
- * others go on. The documents list: search, the chunks a document became, delete. FAQ pairs
+ * ready or failed - an unsupported, oversized or broken file fails on its own row, in the
+ * reader's language (the error's code, the document's failure_code), and the others go on.
+ * The documents list: search, the chunks a document became, re-index one, delete. FAQ pairs
  * are edited inline (PUT /api/v1/knowledge/faq/{id}). */
 
 import { api, query } from "../api.js";
 import { CFG } from "../config.js";
 import { clear, el } from "../dom.js";
 import { t } from "../i18n.js";
-import { button, clearErrors, empty, field, form, row, section, showErrors, submitButton, table } from "./ui.js";
+import { button, clearErrors, empty, errorText, field, form, row, section, showErrors, submitButton, table } from "./ui.js";
 
 var DONE = { ready: true, failed: true };
 var listBody = null;
@@ -58,7 +59,7 @@ function reindexBox(parent) {
       bar.hidden = false;
       label.textContent = t("admin.kb.reindex_progress", { done: 0, total: r.documents });
       poll(r.documents);
-    }, function (e) { go.disabled = false; label.textContent = e.message; });
+    }, function (e) { go.disabled = false; label.textContent = errorText(e); });
   }, "kb-reindex");
   function poll(total) {
     refresh().then(function (items) {
@@ -82,9 +83,15 @@ function reindexBox(parent) {
 
 function statusText(d) {
   var text = t("admin.kb.state." + d.status);
-  if (d.status === "failed" && d.failure_reason) { text += ": " + d.failure_reason; }
+  if (d.status === "failed" && (d.failure_code || d.failure_reason)) { text += ": " + failure(d); }
   if (d.status === "processing" && d.pages_total) { text += " (" + d.pages_done + "/" + d.pages_total + ")"; }
   return text;
+}
+
+/* Why a document could not be read, in the reader's language when the code is known. */
+function failure(d) {
+  var key = "admin.kb.failure." + d.failure_code;
+  return d.failure_code && t(key) !== key ? t(key) : d.failure_reason;
 }
 
 function docRow(d) {
@@ -93,11 +100,18 @@ function docRow(d) {
   var actions = el("span", "actions");
   var preview = el("div", "chunks");
   actions.appendChild(button(t("admin.kb.preview"), function () { showChunks(d, preview); }, "doc-preview"));
+  actions.appendChild(button(t("admin.kb.reindex_one"), function () {
+    api("POST", "/knowledge/documents/" + d.id + "/reindex").then(function (fresh) {
+      status.className = "doc-status status-" + fresh.status;
+      status.textContent = statusText(fresh);
+      follow(fresh, null, status);
+    }, function (e) { status.textContent = errorText(e); });
+  }, "doc-reindex"));
   actions.appendChild(button(t("admin.delete"), function () {
     if (!window.confirm(t("admin.confirm_delete"))) { return; }
-    api("DELETE", "/knowledge/documents/" + d.id).then(refresh, function (e) { status.textContent = e.message; });
+    api("DELETE", "/knowledge/documents/" + d.id).then(refresh, function (e) { status.textContent = errorText(e); });
   }, "doc-delete", "danger"));
-  var tr = row(listBody, [d.title || d.filename, d.kind, Math.ceil(d.size_bytes / 1024) + " KB", status, d.chunks_done, actions], "doc-row");
+  var tr = row(listBody, [d.title || d.filename, d.kind, Math.ceil(d.size_bytes / 1024) + " " + t("admin.unit.kb"), status, d.chunks_done, actions], "doc-row");
   tr.setAttribute("data-filename", d.filename);
   var extra = el("tr", "chunk-row");
   var td = el("td");
@@ -179,7 +193,7 @@ function send(file, rows) {
       follow(answer, li, state);
     } else {
       li.classList.add("failed");
-      state.textContent = t("admin.kb.failed") + ": " + (answer && answer.error ? answer.error.message : xhr.status);
+      state.textContent = t("admin.kb.failed") + ": " + (answer && answer.error ? errorText(answer.error) : xhr.status);
     }
   });
   xhr.addEventListener("error", function () {
@@ -189,11 +203,13 @@ function send(file, rows) {
   xhr.send(data);
 }
 
+/* Poll a document until it is ready or failed, showing its state in state (and on the
+ * upload row li, when it came from an upload). */
 function follow(doc, li, state) {
   state.textContent = statusText(doc);
-  li.setAttribute("data-status", doc.status);
+  if (li) { li.setAttribute("data-status", doc.status); }
   if (DONE[doc.status]) {
-    if (doc.status === "failed") { li.classList.add("failed"); }
+    if (doc.status === "failed" && li) { li.classList.add("failed"); }
     refresh();
     return;
   }
@@ -260,7 +276,7 @@ function faqRow(d) {
     api("PUT", "/knowledge/faq/" + d.id, { question: question.value, answer: answer.value }).then(function (fresh) {
       status.textContent = statusText(fresh);
       setTimeout(refresh, 800);
-    }, function (e) { status.textContent = e.message; });
+    }, function (e) { status.textContent = errorText(e); });
   }, "faq-save"));
   actions.appendChild(button(t("admin.delete"), function () {
     api("DELETE", "/knowledge/documents/" + d.id).then(refresh);

@@ -16,7 +16,9 @@ export function start(body) {
   load();
 }
 
-function mb(bytes) { return (bytes / 1048576).toFixed(1) + " MB"; }
+function size(bytes) {
+  return bytes < 1048576 ? (bytes / 1024).toFixed(1) + " " + t("admin.unit.kb") : (bytes / 1048576).toFixed(1) + " " + t("admin.unit.mb");
+}
 
 function load() {
   return api("GET", "/platform/tenants").then(function (tenants) {
@@ -26,7 +28,7 @@ function load() {
       var usage = el("ul", "usage");
       [["admin.platform.conversations", u.conversations + " (" + t("admin.platform.this_month") + ": " + u.conversations_this_month + ")"],
        ["admin.platform.messages", u.messages], ["admin.platform.tokens", u.tokens],
-       ["admin.platform.storage", mb(u.storage_bytes)], ["admin.platform.members", u.members],
+       ["admin.platform.storage", size(u.storage_bytes)], ["admin.platform.members", u.members],
        ["admin.platform.documents", u.documents]].forEach(function (p) { usage.appendChild(el("li", null, t(p[0]) + ": " + p[1])); });
       var f = form("limits-" + tn.slug);
       var inputs = {};

@@ -8,7 +8,7 @@ import { clear, el } from "../dom.js";
 import { flash } from "../flash.js";
 import { t } from "../i18n.js";
 import { deleteButton, fieldError, heading, inZone, numberOrNull, showLocalized, textOrNull, zonedIso } from "./bookingforms.js";
-import { button, clearErrors, empty, field, form, row, section, submitButton, table } from "./ui.js";
+import { button, clearErrors, empty, errorText, field, form, row, section, submitButton, table } from "./ui.js";
 
 var KINDS = ["room", "house", "tour", "equipment"];
 var AVAILABILITY = ["departures", "nightly", "daily", "hourly"];
@@ -29,7 +29,7 @@ export function start(body) {
     templates = rows;
     edit(null);
     load();
-  }, function (e) { flash(e.message); });
+  }, function (e) { flash(errorText(e)); });
 }
 
 function templateName(id) {
@@ -50,7 +50,7 @@ function load() {
           flash(t(r.active ? "res.deactivated" : "res.activated"));
           if (editingId === r.id) { edit(null); } // its form would still show the old state
           load();
-        }, function (e) { flash(e.message); });
+        }, function (e) { flash(errorText(e)); });
       }, r.active ? "resource-deactivate" : "resource-activate", r.active ? "danger" : null));
       var state = el("span", r.active ? "state-active" : "state-inactive", t(r.active ? "res.state.active" : "res.state.inactive"));
       var tr = row(tbody, [r.name, t("res.kind." + r.kind), t("res.availability." + r.availability), String(r.capacity),
@@ -58,7 +58,7 @@ function load() {
         templateName(r.template_id), state, actions], "resource-row");
       tr.dataset.id = r.id;
     });
-  }, function (e) { flash(e.message); });
+  }, function (e) { flash(errorText(e)); });
 }
 
 /** The form for a new resource (r null) or for r. */
@@ -154,10 +154,10 @@ function departures(r) {
         row(body, [inZone(d.starts_at, r.timezone), inZone(d.ends_at, r.timezone), String(d.capacity), String(d.free_places),
           d.price + " " + r.currency, deleteButton(function () {
             api("DELETE", "/resources/" + r.id + "/departures/" + d.id).then(function () { flash(t("dep.deleted")); load(); },
-              function (e) { flash(e.message); });
+              function (e) { flash(errorText(e)); });
           }, "departure-delete")], "departure-row");
       });
-    }, function (e) { flash(e.message); });
+    }, function (e) { flash(errorText(e)); });
   }
   heading(schedule, t("dep.add"));
   schedule.appendChild(periodForm("departure", function (f) {
@@ -188,10 +188,10 @@ function blocks(r) {
       rows.forEach(function (b) {
         row(body, [inZone(b.starts_at, r.timezone), inZone(b.ends_at, r.timezone), b.reason || "—", deleteButton(function () {
           api("DELETE", "/resources/" + r.id + "/blocks/" + b.id).then(function () { flash(t("block.deleted")); load(); },
-            function (e) { flash(e.message); });
+            function (e) { flash(errorText(e)); });
         }, "block-delete")], "block-row");
       });
-    }, function (e) { flash(e.message); });
+    }, function (e) { flash(errorText(e)); });
   }
   heading(schedule, t("block.add"));
   schedule.appendChild(periodForm("block", function (f) {

@@ -7,7 +7,7 @@ import { api } from "../api.js";
 import { CFG } from "../config.js";
 import { clear, el, option } from "../dom.js";
 import { t } from "../i18n.js";
-import { button, clearErrors, field, form, row, section, showErrors, submitButton, table } from "./ui.js";
+import { button, clearErrors, errorText, field, form, row, section, showErrors, submitButton, table } from "./ui.js";
 
 var ROLES = ["owner", "admin", "operator"];
 var tbody = null;
@@ -25,7 +25,7 @@ export function start(body) {
   load();
 }
 
-function fail(error) { note.textContent = error.message; note.hidden = false; load(); }
+function fail(error) { note.textContent = errorText(error); note.hidden = false; load(); }
 
 function load() {
   return api("GET", "/members").then(function (members) {
@@ -79,7 +79,7 @@ function telegramCell(m) {
     api("PUT", "/members/" + m.user_id + "/telegram", { telegram_user_id: value }).then(function () {
       done.textContent = value === null ? t("admin.team.telegram_unlinked") : t("admin.team.telegram_saved");
       done.hidden = false;
-    }, function (error) { note.textContent = error.message; note.hidden = false; });
+    }, function (error) { note.textContent = errorText(error); note.hidden = false; });
   }, "member-telegram-save"));
   cell.appendChild(done);
   return cell;

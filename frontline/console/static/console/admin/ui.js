@@ -73,6 +73,21 @@ export function clearErrors(f) {
   f.querySelectorAll("[aria-invalid]").forEach(function (n) { n.removeAttribute("aria-invalid"); });
 }
 
+/** A refusal in the reader's language: the console's words for its code, else the API's
+ * message. */
+export function errorText(error) {
+  var key = error && error.code ? "error." + error.code : null;
+  if (key && t(key) !== key) { return t(key); }
+  return error && error.message ? error.message : "?";
+}
+
+/** A failing field's problem in the reader's language (by its type, with the limits of its
+ * ctx), else the API's message. */
+export function fieldText(fe) {
+  var key = "error.field." + fe.type;
+  return t(key) !== key ? t(key, fe.ctx || {}) : fe.message;
+}
+
 /** Show an API error on the form: each failing field under its input (the deepest name in
  * its loc that the form has), the rest on top. */
 export function showErrors(f, error) {
@@ -85,17 +100,17 @@ export function showErrors(f, error) {
       slot = f.querySelector('[data-error-for="' + String(loc[i]).replace(/"/g, "") + '"]');
     }
     if (slot) {
-      slot.textContent = fe.message;
+      slot.textContent = fieldText(fe);
       slot.hidden = false;
       var input = f.querySelector('[name="' + slot.getAttribute("data-error-for") + '"]');
       if (input) { input.setAttribute("aria-invalid", "true"); }
     } else {
-      rest.push((fe.loc || []).join(".") + ": " + fe.message);
+      rest.push((fe.loc || []).join(".") + ": " + fieldText(fe));
     }
   });
   if (rest.length || !(error && error.fields && error.fields.length)) {
     var general = f.querySelector(".form-error");
-    general.textContent = rest.length ? rest.join("; ") : (error && error.message ? error.message : "?");
+    general.textContent = rest.length ? rest.join("; ") : errorText(error);
     general.hidden = false;
   }
   if (error && error.status === 401) { failed(error); }
