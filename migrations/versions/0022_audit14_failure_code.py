@@ -2,7 +2,7 @@
 the console explains it in the reader's language)
 
 Revision ID: 0022_audit14_failure_code
-Revises: 0021_channel_pushes_replies
+Revises: 0022_an365_analytics_rollups
 Create Date: 2026-12-07 11:20:00
 
 Existing failed rows keep their English ``failure_reason`` and read ``failure_code`` NULL
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022_audit14_failure_code"
-down_revision: str | None = "0021_channel_pushes_replies"
+down_revision: str | None = "0022_an365_analytics_rollups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
