@@ -21,4 +21,4 @@ def register(
     async def reply(ctx: JobContext) -> None:
         await flows.reply(ctx, box, breakers, broker, knowledge)
 
-    registry.register(JobKind(events.JOB_AI_REPLY, reply))
+    registry.register(JobKind(events.JOB_AI_REPLY, reply, on_dead=flows.turn_died))
