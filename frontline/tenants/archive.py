@@ -168,8 +168,8 @@ def _read_blob(archive: zipfile.ZipFile, entry: dict[str, Any]) -> bytes:
 
 
 def _check_keys(document: dict[str, Any], blobs: dict[str, bytes]) -> None:
-    """Every file key is the workspace's own content address: an archive cannot make a
-    restored attachment point at another workspace's file, nor write one."""
+    """Every file key is the workspace's own content address: an archive cannot write
+    another workspace's file (nor, see ``import_tenant``, point a row at one)."""
     try:
         scope = TenantScope(uuid.UUID(str(document.get("tenant_id"))))
     except ValueError:
@@ -177,11 +177,6 @@ def _check_keys(document: dict[str, Any], blobs: dict[str, bytes]) -> None:
     for key, data in blobs.items():
         if key != storage_key(scope, hashlib.sha256(data).hexdigest()):
             raise _broken(f"the file key {key!r} is not this workspace's")
-    rows = document.get("tables", {}).get("attachments", [])
-    for row in rows if isinstance(rows, list) else []:
-        pointed = row.get("storage_key") if isinstance(row, dict) else None
-        if pointed is not None and not str(pointed).startswith(f"{scope.tenant_id.hex}/"):
-            raise _broken(f"an attachment points at {pointed!r}, outside this workspace")
 
 
 async def import_archive(

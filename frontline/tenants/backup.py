@@ -217,7 +217,15 @@ async def import_tenant(
     if unknown:
         raise Unprocessable(f"unknown tables in the export: {', '.join(unknown)}")
     with_secrets = bool(document.get("with_secrets"))
-    tenant_id = uuid.UUID(str(document["tenant_id"]))
+    try:
+        tenant_id = uuid.UUID(str(document.get("tenant_id")))
+    except ValueError:
+        raise Unprocessable("the export's workspace id is not a UUID") from None
+    for row in data.get("attachments") or []:
+        # a restored attachment must not point at another workspace's file
+        pointed = row.get("storage_key") if isinstance(row, dict) else None
+        if pointed is not None and not str(pointed).startswith(f"{tenant_id.hex}/"):
+            raise Unprocessable(f"an attachment points at {pointed!r}, outside this workspace")
     tenants = Base.metadata.tables["tenants"]
     slug = data["tenants"][0].get("slug")
     clash = await session.execute(

@@ -122,6 +122,8 @@ async def member_for_telegram(
 async def all_tenants(session: AsyncSession) -> list[Tenant]:
     """Every workspace (for operations processes such as the Telegram poller)."""
     return await TenantAdminRepository(session).all()
+
+
 class PlanLimitReached(Forbidden):
     """A plan limit the platform set for this tenant is reached (403, code
     ``plan_limit_reached``); the message names the limit and its value."""

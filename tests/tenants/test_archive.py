@@ -217,6 +217,17 @@ async def test_bad_archives_are_refused_before_anything_is_written(
         "no document": (lambda n, d: None if n == DOCUMENT else (n, d), "no workspace.json"),
         "wrong version": (doc_with(version=99), "unsupported backup archive version 99"),
         "foreign format": (doc_with(format="something-else"), "not a frontline-tenant-export"),
+        "foreign attachment": (
+            doc_with(
+                tables={
+                    **document["tables"],
+                    "attachments": [
+                        {**document["tables"]["attachments"][0], "storage_key": "0" * 32 + "/x"}
+                    ],
+                }
+            ),
+            "outside this workspace",
+        ),
         "foreign file key": (
             doc_with(blobs=[{**document["blobs"][0], "key": "0" * 32 + "/x"}]),
             "is not this workspace's",
