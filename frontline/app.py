@@ -42,7 +42,7 @@ from frontline.conversations.limits import InboundLimits
 from frontline.copilot import jobs as copilot_jobs
 from frontline.deps import Services
 from frontline.errors import install_error_handlers
-from frontline.jobs import queue
+from frontline.jobs import metrics as job_metrics
 from frontline.jobs.registry import JobRegistry
 from frontline.jobs.worker import Worker
 from frontline.kit.asgi import (
@@ -53,7 +53,7 @@ from frontline.kit.asgi import (
 from frontline.kit.counters import make_counters
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
-from frontline.kit.metrics import jobs_by_state, registry
+from frontline.kit.metrics import registry
 from frontline.kit.openapi import install_openapi
 from frontline.knowledge import jobs as knowledge_jobs
 from frontline.knowledge.index import InProcessIndex
@@ -61,7 +61,6 @@ from frontline.knowledge.parsing import ParseLimits
 from frontline.mail import jobs as mail_jobs
 from frontline.mail.runner import MailPoller, build_mail_poller
 from frontline.messages import jobs as message_jobs
-from frontline.models import JobStatus
 from frontline.realtime.broker import make_broker
 from frontline.realtime.console import router as console_socket_router
 from frontline.realtime.presence import make_presence, make_rate_limiter
@@ -271,10 +270,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def metrics() -> Response:
         try:
-            async with services.db.sessionmaker() as session:
-                counts = await queue.counts_by_status(session)
-            for status in JobStatus:
-                jobs_by_state.labels(status.value).set(counts.get(status.value, 0))
+            await job_metrics.sample(services.db, services.jobs.names())
         except Exception:
             log.warning("could not sample job counts", exc_info=True)
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     job_lease_seconds: int = Field(default=60, ge=1)
     job_backoff_base_seconds: float = Field(default=2.0, gt=0)
     job_backoff_max_seconds: float = Field(default=600.0, gt=0)
+    # ``frontline worker`` serves its Prometheus metrics (AI turns, LLM calls, deliveries,
+    # the queue) on this port at ``/metrics`` (0: not served); the queue gauges are sampled
+    # every ``worker_metrics_sample_seconds``
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    worker_metrics_host: str = "0.0.0.0"  # noqa: S104 - a container's metrics port
+    worker_metrics_sample_seconds: float = Field(default=5.0, gt=0)
     # knowledge base: one upload, and all of a tenant's stored uploads together
     knowledge_max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     knowledge_max_tenant_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)

@@ -64,6 +64,9 @@ def test_compose_wires_the_parts() -> None:
         assert ignored == 0, f"{path} must be git-ignored"
     caddy = (ROOT / "deploy" / "Caddyfile").read_text()
     assert "reverse_proxy api:8000" in caddy
+    # metrics are scraped inside the compose network, never served on the public address
+    assert "@metrics path /metrics" in caddy and "respond @metrics 404" in caddy
+    assert services["worker"]["environment"]["FRONTLINE_WORKER_METRICS_PORT"] == "9100"
 
 
 def _free_port() -> int:

@@ -44,6 +44,7 @@ from frontline.ai.base import (
 from frontline.ai.offline import OfflineEngine, Passage
 from frontline.ai.providers.offline import OFFLINE_MODEL, OfflineProvider
 from frontline.ai.providers.registry import build_provider, validate_config
+from frontline.kit.metrics import llm_call_latency, llm_cost, llm_tokens
 
 Clock = Callable[[], float]
 SKIPPED_OPEN = "skipped: circuit open"
@@ -355,6 +356,7 @@ class FallbackChain:
                 if ready.key is not None:
                     self.breakers.failure(ready.key, exc)
                 attempts.append(Attempt(link.kind, link.model, _describe(exc), _ms(started)))
+                _observe(link.kind, started, None)
                 continue
             finally:
                 if not verdict and ready.key is not None:
@@ -362,6 +364,7 @@ class FallbackChain:
             if ready.key is not None:
                 self.breakers.success(ready.key)
             attempts.append(Attempt(link.kind, link.model, None, _ms(started)))
+            _observe(link.kind, started, completion.usage, completion.cost)
             return ChainResult(completion, tuple(attempts))
         raise AllProvidersFailed(attempts)
 
@@ -423,11 +426,14 @@ class ChainStream:
                 continue
             verdict = False
             started_streaming = False
+            usage = Usage()
             try:
-                async for chunk in ready.provider.stream(chain._request(request, link)):
+                built = chain._request(request, link)
+                async for chunk in ready.provider.stream(built):
                     if not started_streaming:
                         started_streaming = True
                         self.link = link
+                    usage = chunk.usage or usage
                     yield chunk
                 verdict = True
             except ProviderError as exc:
@@ -435,6 +441,7 @@ class ChainStream:
                 if ready.key is not None:
                     breakers.failure(ready.key, exc)
                 self.attempts.append(Attempt(link.kind, link.model, _describe(exc), _ms(started)))
+                _observe(link.kind, started, None)
                 if started_streaming:
                     raise
                 continue
@@ -444,8 +451,23 @@ class ChainStream:
             if ready.key is not None:
                 breakers.success(ready.key)
             self.attempts.append(Attempt(link.kind, link.model, None, _ms(started)))
+            _observe(link.kind, started, usage, chain.prices.cost(built.model, usage))
             return
         raise AllProvidersFailed(self.attempts)
+
+
+def _observe(
+    provider: ProviderKind, started: float, usage: Usage | None, cost: float | None = None
+) -> None:
+    """The call's latency (``usage`` None: it failed), tokens and cost, for the metrics."""
+    outcome = "error" if usage is None else "ok"
+    llm_call_latency.labels(provider.value, outcome).observe(time.perf_counter() - started)
+    if usage is None:
+        return
+    llm_tokens.labels(provider.value, "input").inc(max(usage.input_tokens, 0))
+    llm_tokens.labels(provider.value, "output").inc(max(usage.output_tokens, 0))
+    # the series exists (at 0) for a provider that costs nothing, such as the offline engine
+    llm_cost.labels(provider.value).inc(max(cost or 0.0, 0.0))
 
 
 def _ms(started: float) -> float:

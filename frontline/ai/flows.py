@@ -62,6 +62,7 @@ from frontline.errors import NotFound
 from frontline.jobs import queue
 from frontline.jobs.registry import JobContext
 from frontline.kit.crypto import SecretBox
+from frontline.kit.metrics import ai_turns
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
 from frontline.knowledge import service as knowledge_service
@@ -504,6 +505,34 @@ async def _watched(broker: Broker, scope: TenantScope, conversation_id: int) -> 
         return False
 
 
+def turn_outcome(
+    turn: _Turn, result: TriageResult, attempts: list[Attempt], *, acted: bool
+) -> tuple[str, str]:
+    """``(provider, outcome)`` of a turn for the ``frontline_ai_turns_total`` metric: the
+    provider that answered (``none`` when none did) and ``failed`` (every provider failed),
+    ``handed_off``, ``superseded`` (an operator took over meanwhile), ``suggested`` (a draft
+    for an operator), ``fell_back`` (answered after an earlier provider failed) or
+    ``answered``."""
+    answered = [a for a in attempts if a.error is None]
+    provider = answered[-1].provider.value if answered else "none"
+    if result.handoff_reason == ALL_FAILED_REASON:
+        return provider, "failed"
+    if result.decision is Decision.ESCALATE_TO_HUMAN:
+        return provider, "handed_off"
+    if not acted:
+        return provider, "superseded"
+    if not turn.settings.auto_reply:
+        return provider, "suggested"
+    if answered and any(a.error is not None for a in attempts[: attempts.index(answered[0])]):
+        return provider, "fell_back"
+    return provider, "answered"
+
+
+async def turn_died(session: AsyncSession, ctx: JobContext, error: str) -> None:
+    """``on_dead`` of the AI job: counted as a failed turn (the error is on the job)."""
+    ai_turns.labels("none", "failed").inc()
+
+
 async def reply(
     ctx: JobContext,
     box: SecretBox,
@@ -549,6 +578,8 @@ async def reply(
                 message_id=message_id,
             ):
                 await ctx.complete_in(session)
+                answered = [c["provider"] for c in reading.calls if c.get("error") is None]
+                ai_turns.labels(answered[-1] if answered else "none", "booking").inc()
                 return
     live = None
     if turn.settings.auto_reply and await _watched(broker, scope, conversation_id):
@@ -565,6 +596,7 @@ async def reply(
             await live.typing(False)
     if live is not None:
         await live.finish(sent is not None and "stream_id" in (sent.meta or {}))
+    ai_turns.labels(*turn_outcome(turn, result, attempts, acted=sent is not None)).inc()
     if log.isEnabledFor(logging.INFO):
         log.info(
             "ai turn",

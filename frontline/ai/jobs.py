@@ -24,4 +24,4 @@ def register(
             ctx, box, breakers, broker, knowledge, provider_timeout_seconds=provider_timeout_seconds
         )
 
-    registry.register(JobKind(events.JOB_AI_REPLY, reply))
+    registry.register(JobKind(events.JOB_AI_REPLY, reply, on_dead=flows.turn_died))

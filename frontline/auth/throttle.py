@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from frontline.errors import TooManyRequests
 from frontline.kit.counters import CounterStore
 from frontline.kit.crypto import hash_token
+from frontline.kit.metrics import signin_failures, signin_throttled
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class LoginThrottle:
             await self.store.locked_for(self._address(address)),
         )
         if wait > 0:
+            signin_throttled.labels("refused").inc()
             raise TooManyRequests(
                 "too many failed sign-in attempts; try again later", retry_after=wait
             )
@@ -63,6 +65,7 @@ class LoginThrottle:
     async def failed(self, email: str, address: str | None) -> float:
         """Count a wrong password; returns the back-off now imposed (0 for none)."""
         p = self.policy
+        signin_failures.inc()
         imposed = 0.0
         for key, allowance in (
             (self._account(email), p.account_allowance),
@@ -74,6 +77,7 @@ class LoginThrottle:
                 await self.store.lock(key, delay)
                 imposed = max(imposed, delay)
         if imposed:
+            signin_throttled.labels("imposed").inc()
             log.warning(
                 "login back-off imposed",
                 extra={"address": address, "seconds": imposed, "event": "auth.login_throttled"},

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, cast
 
@@ -33,6 +34,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    type_coerce,
     update,
 )
 from sqlalchemy import insert as sql_insert
@@ -40,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.jobs.types import ClaimedJob, FollowUp, RequeueHook
 from frontline.kit.db import after_commit, on_rollback
-from frontline.kit.time import utcnow
+from frontline.kit.time import as_utc, utcnow
 from frontline.models.jobs import Job, JobStatus
 
 _wakers: set[Callable[[], None]] = set()
@@ -506,3 +508,35 @@ def daily_run(kind: str, hour: int, day: date) -> tuple[str, datetime]:
 async def counts_by_status(session: AsyncSession) -> dict[str, int]:
     rows = (await session.execute(select(Job.status, func.count()).group_by(Job.status))).all()
     return {status: int(count) for status, count in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class KindStats:
+    """One job kind's queue as an operator watches it: jobs due now and not claimed, the
+    oldest of them (``None`` when none waits), and dead jobs."""
+
+    ready: int
+    oldest_ready: datetime | None
+    dead: int
+
+
+async def stats_by_kind(session: AsyncSession, now: datetime | None = None) -> dict[str, KindStats]:
+    """Queue depth, lag and dead jobs per kind, in one grouped query (the metrics)."""
+    jobs = cast(Table, Job.__table__)
+    now = now or utcnow()
+    ready = and_(jobs.c.status == JobStatus.QUEUED.value, jobs.c.run_at <= now)
+    dead = jobs.c.status == JobStatus.DEAD.value
+    query = (
+        select(
+            jobs.c.kind,
+            func.count().filter(ready),
+            type_coerce(func.min(jobs.c.run_at).filter(ready), jobs.c.run_at.type),
+            func.count().filter(dead),
+        )
+        .where(jobs.c.status.in_((JobStatus.QUEUED.value, JobStatus.DEAD.value)))
+        .group_by(jobs.c.kind)
+    )
+    return {
+        kind: KindStats(int(n_ready), as_utc(oldest) if oldest else None, int(n_dead))
+        for kind, n_ready, oldest, n_dead in (await session.execute(query)).all()
+    }

@@ -6,18 +6,18 @@ from frontline import events
 from frontline.channels.registry import AdapterOptions
 from frontline.jobs.registry import JobContext, JobKind, JobRegistry
 from frontline.kit.crypto import SecretBox
-from frontline.messages import service
+from frontline.messages import delivery
 
 
 def register(registry: JobRegistry, box: SecretBox, options: AdapterOptions) -> None:
     async def deliver(ctx: JobContext) -> None:
-        await service.deliver(ctx, box, options)
+        await delivery.deliver(ctx, box, options)
 
     registry.register(
         JobKind(
             events.JOB_DELIVER_MESSAGE,
             deliver,
-            on_dead=service.mark_failed,
-            on_requeue=service.mark_requeued,
+            on_dead=delivery.mark_failed,
+            on_requeue=delivery.mark_requeued,
         )
     )

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from frontline.kit.metrics import websocket_connections
 from frontline.realtime.broker import Broker, Event
 
 log = logging.getLogger(__name__)
@@ -59,8 +60,14 @@ class ClientError(Exception):
 class Connection:
     """One accepted socket: send with a lock, forward subscribed events, heartbeat."""
 
-    def __init__(self, websocket: WebSocket, broker: Broker, heartbeat_seconds: float) -> None:
+    def __init__(
+        self, websocket: WebSocket, broker: Broker, heartbeat_seconds: float, surface: str
+    ) -> None:
+        """``surface`` (``console`` or ``widget``) labels the open-connections gauge; the
+        connection counts from here until :meth:`shutdown`."""
         self.websocket = websocket
+        self.surface = surface
+        websocket_connections.labels(surface).inc()
         self.id = uuid.uuid4().hex
         self.subscription = broker.subscription()
         self.heartbeat_seconds = heartbeat_seconds
@@ -174,6 +181,7 @@ class Connection:
                 await self.websocket.close(code)
 
     async def shutdown(self) -> None:
+        websocket_connections.labels(self.surface).dec()
         if self._forwarder is not None:
             self._forwarder.cancel()
             with contextlib.suppress(BaseException):

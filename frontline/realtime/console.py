@@ -190,7 +190,8 @@ async def console_socket(websocket: WebSocket) -> None:
     assert subject.tenant_id is not None and subject.user_id is not None
     tenant_id, user_id = subject.tenant_id, subject.user_id
     author_name = await _author_name(services, user_id)
-    conn = Connection(websocket, services.broker, services.settings.realtime_heartbeat_seconds)
+    heartbeat = services.settings.realtime_heartbeat_seconds
+    conn = Connection(websocket, services.broker, heartbeat, "console")
     session = ConsoleSession(services, conn, tenant_id, user_id, author_name)
     try:
         await session.start()

@@ -579,7 +579,8 @@ async def widget_socket(websocket: WebSocket) -> None:
     last_raw = params.get("last_id")
     last_id = int(last_raw) if last_raw and last_raw.isdigit() else None
     language = normalize_locale(params.get("lang") or config.language)
-    conn = Connection(websocket, services.broker, services.settings.realtime_heartbeat_seconds)
+    heartbeat = services.settings.realtime_heartbeat_seconds
+    conn = Connection(websocket, services.broker, heartbeat, "widget")
     try:
         visitor = await load_visitor(services, channel, visitor_id)
         session = WidgetSession(services, conn, visitor, language)

@@ -1,12 +1,15 @@
-"""Backup and restore of one workspace: every row it owns, to a JSON file and back.
+"""Backup and restore of one workspace: every row it owns, to a JSON document and back.
 
 What is exported: the tenant row (settings, plan limits), its staff users (with password
 hashes, so they can sign in after a restore) and their memberships, and every table with a
-``tenant_id``: AI settings and call log, channels and their state, categories, contacts and
-identities, conversations, messages, attachment records, internal notes, knowledge documents
-and chunks, booking templates, resources, departures, blocks and bookings, API keys (hashes)
-and the audit log. Not exported: queued jobs and refresh tokens (sessions), and the files of
-attachments (their records are; copy the attachment store alongside).
+``tenant_id`` (a new one is included by itself; a test fails for a table that is neither
+exported nor in :data:`SKIPPED_TABLES`): AI settings and call log, channels and their state,
+categories, tags, canned replies, contacts, identities and attributes, conversations,
+messages, attachment records, internal notes, knowledge documents and chunks, booking
+templates, resources, departures, blocks and bookings, API keys (hashes), the audit log and
+the analytics facts and daily usage (exported, not rebuilt: past reports stay the same). Not
+exported: queued jobs and refresh tokens (sessions). The attachment files go into the backup
+archive beside this document (:mod:`frontline.tenants.archive`).
 
 Secrets: by default none leave the database - a channel's config is exported with its
 secret fields masked and without its webhook secret, AI provider keys and the embedding key
@@ -197,12 +200,19 @@ def _import_secrets(
     return row
 
 
-async def import_tenant(session: AsyncSession, box: SecretBox, document: Any) -> uuid.UUID:
-    """Restore an export (in the caller's transaction); returns the workspace id."""
+async def import_tenant(
+    session: AsyncSession, box: SecretBox, document: Any, *, version: int = VERSION
+) -> uuid.UUID:
+    """Restore an export of ``version`` (in the caller's transaction); returns the
+    workspace id. A version 2 document comes in an archive with its files
+    (:mod:`frontline.tenants.archive`), which checks them and passes ``version=2``."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise Unprocessable(f"not a {FORMAT} file")
-    if document.get("version") != VERSION:
-        raise Unprocessable(f"unsupported export version {document.get('version')!r}")
+    if document.get("version") != version:
+        found = document.get("version")
+        if found == 2:
+            raise Unprocessable("a version 2 backup is a zip archive: import the archive")
+        raise Unprocessable(f"unsupported export version {found!r}")
     data = document.get("tables")
     if not isinstance(data, dict) or not data.get("tenants"):
         raise Unprocessable("the export holds no workspace")
@@ -211,7 +221,15 @@ async def import_tenant(session: AsyncSession, box: SecretBox, document: Any) ->
     if unknown:
         raise Unprocessable(f"unknown tables in the export: {', '.join(unknown)}")
     with_secrets = bool(document.get("with_secrets"))
-    tenant_id = uuid.UUID(str(document["tenant_id"]))
+    try:
+        tenant_id = uuid.UUID(str(document.get("tenant_id")))
+    except ValueError:
+        raise Unprocessable("the export's workspace id is not a UUID") from None
+    for row in data.get("attachments") or []:
+        # a restored attachment must not point at another workspace's file
+        pointed = row.get("storage_key") if isinstance(row, dict) else None
+        if pointed is not None and not str(pointed).startswith(f"{tenant_id.hex}/"):
+            raise Unprocessable(f"an attachment points at {pointed!r}, outside this workspace")
     tenants = Base.metadata.tables["tenants"]
     slug = data["tenants"][0].get("slug")
     clash = await session.execute(

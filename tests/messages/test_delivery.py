@@ -7,7 +7,7 @@ import uuid
 from frontline.deps import Services
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
-from frontline.messages import service as messages
+from frontline.messages import delivery as delivering
 from frontline.messages.repository import MessageRepository
 from frontline.models import DeliveryStatus, SenderType
 from tests.conftest import Factory
@@ -38,7 +38,7 @@ async def test_a_long_thread_sends_its_latest_references_and_the_customers_last_
             "created_at": utcnow(),
         }
 
-    sent_ids = [f"<op-{n}@x>" for n in range(messages.THREAD_REFERENCES + 10)]
+    sent_ids = [f"<op-{n}@x>" for n in range(delivering.THREAD_REFERENCES + 10)]
     async with services.db.transaction() as s:
         repo = MessageRepository(s, scope)
         for external_id in sent_ids:  # earlier replies the channel gave ids to
@@ -47,10 +47,10 @@ async def test_a_long_thread_sends_its_latest_references_and_the_customers_last_
         reply["delivery_status"] = DeliveryStatus.QUEUED.value
         reply_id = await repo.insert(reply)
     async with services.db.reader() as s:
-        delivery = await messages._prepare(s, scope, services.secret_box, reply_id)
+        delivery = await delivering._prepare(s, scope, services.secret_box, reply_id)
     assert delivery is not None
     outbound = delivery.outbound
     thread = ["customer-1", *sent_ids]
-    assert outbound.references == tuple(thread[-messages.THREAD_REFERENCES :])
+    assert outbound.references == tuple(thread[-delivering.THREAD_REFERENCES :])
     assert outbound.in_reply_to == "customer-1"  # older than the references kept
     assert (outbound.text, outbound.recipient_external_id) == ("Yes, it is.", "cust-1")

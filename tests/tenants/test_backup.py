@@ -159,7 +159,7 @@ def test_the_cli_round_trip(tmp_path: Path, sqlite_url: str) -> None:
         await db.dispose()
 
     asyncio.run(seed())
-    out = tmp_path / "cli-tours.json"
+    out = tmp_path / "cli-tours.zip"
     run = [sys.executable, "-m", "frontline", "tenant"]
     r = subprocess.run(
         [*run, "export", "cli-tours", "--out", str(out)],
