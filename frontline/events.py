@@ -4,6 +4,9 @@ from __future__ import annotations
 
 MESSAGE_CREATED = "message.created"
 MESSAGE_UPDATED = "message.updated"  # delivery status or an attachment changed
+# moderation flagged or held an inbound message: ``{conversation_id, message_id, mode,
+# reasons}`` (the message and the conversation carry ``meta.moderation`` too)
+MESSAGE_MODERATED = "message.moderated"
 MESSAGE_DELTA = "message.delta"  # AI reply text as it is written (not stored)
 CONVERSATION_CREATED = "conversation.created"
 CONVERSATION_UPDATED = "conversation.updated"

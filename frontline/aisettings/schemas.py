@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 from frontline.ai.base import ProviderKind
+from frontline.ai.moderation import ModerationIn, ModerationSettings
 from frontline.aisettings.behaviour import ReplyLanguage, WorkingHours
 from frontline.kit.pagination import NextCursor
 
@@ -60,6 +61,9 @@ class AiSettingsIn(BaseModel):
     handoff_threshold: float | None = Field(default=None, ge=0, le=1)
     # explicit null: always working (no hours); left out: kept
     working_hours: WorkingHours | None = None
+    # moderation before the AI: a mode per rule (``off`` | ``flag`` | ``hold``) and the
+    # flood and spam thresholds; fields left out keep their value
+    moderation: ModerationIn | None = None
 
 
 class ChainEntryOut(BaseModel):
@@ -89,6 +93,7 @@ class AiSettingsOut(BaseModel):
     channel_auto_reply: dict[str, bool]
     handoff_threshold: float
     working_hours: WorkingHours | None
+    moderation: ModerationSettings
     updated_at: datetime | None
 
 

@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.ai.base import ProviderConfig, ProviderError, ProviderKind
+from frontline.ai.moderation import load_settings as load_moderation
 from frontline.ai.providers.registry import (
     REGISTRY,
     InvalidProviderConfig,
@@ -193,6 +194,7 @@ def _default_row() -> AiSettings:
         channel_auto_reply={},
         handoff_threshold=0.0,
         working_hours=None,
+        moderation=None,
     )
 
 
@@ -218,6 +220,7 @@ def to_out(row: AiSettings | None) -> AiSettingsOut:
         channel_auto_reply=dict(row.channel_auto_reply or {}),
         handoff_threshold=row.handoff_threshold or 0.0,
         working_hours=_hours(row.working_hours),
+        moderation=load_moderation(row.moderation),
         updated_at=row.updated_at,
     )
 
@@ -353,6 +356,9 @@ async def update_settings(
     if "working_hours" in body.model_fields_set:
         hours = body.working_hours
         row.working_hours = hours.model_dump() if hours is not None else None
+    if body.moderation is not None:
+        current = load_moderation(row.moderation)
+        row.moderation = body.moderation.apply(current).model_dump(mode="json")
     if body.escalation_keywords is not None:
         keywords = [k.strip() for k in body.escalation_keywords]
         row.escalation_keywords = list(dict.fromkeys(k for k in keywords if k))

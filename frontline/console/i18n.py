@@ -85,6 +85,13 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "inbox.empty": ("Разговоров нет.", "No conversations."),
     "inbox.more": ("Показать ещё", "Load more"),
     "inbox.loading": ("Загрузка…", "Loading…"),
+    # moderation before the AI (frontline.ai.moderation): verdicts and reason codes
+    "moderation.flag": ("Отмечено модерацией", "Flagged by moderation"),
+    "moderation.hold": ("Задержано модерацией", "Held by moderation"),
+    "moderation.rule.profanity": ("мат", "profanity"),
+    "moderation.rule.flood": ("флуд", "flood"),
+    "moderation.rule.spam": ("повторы (спам)", "repeated spam"),
+    "moderation.rule.link_only": ("только ссылки", "links only"),
     "status.bot": ("У ИИ", "With the AI"),
     "status.pending": ("Ждёт оператора", "Waiting for an operator"),
     "status.open": ("В работе", "Open"),

@@ -15,6 +15,28 @@ ADMIN_STRINGS: dict[str, tuple[str, str]] = {
     ),
     "reason.invalid_output": ("Модель ответила не по формату", "Invalid model output"),
     "reason.escalated": ("ИИ передал разговор", "Escalated by the AI"),
+    "reason.moderation": ("Задержано модерацией", "Held by moderation"),
+    # the owner's moderation settings (AI page)
+    "admin.ai.moderation": ("Модерация перед ИИ", "Moderation before the AI"),
+    "admin.ai.moderation_help": (
+        "«Отметить»: сообщение сохраняется, ИИ отвечает, операторы видят отметку. "
+        "«Задержать»: сообщение сохраняется, ИИ не отвечает, разговор уходит в очередь "
+        "операторов; клиенту ничего не отправляется автоматически.",
+        "Flag: the message is kept, the AI answers, operators see the flag. Hold: the "
+        "message is kept, the AI does not answer, the conversation goes to the operators' "
+        "queue; nothing is sent to the customer automatically.",
+    ),
+    "admin.ai.mode.off": ("Выключено", "Off"),
+    "admin.ai.mode.flag": ("Отметить (ИИ отвечает)", "Flag (the AI answers)"),
+    "admin.ai.mode.hold": ("Задержать (ответит оператор)", "Hold (an operator answers)"),
+    "admin.ai.rule.profanity": ("Мат и оскорбления", "Profanity"),
+    "admin.ai.rule.flood": ("Флуд", "Flood"),
+    "admin.ai.rule.spam": ("Повторяющийся спам", "Repeated spam"),
+    "admin.ai.rule.link_only": ("Сообщения только из ссылок", "Link-only messages"),
+    "admin.ai.flood_messages": ("Флуд: сообщений подряд", "Flood: messages"),
+    "admin.ai.flood_seconds": ("…за секунд", "…within seconds"),
+    "admin.ai.spam_repeats": ("Спам: одинаковых сообщений", "Spam: same message repeated"),
+    "admin.ai.spam_window_seconds": ("…за секунд", "…within seconds"),
     "reason.other": ("Другая причина", "Other reason"),
     "login.error.suspended": (
         "Рабочее пространство приостановлено администратором платформы.",

@@ -17,6 +17,7 @@ from frontline.auth import service as auth
 from frontline.channels.base import InboundMessage
 from frontline.channels.whatsapp.window import check_reply_window
 from frontline.contacts import service as contacts
+from frontline.conversations import moderation
 from frontline.conversations import service as conversations
 from frontline.conversations.limits import InboundLimits, OverLimit
 from frontline.kit.db import Database
@@ -76,6 +77,11 @@ async def receive_inbound(
     )
     if inbound.conversation_meta:
         await conversations.merge_meta(session, scope, conversation.id, inbound.conversation_meta)
+    # moderation before the AI (see frontline.conversations.moderation)
+    known = context.contact.id if context.contact is not None else None
+    verdict = await moderation.screen(session, scope, known, context.moderation, inbound.text)
+    if verdict is not None:
+        inbound = moderation.mark(inbound, verdict)
     attach: messages.AttachHook | None = None
     if inbound.attachments or uploads:
 
@@ -95,6 +101,8 @@ async def receive_inbound(
     message_id = await messages.record_inbound(
         session, scope, conversation.id, channel_id, inbound, attach
     )
+    if verdict is not None:
+        await moderation.act(session, scope, conversation.id, message_id, verdict)
     if conversation.status == ConversationStatus.BOT.value and inbound.ai_reply:
         await ai.request_reply(session, scope, conversation.id, message_id)
     return InboundResult(message_id, conversation.id, False)

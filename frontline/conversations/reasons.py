@@ -19,6 +19,7 @@ class ReasonCode(enum.StrEnum):
     NO_CONFIDENT_ANSWER = "no_confident_answer"
     INVALID_OUTPUT = "invalid_output"
     ESCALATED = "escalated"
+    MODERATION = "moderation"  # moderation held a message (the rules in brackets)
     OTHER = "other"
 
 
@@ -31,6 +32,7 @@ PREFIXES: tuple[tuple[str, ReasonCode], ...] = (
     ("no confident answer", ReasonCode.NO_CONFIDENT_ANSWER),
     ("invalid model output", ReasonCode.INVALID_OUTPUT),
     ("escalated by the ai", ReasonCode.ESCALATED),
+    ("held by moderation", ReasonCode.MODERATION),
 )
 
 

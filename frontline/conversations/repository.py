@@ -33,6 +33,7 @@ from frontline.models import (
     ConversationTag,
     KnowledgeState,
     Message,
+    SenderType,
     Tenant,
 )
 
@@ -63,6 +64,7 @@ class InboundContext:
     contact: ContactRef | None
     latest: ConversationRef | None  # the contact's newest conversation on the channel
     tenant_ai_enabled: bool = True  # the tenant's AI switch (on when never configured)
+    moderation: Any = None  # the tenant's stored moderation settings (None: the defaults)
 
 
 @functools.cache
@@ -78,6 +80,9 @@ def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
     tenant_ai = func.coalesce(
         select(settings.ai_enabled).where(settings.tenant_id == bindparam("tid")).scalar_subquery(),
         True,
+    )
+    tenant_moderation = (
+        select(settings.moderation).where(settings.tenant_id == bindparam("tid")).scalar_subquery()
     )
     tid: BindParameter[uuid.UUID] = bindparam("tid")
     channel_id: BindParameter[uuid.UUID] = bindparam("channel_id")
@@ -113,6 +118,7 @@ def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
             conversations.c.id,
             conversations.c.status,
             tenant_ai,
+            tenant_moderation,
         )
         .select_from(ContactIdentity.__table__)
         .join(Contact.__table__, contacts.id == identities.contact_id)
@@ -126,7 +132,7 @@ def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
     )
     dup_id = select(dup.c.id).scalar_subquery()
     dup_conversation = select(dup.c.conversation_id).scalar_subquery()
-    return with_contact, select(dup_id, dup_conversation, tenant_ai)
+    return with_contact, select(dup_id, dup_conversation, tenant_ai, tenant_moderation)
 
 
 @dataclass(frozen=True)
@@ -312,11 +318,35 @@ class ConversationRepository(TenantRepository[Conversation]):
             duplicate = (int(row[0]), int(row[1])) if row[0] is not None else None
             contact = ContactRef(row[2], row[3], row[4], row[5], bool(row[6]))
             latest = ConversationRef(int(row[7]), row[8]) if row[7] is not None else None
-            return InboundContext(duplicate, contact, latest, bool(row[9]))
+            return InboundContext(duplicate, contact, latest, bool(row[9]), row[10])
         # unknown sender: only a redelivery under another sender id could be a duplicate
         found = (await self.session.execute(duplicate_only, params)).one()
         duplicate = (int(found[0]), int(found[1])) if found[0] is not None else None
-        return InboundContext(duplicate, None, None, bool(found[2]))
+        return InboundContext(duplicate, None, None, bool(found[2]), found[3])
+
+    async def recent_inbound(
+        self, contact_id: uuid.UUID, since: datetime, limit: int
+    ) -> list[tuple[datetime, str]]:
+        """``(created_at, text)`` of the contact's messages since ``since`` in any of its
+        conversations, newest first, at most ``limit`` (moderation's flood and repeat
+        history; a read model over the messages table like :meth:`inbound_context`)."""
+        tid = self.scope.tenant_id
+        # the contact's conversations by their contact index (the tenant is checked on the
+        # messages: a contact id never crosses tenants, and this keeps SQLite off the
+        # tenant-wide conversation index)
+        theirs = select(Conversation.id).where(Conversation.contact_id == contact_id)
+        stmt = (
+            select(Message.created_at, Message.text)
+            .where(
+                Message.tenant_id == tid,
+                Message.conversation_id.in_(theirs.scalar_subquery()),
+                Message.sender_type == SenderType.CONTACT.value,
+                Message.created_at >= since,
+            )
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+        return [(row[0], row[1] or "") for row in await self.session.execute(stmt)]
 
     async def get_for_update(self, conversation_id: int) -> Conversation | None:
         stmt = self.select().where(Conversation.id == conversation_id).with_for_update()

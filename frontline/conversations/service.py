@@ -414,6 +414,44 @@ async def for_contact(
     )
 
 
+async def recent_inbound(
+    session: AsyncSession,
+    scope: TenantScope,
+    contact_id: uuid.UUID,
+    since: datetime,
+    limit: int,
+) -> list[tuple[datetime, str]]:
+    """The contact's inbound messages since ``since``, newest first (see
+    :meth:`ConversationRepository.recent_inbound`)."""
+    return await ConversationRepository(session, scope).recent_inbound(contact_id, since, limit)
+
+
+MODERATION = "moderation"  # the key in ``conversations.meta`` (and in ``messages.meta``)
+
+
+async def flag_moderation(
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation_id: int,
+    flag: dict[str, Any],
+    hold_reason: str | None,
+) -> Conversation:
+    """Keep moderation's latest verdict on the conversation (``meta.moderation``, shown
+    in the inbox and the conversation view). ``hold_reason``: the verdict holds the
+    message, so a conversation the AI owns goes to the operators' queue with that reason
+    (one already waiting for or with an operator stays as it is)."""
+    conversation = await get(session, scope, conversation_id, for_update=True)
+    conversation.meta = {**(conversation.meta or {}), MODERATION: flag}
+    if hold_reason is not None and conversation.status == ConversationStatus.BOT.value:
+        conversation.assignee_id = None
+        await hand_off(session, scope, conversation, hold_reason)
+        return conversation
+    await touch(conversation)
+    await session.flush()
+    publish_conversation(session, conversation, events.CONVERSATION_UPDATED)
+    return conversation
+
+
 async def merge_meta(
     session: AsyncSession, scope: TenantScope, conversation_id: int, facts: dict[str, Any]
 ) -> None:

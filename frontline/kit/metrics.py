@@ -31,6 +31,12 @@ inbound_throttled = Counter(
     ["channel_type", "scope", "action"],
     registry=registry,
 )
+inbound_moderated = Counter(
+    "frontline_inbound_moderated_total",
+    "Inbound messages moderation flagged or held, by rule (one message may count for several)",
+    ["rule", "mode"],
+    registry=registry,
+)
 jobs_processed = Counter(
     "frontline_jobs_processed_total",
     "Jobs finished by this process",

@@ -48,6 +48,9 @@ class AiSettings(Base):
     channel_auto_reply: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
     handoff_threshold: Mapped[float] = mapped_column(Float, default=0.0)
     working_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # moderation before the AI (``frontline.ai.moderation``): a mode per rule and the flood
+    # and spam thresholds (null: the defaults)
+    moderation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -12,7 +12,8 @@ import { renderInbox, upsertConversation } from "./inbox.js";
 import { addMessage, renderMessageList } from "./messages.js";
 import { baseTitle, forgetHandoff, renderHandoffs, titleCount } from "./notify.js";
 import {
-  channelTag, contactName, loadContact, memberName, members, storeContact, tagChip, tags
+  channelTag, contactName, loadContact, memberName, members, moderationChip, storeContact, tagChip,
+  tags
 } from "./reference.js";
 import { CONVERSATION_FRAMES, on, onConnect, send } from "./socket.js";
 import { current, setCurrent } from "./state.js";
@@ -34,6 +35,12 @@ function renderConversationState() {
     channel.appendChild(el("span", "channel-item", t("conv.avito_item", { id: item })));
     channel.title += " \u00b7 " + t("conv.avito_item", { id: item });
   }
+  var moderation = $("conv-moderation");
+  var chip = moderationChip(c.meta && c.meta.moderation, "conv-moderation");
+  moderation.hidden = !chip;
+  moderation.textContent = chip ? chip.textContent : "";
+  moderation.className = chip ? chip.className : "tag";
+  moderation.title = chip ? chip.title : "";
   var status = $("conv-status");
   status.textContent = t("status." + c.status);
   status.className = "tag tag-status-" + c.status;

@@ -7,7 +7,8 @@ import { conversationTitle, formatTime, t } from "./i18n.js";
 import { clearHandoffs, forgetHandoff, isUnseen } from "./notify.js";
 import {
   categoryName,
-  categories, channelTag, contactKnown, knownContactName, loadContact, memberName, tagChip
+  categories, channelTag, contactKnown, knownContactName, loadContact, memberName, moderationChip,
+  tagChip
 } from "./reference.js";
 import { CONVERSATION_FRAMES, on, onConnect } from "./socket.js";
 import { current } from "./state.js";
@@ -109,6 +110,8 @@ function renderRow(c) {
     tags.appendChild(el("span", "tag tag-priority-" + c.priority, t("priority." + c.priority)));
   }
   tags.appendChild(channelTag(c.channel_id, "row-channel"));
+  var flagged = moderationChip(c.meta && c.meta.moderation, "row-moderation");
+  if (flagged) { tags.appendChild(flagged); }
   if (c.assignee_id) { tags.appendChild(el("span", "tag", memberName(c.assignee_id))); }
   if (c.category_id && categories.has(c.category_id)) {
     tags.appendChild(el("span", "tag", categoryName(categories.get(c.category_id))));

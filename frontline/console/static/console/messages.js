@@ -5,7 +5,7 @@ import { renderAiPanel } from "./aipanel.js";
 import { api, failed } from "./api.js";
 import { $, clear, el } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
-import { knownContactName, memberName } from "./reference.js";
+import { knownContactName, memberName, moderationChip } from "./reference.js";
 import { on } from "./socket.js";
 import { current } from "./state.js";
 
@@ -76,6 +76,8 @@ function renderMessage(m) {
   if (m.is_internal) {
     head.appendChild(el("span", "tag tag-internal", suggestion ? t("msg.suggestion") : t("msg.note")));
   }
+  var flagged = moderationChip(m.meta && m.meta.moderation, "msg-moderation");
+  if (flagged) { head.appendChild(flagged); }
   var time = el("time", "msg-time", formatTime(m.created_at));
   time.dateTime = m.created_at;
   head.appendChild(time);
@@ -208,4 +210,12 @@ export function wire() {
     });
   });
   on("message.delta", onDelta);
+  // moderation's verdict on a message of the open conversation (message.created carries
+  // it too; this keeps a history loaded in between up to date)
+  on("message.moderated", function (data) {
+    var known = current && data && current.messages.get(data.message_id);
+    if (!known) { return; }
+    var meta = Object.assign({}, known.meta || {}, { moderation: { mode: data.mode, reasons: data.reasons } });
+    addMessage(Object.assign({}, known, { meta: meta }));
+  });
 }

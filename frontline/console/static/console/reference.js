@@ -136,6 +136,22 @@ export function categoryName(c) {
   return key ? t("category.builtin." + key) : c.name;
 }
 
+/** Moderation's verdict on a message or a conversation (``meta.moderation``: {mode,
+ * reasons}) as a tag: "Held by moderation: flood, repeated spam"; null without one. */
+export function moderationChip(flag, testid) {
+  if (!flag || (flag.mode !== "flag" && flag.mode !== "hold")) { return null; }
+  var reasons = (Array.isArray(flag.reasons) ? flag.reasons : []).map(function (r) {
+    var label = t("moderation.rule." + r);
+    return label === "moderation.rule." + r ? String(r) : label;
+  });
+  var text = t("moderation." + flag.mode) + (reasons.length ? ": " + reasons.join(", ") : "");
+  var chip = el("span", "tag tag-moderation tag-moderation-" + flag.mode, text);
+  chip.setAttribute("data-testid", testid || "moderation");
+  chip.setAttribute("data-mode", flag.mode);
+  chip.title = text;
+  return chip;
+}
+
 /** A handoff reason in the console's language: the reason's code, then its detail. */
 export function handoffReasonText(conv) {
   if (!conv.handoff_reason) { return ""; }

@@ -75,6 +75,7 @@ function settingsForm(box, s) {
       value: s.out_of_scope_examples.join("\n"), help: "admin.ai.out_of_scope_help" })
   };
   var rules = behaviour(f, s);
+  var screening = moderation(f, s.moderation);
   var saved = el("p", "saved");
   saved.hidden = true;
   saved.setAttribute("data-testid", "ai-saved");
@@ -99,6 +100,7 @@ function settingsForm(box, s) {
       out_of_scope_examples: inputs.out_of_scope_examples.value.split("\n").map(function (k) { return k.trim(); }).filter(Boolean)
     };
     Object.assign(payload, rules());
+    payload.moderation = screening();
     api("PUT", "/ai/settings", payload).then(function (fresh) {
       settingsForm(box, fresh);
       var again = box.querySelector('[data-testid="ai-saved"]');
@@ -180,6 +182,39 @@ function behaviour(f, s) {
         days: dayInputs.map(function (p) { return p[0].value || p[1].value ? { start: p[0].value, end: p[1].value } : null; })
       } : null
     };
+  };
+}
+
+var RULES = ["profanity", "flood", "spam", "link_only"];
+var THRESHOLDS = [["flood_messages", 2, 100], ["flood_seconds", 1, 3600], ["spam_repeats", 2, 20],
+  ["spam_window_seconds", 10, 86400]];
+
+/* Moderation before the AI: a mode per rule (off | flag | hold) and the flood and spam
+ * thresholds; returns a function giving the PUT payload's ``moderation``. */
+function moderation(f, m) {
+  var box = el("fieldset", "moderation");
+  box.setAttribute("data-testid", "moderation");
+  box.appendChild(el("legend", null, t("admin.ai.moderation")));
+  var modes = [["off", t("admin.ai.mode.off")], ["flag", t("admin.ai.mode.flag")], ["hold", t("admin.ai.mode.hold")]];
+  var ruleInputs = RULES.map(function (rule) {
+    return [rule, field(f, { name: rule, label: "admin.ai.rule." + rule, type: "select", options: modes, value: m[rule], into: box })];
+  });
+  var numberInputs = THRESHOLDS.map(function (n) {
+    return [n[0], field(f, { name: n[0], label: "admin.ai." + n[0], type: "number", step: "1", min: String(n[1]),
+      max: String(n[2]), value: m[n[0]], into: box })];
+  });
+  box.appendChild(el("small", "help", t("admin.ai.moderation_help")));
+  var error = el("p", "field-error");
+  error.hidden = true;
+  error.setAttribute("data-error-for", "moderation");
+  error.setAttribute("data-testid", "error-moderation");
+  box.appendChild(error);
+  f.appendChild(box);
+  return function () {
+    var out = {};
+    ruleInputs.forEach(function (p) { out[p[0]] = p[1].value; });
+    numberInputs.forEach(function (p) { if (p[1].value !== "") { out[p[0]] = Number(p[1].value); } });
+    return out;
   };
 }
 
