@@ -2,7 +2,7 @@
 AI; null: the defaults)
 
 Revision ID: 0022_moder_moderation
-Revises: 0021_channel_pushes_replies
+Revises: 0022_audit14_failure_code
 Create Date: 2026-12-07 11:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022_moder_moderation"
-down_revision: str | None = "0021_channel_pushes_replies"
+down_revision: str | None = "0022_audit14_failure_code"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
