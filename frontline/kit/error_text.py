@@ -21,6 +21,12 @@ from __future__ import annotations
 import re
 
 EXACT: dict[str, str] = {
+    "a version 2 backup is a zip archive: import the archive": (
+        "резервная копия версии 2 - zip-архив: импортируйте архив"
+    ),
+    "the export's workspace id is not a UUID": (
+        "идентификатор рабочего пространства в выгрузке - не UUID"
+    ),
     # framework and middleware
     "request validation failed": "запрос не прошёл проверку",
     "Not Found": "не найдено",
@@ -269,6 +275,20 @@ EXACT: dict[str, str] = {
 # (English pattern, Russian text with the pattern's named groups)
 _PATTERNS: list[tuple[str, str]] = [
     (r"request body over (?P<n>\d+) bytes", "тело запроса больше {n} байт"),
+    # workspace backups (frontline tenant import)
+    (r"not a readable (?P<f>\S+) archive \((?P<d>.+)\)", "архив {f} не читается ({d})"),
+    (r"not a (?P<f>\S+) archive", "это не архив {f}"),
+    (r"not a (?P<f>\S+) file", "это не файл {f}"),
+    (
+        r"unsupported backup archive version (?P<v>.+) "
+        r"\(this installation reads version (?P<n>.+)\)",
+        "версия архива резервной копии {v} не поддерживается (эта установка читает версию {n})",
+    ),
+    (r"cannot read (?P<p>.+): (?P<e>.+)", "не удалось прочитать {p}: {e}"),
+    (
+        r"an attachment points at (?P<k>.+), outside this workspace",
+        "вложение указывает на {k}, вне этого рабочего пространства",
+    ),
     (
         r"too many messages from this contact: at most (?P<n>\d+) a minute",
         "слишком много сообщений от этого контакта: не больше {n} в минуту",
