@@ -335,18 +335,19 @@ class ConversationRepository(TenantRepository[Conversation]):
         # messages: a contact id never crosses tenants, and this keeps SQLite off the
         # tenant-wide conversation index)
         theirs = select(Conversation.id).where(Conversation.contact_id == contact_id)
-        stmt = (
-            select(Message.created_at, Message.text)
-            .where(
-                Message.tenant_id == tid,
-                Message.conversation_id.in_(theirs.scalar_subquery()),
-                Message.sender_type == SenderType.CONTACT.value,
-                Message.created_at >= since,
-            )
-            .order_by(Message.id.desc())
-            .limit(limit)
+        # no ORDER BY id / LIMIT here: with them both planners may walk the whole
+        # messages table backwards by its primary key looking for this contact's few rows
+        # (measured: ~40% of the inbound path's throughput on SQLite); the rows of one
+        # contact's last minutes are few (the inbound rate limit bounds them), so they are
+        # read through the conversation index and ordered here
+        stmt = select(Message.id, Message.created_at, Message.text).where(
+            Message.tenant_id == tid,
+            Message.conversation_id.in_(theirs.scalar_subquery()),
+            Message.sender_type == SenderType.CONTACT.value,
+            Message.created_at >= since,
         )
-        return [(row[0], row[1] or "") for row in await self.session.execute(stmt)]
+        rows = sorted(await self.session.execute(stmt), key=lambda row: row[0], reverse=True)
+        return [(row[1], row[2] or "") for row in rows[:limit]]
 
     async def get_for_update(self, conversation_id: int) -> Conversation | None:
         stmt = self.select().where(Conversation.id == conversation_id).with_for_update()
