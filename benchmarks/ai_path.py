@@ -99,6 +99,10 @@ async def seed(url: str, llm_base: str, callback_url: str) -> tuple[str, str]:
                     # the fake model's price is the business's: its answer passes the
                     # grounding check (an invented figure would escalate every turn)
                     system_prompt="Тур на Байкал стоит 45 000 ₽ на человека.",
+                    # its customers write again the moment a reply arrives, faster than
+                    # any person: moderation's flood and repeat rules would hold them
+                    # (benchmarks/moderation.py measures moderation itself)
+                    moderation={"flood": "off", "spam": "off"},
                     provider_chain=[
                         {
                             "id": "bench",
