@@ -12,7 +12,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from frontline.kit.error_text import to_russian
-from frontline.kit.i18n import preferred_locale
+from frontline.kit.i18n import from_accept_language
 from frontline.kit.logging import request_id_var
 from frontline.kit.metrics import http_latency, http_requests
 
@@ -203,7 +203,9 @@ class ErrorLanguageMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or preferred_locale(header(scope, b"accept-language")) != "ru":
+        if scope["type"] != "http" or (
+            from_accept_language(header(scope, b"accept-language")) != "ru"
+        ):
             await self.app(scope, receive, send)
             return
         held: dict[str, Any] = {}

@@ -48,7 +48,7 @@ def from_accept_language(header: str | None) -> str | None:
         quality = 1.0
         for param in params.split(";"):
             key, _, value = param.strip().partition("=")
-            if key == "q":
+            if key.strip() == "q":
                 try:
                     quality = float(value)
                 except ValueError:
@@ -66,25 +66,3 @@ def t(key: str, locale: str | None = None, **params: object) -> str:
         return key
     text = entry.get(normalize_locale(locale)) or entry.get(DEFAULT_LOCALE) or key
     return text.format(**params) if params else text
-
-
-def preferred_locale(header: str | None) -> str | None:
-    """The supported language an ``Accept-Language`` header ranks highest (``q`` weights
-    respected, order breaking ties); ``None`` when it names none of ours."""
-    if not header:
-        return None
-    ranked: list[tuple[float, int, str]] = []
-    for position, item in enumerate(header.split(",")[:20]):
-        tag, _, params = item.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        short = tag.strip().split("-")[0].split("_")[0].lower()
-        if short in SUPPORTED and quality > 0:
-            ranked.append((-quality, position, short))
-    return min(ranked)[2] if ranked else None

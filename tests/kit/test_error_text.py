@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from frontline.kit.error_text import known, to_russian
-from frontline.kit.i18n import preferred_locale
+from frontline.kit.i18n import from_accept_language
 
 SOURCE = Path(__file__).resolve().parents[2] / "frontline"
 BASES = {
@@ -143,4 +143,4 @@ def test_an_unknown_message_keeps_its_words_after_the_code_s_sentence() -> None:
     ],
 )
 def test_the_preferred_language(header: str | None, locale: str | None) -> None:
-    assert preferred_locale(header) == locale
+    assert from_accept_language(header) == locale
