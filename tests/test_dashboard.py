@@ -22,13 +22,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from frontline.app import create_app
 from frontline.deps import Services
 from frontline.kit.metrics import registry
-from frontline.settings import Settings
 from tests.conftest import TEST_SECRET, Factory
 from tests.kit.keepalive import Answer, Request, keepalive_server
-from tests.kit.liveserver import free_port
+from tests.kit.liveserver import free_port, side_services, stop_all
 
 DASHBOARD = Path(__file__).resolve().parents[1] / "deploy" / "grafana" / "frontline.json"
 METRIC = re.compile(r"\bfrontline_[a-z_]+\b")
@@ -124,29 +122,13 @@ def processes(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
         _wait_for(worker, procs, tmp_path)
         yield api, worker
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_all(procs)
 
 
 @pytest.fixture
 async def writer(database_url: str) -> AsyncIterator[Services]:
-    settings = Settings(
-        env="test",
-        database_url=database_url,
-        secret_key=TEST_SECRET,  # type: ignore[arg-type]
-        run_worker_in_process=False,
-        log_json=False,
-    )
-    app = create_app(settings, run_worker=False)
-    services: Services = app.state.services
-    yield services
-    await services.aclose()
+    async with side_services(database_url) as services:
+        yield services
 
 
 async def test_every_dashboard_metric_is_served_after_real_traffic(

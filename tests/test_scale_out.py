@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -17,12 +16,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from frontline.app import create_app
 from frontline.deps import Services
-from frontline.settings import Settings
 from tests.conftest import PG_URL, TEST_SECRET, Factory, empty_tables
 from tests.kit.keepalive import Answer, KeepAliveServer, Request, keepalive_server
-from tests.kit.liveserver import log_tails, spawn_frontline, wait_healthy
+from tests.kit.liveserver import log_tails, side_services, spawn_frontline, stop_all, wait_healthy
 from tests.realtime.conftest import free_port
 
 REDIS_URL = os.environ.get("FRONTLINE_TEST_REDIS_URL")
@@ -74,29 +71,13 @@ def cluster(postgres_url: str, tmp_path: Path) -> Iterator[list[str]]:
             wait_healthy(port, procs, tmp_path)
         yield [f"http://127.0.0.1:{port}" for port in ports]
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_all(procs)
 
 
 @pytest.fixture
 async def writer(postgres_url: str) -> AsyncIterator[Services]:
-    settings = Settings(
-        env="test",
-        database_url=postgres_url,
-        secret_key=TEST_SECRET,  # type: ignore[arg-type]
-        run_worker_in_process=False,
-        log_json=False,
-    )
-    app = create_app(settings, run_worker=False)
-    services: Services = app.state.services
-    yield services
-    await services.aclose()
+    async with side_services(postgres_url) as services:
+        yield services
 
 
 @pytest.mark.slow

@@ -15,13 +15,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from frontline.app import create_app
+from frontline.deps import Services
+from frontline.settings import Settings
 from tests.conftest import TEST_SECRET
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -57,6 +60,36 @@ def wait_healthy(
             pass
         time.sleep(0.2)
     raise AssertionError(f"frontline serve did not become healthy:\n{log_tails(logs)}")
+
+
+def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Terminate every process, then wait for each (killed after 30 s)."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@asynccontextmanager
+async def side_services(database_url: str) -> AsyncIterator[Services]:
+    """The test's own services on the processes' database (to seed tenants and read back
+    what the processes wrote), with no worker of their own."""
+    settings = Settings(
+        env="test",
+        database_url=database_url,
+        secret_key=TEST_SECRET,  # type: ignore[arg-type]
+        run_worker_in_process=False,
+        log_json=False,
+    )
+    services: Services = create_app(settings, run_worker=False).state.services
+    try:
+        yield services
+    finally:
+        await services.aclose()
 
 
 def free_port() -> int:

@@ -14,10 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from frontline.app import create_app
 from frontline.deps import Services
-from frontline.settings import Settings
 from tests.conftest import PG_URL, TEST_SECRET, Factory, empty_tables
+from tests.kit.liveserver import side_services, stop_all
 from tests.realtime.conftest import (
     LiveServer,
     Socket,
@@ -75,14 +74,8 @@ def two_servers(postgres_url: str) -> Iterator[tuple[str, str]]:
             _wait_healthy(proc, port)
         yield tuple(f"http://127.0.0.1:{p}" for p in ports)  # type: ignore[misc]
     finally:
+        stop_all(procs)
         for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
             if proc.stderr is not None:
                 proc.stderr.close()
 
@@ -106,17 +99,8 @@ def _wait_healthy(proc: subprocess.Popen[bytes], port: int) -> None:
 @pytest.fixture
 async def writer(postgres_url: str) -> AsyncIterator[Services]:
     """Services of the test itself (to create the tenant), on the same database."""
-    settings = Settings(
-        env="test",
-        database_url=postgres_url,
-        secret_key=TEST_SECRET,  # type: ignore[arg-type]
-        run_worker_in_process=False,
-        log_json=False,
-    )
-    app = create_app(settings, run_worker=False)
-    services: Services = app.state.services
-    yield services
-    await services.aclose()
+    async with side_services(postgres_url) as services:
+        yield services
 
 
 async def test_visitor_and_operator_on_different_processes(
