@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 import pytest
 from sqlalchemy import func, select
 
 from frontline import events
+from frontline.channels import service as channels
 from frontline.conversations.limits import WINDOW_SECONDS
+from frontline.deps import Services
 from frontline.jobs.worker import Worker
+from frontline.kit.repository import TenantScope
+from frontline.mail.service import poll_channel
 from frontline.models import Job
 from frontline.settings import Settings
 from tests.channels.mailservers import Dovecot, dovecot_server
@@ -151,3 +156,63 @@ async def test_many_senders_in_one_poll_are_answered_within_the_tenant_limit(
     assert (again["fetched"], again["stored"], again["error"]) == (0, 0, None)
     assert len(await all_customer_messages(factory, t)) == senders
     assert await ai_turns(factory) == TENANT_LIMIT
+
+
+async def test_concurrent_pollers_count_each_mail_once_against_the_limit(
+    factory: Factory, services: Services, dovecot_server: Dovecot, smtp: MailSink
+) -> None:
+    """Pollers racing on one mailbox (the IDLE watcher, the poll loop, a manual poll): a
+    mail another poller took first is not counted again, so the flooder still gets exactly
+    the limit's AI turns - not a third of them."""
+    t = await factory.tenant(ai=True)
+    user = dovecot_server.add_user()
+    channel_id = await mailbox_channel(factory, t, dovecot_server, user, smtp.port)
+    flood = [plain_mail(QUESTIONS[i], subject=f"Вопрос {i}", sender=FLOODER) for i in range(FLOOD)]
+    for raw, _ in flood:
+        dovecot_server.append(user, raw)
+    async with services.db.reader() as session:
+        runtime = await channels.runtime_for(
+            session, TenantScope(t.id), services.secret_box, uuid.UUID(channel_id)
+        )
+    await one_window()
+    limits = services.inbound_limits
+    reports = await asyncio.gather(
+        *(poll_channel(services.db, runtime, limits=limits) for _ in range(3))
+    )
+    assert [r.error for r in reports] == [None] * 3
+    assert sum(r.stored for r in reports) == FLOOD
+    stored = await all_customer_messages(factory, t)
+    assert [m["external_id"] for m in stored] == [mid for _, mid in flood]
+    marks = [m["meta"].get("rate_limited") for m in stored]
+    assert marks == [None] * CONTACT_LIMIT + ["contact"] * (FLOOD - CONTACT_LIMIT)
+    assert await ai_turns(factory) == CONTACT_LIMIT
+
+
+async def test_mail_offered_again_after_a_uidvalidity_change_is_not_counted_again(
+    factory: Factory, worker: Worker, dovecot_server: Dovecot, smtp: MailSink
+) -> None:
+    """A rebuilt folder re-offers unread old mail under new UIDs: it is found stored (a
+    duplicate) and must not use up the sender's limit, or their next real mail in the same
+    minute would go unanswered."""
+    t = await factory.tenant(ai=True)
+    user = dovecot_server.add_user()
+    channel_id = await mailbox_channel(factory, t, dovecot_server, user, smtp.port, mark_seen=False)
+    first = [
+        plain_mail(QUESTIONS[i], subject=f"Вопрос {i}", sender=FLOODER)
+        for i in range(CONTACT_LIMIT - 1)
+    ]
+    for raw, _ in first:
+        dovecot_server.append(user, raw)
+    await one_window()
+    assert (await poll(factory, t, channel_id, worker))["stored"] == CONTACT_LIMIT - 1
+    dovecot_server.set_uidvalidity(user, dovecot_server.uidvalidity(user) + 1000)
+    new, new_id = plain_mail(QUESTIONS[CONTACT_LIMIT], subject="Новый вопрос", sender=FLOODER)
+    dovecot_server.append(user, new)
+
+    report = await poll(factory, t, channel_id, worker)
+    assert report["resynchronised"] is True and report["error"] is None
+    assert (report["stored"], report["duplicates"]) == (1, CONTACT_LIMIT - 1)
+    stored = await all_customer_messages(factory, t)
+    assert [m["external_id"] for m in stored] == [mid for _, mid in first] + [new_id]
+    assert [m["meta"].get("rate_limited") for m in stored] == [None] * CONTACT_LIMIT
+    assert await ai_turns(factory) == CONTACT_LIMIT
