@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 INGEST_ATTEMPTS = 4
 
+# the message to store in place of a new (not redelivered) inbound one: the rate limits'
+# ``InboundLimits.admit`` when the caller counts inside the transaction (the mailbox)
+Admit = Callable[[InboundMessage], Awaitable[InboundMessage]]
+
 
 @dataclass(frozen=True)
 class InboundResult:
@@ -44,18 +48,23 @@ async def receive_inbound(
     channel_id: uuid.UUID,
     inbound: InboundMessage,
     uploads: Sequence[int] = (),
+    *,
+    admit: Admit | None = None,
 ) -> InboundResult:
     """Store one inbound message: contact, conversation, message, its attachments,
     follow-up work. ``uploads``: ids of files the customer uploaded before (web widget).
 
     A message already stored (same channel and external id) is a redelivery: nothing is
-    written and the original ids are returned.
+    written and the original ids are returned. ``admit`` is applied to a new message only,
+    so a redelivery is never counted against the rate limits.
     """
     context = await conversations.inbound_context(
         session, scope, channel_id, inbound.external_id, inbound.contact.external_id
     )
     if context.duplicate is not None:
         return InboundResult(context.duplicate[0], context.duplicate[1], True)
+    if admit is not None:
+        inbound = await admit(inbound)
     contact, _created = await contacts.resolve_identity(
         session, scope, channel_id, inbound.contact, known=context.contact, looked_up=True
     )

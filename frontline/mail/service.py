@@ -23,17 +23,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from frontline.channels import service as channels
-from frontline.channels.base import ChannelError, ChannelType
+from frontline.channels.base import ChannelError, ChannelType, InboundMessage
 from frontline.channels.email.imap import ImapMailbox
 from frontline.channels.email.mailbox import MailboxChannelConfig
 from frontline.channels.email.mime import ParsedMail, parse_mail
-from frontline.conversations.flows import INGEST_ATTEMPTS, receive_inbound
+from frontline.conversations.flows import INGEST_ATTEMPTS, Admit, receive_inbound
 from frontline.conversations.limits import InboundLimits, OverLimit
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
@@ -102,12 +102,32 @@ async def _store(
 ) -> str:
     """Store one fetched message and move ``last_uid`` past it, in one transaction.
     Returns ``stored``, ``duplicate``, ``skipped`` or ``taken`` (another poller was first).
-    Over the inbound rate limits the mail is still stored, without an AI turn."""
-    if limits is not None and parsed.message is not None:
-        message = await limits.admit(
-            scope.tenant_id, channel_id, ChannelType.MAILBOX.value, parsed.message, OverLimit.STORE
-        )
-        parsed = replace(parsed, message=message)
+
+    Over the inbound rate limits the mail is still stored, without an AI turn. A mail is
+    counted against the limits once, when it is really new: not when another poller took
+    it first or it is already stored (a UIDVALIDITY change re-offers old mail), and not
+    again when the transaction is retried - else racing pollers would use up a customer's
+    limit several times over for the same mails."""
+    admit: Admit | None = None
+    if limits is not None:
+        checker = limits
+        admitted: list[InboundMessage] = []
+
+        async def admit_once(message: InboundMessage) -> InboundMessage:
+            if not admitted:
+                admitted.append(
+                    await checker.admit(
+                        scope.tenant_id,
+                        channel_id,
+                        ChannelType.MAILBOX.value,
+                        message,
+                        OverLimit.STORE,
+                    )
+                )
+            return admitted[0]
+
+        admit = admit_once
+
     for attempt in range(1, INGEST_ATTEMPTS + 1):
         try:
             async with db.transaction() as session:
@@ -116,7 +136,13 @@ async def _store(
                     return "taken"
                 outcome = "skipped"
                 if parsed.message is not None:
-                    result = await receive_inbound(session, scope, channel_id, parsed.message)
+                    result = await receive_inbound(
+                        session,
+                        scope,
+                        channel_id,
+                        parsed.message,
+                        admit=admit,
+                    )
                     outcome = "duplicate" if result.duplicate else "stored"
                 else:
                     state["last_skip"] = f"UID {uid}: {parsed.skip}"

@@ -198,10 +198,12 @@ async def test_a_mail_that_cannot_be_stored_is_skipped_after_three_polls(
 
     real = mail_service.receive_inbound
 
-    async def refusing(session: Any, scope: Any, channel_id: Any, inbound: Any) -> Any:
+    async def refusing(
+        session: Any, scope: Any, channel_id: Any, inbound: Any, **options: Any
+    ) -> Any:
         if inbound.text == "poison":
             raise RuntimeError("value too long for type character varying(500)")
-        return await real(session, scope, channel_id, inbound)
+        return await real(session, scope, channel_id, inbound, **options)
 
     monkeypatch.setattr(mail_service, "receive_inbound", refusing)
     t = await factory.tenant()
