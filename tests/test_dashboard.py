@@ -149,7 +149,7 @@ async def test_every_dashboard_metric_is_served_after_real_traffic(
         sent = (
             ("c-0", "Сколько стоит тур на Байкал?", 202),
             ("c-1", "Позовите оператора, пожалуйста", 202),
-            ("c-0", "И на двоих?", 202),
+            ("c-0", "https://example.com/tours/baikal", 202),  # link only: flagged
             ("c-0", "Алло?", 429),  # over 2 messages a minute from one customer
         )
         for n, (contact, text, expected) in enumerate(sent):
@@ -191,6 +191,7 @@ async def test_every_dashboard_metric_is_served_after_real_traffic(
     assert total(worker, "frontline_jobs_processed_total", kind="ai.reply", outcome="done") >= 2
     assert total(served, "frontline_inbound_messages_total", channel_type="api") == 3
     assert total(served, "frontline_inbound_throttled_total", channel_type="api") == 1
+    assert total(served, "frontline_inbound_moderated_total", rule="link_only", mode="flag") == 1
     assert total(served, "frontline_signin_failures_total") >= 5
     assert total(served, "frontline_signin_throttled_total", action="imposed") >= 1
     assert total(served, "frontline_signin_throttled_total", action="refused") >= 1
