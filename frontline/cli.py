@@ -112,45 +112,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if any(f.level == "error" for f in findings) else 0
 
 
-class _WorkerMetrics:
-    """The worker's ``/metrics`` (prometheus_client's HTTP server, in its own thread) and
-    the task sampling the queue gauges for it."""
-
-    def __init__(self, server: Any, sampler: asyncio.Task[None]) -> None:
-        self.server = server
-        self.sampler = sampler
-
-    def stop(self) -> None:
-        self.sampler.cancel()
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _serve_worker_metrics(services: Any) -> _WorkerMetrics | None:
-    """Serve the worker's metrics when ``FRONTLINE_WORKER_METRICS_PORT`` is set."""
-    from prometheus_client import start_http_server
-
-    from frontline.jobs.metrics import sample_forever
-    from frontline.kit.metrics import registry
-
-    s = services.settings
-    if not s.worker_metrics_port:
-        return None
-    server, _thread = start_http_server(
-        s.worker_metrics_port, addr=s.worker_metrics_host, registry=registry
-    )
-    sampler = asyncio.create_task(
-        sample_forever(services.db, services.jobs.names(), s.worker_metrics_sample_seconds)
-    )
-    print(
-        f"Worker metrics: http://{s.worker_metrics_host}:{s.worker_metrics_port}/metrics",
-        flush=True,
-    )
-    return _WorkerMetrics(server, sampler)
-
-
 def cmd_worker(_args: argparse.Namespace) -> int:
     from frontline.app import build_services, build_worker, mail_poller_for
+    from frontline.jobs.metrics import serve_worker_metrics
     from frontline.kit.logging import configure_logging
 
     settings = _settings()
@@ -170,7 +134,7 @@ def cmd_worker(_args: argparse.Namespace) -> int:
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)
-        metrics = _serve_worker_metrics(services)
+        metrics = serve_worker_metrics(services)
         try:
             if mail:
                 await asyncio.gather(worker.run(), mail.run())

@@ -12,7 +12,7 @@ import httpx
 
 from frontline.kit.params import BIGINT_MAX
 from tests.conftest import Factory
-from tests.tenants.test_isolation import api_routes
+from tests.tenants.isolation_kit import api_routes
 
 OUT_OF_RANGE = [
     str(BIGINT_MAX + 1),

@@ -17,7 +17,7 @@ from frontline.channels.avito.endpoints import router as avito_router
 from frontline.channels.endpoints import inbound_router as channels_inbound_router
 from frontline.channels.telegram.endpoints import inbound_router as telegram_inbound_router
 from frontline.channels.whatsapp.endpoints import router as whatsapp_router
-from tests.tenants.test_isolation import api_routes
+from tests.tenants.isolation_kit import api_routes
 
 API = "/api/v1"
 INBOUND_ROUTERS = (

@@ -52,6 +52,7 @@ from frontline.ai.triage import (
     fallback_result,
     handoff_reply,
 )
+from frontline.ai.turn_metrics import ALL_FAILED_REASON, turn_outcome
 from frontline.aisettings import behaviour
 from frontline.aisettings import service as aisettings
 from frontline.bookings import assistant as booking_assistant
@@ -74,7 +75,6 @@ from frontline.realtime.broker import Broker
 
 log = logging.getLogger(__name__)
 
-ALL_FAILED_REASON = "all AI providers failed"
 # knowledge passages a turn gives the model (and the offline engine)
 KNOWLEDGE_PASSAGES = 5
 # seconds one provider call may take before the chain moves on (``FRONTLINE_AI_PROVIDER_
@@ -505,34 +505,6 @@ async def _watched(broker: Broker, scope: TenantScope, conversation_id: int) -> 
         return False
 
 
-def turn_outcome(
-    turn: _Turn, result: TriageResult, attempts: list[Attempt], *, acted: bool
-) -> tuple[str, str]:
-    """``(provider, outcome)`` of a turn for the ``frontline_ai_turns_total`` metric: the
-    provider that answered (``none`` when none did) and ``failed`` (every provider failed),
-    ``handed_off``, ``superseded`` (an operator took over meanwhile), ``suggested`` (a draft
-    for an operator), ``fell_back`` (answered after an earlier provider failed) or
-    ``answered``."""
-    answered = [a for a in attempts if a.error is None]
-    provider = answered[-1].provider.value if answered else "none"
-    if result.handoff_reason == ALL_FAILED_REASON:
-        return provider, "failed"
-    if result.decision is Decision.ESCALATE_TO_HUMAN:
-        return provider, "handed_off"
-    if not acted:
-        return provider, "superseded"
-    if not turn.settings.auto_reply:
-        return provider, "suggested"
-    if answered and any(a.error is not None for a in attempts[: attempts.index(answered[0])]):
-        return provider, "fell_back"
-    return provider, "answered"
-
-
-async def turn_died(session: AsyncSession, ctx: JobContext, error: str) -> None:
-    """``on_dead`` of the AI job: counted as a failed turn (the error is on the job)."""
-    ai_turns.labels("none", "failed").inc()
-
-
 async def reply(
     ctx: JobContext,
     box: SecretBox,
@@ -596,7 +568,10 @@ async def reply(
             await live.typing(False)
     if live is not None:
         await live.finish(sent is not None and "stream_id" in (sent.meta or {}))
-    ai_turns.labels(*turn_outcome(turn, result, attempts, acted=sent is not None)).inc()
+    counted = turn_outcome(
+        result, attempts, acted=sent is not None, auto_reply=turn.settings.auto_reply
+    )
+    ai_turns.labels(*counted).inc()
     if log.isEnabledFor(logging.INFO):
         log.info(
             "ai turn",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from frontline import events
-from frontline.ai import flows
+from frontline.ai import flows, turn_metrics
 from frontline.ai.chain import BreakerRegistry
 from frontline.jobs.registry import JobContext, JobKind, JobRegistry
 from frontline.kit.crypto import SecretBox
@@ -24,4 +24,4 @@ def register(
             ctx, box, breakers, broker, knowledge, provider_timeout_seconds=provider_timeout_seconds
         )
 
-    registry.register(JobKind(events.JOB_AI_REPLY, reply, on_dead=flows.turn_died))
+    registry.register(JobKind(events.JOB_AI_REPLY, reply, on_dead=turn_metrics.turn_died))

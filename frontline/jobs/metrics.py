@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from frontline.jobs import queue
 from frontline.kit.db import Database
@@ -49,3 +50,40 @@ async def sample_forever(db: Database, kinds: Iterable[str], every_seconds: floa
         except Exception:
             log.warning("could not sample the job queue", exc_info=True)
         await asyncio.sleep(every_seconds)
+
+
+class WorkerMetrics:
+    """The worker's ``/metrics`` (prometheus_client's HTTP server, in its own thread) and
+    the task sampling the queue gauges for it."""
+
+    def __init__(self, server: Any, sampler: asyncio.Task[None]) -> None:
+        self.server = server
+        self.sampler = sampler
+
+    def stop(self) -> None:
+        self.sampler.cancel()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def serve_worker_metrics(services: Any) -> WorkerMetrics | None:
+    """Serve a worker's metrics when ``FRONTLINE_WORKER_METRICS_PORT`` is set (``services``:
+    the worker process's :class:`~frontline.deps.Services`)."""
+    from prometheus_client import start_http_server
+
+    from frontline.kit.metrics import registry
+
+    s = services.settings
+    if not s.worker_metrics_port:
+        return None
+    server, _thread = start_http_server(
+        s.worker_metrics_port, addr=s.worker_metrics_host, registry=registry
+    )
+    sampler = asyncio.create_task(
+        sample_forever(services.db, services.jobs.names(), s.worker_metrics_sample_seconds)
+    )
+    print(
+        f"Worker metrics: http://{s.worker_metrics_host}:{s.worker_metrics_port}/metrics",
+        flush=True,
+    )
+    return WorkerMetrics(server, sampler)

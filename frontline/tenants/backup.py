@@ -8,7 +8,9 @@ categories, tags, canned replies, contacts, identities and attributes, conversat
 messages, attachment records, internal notes, knowledge documents and chunks, booking
 templates, resources, departures, blocks and bookings, API keys (hashes), the audit log and
 the analytics facts and daily usage (exported, not rebuilt: past reports stay the same). Not
-exported: queued jobs and refresh tokens (sessions). The attachment files go into the backup
+exported: queued jobs and refresh tokens (sessions), and the analytics roll-ups
+(``analytics_conversations``, ``analytics_hourly``: their triggers rebuild them as the
+conversations and messages are restored). The attachment files go into the backup
 archive beside this document (:mod:`frontline.tenants.archive`).
 
 Secrets: by default none leave the database - a channel's config is exported with its

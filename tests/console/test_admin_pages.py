@@ -20,7 +20,7 @@ from frontline.console.i18n import catalogue
 from frontline.models import Role
 from tests.conftest import Factory
 from tests.console.test_console import login
-from tests.tenants.test_isolation import api_routes
+from tests.tenants.isolation_kit import api_routes
 
 PAGES = ["/console/analytics", *(f"/console/settings/{p}" for p in SETTINGS_PAGES)]
 

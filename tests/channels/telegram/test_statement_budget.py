@@ -2,7 +2,8 @@
 for the ingest benchmark's Telegram row (timings on a shared machine are noise).
 
 An update from a known chat costs what an API-channel message from a known contact costs:
-one read of the context (duplicate? contact? conversation? tenant AI on?), the message
+one read of the context (duplicate? contact? conversation? tenant AI on?), moderation's
+read of the contact's recent messages (its flood and repeat rules), the message
 insert and the conversation's activity bump (one statement on PostgreSQL), and the
 transaction's own BEGIN/COMMIT (the conversation waits for an operator here, as in the
 benchmark: no AI job); a redelivery costs the read alone. The benchmark's bare endpoint
@@ -57,7 +58,8 @@ def _budget(services: Services, *, new_message: bool) -> list[str]:
         return [*begin, "SELECT", "COMMIT"]
     # SQLite: the insert and the activity bump are two statements; PostgreSQL: one CTE
     write = ["INSERT", "UPDATE"] if services.db.is_sqlite else ["WITH"]
-    return [*begin, "SELECT", *write, "COMMIT"]
+    # the context read, then moderation's read of the contact's recent messages
+    return [*begin, "SELECT", "SELECT", *write, "COMMIT"]
 
 
 async def _spend(services: Services, send: Callable[[], Awaitable[int]]) -> list[str]:
