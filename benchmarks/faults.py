@@ -66,7 +66,13 @@ from benchmarks.ai_path import seed  # noqa: E402
 from benchmarks.ingest import SECRET  # noqa: E402
 from benchmarks.private_services import PrivatePostgres, PrivateRedis  # noqa: E402
 from tests.kit.keepalive import Answer, Request, keepalive_server  # noqa: E402
-from tests.kit.liveserver import free_port, log_tails, spawn_frontline, wait_healthy  # noqa: E402
+from tests.kit.liveserver import (  # noqa: E402
+    free_port,
+    log_tails,
+    spawn_frontline,
+    stop_all,
+    wait_healthy,
+)
 
 SCENARIOS = ("llm", "redis", "postgres", "worker")
 # jobs a SIGKILLed worker held are claimed again after the lease: short, so recovery shows
@@ -127,16 +133,7 @@ class Cluster:
                 raise AssertionError(f"a frontline process exited:\n{log_tails(self.folder)}")
 
     def stop(self) -> None:
-        procs = [p for p in [self.api, *self.workers] if p is not None]
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_all([p for p in [self.api, *self.workers] if p is not None])
 
 
 # --- one run -----------------------------------------------------------------------------
