@@ -354,22 +354,26 @@ def _outage(stop: Callable[[], None], start: Callable[[], None], seconds: float)
 
 def _kill_worker(outcome: Outcome) -> Fault:
     async def fault(cluster: Cluster, pg: PrivatePostgres, _r: PrivateRedis) -> float:
-        """SIGKILL the first worker while it holds running jobs (waits up to 20 s for it to
-        hold one), then start a new worker."""
+        """SIGKILL a worker while it holds running jobs (waits up to 20 s for one to hold a
+        job; whichever worker wins the claims), then start a new worker."""
         import asyncpg
 
+        by_pid = {str(w.pid): w for w in cluster.workers}
         victim = cluster.workers[0]
         conn = await asyncpg.connect(pg.url.replace("postgresql+asyncpg://", "postgresql://"))
         try:
             until = time.monotonic() + 20
             while time.monotonic() < until:
-                held = await conn.fetchval(
-                    "SELECT count(*) FROM jobs WHERE status = 'running' AND locked_by LIKE $1",
-                    f"%:{victim.pid}:%",
+                holders = await conn.fetch(
+                    "SELECT split_part(locked_by, ':', 2) AS pid, count(*) AS held FROM jobs "
+                    "WHERE status = 'running' GROUP BY 1"
                 )
+                held = {r["pid"]: int(r["held"]) for r in holders if r["pid"] in by_pid}
                 if held:
+                    pid, count = max(held.items(), key=lambda item: item[1])
+                    victim = by_pid[pid]
                     victim.send_signal(signal.SIGKILL)
-                    outcome.killed_holding = int(held)
+                    outcome.killed_holding = count
                     break
                 await asyncio.sleep(0.01)
             else:

@@ -117,18 +117,25 @@ def make_tenant_corpus(corpus: ChunkCorpus, chunks: int) -> Tenant:
 
 
 async def insert_documents(
-    services: Any, scope: Any, documents: Sequence[tuple[str, list[Any], list[str]]]
+    services: Any,
+    scope: Any,
+    documents: Sequence[tuple[str, list[Any], list[str]]],
+    random_rerank_vectors: bool = False,
 ) -> list[int]:
     """Store ``documents`` as ingested ones and bump the tenant's version (one transaction);
-    returns their ids."""
+    returns their ids. ``random_rerank_vectors``: each chunk gets a random semantic re-rank
+    vector (the layout and norms of real ones; embedding 5,000 synthetic ~900-character
+    chunks for real takes ~20 CPU minutes, and search costs the same whatever the values)."""
     from sqlalchemy import insert
 
     from frontline.kit.time import utcnow
+    from frontline.knowledge import rerank
     from frontline.knowledge.repository import StateRepository
     from frontline.models import KnowledgeChunk, KnowledgeDocument
 
     now = utcnow()
     ids: list[int] = []
+    rng = np.random.default_rng(len(documents))
     async with services.db.transaction() as s:
         state = await StateRepository(s, scope).locked()
         for start in range(0, len(documents), INSERT_BATCH // PER_DOCUMENT):
@@ -169,6 +176,8 @@ async def insert_documents(
                     "terms": chunk_terms,
                     "embedding": None,
                     "embedding_model": None,
+                    "rerank_vector": _random_rerank(rng) if random_rerank_vectors else None,
+                    "rerank_model": rerank.MODEL if random_rerank_vectors else None,
                     "meta": {},
                 }
                 for doc_id, (_, chunks, terms) in zip(doc_ids, batch, strict=True)
@@ -177,3 +186,20 @@ async def insert_documents(
             await s.execute(insert(KnowledgeChunk), chunk_rows)
         state.version += 1
     return ids
+
+
+def _random_rerank(rng: np.random.Generator) -> bytes:
+    """A random vector laid out as the semantic re-rank's (each model's part of norm
+    sqrt(its weight))."""
+    from frontline.knowledge import rerank
+
+    e5 = rng.standard_normal(rerank.E5_DIM)
+    use = rng.standard_normal(rerank.USE_DIM)
+    return rerank.vector_bytes(
+        np.concatenate(
+            [
+                e5 / np.linalg.norm(e5) * np.sqrt(rerank.WEIGHT_E5),
+                use / np.linalg.norm(use) * np.sqrt(rerank.WEIGHT_USE),
+            ]
+        )
+    )

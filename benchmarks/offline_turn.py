@@ -14,6 +14,11 @@ to ``--chunks``. The questions are the demo QA set (``frontline/demo_knowledge/q
 follow-ups with their history), cycled for ``--turns`` turns, one at a time after one
 untimed warm-up turn (which loads the index).
 
+With the semantic re-rank (``frontline.knowledge.rerank``), the demo chunks get their real
+vectors (the ``knowledge.rerank`` job's code) and the synthetic ones random vectors of the
+same layout (``insert_documents``): each turn embeds its query and re-scores the lexical
+best 50, as in the product.
+
 The same script measures an older checkout: copy ``benchmarks/`` and
 ``frontline/demo_knowledge/`` into it and run the copy there (the demo files and questions
 are read from the script's own tree; a build without ``retrieval.search_query`` searches
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import statistics
 import sys
@@ -91,15 +97,26 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
     from frontline.knowledge.index import InProcessIndex
 
     search_query = getattr(retrieval, "search_query", None)
+    follow_up = getattr(retrieval, "follow_up", None)
     services = build(url)
     try:
         scope = (await make_tenants(services, ["offline"]))["offline"]
         demo = demo_documents()
         await insert_documents(services, scope, demo)
+        # the demo chunks get their real re-rank vectors, by the background job's code
+        # (a no-op in a build without the re-rank)
+        try:
+            semantic: Any = importlib.import_module("frontline.knowledge.semantic")
+        except ImportError:
+            semantic = None
+        if semantic is not None:
+            await semantic.embed_pending(services.db, scope)
         stored = sum(len(chunks) for _, chunks, _ in demo)
         corpus = ChunkCorpus(args.seed)
         synthetic = make_tenant_corpus(corpus, max(0, args.chunks - stored))
-        await insert_documents(services, scope, synthetic.documents)
+        await insert_documents(
+            services, scope, synthetic.documents, random_rerank_vectors=semantic is not None
+        )
         stored += len(synthetic.texts)
         index = InProcessIndex()
         asked = questions()
@@ -111,9 +128,11 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             text, earlier = asked[turn % len(asked)]
             started = time.perf_counter()
             query = search_query(text, earlier) if search_query else text
+            # the re-rank embeds the message (a follow-up with its context), as flows does
+            extra = {"semantic_query": follow_up(text, earlier)} if follow_up else {}
             async with services.db.reader() as session:
                 hits = await knowledge.search(
-                    session, scope, services.secret_box, index, query[:1000], 5
+                    session, scope, services.secret_box, index, query[:1000], 5, **extra
                 )
             searched = time.perf_counter()
             passages = [

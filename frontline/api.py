@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 
 from frontline.ai.endpoints import router as ai_status_router
 from frontline.aisettings.endpoints import router as ai_settings_router
@@ -29,20 +29,38 @@ from frontline.platform.endpoints import router as platform_router
 from frontline.tenants.endpoints import router as tenants_router
 from frontline.tickets.endpoints import router as tickets_router
 
+API_PREFIX = "/api/v1"
+
+# the inbound endpoints: API channel, e-mail, Telegram, WhatsApp and Avito webhooks
+INBOUND_ROUTERS = (
+    channels_inbound_router,
+    telegram_inbound_router,
+    whatsapp_router,
+    avito_router,
+)
+
+
+def include_api(app: FastAPI) -> None:
+    """Mount the API at ``/api/v1``, the inbound endpoints first.
+
+    A request is matched against the routes in order; behind the console and admin routes
+    matching was about a quarter of the Telegram webhook's profile (see the README's ingest
+    benchmark). The installed FastAPI also keeps an included router as one nested route
+    whose matching - twice per request, once to pick it and once inside it - first walks
+    every route below it to check that none was added since (``_get_routes_version``): for
+    the whole API, some 250 routes, four times per request. So each inbound router is
+    included into the app on its own, ahead of the API router: a webhook is matched
+    against its own router's one or two routes. Their paths match no other route, so the
+    order changes nothing else (``tests/test_routing_order.py``)."""
+    for router in INBOUND_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(build_api_router())
+
 
 def build_api_router() -> APIRouter:
-    """The API's routers. The inbound endpoints (API channel, e-mail and provider webhooks)
-    come first: a request is matched against the routes in order (twice: once to pick the
-    router, once inside it), and behind the console and admin routes matching was about a
-    quarter of the Telegram webhook's profile (see the README's ingest benchmark). Their
-    paths match no other route, so the order changes nothing else
-    (``tests/test_routing_order.py``)."""
-    api = APIRouter(prefix="/api/v1")
+    """The API's routers but the inbound ones (see :func:`include_api`)."""
+    api = APIRouter(prefix=API_PREFIX)
     for router in (
-        channels_inbound_router,
-        telegram_inbound_router,
-        whatsapp_router,
-        avito_router,
         auth_router,
         tenants_router,
         channels_router,
@@ -77,7 +95,8 @@ def is_public(method: str, path: str) -> bool:
 
 
 def is_rate_limited(method: str, path: str) -> bool:
-    """Login is throttled; inbound channels, webhooks and the widget have rate limits."""
+    """Login is throttled; inbound channels, webhooks, the widget and the customer API's
+    messages have rate limits."""
     if method == "get":
         return False
     return (
@@ -85,4 +104,14 @@ def is_rate_limited(method: str, path: str) -> bool:
         or "/widget" in path
         or "/webhooks/" in path
         or (path.startswith("/api/v1/channels/") and path.endswith("/messages"))
+        or path in CUSTOMER_SENDS
     )
+
+
+# the customer API's operations that send a message (the inbound rate limits refuse a flood)
+CUSTOMER_SENDS = frozenset(
+    {
+        "/api/v1/customer/conversations",
+        "/api/v1/customer/conversations/{conversation_id}/messages",
+    }
+)

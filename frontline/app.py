@@ -19,7 +19,7 @@ from frontline import __version__
 from frontline.ai import jobs as ai_reply_jobs
 from frontline.ai.chain import BreakerRegistry
 from frontline.aisettings import jobs as ai_log_jobs
-from frontline.api import build_api_router, is_public, is_rate_limited
+from frontline.api import include_api, is_public, is_rate_limited
 from frontline.attachments import jobs as attachment_jobs
 from frontline.attachments.links import LinkSigner
 from frontline.attachments.service import AttachmentLimits, AttachmentRuntime
@@ -56,6 +56,7 @@ from frontline.kit.db import Database
 from frontline.kit.metrics import registry
 from frontline.kit.openapi import install_openapi
 from frontline.knowledge import jobs as knowledge_jobs
+from frontline.knowledge import rerank
 from frontline.knowledge.index import InProcessIndex
 from frontline.knowledge.parsing import ParseLimits
 from frontline.mail import jobs as mail_jobs
@@ -97,7 +98,7 @@ def attachment_runtime(settings: Settings) -> AttachmentRuntime:
 
 def build_services(settings: Settings) -> Services:
     """Everything a process shares: database, crypto, broker, job kinds."""
-    broker = make_broker(settings.redis_url)
+    broker = make_broker(settings.redis_url, settings.redis_options())
     attachments = attachment_runtime(settings)
     db = Database(
         settings.database_url,
@@ -117,14 +118,15 @@ def build_services(settings: Settings) -> Services:
     attachment_jobs.register(jobs, box, options, attachments)
     ai_log_jobs.register(jobs)
     knowledge_index = InProcessIndex()
+    rerank.set_enabled(settings.knowledge_semantic_rerank)
     ai_reply_jobs.register(
         jobs, box, breakers, broker, knowledge_index, settings.ai_provider_timeout_seconds
     )
     knowledge_jobs.register(jobs, ParseLimits(max_bytes=settings.knowledge_max_file_bytes), box)
     booking_jobs.register(jobs)
-    copilot_jobs.register(jobs, box, breakers)
+    copilot_jobs.register(jobs, box, breakers, settings.ai_provider_timeout_seconds)
     avito_jobs.register(jobs, box, options, settings.public_url)
-    rate_limiter = make_rate_limiter(settings.redis_url)
+    rate_limiter = make_rate_limiter(settings.redis_url, settings.redis_options())
     inbound_limits = InboundLimits(
         rate_limiter,
         contact_per_minute=settings.inbound_contact_messages_per_minute,
@@ -144,12 +146,12 @@ def build_services(settings: Settings) -> Services:
         channel_cache=ChannelCache(settings.channel_cache_seconds),
         knowledge=knowledge_index,
         breakers=breakers,
-        presence=make_presence(settings.redis_url),
+        presence=make_presence(settings.redis_url, settings.redis_options()),
         rate_limiter=rate_limiter,
         inbound_limits=inbound_limits,
         visitor_tokens=VisitorTokens(settings.secret_keys()),
         attachments=attachments,
-        login_throttle=LoginThrottle(make_counters(settings.redis_url)),
+        login_throttle=LoginThrottle(make_counters(settings.redis_url, settings.redis_options())),
     )
 
 
@@ -233,7 +235,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.state.services = services
     app.state.worker = None
     install_error_handlers(app)
-    app.include_router(build_api_router())
+    include_api(app)
     app.include_router(console_router)
     app.include_router(booking_feeds_router)
     app.include_router(console_bookings_router)

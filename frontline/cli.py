@@ -359,7 +359,9 @@ def cmd_kb_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_retrieval(args: argparse.Namespace) -> int:
+    from frontline.knowledge import rerank
     from frontline.knowledge.evaluate import (
+        default_embedder,
         evaluate_offline_answers,
         evaluate_retrieval,
         render_offline_table,
@@ -371,8 +373,12 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
     if not (folder / "queries.jsonl").is_file():
         print(f"frontline: no XQuAD-R data in {data}", file=sys.stderr)
         return 1
-    metrics = evaluate_retrieval(folder)
-    offline = evaluate_offline_answers(folder, args.limit)
+    rerank.set_enabled(_settings().knowledge_semantic_rerank)
+    embed = default_embedder()  # the semantic re-rank, when its packages are installed
+    if embed is not None and args.cache:
+        embed = rerank.cached(embed, Path(args.cache))
+    metrics = evaluate_retrieval(folder, embed=embed)
+    offline = evaluate_offline_answers(folder, args.limit, embed=embed)
     if args.json:
         print(json.dumps(metrics | offline))
     else:
@@ -393,8 +399,10 @@ def cmd_eval_booking(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_answers(args: argparse.Namespace) -> int:
+    from frontline.knowledge import rerank
     from frontline.knowledge.evaluate_answers import evaluate_answers, load_qa, render
 
+    rerank.set_enabled(_settings().knowledge_semantic_rerank)
     qa = load_qa(Path(args.qa)) if args.qa else None
     report = evaluate_answers(qa)
     if args.json:
@@ -472,6 +480,11 @@ def build_parser() -> argparse.ArgumentParser:
     retrieval.add_argument("--json", action="store_true", help="print one JSON object")
     retrieval.add_argument(
         "--limit", type=int, default=None, help="offline answering: first N questions per language"
+    )
+    retrieval.add_argument(
+        "--cache",
+        default=None,
+        help="a folder that keeps the passages' re-rank vectors between runs (by model and text)",
     )
     retrieval.set_defaults(func=cmd_eval_retrieval)
     answers = ev_sub.add_parser(

@@ -23,6 +23,7 @@ JOB_DELIVER_MESSAGE = "message.deliver"
 JOB_AI_REPLY = "ai.reply"
 JOB_KNOWLEDGE_INGEST = "knowledge.ingest"
 JOB_KNOWLEDGE_EMBED = "knowledge.embed"
+JOB_KNOWLEDGE_RERANK = "knowledge.rerank"
 JOB_FETCH_ATTACHMENT = "attachments.fetch"
 JOB_AVITO_SUBSCRIBE = "channels.avito_subscribe"  # register an Avito channel's webhook URL
 JOB_MAIL_POLL = "mail.poll"  # fetch one IMAP mailbox's new mail now

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from frontline.kit.redis import RedisOptions
+
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"  # noqa: S105 - refused in production
 
 
@@ -35,6 +37,13 @@ class Settings(BaseSettings):
     database_echo: bool = False
     # redis (optional; realtime fan-out and shared limits in production)
     redis_url: str | None = None
+    # every Redis client: a connection not made within the connect timeout, or a command not
+    # answered within the socket timeout (a paused or unreachable Redis), fails, and the
+    # caller falls back to the process; a connection idle for the health check interval is
+    # PINGed before use (0: never)
+    redis_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    redis_socket_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    redis_health_check_seconds: float = Field(default=15.0, ge=0)
     # FRONTLINE_FORWARDED_ALLOW_IPS: proxies whose X-Forwarded-For is trusted ("*" when only
     # the proxy can reach the API, as in deploy/compose.yaml); unset: the socket's address
     forwarded_allow_ips: str | None = None
@@ -76,6 +85,10 @@ class Settings(BaseSettings):
     # knowledge base: one upload, and all of a tenant's stored uploads together
     knowledge_max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     knowledge_max_tenant_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    # the semantic re-rank of knowledge search (frontline.knowledge.rerank): off, chunks get
+    # no vectors and search is lexical (costs ~25 ms CPU per search and ~40-270 ms per chunk
+    # at ingestion when on)
+    knowledge_semantic_rerank: bool = True
     # AI: one LLM provider call is given up after this long (the chain's next link, or the
     # offline engine, answers instead), so a provider that hangs cannot hold a reply
     ai_provider_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
@@ -108,6 +121,13 @@ class Settings(BaseSettings):
     # mode when FRONTLINE_PUBLIC_URL is https, else poll mode: run `frontline telegram poll`)
     demo_telegram_bot_token: SecretStr | None = None
     demo_telegram_api_base_url: str = "https://api.telegram.org"
+
+    def redis_options(self) -> RedisOptions:
+        return RedisOptions(
+            connect_timeout=self.redis_connect_timeout_seconds,
+            socket_timeout=self.redis_socket_timeout_seconds,
+            health_check_interval=self.redis_health_check_seconds,
+        )
 
     @model_validator(mode="after")
     def _refuse_dev_secret_in_production(self) -> Settings:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -344,3 +345,13 @@ def artifacts_dir() -> Iterator[Path]:
     path = Path(__file__).resolve().parent.parent / "test-artifacts"
     path.mkdir(exist_ok=True)
     yield path
+
+
+@pytest.fixture
+def fresh_rate_window() -> None:
+    """The rate limits count fixed one-minute windows (``RATE_WINDOW_SECONDS``), so a test
+    that fills a limit and expects the next event refused fails if a minute boundary falls
+    in between. It starts the test early in a minute instead (waiting at most 20 s)."""
+    into = time.time() % 60
+    if into > 40:
+        time.sleep(60 - into + 0.05)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -333,6 +335,19 @@ async def broken_client(request: pytest.FixtureRequest) -> AsyncIterator[httpx.A
         yield c
     await app.state.services.broker.close()
     await app.state.services.db.dispose()
+    await _sqlite_threads_stopped()
+
+
+async def _sqlite_threads_stopped() -> None:
+    """Wait, with the loop still running, for aiosqlite's worker threads to end.
+
+    A failed connect makes aiosqlite queue its own stop with a future nobody awaits; if the
+    test's loop closed before the thread reached it, the thread's call_soon_threadsafe would
+    raise 'Event loop is closed' and pytest would blame whichever test ran next.
+    """
+    for thread in threading.enumerate():
+        if thread.name.endswith("(_connection_worker_thread)"):
+            await asyncio.to_thread(thread.join, 10)
 
 
 async def test_ready_is_503_when_the_database_is_unreachable(

@@ -24,10 +24,12 @@ def _env(tmp_path: Path) -> dict[str, str]:
     }
 
 
-def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "frontline", *args],
-        env=_env(tmp_path),
+        env=_env(tmp_path) | (env or {}),
         capture_output=True,
         text=True,
         timeout=120,
@@ -209,13 +211,18 @@ def test_eval_answers_prints_the_table(tmp_path: Path) -> None:
 
 @EVAL_DATA_MISSING
 def test_eval_retrieval_prints_the_metrics_as_json(tmp_path: Path) -> None:
+    # The command and its JSON, with the semantic re-rank turned off by its setting: with it
+    # the command embeds ~5,300 passages (minutes of CPU), which the retrieval eval test
+    # (tests/knowledge/test_retrieval_eval.py) does once and asserts the re-rank's figures on.
     result = _run(
-        tmp_path, "eval", "retrieval", "--data", str(EVAL_DATA), "--json", "--limit", "40"
+        tmp_path, "eval", "retrieval", "--data", str(EVAL_DATA), "--json", "--limit", "40",
+        env={"FRONTLINE_KNOWLEDGE_SEMANTIC_RERANK": "false"},
     )
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout)
     for lang in ("ru", "en"):
-        assert metrics[f"{lang}_sentence_recall_at_1"] >= 0.78
+        # lexical search alone: 0.805 / 0.810 (the re-rank: 0.827 / 0.831)
+        assert 0.80 <= metrics[f"{lang}_sentence_recall_at_1"] < 0.82
         assert metrics[f"{lang}_paragraph_recall_at_5"] >= 0.99
         assert f"baseline_{lang}_sentence_recall_at_1" in metrics
         assert metrics[f"offline_{lang}_answered_right"] > metrics[f"offline_{lang}_answered_wrong"]

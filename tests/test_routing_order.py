@@ -13,19 +13,10 @@ from typing import Any
 
 from starlette.routing import compile_path
 
-from frontline.channels.avito.endpoints import router as avito_router
-from frontline.channels.endpoints import inbound_router as channels_inbound_router
-from frontline.channels.telegram.endpoints import inbound_router as telegram_inbound_router
-from frontline.channels.whatsapp.endpoints import router as whatsapp_router
+from frontline.api import INBOUND_ROUTERS
 from tests.tenants.isolation_kit import api_routes
 
 API = "/api/v1"
-INBOUND_ROUTERS = (
-    channels_inbound_router,
-    telegram_inbound_router,
-    whatsapp_router,
-    avito_router,
-)
 SAMPLE_ID = "0b6f1a52-7a7e-4c53-9d0c-3f4c1f0d2b9a"
 
 
@@ -62,6 +53,27 @@ async def test_inbound_routes_come_first_and_shadow_nothing(app: Any) -> None:
                 if regex.match(url) and method in (other.methods or ())
             ]
             assert matching == [route.path], (method, url, matching)
+
+
+def _endpoints_of(route: Any) -> set[Any]:
+    """The endpoints one of the app's own routes leads to (an included router: all of its)."""
+    try:  # FastAPI keeps included routers as nested route objects
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: every route is the app's own
+        return {getattr(route, "endpoint", None)}
+    return {getattr(c.original_route, "endpoint", None) for c in iter_route_contexts([route])}
+
+
+async def test_inbound_routes_are_matched_apart_from_the_rest_of_the_api(app: Any) -> None:
+    """No route of the app holds inbound and other endpoints together: matching a webhook
+    does not walk (nor check for changes) the rest of the API's routes."""
+    inbound = _inbound_endpoints()
+    mixed = [
+        route
+        for route in app.routes
+        if (found := _endpoints_of(route) - {None}) & inbound and found - inbound
+    ]
+    assert mixed == []
 
 
 async def test_an_inbound_path_still_answers_other_methods_with_405(client: Any) -> None:

@@ -32,7 +32,7 @@ from frontline.ai.grounding import grounded_triage
 from frontline.ai.leakguard import LEAK_REASON, LeakGuard
 from frontline.ai.live import LiveDraft
 from frontline.ai.offline import DOCUMENT_THRESHOLDS, OfflineEngine, Passage
-from frontline.ai.offline.retrieval import chunk_passage, search_query
+from frontline.ai.offline.retrieval import chunk_passage, follow_up, search_query
 from frontline.ai.profile import profile_block
 from frontline.ai.prompts import (
     ContextBlock,
@@ -63,6 +63,7 @@ from frontline.errors import NotFound
 from frontline.jobs import queue
 from frontline.jobs.registry import JobContext
 from frontline.kit.crypto import SecretBox
+from frontline.kit.db import Unit
 from frontline.kit.metrics import ai_turns
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
@@ -83,7 +84,7 @@ PROVIDER_TIMEOUT_SECONDS = 30.0
 
 
 async def request_reply(
-    session: AsyncSession, scope: TenantScope, conversation_id: int, message_id: int
+    session: AsyncSession | Unit, scope: TenantScope, conversation_id: int, message_id: int
 ) -> None:
     """Enqueue the AI's turn for a customer message, in the caller's transaction (handed
     straight to this process's worker loop when it has a free slot)."""
@@ -185,13 +186,13 @@ async def _recent_history(
         rows, limit = first
     else:
         limit = max(history_size + 1, 2 * LANGUAGE_MESSAGES) + 2
-        rows = await messages.recent(session, scope, conversation_id, limit)
+        rows = await messages.recent_unheld(session, scope, conversation_id, limit)
     while True:
         picked = _pick_history(rows, message_id, history_size, complete=len(rows) < limit)
         if picked is not False:
             return picked  # type: ignore[return-value]
         limit *= 4
-        rows = await messages.recent(session, scope, conversation_id, limit)
+        rows = await messages.recent_unheld(session, scope, conversation_id, limit)
 
 
 async def _prepare(
@@ -261,7 +262,9 @@ async def _prepare(
     # the history ends with the message itself (``_pick_history``)
     earlier = [m.content for m in history[:-1] if m.sender_type == SenderType.CONTACT.value]
     query = search_query(target_text, earlier)  # a follow-up is searched with its context
-    passages = await _knowledge(session, scope, box, knowledge, query, state)
+    passages = await _knowledge(
+        session, scope, box, knowledge, query, state, follow_up(target_text, earlier)
+    )
     prompt = build_prompt(
         prompt_settings,
         history,
@@ -307,6 +310,7 @@ async def _knowledge(
     index: IndexBackend | None,
     text: str,
     state: knowledge_service.SearchState | None = None,
+    semantic_query: str | None = None,
 ) -> list[Passage]:
     """The knowledge passages for the customer's message (ids are chunk ids, which the
     result's citations then name). A failing search leaves the turn without knowledge: the
@@ -316,7 +320,7 @@ async def _knowledge(
     try:
         query = text[: knowledge_service.MAX_QUERY_CHARS]
         hits = await knowledge_service.search(
-            session, scope, box, index, query, KNOWLEDGE_PASSAGES, state
+            session, scope, box, index, query, KNOWLEDGE_PASSAGES, state, semantic_query
         )
     except Exception:
         log.warning("knowledge search failed; answering without it", exc_info=True)
@@ -537,7 +541,13 @@ async def reply(
     if turn.settings.auto_booking:
         said = [*turn.prompt.customer_history[-6:], turn.prompt.customer_message]
         reading = await booking_flows.remote_proposal(
-            ctx.db, scope, turn.chain, said, conversation_id=conversation_id, message_id=message_id
+            ctx.db,
+            scope,
+            turn.chain,
+            said,
+            conversation_id=conversation_id,
+            message_id=message_id,
+            deadline_seconds=provider_timeout_seconds,
         )
         async with ctx.db.transaction() as session:
             await aisettings.record_calls(session, scope, reading.calls)

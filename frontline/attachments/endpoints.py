@@ -47,7 +47,8 @@ def file_response(row: Attachment, data: bytes, *, cache_seconds: int = 3600) ->
 @router.get(
     "/attachments/{attachment_id}",
     response_class=Response,
-    responses={200: {"description": "the file", "content": {"application/octet-stream": {}}}},
+    # served with its sniffed type (image/png, application/pdf, ...)
+    responses={200: {"description": "the file", "content": {"*/*": {}}}},
 )
 async def get_attachment(attachment_id: PathId, subject: Operator, session: Session) -> Response:
     """A file a customer sent, to staff of its workspace (another workspace's: 404)."""

@@ -114,7 +114,7 @@ async def ai_booking_turn(
     conversation = await conversations.get(session, scope, conversation_id, for_update=True)
     if conversation.status != ConversationStatus.BOT.value:
         return False
-    rows = await messages.recent(session, scope, conversation_id, HISTORY)
+    rows = await messages.recent_unheld(session, scope, conversation_id, HISTORY)
     history = [(sender, text) for _id, sender, text in reversed(rows)]
     customer = " ".join(text for sender, text in history[-3:] if sender == "contact")
     language = detect_language(customer, default="ru")
@@ -197,10 +197,12 @@ async def remote_proposal(
     *,
     conversation_id: int | None = None,
     message_id: int | None = None,
+    deadline_seconds: float,
 ) -> RemoteReading:
     """A remote model's structured reading of a booking request (before the turn's
     transaction: no transaction is held while a model thinks); no proposal when the chain
-    has no remote model first, the customer is not booking, or no model answered."""
+    has no remote model first, the customer is not booking, or no model answered. Each
+    model is given up after ``deadline_seconds`` (``FRONTLINE_AI_PROVIDER_TIMEOUT_SECONDS``)."""
     if not chain.links or chain.links[0].kind is ProviderKind.OFFLINE:
         return RemoteReading()
     if not any(assistant.INTENT.search(text) for text in said):
@@ -219,6 +221,7 @@ async def remote_proposal(
             model=link.model,
             temperature=0.0,
             max_tokens=300,
+            deadline_seconds=deadline_seconds,
             json_schema=proposal_call.SCHEMA,
             json_schema_name="booking_request",
         )

@@ -15,6 +15,7 @@ from frontline.auth.deps import Admin, Operator
 from frontline.channels import service
 from frontline.channels.api.adapter import ApiMessageIn
 from frontline.channels.base import ChannelType, InboundRequest, InvalidPayload, SignatureRejected
+from frontline.channels.email.adapter import EmailInbound
 from frontline.channels.registry import REGISTRY
 from frontline.channels.schemas import (
     ChannelHealth,
@@ -217,11 +218,22 @@ async def api_inbound(
     return await _receive(services, request, channel_id, ChannelType.API)
 
 
+# the body the signature covers, documented so clients (and the contract fuzzer) send one
+_EMAIL_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": EmailInbound.model_json_schema()}},
+    }
+}
+
+
 @inbound_router.post(
     "/webhooks/email/{channel_id}",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=InboundAccepted,
     tags=["inbound"],
+    openapi_extra=_EMAIL_DOC,
+    responses={200: {"description": "duplicate: already stored", "model": InboundAccepted}},
 )
 async def email_inbound(
     channel_id: uuid.UUID, request: Request, services: ServicesDep

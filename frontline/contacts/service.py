@@ -19,13 +19,14 @@ from frontline.contacts.repository import (
 )
 from frontline.contacts.schemas import ContactOut, ContactPatch, ContactRef, IdentityOut
 from frontline.errors import Conflict, NotFound, Unprocessable
+from frontline.kit.db import Unit, as_unit
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
 from frontline.models import Contact, ContactAttribute, ContactIdentity
 
 
 async def resolve_identity(
-    session: AsyncSession,
+    unit: AsyncSession | Unit,
     scope: TenantScope,
     channel_id: uuid.UUID,
     inbound: InboundContact,
@@ -41,9 +42,10 @@ async def resolve_identity(
     A concurrent first contact of the same identity makes the unique constraint fail at
     flush; the caller's edge retries the whole unit of work.
     """
-    identities = IdentityRepository(session, scope)
     if known is None and not looked_up:
-        found = await identities.find(channel_id, inbound.external_id)
+        found = await IdentityRepository(as_unit(unit).session(), scope).find(
+            channel_id, inbound.external_id
+        )
         known = _ref(found[1]) if found else None
     if known is not None:
         missing = {
@@ -52,11 +54,15 @@ async def resolve_identity(
             if getattr(inbound, field) and not getattr(known, field)
         }
         if missing:
+            session = as_unit(unit).session()
             await ContactRepository(session, scope).fill_details(
                 known.id, {**missing, "updated_at": utcnow()}
             )
             known = replace(known, **missing)
         return known, False
+    # an ORM session only for writes (a known contact with nothing new costs nothing)
+    session = as_unit(unit).session()
+    identities = IdentityRepository(session, scope)
     contact = ContactRepository(session, scope).add(
         Contact(
             id=uuid.uuid4(),

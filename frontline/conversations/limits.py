@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from frontline.channels.base import InboundMessage
@@ -38,6 +39,11 @@ DEFAULT_TENANT_PER_MINUTE = 600
 class OverLimit(enum.Enum):
     REFUSE = "refuse"
     STORE = "store"
+
+
+# the message to store in place of a new (not redelivered) inbound one; applied by
+# ``receive_inbound`` after its duplicate check, so a redelivery is never counted
+Admit = Callable[[InboundMessage], Awaitable[InboundMessage]]
 
 
 @dataclass(frozen=True)
@@ -104,3 +110,34 @@ class InboundLimits:
             )
         meta = {**inbound.meta, "rate_limited": throttled.scope}
         return replace(inbound, ai_reply=False, meta=meta)
+
+    def admit_once(
+        self,
+        tenant_id: uuid.UUID,
+        channel_id: uuid.UUID,
+        channel_type: str,
+        over_limit: OverLimit,
+        *,
+        per_contact: bool = True,
+    ) -> Admit:
+        """An ``Admit`` hook for ``receive_inbound``: it counts the message against the
+        limits when the message is really new (after the duplicate check, so a provider's
+        redelivery of a stored message neither uses up the limit nor gets 429) and at most
+        once, however often the transaction is retried after a lost race."""
+        admitted: list[InboundMessage] = []
+
+        async def admit(message: InboundMessage) -> InboundMessage:
+            if not admitted:
+                admitted.append(
+                    await self.admit(
+                        tenant_id,
+                        channel_id,
+                        channel_type,
+                        message,
+                        over_limit,
+                        per_contact=per_contact,
+                    )
+                )
+            return admitted[0]
+
+        return admit

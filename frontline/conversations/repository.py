@@ -3,10 +3,11 @@ from __future__ import annotations
 import functools
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Select,
     Text,
     and_,
@@ -24,7 +25,8 @@ from sqlalchemy.sql.elements import BindParameter
 from frontline.aisettings.service import DEFAULT_HISTORY_SIZE, RUNTIME_COLUMNS
 from frontline.contacts.schemas import ContactRef
 from frontline.conversations.schemas import ConversationRef
-from frontline.kit.repository import TenantRepository
+from frontline.kit.db import Unit, as_unit
+from frontline.kit.repository import TenantRepository, TenantScope
 from frontline.models import (
     AiSettings,
     Contact,
@@ -35,6 +37,7 @@ from frontline.models import (
     Message,
     SenderType,
     Tenant,
+    not_held,
 )
 
 
@@ -65,12 +68,32 @@ class InboundContext:
     latest: ConversationRef | None  # the contact's newest conversation on the channel
     tenant_ai_enabled: bool = True  # the tenant's AI switch (on when never configured)
     moderation: Any = None  # the tenant's stored moderation settings (None: the defaults)
+    # the known contact's inbound messages since the ``history_since`` asked for, as
+    # ``(id, created_at, text)`` in no order (moderation's flood and repeat history; a
+    # contact seen for the first time has none)
+    recent: list[tuple[int, datetime, str]] | None = None
+
+
+def _history_rows(value: Any) -> list[tuple[int, datetime, str]]:
+    """The JSON array of ``[id, created_at, text]`` the context read aggregates (SQLite
+    writes the stored ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, PostgreSQL an ISO timestamp
+    with its offset)."""
+    rows: list[tuple[int, datetime, str]] = []
+    for message_id, at, body in value or ():
+        created = datetime.fromisoformat(at)
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        rows.append((int(message_id), created, body or ""))
+    return rows
+
+
+_NO_HISTORY = datetime(9999, 1, 1, tzinfo=UTC)  # no message is this new
 
 
 @functools.cache
-def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
-    """Built once from the tables (plain Core: no ORM entities to process per row);
-    constructing this statement costs more than running it."""
+def _inbound_context_statements(postgres: bool) -> tuple[Select[Any], Select[Any]]:
+    """Built once per dialect from the tables (plain Core: no ORM entities to process per
+    row); constructing this statement costs more than running it."""
     messages = Message.__table__.c
     contacts = Contact.__table__.c
     identities = ContactIdentity.__table__.c
@@ -86,6 +109,35 @@ def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
     )
     tid: BindParameter[uuid.UUID] = bindparam("tid")
     channel_id: BindParameter[uuid.UUID] = bindparam("channel_id")
+    # moderation's history, folded in (one statement less inside the write transaction):
+    # the contact's inbound messages since ``history_since`` in any of its conversations,
+    # found by the conversations' contact index and the messages' conversation index (no
+    # ORDER BY / LIMIT: see ``recent_inbound``), aggregated into one JSON value
+    recent = Message.__table__.alias("recent")
+    theirs = Conversation.__table__.alias("theirs")
+    if postgres:
+        aggregate = func.json_agg(
+            func.json_build_array(recent.c.id, recent.c.created_at, recent.c.text), type_=JSON
+        )
+    else:
+        aggregate = func.json_group_array(
+            func.json_array(recent.c.id, recent.c.created_at, recent.c.text), type_=JSON
+        )
+    history = (
+        select(aggregate)
+        .where(
+            recent.c.tenant_id == tid,
+            recent.c.conversation_id.in_(
+                select(theirs.c.id)
+                .where(theirs.c.contact_id == contacts.id)
+                .correlate(Contact.__table__)
+            ),
+            recent.c.sender_type == SenderType.CONTACT.value,
+            recent.c.created_at >= bindparam("history_since"),
+        )
+        .correlate(Contact.__table__)
+        .scalar_subquery()
+    )
     dup = (
         select(messages.id, messages.conversation_id)
         .where(
@@ -119,6 +171,7 @@ def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
             conversations.c.status,
             tenant_ai,
             tenant_moderation,
+            history,
         )
         .select_from(ContactIdentity.__table__)
         .join(Contact.__table__, contacts.id == identities.contact_id)
@@ -135,13 +188,51 @@ def _inbound_context_statements() -> tuple[Select[Any], Select[Any]]:
     return with_contact, select(dup_id, dup_conversation, tenant_ai, tenant_moderation)
 
 
+async def read_inbound_context(
+    unit: Unit,
+    scope: TenantScope,
+    channel_id: uuid.UUID,
+    message_external_id: str,
+    contact_external_id: str,
+    history_since: datetime | None = None,
+) -> InboundContext:
+    """The hot path of every inbound message: is it a redelivery, who sent it, and which
+    conversation is theirs, is the tenant's AI on, the tenant's moderation settings and
+    the contact's inbound messages since ``history_since`` - one query instead of five
+    (this read model spans the identity, contact, message and AI settings tables on
+    purpose; writes stay in their domains). ``history_since`` None: no history. Core
+    statements only, so it runs on a :class:`~frontline.kit.db.CoreTransaction` as well as
+    on an ORM session."""
+    params = {
+        "tid": scope.tenant_id,
+        "channel_id": channel_id,
+        "message_external_id": message_external_id,
+        "contact_external_id": contact_external_id,
+        "history_since": history_since or _NO_HISTORY,
+    }
+    bind = unit.bind
+    postgres = bind is not None and bind.dialect.name == "postgresql"
+    with_contact, duplicate_only = _inbound_context_statements(postgres)
+    row: Any = (await unit.execute(with_contact, params)).first()
+    if row is not None:
+        duplicate = (int(row[0]), int(row[1])) if row[0] is not None else None
+        contact = ContactRef(row[2], row[3], row[4], row[5], bool(row[6]))
+        latest = ConversationRef(int(row[7]), row[8]) if row[7] is not None else None
+        recent = _history_rows(row[11])
+        return InboundContext(duplicate, contact, latest, bool(row[9]), row[10], recent)
+    # unknown sender: only a redelivery under another sender id could be a duplicate
+    found: Any = (await unit.execute(duplicate_only, params)).one()
+    duplicate = (int(found[0]), int(found[1])) if found[0] is not None else None
+    return InboundContext(duplicate, None, None, bool(found[2]), found[3])
+
+
 @dataclass(frozen=True)
 class TurnContext:
     """What an AI turn reads before calling the model, in one round trip. ``contact_found``
     / ``tenant_found`` are False when those rows are missing; ``settings`` holds the AI
     settings columns (:data:`RUNTIME_COLUMNS`), ``None`` when never set. ``recent`` is
-    ``(id, sender_type, text)`` of the conversation's newest non-internal messages, newest
-    first: at most ``recent_limit`` (the tenant's history size plus
+    ``(id, sender_type, text)`` of the conversation's newest non-internal messages that
+    moderation did not hold, newest first: at most ``recent_limit`` (the tenant's history size plus
     :data:`TURN_RECENT_EXTRA`), all of them when fewer."""
 
     conversation_id: int
@@ -198,6 +289,7 @@ def _turn_context_statement() -> Select[Any]:
             messages.tenant_id == tid,
             messages.conversation_id == cid,
             messages.is_internal.is_(False),
+            not_held(messages),  # a held message is not for a model to read
         )
         .order_by(messages.id.desc())
         .limit(limit)
@@ -300,29 +392,21 @@ class ConversationRepository(TenantRepository[Conversation]):
         )
 
     async def inbound_context(
-        self, channel_id: uuid.UUID, message_external_id: str, contact_external_id: str
+        self,
+        channel_id: uuid.UUID,
+        message_external_id: str,
+        contact_external_id: str,
+        history_since: datetime | None = None,
     ) -> InboundContext:
-        """The hot path of every inbound message: is it a redelivery, who sent it, and which
-        conversation is theirs, is the tenant's AI on - one query instead of four (this read
-        model spans the identity, contact, message and AI settings tables on purpose; writes
-        stay in their domains)."""
-        params = {
-            "tid": self.scope.tenant_id,
-            "channel_id": channel_id,
-            "message_external_id": message_external_id,
-            "contact_external_id": contact_external_id,
-        }
-        with_contact, duplicate_only = _inbound_context_statements()
-        row = (await self.session.execute(with_contact, params)).first()
-        if row is not None:
-            duplicate = (int(row[0]), int(row[1])) if row[0] is not None else None
-            contact = ContactRef(row[2], row[3], row[4], row[5], bool(row[6]))
-            latest = ConversationRef(int(row[7]), row[8]) if row[7] is not None else None
-            return InboundContext(duplicate, contact, latest, bool(row[9]), row[10])
-        # unknown sender: only a redelivery under another sender id could be a duplicate
-        found = (await self.session.execute(duplicate_only, params)).one()
-        duplicate = (int(found[0]), int(found[1])) if found[0] is not None else None
-        return InboundContext(duplicate, None, None, bool(found[2]), found[3])
+        """See :func:`read_inbound_context` (on this repository's session)."""
+        return await read_inbound_context(
+            as_unit(self.session),
+            self.scope,
+            channel_id,
+            message_external_id,
+            contact_external_id,
+            history_since,
+        )
 
     async def recent_inbound(
         self, contact_id: uuid.UUID, since: datetime, limit: int

@@ -20,10 +20,12 @@ from frontline.conversations.repository import (
     ConversationRepository,
     InboundContext,
     TurnContext,
+    read_inbound_context,
 )
 from frontline.conversations.schemas import ConversationOut, ConversationPatch, ConversationRef
 from frontline.errors import Conflict, NotFound, Unprocessable
 from frontline.jobs import queue
+from frontline.kit.db import Unit, as_unit
 from frontline.kit.pagination import InvalidCursor, decode_time_cursor, time_page
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
@@ -73,15 +75,36 @@ async def turn_context(
 
 
 async def inbound_context(
-    session: AsyncSession,
+    session: AsyncSession | Unit,
     scope: TenantScope,
     channel_id: uuid.UUID,
     message_external_id: str,
     contact_external_id: str,
+    history_since: datetime | None = None,
 ) -> InboundContext:
-    return await ConversationRepository(session, scope).inbound_context(
-        channel_id, message_external_id, contact_external_id
+    """See :meth:`ConversationRepository.inbound_context`; ``history_since``: from when
+    the known contact's inbound messages are read along (moderation's history)."""
+    return await read_inbound_context(
+        as_unit(session),
+        scope,
+        channel_id,
+        message_external_id,
+        contact_external_id,
+        history_since,
     )
+
+
+def continued(
+    latest: ConversationRef | None,
+    thread_conversation_id: int | None,
+    new_thread_if_unmatched: bool,
+) -> ConversationRef | None:
+    """The contact's ongoing conversation an inbound message simply continues (nothing to
+    open, reopen or lock: appending the message bumps its activity), else ``None`` and
+    :func:`find_or_open` decides."""
+    if thread_conversation_id is not None or new_thread_if_unmatched or latest is None:
+        return None
+    return latest if latest.status != ConversationStatus.RESOLVED.value else None
 
 
 async def find_or_open(
@@ -104,15 +127,16 @@ async def find_or_open(
     ongoing conversation - costs no statement here (appending the message bumps its
     activity); entities are loaded only for state changes.
     """
+    ongoing = continued(latest, thread_conversation_id, new_thread_if_unmatched)
+    if ongoing is not None:
+        return ongoing, False
     repo = ConversationRepository(session, scope)
     now = utcnow()
     target: int | None = None
     if thread_conversation_id is not None:
         target = thread_conversation_id
     elif not new_thread_if_unmatched and latest is not None:
-        if latest.status != ConversationStatus.RESOLVED.value:
-            return latest, False
-        target = latest.id
+        target = latest.id  # resolved (else it is continued, above)
     conversation = await repo.get_for_update(target) if target is not None else None
     if conversation is None:
         month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -158,30 +182,52 @@ async def find_or_open(
 
 
 async def hand_off(
-    session: AsyncSession, scope: TenantScope, conversation: Conversation, reason: str
+    session: AsyncSession,
+    scope: TenantScope,
+    conversation: Conversation,
+    reason: str,
+    *,
+    summary: str | None = None,
 ) -> None:
     """The AI (or the customer) asks for a person: the conversation waits for an operator
-    with the reason, and operators are told in real time."""
+    with the reason, and operators are told in real time.
+
+    ``summary``: a rule-based handoff summary to store as it is, in place of the copilot's
+    (moderation's hold: a held message is not sent to a model to be summarized)."""
     _set_status(conversation, ConversationStatus.PENDING)
     conversation.handoff_reason = reason[:500]
     await touch(conversation)
-    # the copilot summarizes the conversation for the operator now, in a durable job
-    # (enqueued before the Telegram alert, which shows the summary if it is ready by then)
     stamp = conversation.updated_at.isoformat()
-    conversation.meta = {**(conversation.meta or {}), HANDOFF_SUMMARY: {"handoff_at": stamp}}
-    await session.flush()
-    await queue.insert(
-        session,
-        events.JOB_COPILOT_HANDOFF_SUMMARY,
-        {"conversation_id": conversation.id, "handoff_at": stamp},
-        tenant_id=scope.tenant_id,
-        idempotency_key=f"copilot.summary:{conversation.id}:{stamp}",
-    )
+    if summary is not None:
+        written: dict[str, Any] = {
+            "handoff_at": stamp,
+            "summary": summary,
+            "needs": [],
+            "language": "en",
+            "provider": RULE_SUMMARY_PROVIDER,
+            "model": None,
+            "degraded": False,
+        }
+        conversation.meta = {**(conversation.meta or {}), HANDOFF_SUMMARY: written}
+        await session.flush()
+    else:
+        # the copilot summarizes the conversation for the operator now, in a durable job
+        # (enqueued before the Telegram alert, which shows the summary if ready by then)
+        conversation.meta = {**(conversation.meta or {}), HANDOFF_SUMMARY: {"handoff_at": stamp}}
+        await session.flush()
+        await queue.insert(
+            session,
+            events.JOB_COPILOT_HANDOFF_SUMMARY,
+            {"conversation_id": conversation.id, "handoff_at": stamp},
+            tenant_id=scope.tenant_id,
+            idempotency_key=f"copilot.summary:{conversation.id}:{stamp}",
+        )
     await telegram_hooks.on_handoff(session, scope, conversation)
     publish_conversation(session, conversation, events.CONVERSATION_HANDOFF_REQUESTED)
 
 
 HANDOFF_SUMMARY = "handoff_summary"  # the key in ``conversations.meta``
+RULE_SUMMARY_PROVIDER = "rules"  # the ``provider`` of a summary no model wrote
 
 
 def _forget_summary(conversation: Conversation) -> None:
@@ -435,16 +481,20 @@ async def flag_moderation(
     conversation_id: int,
     flag: dict[str, Any],
     hold_reason: str | None,
+    hold_summary: str | None = None,
 ) -> Conversation:
     """Keep moderation's latest verdict on the conversation (``meta.moderation``, shown
     in the inbox and the conversation view). ``hold_reason``: the verdict holds the
     message, so a conversation the AI owns goes to the operators' queue with that reason
-    (one already waiting for or with an operator stays as it is)."""
+    (one already waiting for or with an operator stays as it is) and ``hold_summary`` as
+    its handoff summary: no model is asked to summarize a held message."""
     conversation = await get(session, scope, conversation_id, for_update=True)
     conversation.meta = {**(conversation.meta or {}), MODERATION: flag}
     if hold_reason is not None and conversation.status == ConversationStatus.BOT.value:
         conversation.assignee_id = None
-        await hand_off(session, scope, conversation, hold_reason)
+        await hand_off(
+            session, scope, conversation, hold_reason, summary=hold_summary or hold_reason
+        )
         return conversation
     await touch(conversation)
     await session.flush()

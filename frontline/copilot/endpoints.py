@@ -37,11 +37,19 @@ router = APIRouter(tags=["copilot"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "not the tenant's conversation (code `not_found`)"},
-    409: {"description": "the conversation has no messages yet (code `conversation_empty`)"},
+    409: {
+        "description": "the conversation has no messages yet (code `conversation_empty`), or "
+        "moderation held every one of them (code `conversation_held`: a held message is "
+        "never sent to a model)"
+    },
 }
 _DRAFT_ERRORS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
-    503: {"description": "no language model answered (code `ai_unavailable`)"},
+    409: {
+        "description": "the conversation has no messages yet (code `conversation_empty`), or"
+        " the workspace has no language model (code `ai_not_configured`)"
+    },
+    503: {"description": "every language model is down (code `ai_unavailable`)"},
 }
 _STREAM = {"content": {"text/event-stream": {}}, "description": "with `stream: true`"}
 
@@ -57,10 +65,11 @@ class Action:
     subject: Subject
     services: Services
 
-    async def context(self, sources: bool = False) -> Context:
+    async def context(self, sources: bool = False, drafting: bool = False) -> Context:
         """The action's context (404/409), read without a transaction; no connection is
         held while the model thinks (the log rows are written by a short transaction
-        afterwards)."""
+        afterwards). ``drafting``: the model gets the operator's draft only (a
+        conversation whose messages moderation held all can still be answered)."""
         services = self.services
         async with services.db.reader() as session:
             ctx = await service.load(
@@ -69,6 +78,8 @@ class Action:
                 services.secret_box,
                 services.breakers,
                 self.conversation_id,
+                deadline_seconds=services.settings.ai_provider_timeout_seconds,
+                drafting=drafting,
             )
             if sources:
                 await service.find_sources(session, services.secret_box, services.knowledge, ctx)
@@ -120,9 +131,7 @@ class Action:
         return await self.logged(ctx, done)
 
 
-def _action(
-    conversation_id: PathId, subject: DetachedOperator, services: ServicesDep
-) -> Action:
+def _action(conversation_id: PathId, subject: DetachedOperator, services: ServicesDep) -> Action:
     return Action(conversation_id, subject, services)
 
 
@@ -154,7 +163,7 @@ async def suggest(body: SuggestIn, action: Copilot) -> Any:
 async def rewrite(body: RewriteIn, action: Copilot) -> Any:
     """The operator's draft rewritten (``shorter``, ``friendlier``, ``formal`` or
     ``spelling``); ``original`` is the draft, for undo."""
-    ctx = await action.context()
+    ctx = await action.context(drafting=True)
     return await action.draft(ctx, service.rewrite_job(ctx, body.text, body.mode), body.stream)
 
 
@@ -165,7 +174,7 @@ async def rewrite(body: RewriteIn, action: Copilot) -> Any:
 )
 async def translate(body: TranslateIn, action: Copilot) -> Any:
     """The operator's draft translated to ``language`` (default: the customer's)."""
-    ctx = await action.context()
+    ctx = await action.context(drafting=True)
     job = service.translate_job(ctx, body.text, body.language)
     return await action.draft(ctx, job, body.stream)
 
@@ -190,7 +199,8 @@ async def summary(action: Copilot) -> Any:
     responses={
         404: _ERRORS[404],
         409: {
-            "description": "no messages yet (code `conversation_empty`) or nothing bookable "
+            "description": "no messages yet (code `conversation_empty`), every message held "
+            "by moderation (code `conversation_held`) or nothing bookable "
             "(code `no_bookable_resources`)"
         },
     },

@@ -34,7 +34,7 @@ from frontline.ai.chain import (
     ChainLink,
     FallbackChain,
 )
-from frontline.ai.offline.retrieval import search_query
+from frontline.ai.offline.retrieval import follow_up, search_query
 from frontline.ai.offline.text import detect_language
 from frontline.ai.providers.offline import OFFLINE_MODEL, estimate_tokens
 from frontline.ai.triage import Language, extract_json
@@ -81,6 +81,12 @@ class ConversationEmpty(Conflict):
     code = "conversation_empty"
 
 
+class ConversationHeld(Conflict):
+    """Moderation held every message the copilot could read: none is sent to a model."""
+
+    code = "conversation_held"
+
+
 class CopilotUnavailable(AppError):
     """Rewriting and translating need a language model and none answered."""
 
@@ -90,6 +96,14 @@ class CopilotUnavailable(AppError):
     def __init__(self, message: str, rows: list[dict[str, Any]]) -> None:
         super().__init__(message)
         self.rows = rows  # the failed attempts, logged even though the action failed
+
+
+class CopilotNotConfigured(CopilotUnavailable):
+    """Rewriting and translating need a language model and the workspace has none: a
+    setting the owner can change (409), not an outage."""
+
+    status_code = 409
+    code = "ai_not_configured"
 
 
 @dataclass
@@ -107,6 +121,9 @@ class Context:
     temperature: float
     max_tokens: int
     state: knowledge_service.SearchState
+    # seconds one provider call may take (``FRONTLINE_AI_PROVIDER_TIMEOUT_SECONDS``, the
+    # customer turn's setting: the copilot has no deadline of its own)
+    deadline_seconds: float
     sources: list[Source] = field(default_factory=list)
 
 
@@ -116,23 +133,41 @@ async def load(
     box: SecretBox,
     breakers: BreakerRegistry,
     conversation_id: int,
+    *,
+    deadline_seconds: float,
+    drafting: bool = False,
 ) -> Context:
     """The conversation (404 when it is not the tenant's), its recent messages (409 when
     there are none to work with) and the tenant's chain without the offline link (the
-    copilot uses the offline engine itself, where it can)."""
+    copilot uses the offline engine itself, where it can).
+
+    Messages moderation held (``hold``: abuse, spam, perhaps an injection attempt) are left
+    out of the turns, so no action sends them to a model (nor quotes them in an offline
+    summary): the copilot works from what moderation let through. When it held every
+    message there is nothing to work from (409 ``conversation_held``), except for
+    ``drafting`` (a rewrite or translation of the operator's own draft, which is all the
+    model gets)."""
     found = await conversations.turn_context(session, scope, conversation_id)
     conversation = await conversations.get(session, scope, conversation_id)
-    rows = await messages.recent(session, scope, conversation_id, HISTORY)
-    turns = [
-        Turn(sender, text)
-        for _id, sender, text in reversed(rows)
+    rows = [
+        (sender, text, held)
+        for _id, sender, text, held in reversed(
+            await messages.recent_screened(session, scope, conversation_id, HISTORY)
+        )
         if sender != SenderType.SYSTEM.value and text.strip()
     ]
-    if not turns:
+    turns = [Turn(sender, text) for sender, text, held in rows if not held]
+    if not rows:
         raise ConversationEmpty("the conversation has no messages yet: nothing to work from")
+    if not turns and not drafting:
+        raise ConversationHeld(
+            "every message of the conversation is held by moderation and none is sent to a "
+            "language model: answer the customer yourself"
+        )
     settings = aisettings.runtime_settings(found.settings, box)
     default: Language = "en" if found.tenant_locale == "en" else "ru"
-    said = [t.text for t in turns if t.sender_type == SenderType.CONTACT.value]
+    # the language is told here, without a model: held messages count too
+    said = [text for sender, text, _held in rows if sender == SenderType.CONTACT.value]
     language = detect_language(" ".join(said[-3:]), default) if said else default
     links = [
         ChainLink(p.kind, p.model, p.link_config)
@@ -153,6 +188,7 @@ async def load(
         state=knowledge_service.SearchState(
             found.knowledge_version, found.knowledge_embedding, found.knowledge_embedding_secret
         ),
+        deadline_seconds=deadline_seconds,
     )
 
 
@@ -167,7 +203,14 @@ async def find_sources(
     query = search_query(said[-1], said[:-1])[: knowledge_service.MAX_QUERY_CHARS]
     try:
         hits = await knowledge_service.search(
-            session, ctx.scope, box, index, query, KNOWLEDGE_PASSAGES, ctx.state
+            session,
+            ctx.scope,
+            box,
+            index,
+            query,
+            KNOWLEDGE_PASSAGES,
+            ctx.state,
+            follow_up(said[-1], said[:-1]),
         )
     except Exception:
         log.warning("knowledge search failed; suggesting without it", exc_info=True)
@@ -204,6 +247,7 @@ def _request(
         max_tokens=ctx.max_tokens,
         json_schema=schema,
         json_schema_name=schema_name,
+        deadline_seconds=ctx.deadline_seconds,
     )
 
 
@@ -348,12 +392,12 @@ def _unavailable(ctx: Context, action: str, rows: Rows) -> CopilotUnavailable:
             f"every AI provider is down, so the draft cannot be {action} now; try again "
             "later (suggestions and summaries still work offline)"
         )
-    else:
-        message = (
-            f"a draft can be {action} only by a language model: add a provider to the AI "
-            "settings (the offline engine suggests and summarizes, but does not write)"
-        )
-    return CopilotUnavailable(message, rows)
+        return CopilotUnavailable(message, rows)
+    message = (
+        f"a draft can be {action} only by a language model: add a provider to the AI "
+        "settings (the offline engine suggests and summarizes, but does not write)"
+    )
+    return CopilotNotConfigured(message, rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,7 +525,9 @@ async def stream_outcome(
 # --- the summary made when a conversation is handed off -------------------------------------
 
 
-async def handoff_summary(ctx: JobContext, box: SecretBox, breakers: BreakerRegistry) -> None:
+async def handoff_summary(
+    ctx: JobContext, box: SecretBox, breakers: BreakerRegistry, deadline_seconds: float
+) -> None:
     """The handoff job: summarize the conversation as it was handed off (the chain, else the
     extractive summary), then store the summary with the conversation and log the calls, in
     one transaction with the job's completion. Nothing is stored when the conversation has
@@ -492,7 +538,9 @@ async def handoff_summary(ctx: JobContext, box: SecretBox, breakers: BreakerRegi
     conversation_id = int(ctx.payload["conversation_id"])
     try:
         async with ctx.db.reader() as session:
-            context = await load(session, scope, box, breakers, conversation_id)
+            context = await load(
+                session, scope, box, breakers, conversation_id, deadline_seconds=deadline_seconds
+            )
     except (NotFound, ConversationEmpty):
         return  # deleted meanwhile, or nothing to summarize
     out, rows = await summarize(context)

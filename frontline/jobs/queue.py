@@ -9,14 +9,16 @@
   free slot the same way (no claim round trip), else enqueues it for any worker.
 - :func:`claim` takes due jobs, and running jobs whose lease has expired (their worker died),
   in one ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)`` statement; on SQLite
-  the write lock of ``BEGIN IMMEDIATE`` gives the same exclusion.
+  the write lock of ``BEGIN IMMEDIATE`` gives the same exclusion. A claiming worker names the
+  jobs it holds itself (``skip``): an expired lease of its own (a renewal came late) never
+  makes it start a second copy of a job it is still running.
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, cast
@@ -41,7 +43,7 @@ from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline.jobs.types import ClaimedJob, FollowUp, RequeueHook
-from frontline.kit.db import after_commit, on_rollback
+from frontline.kit.db import Unit, after_commit, on_rollback
 from frontline.kit.time import as_utc, utcnow
 from frontline.models.jobs import Job, JobStatus
 
@@ -150,7 +152,7 @@ def _job_values(
 
 
 async def insert(
-    session: AsyncSession,
+    session: AsyncSession | Unit,
     kind: str,
     payload: dict[str, Any],
     *,
@@ -184,7 +186,7 @@ async def insert(
 
 
 async def _hand_over(
-    session: AsyncSession,
+    session: AsyncSession | Unit,
     runner: LocalRunner,
     kind: str,
     payload: dict[str, Any],
@@ -228,7 +230,7 @@ def _held_values(
 
 
 async def insert_held(
-    session: AsyncSession,
+    session: AsyncSession | Unit,
     kind: str,
     payload: dict[str, Any],
     *,
@@ -258,7 +260,7 @@ def _claim_statement() -> Update:
     )
     candidates = (
         select(jobs.c.id)
-        .where(due)
+        .where(due, jobs.c.id.not_in(bindparam("claim_skip", expanding=True)))
         .order_by(jobs.c.run_at, jobs.c.id)
         .limit(bindparam("claim_limit"))
         .with_for_update(skip_locked=True)
@@ -285,13 +287,21 @@ def _claim_statement() -> Update:
 
 
 async def claim(
-    session: AsyncSession, worker_id: str, limit: int, lease_seconds: int
+    session: AsyncSession,
+    worker_id: str,
+    limit: int,
+    lease_seconds: int,
+    skip: Collection[int] = (),
 ) -> list[ClaimedJob]:
-    """Lease up to ``limit`` due jobs to ``worker_id``; counts an attempt for each."""
+    """Lease up to ``limit`` due jobs to ``worker_id``; counts an attempt for each. Jobs in
+    ``skip`` (those the claiming worker is running or about to run) are never taken, even
+    with their lease expired: the lease is for telling a dead worker, and the claimer is
+    alive."""
     now = utcnow()
     params = {
         "claim_now": now,
         "claim_limit": limit,
+        "claim_skip": list(skip),
         "claim_by": worker_id,
         "claim_until": now + timedelta(seconds=lease_seconds),
     }
@@ -319,6 +329,27 @@ async def extend_lease(
 ) -> bool:
     until = utcnow() + timedelta(seconds=lease_seconds)
     return await _update_held(session, job_id, worker_id, locked_until=until)
+
+
+async def extend_leases(
+    session: AsyncSession, job_ids: Collection[int], worker_id: str, lease_seconds: int
+) -> int:
+    """Renew the leases of the jobs in ``job_ids`` that ``worker_id`` still holds, in one
+    statement; returns how many it still held."""
+    if not job_ids:
+        return 0
+    now = utcnow()
+    result = await session.execute(
+        update(Job)
+        .where(
+            Job.id.in_(list(job_ids)),
+            Job.locked_by == worker_id,
+            Job.status == JobStatus.RUNNING.value,
+        )
+        .values(locked_until=now + timedelta(seconds=lease_seconds), updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 @functools.cache

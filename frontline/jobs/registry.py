@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,6 +22,10 @@ class HeldJobRunner(Protocol):
     def lease_seconds(self) -> int: ...
 
     def can_run(self, kind: str) -> bool: ...
+
+    def hold(self, job_ids: Iterable[int]) -> None:
+        """Committed follow-ups it will run: it renews their leases until their turn."""
+        ...
 
 
 @dataclass
@@ -159,6 +163,8 @@ class JobContext:
 
         async def _hold() -> None:
             self._held.extend(held)
+            if self.runner is not None:
+                self.runner.hold(h.id for h in held)
 
         after_commit(session, _hold)
 

@@ -3,8 +3,12 @@
 A job's outcome is written in its own transaction: ``done`` (unless the handler already
 completed it atomically with its effect), back to ``queued`` with backoff after a retryable
 failure, or ``dead`` with the error kept (permanent failure, or attempts exhausted; the kind's
-``on_dead`` hook runs in that same transaction). A heartbeat extends the lease while a handler
-runs; a worker that dies stops renewing and its jobs are claimed again after the lease.
+``on_dead`` hook runs in that same transaction). The worker renews the leases of every job it
+holds - running, or a held follow-up waiting for its turn - in one statement every third of
+the lease; a worker that dies stops renewing and its jobs are claimed again after the lease.
+A live worker never claims a job it holds itself, even when a renewal came late and the
+lease ran out (a blocked event loop, a slow database): the lease is how other workers tell
+a dead worker, not a reason for a second copy of the job in the same process.
 
 Follow-up jobs a handler enqueued *held* (``JobContext.enqueue_held``: leased to this worker
 in the handler's transaction) run right after their parent, in the parent's task and slot:
@@ -32,7 +36,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,6 +89,11 @@ class Worker:
         self._reserved = 0  # slots promised to jobs handed over, not yet started
         self._may_have_more = False  # the last claim filled every free slot
         self._accepting = False  # the loop runs: it may take jobs handed over
+        # jobs this worker holds in the process (claimed, handed over, held follow-ups
+        # committed) until settled: their leases are renewed, its own claims skip them
+        self._holding: set[int] = set()
+        self._keeper: asyncio.Task[None] | None = None
+        self._renewing = False  # the keeper is in a renewal's transaction
 
     def wake(self) -> None:
         self._wake.set()
@@ -99,7 +108,8 @@ class Worker:
         and :meth:`unreserve` must follow."""
         if not self._accepting or self._stopping.is_set() or not self.can_run(kind):
             return False
-        if bind is not self.db.engine:
+        # a session of a CoreTransaction is bound to its connection (of this engine)
+        if bind is not self.db.engine and getattr(bind, "engine", None) is not self.db.engine:
             return False
         if self._free() <= 0:
             return False
@@ -115,7 +125,31 @@ class Worker:
     def submit(self, job: ClaimedJob) -> None:
         """Start a job handed over (committed, leased to this worker) in its reserved slot."""
         self._reserved -= 1
+        self.hold([job.id])
         self._start(job)
+
+    def hold(self, job_ids: Iterable[int]) -> None:
+        """Jobs leased to this worker that it will run (claimed, handed over, or held
+        follow-ups just committed): their leases are renewed, and this worker's claims skip
+        them, until each is settled."""
+        self._holding.update(job_ids)
+        if self._holding and (self._keeper is None or self._keeper.done()):
+            self._keeper = asyncio.create_task(self._keep_leases(), name="job-leases")
+
+    def _release(self, job_ids: Iterable[int]) -> None:
+        """Settled (or left to their lease): no longer renewed nor skipped."""
+        self._holding.difference_update(job_ids)
+
+    async def _release_all(self) -> None:
+        """Nothing more will run here: stop renewing (a job still held, if any, is left to
+        its lease) and wait for the renewing task to end (a renewal under way finishes; a
+        pause between renewals is cut short)."""
+        self._holding.clear()
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            if not self._renewing:
+                keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
 
     def can_run(self, kind: str) -> bool:
         """Whether this worker has a handler for ``kind`` (it can then hold such jobs)."""
@@ -186,25 +220,34 @@ class Worker:
                     await asyncio.gather(*self._running, return_exceptions=True)
                 else:
                     await asyncio.sleep(0.01)
+            await self._release_all()
             log.info("worker stopped", extra={"worker_id": self.worker_id})
 
     async def run_until_idle(self, max_rounds: int = 1000) -> int:
         """Process due jobs until none is left (tests, CLI one-shot). Returns jobs run."""
         total = 0
-        for _ in range(max_rounds):
-            async with self.db.transaction() as session:
-                jobs = await queue.claim(
-                    session, self.worker_id, self.concurrency, self.lease_seconds
-                )
-            if not jobs:
-                break
-            counts = await asyncio.gather(*(self._execute(job) for job in jobs))
-            total += sum(counts)
+        try:
+            for _ in range(max_rounds):
+                jobs = await self._claim(self.concurrency)
+                if not jobs:
+                    break
+                counts = await asyncio.gather(*(self._execute(job) for job in jobs))
+                total += sum(counts)
+        finally:
+            if not self._accepting:  # no loop of this worker runs meanwhile
+                await self._release_all()
         return total
 
-    async def _claim_and_start(self, limit: int) -> int:
+    async def _claim(self, limit: int) -> list[ClaimedJob]:
         async with self.db.transaction() as session:
-            jobs = await queue.claim(session, self.worker_id, limit, self.lease_seconds)
+            jobs = await queue.claim(
+                session, self.worker_id, limit, self.lease_seconds, skip=self._holding
+            )
+        self.hold(job.id for job in jobs)
+        return jobs
+
+    async def _claim_and_start(self, limit: int) -> int:
+        jobs = await self._claim(limit)
         for job in jobs:
             self._start(job)
         return len(jobs)
@@ -219,27 +262,46 @@ class Worker:
         if self._may_have_more:
             self._wake.set()  # refill the freed slot promptly
 
-    async def _heartbeat(self, job_id: int) -> None:
+    async def _keep_leases(self) -> None:
+        """Renew the leases of the jobs this worker holds, every third of the lease, until
+        it holds none (a renewal that fails is tried again at the next beat; a job whose
+        lease another worker took meanwhile is simply not renewed)."""
         interval = max(0.5, self.lease_seconds / 3)
-        while True:
+        while self._holding:
             await asyncio.sleep(interval)
+            held = list(self._holding)
+            if not held:
+                break
+            self._renewing = True
             try:
                 async with self.db.transaction() as session:
-                    if not await queue.extend_lease(
-                        session, job_id, self.worker_id, self.lease_seconds
-                    ):
-                        return
-            except Exception:
-                log.warning("lease renewal failed", extra={"job_id": job_id}, exc_info=True)
+                    await queue.extend_leases(session, held, self.worker_id, self.lease_seconds)
+            except Exception as exc:
+                log.warning("lease renewal failed: %r", exc, extra={"job_ids": held[:20]})
+            finally:
+                self._renewing = False
 
     async def _execute(self, job: ClaimedJob) -> int:
         """Run ``job`` and then the follow-ups it enqueued held; returns how many ran."""
         ctx = self._context(job)
-        await self._run(job, ctx)
+        try:
+            await self._run(job, ctx)
+        except BaseException:
+            # the job is left to its lease; so are its follow-ups, which will not run here
+            self._release([job.id, *(h.id for h in ctx.take_held())])
+            raise
+        self._release([job.id])
         ran = 1
-        # committed follow-ups are ours whatever became of their parent afterwards
-        for held in ctx.take_held():
-            ran += await self._execute(held)
+        # committed follow-ups are ours whatever became of their parent afterwards; each
+        # keeps its lease renewed until its turn comes
+        waiting = ctx.take_held()
+        while waiting:
+            held = waiting.pop(0)
+            try:
+                ran += await self._execute(held)
+            except BaseException:
+                self._release(h.id for h in waiting)
+                raise
         return ran
 
     def _context(self, job: ClaimedJob) -> JobContext:
@@ -265,7 +327,6 @@ class Worker:
             # its last worker died holding it, and it has had all its attempts
             await self._settle_dead(ctx, kind.on_dead, "attempts exhausted (worker lost)")
             return
-        heartbeat = asyncio.create_task(self._heartbeat(job.id))
         try:
             await kind.handler(ctx)
         except LeaseLost:
@@ -290,8 +351,6 @@ class Worker:
                 )
                 jobs_processed.labels(job.kind, "retry").inc()
             return
-        finally:
-            heartbeat.cancel()
         if not ctx.completed:
             await self._settle(
                 job.id, lambda session: queue.mark_done(session, job.id, self.worker_id)

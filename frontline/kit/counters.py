@@ -15,10 +15,10 @@ from typing import Any, Protocol, TypeVar
 
 from redis.exceptions import RedisError
 
+from frontline.kit.redis import Outage, RedisOptions, redis_client
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# a Redis that does not answer within this long counts as unreachable (its socket timeouts)
-REDIS_TIMEOUT_SECONDS = 5.0
 
 
 class CounterStore(Protocol):
@@ -82,7 +82,11 @@ class RedisCounters:
         self._redis = redis
         self._prefix = prefix
         self._fallback = MemoryCounters()
-        self._down = False
+        self._outage = Outage(
+            log,
+            "redis unreachable: counters are kept in this process",
+            "redis reachable again: counters are shared again",
+        )
 
     async def _either(
         self, shared: Callable[[], Awaitable[T]], local: Callable[[], Awaitable[T]]
@@ -91,13 +95,9 @@ class RedisCounters:
         try:
             result = await shared()
         except (RedisError, OSError) as exc:
-            if not self._down:
-                self._down = True
-                log.warning("redis unreachable: counters are kept in this process: %r", exc)
+            self._outage.failed(exc)
             return await local()
-        if self._down:
-            self._down = False
-            log.warning("redis reachable again: counters are shared again")
+        self._outage.answered()
         return result
 
     async def incr(self, key: str, ttl_seconds: int) -> int:
@@ -140,15 +140,7 @@ class RedisCounters:
         await self._redis.aclose()
 
 
-def make_counters(redis_url: str | None) -> CounterStore:
+def make_counters(redis_url: str | None, options: RedisOptions | None = None) -> CounterStore:
     if not redis_url:
         return MemoryCounters()
-    from redis.asyncio import Redis
-
-    return RedisCounters(
-        Redis.from_url(
-            redis_url,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-        )
-    )
+    return RedisCounters(redis_client(redis_url, options))

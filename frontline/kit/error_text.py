@@ -27,6 +27,22 @@ EXACT: dict[str, str] = {
     "the export's workspace id is not a UUID": (
         "идентификатор рабочего пространства в выгрузке - не UUID"
     ),
+    # copilot
+    "a draft can be rewritten only by a language model: add a provider to the AI settings "
+    "(the offline engine suggests and summarizes, but does not write)": (
+        "переписать черновик может только языковая модель: добавьте провайдера в настройках "
+        "ИИ (офлайн-движок предлагает ответы и составляет сводки, но не пишет тексты)"
+    ),
+    "a draft can be translated only by a language model: add a provider to the AI settings "
+    "(the offline engine suggests and summarizes, but does not write)": (
+        "перевести черновик может только языковая модель: добавьте провайдера в настройках "
+        "ИИ (офлайн-движок предлагает ответы и составляет сводки, но не пишет тексты)"
+    ),
+    "every message of the conversation is held by moderation and none is sent to a "
+    "language model: answer the customer yourself": (
+        "все сообщения разговора задержаны модерацией, и ни одно не передаётся языковой "
+        "модели: ответьте клиенту сами"
+    ),
     # framework and middleware
     "request validation failed": "запрос не прошёл проверку",
     "Not Found": "не найдено",
@@ -496,6 +512,7 @@ BY_CODE: dict[str, str] = {
     "empty": "файл пустой",
     "telegram_refused": "Telegram отказал",
     "internal": "внутренняя ошибка сервера",
+    "ai_not_configured": "нужна языковая модель: добавьте провайдера в настройках ИИ",
 }
 BY_STATUS: dict[int, str] = {
     400: "некорректный запрос",

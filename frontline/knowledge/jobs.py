@@ -8,7 +8,7 @@ from frontline import events
 from frontline.jobs.registry import JobContext, JobKind, JobRegistry
 from frontline.kit.crypto import SecretBox
 from frontline.kit.repository import TenantScope
-from frontline.knowledge import service
+from frontline.knowledge import semantic, service
 from frontline.knowledge.parsing import ParseLimits
 
 
@@ -32,6 +32,10 @@ def register(registry: JobRegistry, parse_limits: ParseLimits, box: SecretBox) -
         if ctx.tenant_id is not None:
             await service.embed_pending(ctx.db, TenantScope(ctx.tenant_id), box)
 
+    async def rerank(ctx: JobContext) -> None:
+        if ctx.tenant_id is not None:
+            await semantic.embed_pending(ctx.db, TenantScope(ctx.tenant_id))
+
     async def failed(session: AsyncSession, ctx: JobContext, error: str) -> None:
         if ctx.tenant_id is None:
             return
@@ -45,3 +49,4 @@ def register(registry: JobRegistry, parse_limits: ParseLimits, box: SecretBox) -
 
     registry.register(JobKind(events.JOB_KNOWLEDGE_INGEST, ingest, on_dead=failed))
     registry.register(JobKind(events.JOB_KNOWLEDGE_EMBED, embed))
+    registry.register(JobKind(events.JOB_KNOWLEDGE_RERANK, rerank))

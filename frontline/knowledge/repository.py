@@ -92,13 +92,16 @@ class ChunkRepository(TenantRepository[KnowledgeChunk]):
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def index_rows(self, after_id: int, limit: int) -> list[Any]:
-        """Chunks with ``id > after_id`` for an index: id, terms, embedding, its model."""
+        """Chunks with ``id > after_id`` for an index: id, terms, embedding, its model, the
+        re-rank vector and its model."""
         stmt = (
             select(
                 KnowledgeChunk.id,
                 KnowledgeChunk.terms,
                 KnowledgeChunk.embedding,
                 KnowledgeChunk.embedding_model,
+                KnowledgeChunk.rerank_vector,
+                KnowledgeChunk.rerank_model,
             )
             .where(KnowledgeChunk.tenant_id == self.scope.tenant_id, KnowledgeChunk.id > after_id)
             .order_by(KnowledgeChunk.id)
@@ -157,6 +160,33 @@ class ChunkRepository(TenantRepository[KnowledgeChunk]):
             update(KnowledgeChunk)
             .where(KnowledgeChunk.tenant_id == self.scope.tenant_id, KnowledgeChunk.id == chunk_id)
             .values(embedding=vector, embedding_model=model)
+        )
+
+    async def rerank_pending(self, model: str, limit: int) -> list[Any]:
+        """Chunks without a re-rank vector of ``model``: id, text, heading path and their
+        document's title, oldest first."""
+        stmt = (
+            select(
+                KnowledgeChunk.id,
+                KnowledgeChunk.text,
+                KnowledgeChunk.heading_path,
+                KnowledgeDocument.title,
+            )
+            .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
+            .where(
+                KnowledgeChunk.tenant_id == self.scope.tenant_id,
+                or_(KnowledgeChunk.rerank_model.is_(None), KnowledgeChunk.rerank_model != model),
+            )
+            .order_by(KnowledgeChunk.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).all())
+
+    async def set_rerank_vector(self, chunk_id: int, vector: bytes, model: str) -> None:
+        await self.session.execute(
+            update(KnowledgeChunk)
+            .where(KnowledgeChunk.tenant_id == self.scope.tenant_id, KnowledgeChunk.id == chunk_id)
+            .values(rerank_vector=vector, rerank_model=model)
         )
 
     async def embedding_counts(self, model: str | None) -> tuple[int, int]:

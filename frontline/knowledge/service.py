@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontline import events
@@ -35,11 +34,13 @@ from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
+from frontline.knowledge import rerank, semantic
 from frontline.knowledge.analysis import analyze
 from frontline.knowledge.chunking import Chunk, chunk_document, chunk_search_text, faq_chunk
 from frontline.knowledge.index import Hit, IndexBackend
 from frontline.knowledge.parsing import DocumentError, ParseLimits, parse_document, sniff_type
 from frontline.knowledge.repository import ChunkRepository, DocumentRepository, StateRepository
+from frontline.knowledge.vectors import EMBED_BATCH, embed_texts
 from frontline.models import DocumentStatus, KnowledgeDocument
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 FAQ_KIND = "faq"
 # progress is written at most this often while a document is parsed
 PROGRESS_SECONDS = 0.5
-EMBED_BATCH = 64
 
 
 class UnsupportedType(AppError):
@@ -303,6 +303,11 @@ async def ingest(
     vectors: list[bytes | None] = [None] * len(prepared.chunks)
     if embedding is not None:
         vectors = list(await embed_texts(embedding, [c.text for c in prepared.chunks]))
+
+    async def embedded(n: int) -> None:  # the semantic re-rank's progress, as chunks done
+        await _progress(db, scope, document_id, revision, chunks_done=n)
+
+    reranks = await semantic.chunk_vectors(prepared.chunks, prepared.title, embedded)
     rows = [
         {
             "ordinal": chunk.ordinal,
@@ -312,9 +317,13 @@ async def ingest(
             "terms": terms,
             "embedding": vector,
             "embedding_model": embedding.model if embedding is not None and vector else None,
+            "rerank_vector": reranked,
+            "rerank_model": rerank.MODEL if reranked else None,
             "meta": _chunk_meta(chunk, faq),
         }
-        for chunk, terms, vector in zip(prepared.chunks, prepared.terms, vectors, strict=True)
+        for chunk, terms, vector, reranked in zip(
+            prepared.chunks, prepared.terms, vectors, reranks or [None] * len(vectors), strict=True
+        )
     ]
     async with db.transaction() as session:
         state = await StateRepository(session, scope).locked()
@@ -323,6 +332,8 @@ async def ingest(
             return None
         if await ChunkRepository(session, scope).replace(document_id, rows):
             state.removals += 1
+        if reranks is None and rerank.encoder() is not None:  # the models failed: later
+            semantic.request_backfill(session, scope)
         state.version += 1
         doc.status = DocumentStatus.READY.value
         doc.failure_reason = doc.failure_code = None
@@ -338,24 +349,6 @@ def _chunk_meta(chunk: Chunk, faq: tuple[str, str] | None) -> dict[str, Any]:
     if faq is not None:
         return {"question": faq[0], "answer": faq[1]}
     return {}
-
-
-async def embed_texts(embedding: EmbeddingModel, texts: Sequence[str]) -> list[bytes]:
-    """float32 vectors (normalised, as bytes) for ``texts``, in batches."""
-    out: list[bytes] = []
-    for start in range(0, len(texts), EMBED_BATCH):
-        batch = tuple(texts[start : start + EMBED_BATCH])
-        result = await embedding.embedder.embed(
-            EmbeddingRequest(texts=batch, model=embedding.model, deadline_seconds=120.0)
-        )
-        out.extend(vector_bytes(v) for v in result.vectors)
-    return out
-
-
-def vector_bytes(vector: Sequence[float]) -> bytes:
-    array = np.asarray(vector, dtype=np.float32)
-    norm = float(np.linalg.norm(array))
-    return (array / norm if norm > 0 else array).tobytes()
 
 
 async def _progress(
@@ -568,14 +561,15 @@ async def search(
     query: str,
     k: int,
     state: SearchState | None = None,
+    semantic_query: str | None = None,
 ) -> list[Hit]:
-    """Knowledge search as the API and the AI use it: lexical, fused with dense vectors when
-    the tenant has an embedding model (a failing embedding provider leaves it lexical).
-    ``state``: the tenant's row as the caller has just read it (else it is read here)."""
+    """Knowledge search as the API and the AI use it: lexical, re-ranked semantically, fused
+    with dense vectors when the tenant has an embedding model (a failing embedding provider
+    leaves it lexical). ``state``: the tenant's row as the caller has just read it (else it
+    is read here); ``semantic_query``: what the re-rank embeds (default ``query``)."""
     vector: list[float] | None = None
     if state is None:
-        # one read of the tenant's row serves both the embedding model and the index's
-        # freshness check
+        # one read serves both the embedding model and the index's freshness check
         row = await StateRepository(session, scope).current()
         state = SearchState(
             (row.version, row.removals, row.epoch) if row is not None else (0, 0, 0),
@@ -597,4 +591,8 @@ async def search(
             vector = list(result.vectors[0])
         except ProviderError:
             log.warning("query embedding failed; searching lexically", exc_info=True)
-    return await index.search(session, scope, query, k, query_vector=vector, state=version)
+    text = query if semantic_query is None else semantic_query  # no knowledge yet: no re-rank
+    rerank_vector = await semantic.query_vector(text) if version[0] else None
+    return await index.search(
+        session, scope, query, k, query_vector=vector, state=version, rerank_vector=rerank_vector
+    )

@@ -29,12 +29,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from frontline.channels import service as channels
-from frontline.channels.base import ChannelError, ChannelType, InboundMessage
+from frontline.channels.base import ChannelError, ChannelType
 from frontline.channels.email.imap import ImapMailbox
 from frontline.channels.email.mailbox import MailboxChannelConfig
 from frontline.channels.email.mime import ParsedMail, parse_mail
-from frontline.conversations.flows import INGEST_ATTEMPTS, Admit, receive_inbound
-from frontline.conversations.limits import InboundLimits, OverLimit
+from frontline.conversations.flows import INGEST_ATTEMPTS, receive_inbound
+from frontline.conversations.limits import Admit, InboundLimits, OverLimit
 from frontline.kit.crypto import SecretBox
 from frontline.kit.db import Database
 from frontline.kit.metrics import inbound_messages
@@ -110,23 +110,9 @@ async def _store(
     limit several times over for the same mails."""
     admit: Admit | None = None
     if limits is not None:
-        checker = limits
-        admitted: list[InboundMessage] = []
-
-        async def admit_once(message: InboundMessage) -> InboundMessage:
-            if not admitted:
-                admitted.append(
-                    await checker.admit(
-                        scope.tenant_id,
-                        channel_id,
-                        ChannelType.MAILBOX.value,
-                        message,
-                        OverLimit.STORE,
-                    )
-                )
-            return admitted[0]
-
-        admit = admit_once
+        admit = limits.admit_once(
+            scope.tenant_id, channel_id, ChannelType.MAILBOX.value, OverLimit.STORE
+        )
 
     for attempt in range(1, INGEST_ATTEMPTS + 1):
         try:

@@ -25,7 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import BindParameter
 
-from frontline.kit.repository import TenantRepository
+from frontline.kit.db import Unit, as_unit
+from frontline.kit.repository import TenantRepository, TenantScope
 from frontline.messages.delivery_statements import (
     mark_sent_statement,
     mark_unknown_statement,
@@ -42,7 +43,9 @@ from frontline.models import (
     DeliveryStatus,
     Message,
     SenderType,
+    not_held,
 )
+from frontline.models.conversations import MODERATION_HOLD
 
 
 @functools.cache
@@ -69,6 +72,33 @@ def _append_statements(postgres: bool) -> tuple[Insert, Update | None]:
     if postgres:
         return insert_stmt.add_cte(touch.cte("touched")), None
     return insert_stmt, touch
+
+
+async def append_message(unit: Unit, scope: TenantScope, values: dict[str, Any]) -> int:
+    """Append a message to its conversation and bump the conversation's last activity.
+
+    On PostgreSQL both happen in one statement (a data-modifying CTE), saving a round
+    trip on the hottest path; elsewhere in two. Returns the message id. Core statements
+    only (an ORM session or a :class:`~frontline.kit.db.CoreTransaction`).
+    """
+    if values.get("tenant_id") != scope.tenant_id:
+        raise ValueError("message values must carry the repository's tenant")
+    bind = unit.bind
+    postgres = bind is not None and bind.dialect.name == "postgresql"
+    insert_stmt, touch_stmt = _append_statements(postgres)
+    touch = {
+        "touch_tenant_id": scope.tenant_id,
+        "touch_conversation_id": values["conversation_id"],
+        "touch_at": values["created_at"],
+    }
+    params = {f"m_{key}": value for key, value in values.items()}
+    if touch_stmt is None:
+        result = await unit.execute(insert_stmt, {**params, **touch})
+        return int(result.scalar_one())
+    # the activity bump first, in the insert's trip to SQLite's thread (a deferred statement)
+    await unit.execute_deferred(touch_stmt, touch)
+    result = await unit.execute(insert_stmt, params)
+    return int(result.scalar_one())
 
 
 @functools.cache
@@ -214,7 +244,23 @@ def _recent_statement() -> Select[Any]:
     )
 
 
+@functools.cache
+def _recent_unheld_statement() -> Select[Any]:
+    """:func:`_recent_statement` without the messages moderation held."""
+    return _recent_statement().where(not_held(cast(Table, Message.__table__).c))
+
+
+@functools.cache
+def _recent_screened_statement() -> Select[Any]:
+    """:func:`_recent_statement` with each message's moderation mode (``meta.moderation.mode``:
+    ``hold``, ``flag`` or NULL)."""
+    messages = cast(Table, Message.__table__)
+    mode = messages.c.meta["moderation"]["mode"].as_string()
+    return _recent_statement().add_columns(mode.label("moderation"))
+
+
 _FROM_CONVERSATION = ("conversation_id", "channel_id")
+HOLD = MODERATION_HOLD
 
 
 class MessageRepository(TenantRepository[Message]):
@@ -288,6 +334,20 @@ class MessageRepository(TenantRepository[Message]):
         params = {"tid": self.scope.tenant_id, "cid": conversation_id, "limit": limit}
         rows = (await self.session.execute(_recent_statement(), params)).all()
         return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def recent_unheld(self, conversation_id: int, limit: int) -> list[tuple[int, str, str]]:
+        """:meth:`recent` without the messages moderation held (what a model may read)."""
+        params = {"tid": self.scope.tenant_id, "cid": conversation_id, "limit": limit}
+        rows = (await self.session.execute(_recent_unheld_statement(), params)).all()
+        return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def recent_screened(
+        self, conversation_id: int, limit: int
+    ) -> list[tuple[int, str, str, bool]]:
+        """:meth:`recent` with, for each message, whether moderation held it."""
+        params = {"tid": self.scope.tenant_id, "cid": conversation_id, "limit": limit}
+        rows = (await self.session.execute(_recent_screened_statement(), params)).all()
+        return [(int(r[0]), str(r[1]), str(r[2]), r[3] == HOLD) for r in rows]
 
     async def for_delivery(
         self, message_id: int, thread_limit: int
@@ -366,28 +426,8 @@ class MessageRepository(TenantRepository[Message]):
         return dict(row) if row is not None else None
 
     async def append(self, values: dict[str, Any]) -> int:
-        """Append a message to its conversation and bump the conversation's last activity.
-
-        On PostgreSQL both happen in one statement (a data-modifying CTE), saving a round
-        trip on the hottest path; elsewhere in two. Returns the message id.
-        """
-        if values.get("tenant_id") != self.scope.tenant_id:
-            raise ValueError("message values must carry the repository's tenant")
-        bind = self.session.bind
-        postgres = bind is not None and bind.dialect.name == "postgresql"
-        insert_stmt, touch_stmt = _append_statements(postgres)
-        touch = {
-            "touch_tenant_id": self.scope.tenant_id,
-            "touch_conversation_id": values["conversation_id"],
-            "touch_at": values["created_at"],
-        }
-        params = {f"m_{key}": value for key, value in values.items()}
-        if touch_stmt is None:
-            result = await self.session.execute(insert_stmt, {**params, **touch})
-            return int(result.scalar_one())
-        result = await self.session.execute(insert_stmt, params)
-        await self.session.execute(touch_stmt, touch)
-        return int(result.scalar_one())
+        """See :func:`append_message` (on this repository's session)."""
+        return await append_message(as_unit(self.session), self.scope, values)
 
     async def by_external_id(self, channel_id: uuid.UUID, external_id: str) -> Message | None:
         stmt = self.select().where(

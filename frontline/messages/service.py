@@ -14,9 +14,10 @@ from frontline.channels.base import InboundMessage
 from frontline.errors import Conflict, NotFound
 from frontline.jobs import queue
 from frontline.jobs.registry import JobContext
+from frontline.kit.db import HasInfo, Unit
 from frontline.kit.repository import TenantScope
 from frontline.kit.time import utcnow
-from frontline.messages.repository import MessageRepository
+from frontline.messages.repository import MessageRepository, append_message
 from frontline.messages.schemas import MessageOut, message_event
 from frontline.models import Conversation, DeliveryStatus, Message, SenderType
 from frontline.realtime.publish import publish_after_commit
@@ -27,7 +28,7 @@ def _publish(session: AsyncSession, message: Message, name: str = events.MESSAGE
 
 
 def _publish_data(
-    session: AsyncSession,
+    session: HasInfo,
     tenant_id: uuid.UUID,
     conversation_id: int,
     name: str,
@@ -48,7 +49,7 @@ AttachHook = Callable[[int], Awaitable[list[dict[str, Any]]]]
 
 
 async def record_inbound(
-    session: AsyncSession,
+    session: Unit,
     scope: TenantScope,
     conversation_id: int,
     channel_id: uuid.UUID,
@@ -71,7 +72,7 @@ async def record_inbound(
         "failure_reason": None,
         "created_at": utcnow(),
     }
-    message_id = await MessageRepository(session, scope).append(values)
+    message_id = await append_message(session, scope, values)
     event = MessageOut(id=message_id, **values).model_dump(mode="json")
     if attach is not None:
         event["attachments"] = await attach(message_id)
@@ -244,6 +245,7 @@ async def channel_delivery(
     last ``window`` (with the latest reason): its delivery health."""
     return await MessageRepository(session, scope).channel_delivery(channel_id, utcnow() - window)
 
+
 async def find(session: AsyncSession, scope: TenantScope, message_id: int) -> Message | None:
     return await MessageRepository(session, scope).get(message_id)
 
@@ -282,6 +284,22 @@ async def recent(
     internal, newest first (an AI turn's context: its cost does not grow with the
     conversation)."""
     return await MessageRepository(session, scope).recent(conversation_id, limit)
+
+
+async def recent_unheld(
+    session: AsyncSession, scope: TenantScope, conversation_id: int, limit: int
+) -> list[tuple[int, str, str]]:
+    """:func:`recent` without the messages moderation held: the history an AI turn sends to
+    a model."""
+    return await MessageRepository(session, scope).recent_unheld(conversation_id, limit)
+
+
+async def recent_screened(
+    session: AsyncSession, scope: TenantScope, conversation_id: int, limit: int
+) -> list[tuple[int, str, str, bool]]:
+    """:func:`recent` with, for each message, whether moderation held it (``hold``: it may
+    be abuse, spam or an injection attempt, and is not for a model to read)."""
+    return await MessageRepository(session, scope).recent_screened(conversation_id, limit)
 
 
 async def resend(

@@ -32,6 +32,7 @@ from frontline.models.conversations import (
     Priority,
     SenderType,
     Tag,
+    not_held,
 )
 from frontline.models.jobs import Job, JobStatus
 from frontline.models.knowledge import (
@@ -99,4 +100,5 @@ __all__ = [
     "Tenant",
     "UsageDaily",
     "User",
+    "not_held",
 ]

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     ForeignKey,
     Index,
     SmallInteger,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    or_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -182,3 +184,14 @@ class Message(Base):
     delivery_status: Mapped[str] = mapped_column(String(20))
     failure_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_at_column()
+
+
+# meta.moderation.mode of a message moderation held (ai.moderation.Mode.HOLD)
+MODERATION_HOLD = "hold"
+
+
+def not_held(messages: Any) -> ColumnElement[bool]:
+    """Of ``messages`` (the table's columns, or an alias's), those moderation did not hold:
+    what a model may read (a held one may be abuse, spam or an injection attempt)."""
+    mode = messages.meta["moderation"]["mode"].as_string()
+    return or_(mode.is_(None), mode != MODERATION_HOLD)

@@ -81,6 +81,10 @@ class KnowledgeChunk(Base):
     terms: Mapped[str] = deferred(mapped_column(Text, default="", nullable=False))
     embedding: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     embedding_model: Mapped[str | None] = mapped_column(String(200))
+    # the semantic re-rank's vector (frontline.knowledge.rerank: float32, both bundled
+    # models) and the models it came from; null until the chunk is embedded
+    rerank_vector: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    rerank_model: Mapped[str | None] = mapped_column(String(200))
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

@@ -21,6 +21,10 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
+from redis.exceptions import RedisError
+
+from frontline.kit.redis import Outage, RedisOptions, redis_client
+
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
@@ -172,58 +176,111 @@ class MemoryBroker:
         self._fanout.subscribers.clear()
 
 
+# what a Redis that went away raises (a paused one: the socket timeout, or ours waiting for
+# its confirmation of a subscription)
+_DOWN: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+
+
 class _RedisFanout(_Fanout):
-    """Local fan-out behind one Redis pub/sub connection per process."""
+    """Local fan-out behind one Redis pub/sub connection per process.
 
-    SUBSCRIBE_TIMEOUT = 5.0
+    While Redis is unreachable a subscription is served by this process alone (the events
+    published here reach it, see :meth:`RedisBroker.publish`): subscribing does not fail, and
+    the topics Redis could not be told about are subscribed by the reader once it answers
+    again (redis-py itself subscribes again, on reconnecting, to the topics it had)."""
 
-    def __init__(self, redis: Any) -> None:
+    RETRY_SECONDS = 0.5
+
+    def __init__(self, redis: Any, outage: Outage, confirm_seconds: float) -> None:
         super().__init__()
         self._redis = redis
+        self._outage = outage
+        # how long Redis may take to confirm a subscription (the clients' socket timeout)
+        self._confirm_seconds = confirm_seconds
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
         # topic -> resolved once Redis confirmed the subscription
         self._live: dict[str, asyncio.Future[None]] = {}
+        # topics with local subscribers that Redis has not been told about (it was down)
+        self._pending: set[str] = set()
         self._lock = asyncio.Lock()
 
     async def first_subscriber(self, topic: str) -> None:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        self._live[topic] = future
-        async with self._lock:
-            if self._pubsub is None:
-                self._pubsub = self._redis.pubsub()
-            await self._pubsub.subscribe(topic)
-            if self._reader is None or self._reader.done():
-                self._reader = asyncio.create_task(self._read(), name="frontline-redis-pubsub")
+        self._live[topic] = loop.create_future()
+        if self._outage.down:  # known down: no wait; the reader subscribes it later
+            self._pending.add(topic)
+            self._start_reader()
+            return
+        try:
+            async with self._lock:
+                if self._pubsub is None:
+                    self._pubsub = self._redis.pubsub()
+                await self._pubsub.subscribe(topic)
+        except _DOWN as exc:
+            self._outage.failed(exc)
+            self._pending.add(topic)
+        finally:
+            self._start_reader()
         await self.wait_live(topic)
+
+    def _start_reader(self) -> None:
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read(), name="frontline-redis-pubsub")
 
     async def wait_live(self, topic: str) -> None:
         future = self._live.get(topic)
-        if future is not None and not future.done():
-            await asyncio.wait_for(asyncio.shield(future), self.SUBSCRIBE_TIMEOUT)
+        if future is None or future.done() or self._outage.down:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(future), self._confirm_seconds)
+        except TimeoutError as exc:  # Redis took the command and does not answer: paused
+            self._outage.failed(exc)
 
     async def last_subscriber_left(self, topic: str) -> None:
         async with self._lock:
             if topic in self.subscribers:
                 return  # subscribed again meanwhile: keep the Redis subscription
             self._live.pop(topic, None)
-            if self._pubsub is not None:
+            self._pending.discard(topic)
+            if self._pubsub is not None:  # tried even when down: a stale one would come back
                 with contextlib.suppress(Exception):
                     await self._pubsub.unsubscribe(topic)
+
+    async def _subscribe_pending(self) -> None:
+        """Tell Redis about the topics it missed (raises while it is still down)."""
+        async with self._lock:
+            topics = sorted(t for t in self._pending if t in self.subscribers)
+            if not topics:
+                self._pending.clear()
+                return
+            if self._pubsub is None:
+                self._pubsub = self._redis.pubsub()
+            await self._pubsub.subscribe(*topics)
+            self._pending.difference_update(topics)
 
     async def _read(self) -> None:
         while True:
             try:
+                if self._pending:
+                    await self._subscribe_pending()
+                if self._pubsub is None or self._pubsub.connection is None:
+                    await asyncio.sleep(self.RETRY_SECONDS)
+                    continue
                 item = await self._pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
             except asyncio.CancelledError:
                 raise
+            except _DOWN as exc:
+                self._outage.failed(exc)
+                await asyncio.sleep(self.RETRY_SECONDS)
+                continue
             except Exception:
                 log.warning("redis pub/sub read failed; retrying", exc_info=True)
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(self.RETRY_SECONDS)
                 continue
             if item is None:
                 continue
+            self._outage.answered()  # whatever it said, Redis is there
             channel = item.get("channel")
             topic = channel.decode() if isinstance(channel, bytes) else str(channel)
             kind = item.get("type")
@@ -249,20 +306,44 @@ class _RedisFanout(_Fanout):
                 await self._pubsub.aclose()
         self.subscribers.clear()
         self._live.clear()
+        self._pending.clear()
 
 
 class RedisBroker:
-    """Redis pub/sub fan-out across processes."""
+    """Redis pub/sub fan-out across processes.
 
-    def __init__(self, url: str, queue_size: int = 1000) -> None:
-        from redis.asyncio import Redis
+    A Redis outage fails neither a publisher (a WebSocket handler passing on a typing
+    indicator, an event after commit, a streamed reply) nor a subscriber (a socket opening):
+    while Redis is unreachable an event goes to this process's own subscribers only (the
+    in-process fallback; other instances miss it and resume from the database, live-only
+    events such as typing are lost there), and new subscriptions are served by this process
+    until Redis answers again, with one log line when Redis goes away and one when it is
+    back. A Redis that stops answering (paused) fails a command within the client's socket
+    timeout (:class:`frontline.kit.redis.RedisOptions`) instead of holding it."""
 
-        self._redis = Redis.from_url(url)
-        self._fanout = _RedisFanout(self._redis)
+    def __init__(
+        self, url: str, queue_size: int = 1000, options: RedisOptions | None = None
+    ) -> None:
+        self._redis = redis_client(url, options)
+        self._outage = Outage(
+            log,
+            "redis unreachable: realtime events reach this process's subscribers only",
+            "redis reachable again: realtime events are shared again",
+        )
+        self._fanout = _RedisFanout(
+            self._redis, self._outage, (options or RedisOptions()).socket_timeout
+        )
         self._queue_size = queue_size
 
     async def publish(self, topic: str, event: Event) -> None:
-        await self._redis.publish(topic, json.dumps(event, default=str, ensure_ascii=False))
+        payload = json.dumps(event, default=str, ensure_ascii=False)
+        try:
+            await self._redis.publish(topic, payload)
+        except _DOWN as exc:
+            self._outage.failed(exc)
+            self._fanout.deliver(topic, event)
+            return
+        self._outage.answered()
 
     def subscription(self) -> Subscription:
         return Subscription(self._fanout, self._queue_size)
@@ -271,7 +352,11 @@ class RedisBroker:
         return _iterate(self.subscription(), topic)
 
     async def watched(self, topic: str) -> bool:
-        counts = await self._redis.pubsub_numsub(topic)
+        try:
+            counts = await self._redis.pubsub_numsub(topic)
+        except _DOWN:
+            # unreachable: only this process's viewers can be reached meanwhile
+            return bool(self._fanout.subscribers.get(topic))
         return any(int(count) > 0 for _name, count in counts)
 
     async def close(self) -> None:
@@ -279,5 +364,5 @@ class RedisBroker:
         await self._redis.aclose()
 
 
-def make_broker(redis_url: str | None) -> Broker:
-    return RedisBroker(redis_url) if redis_url else MemoryBroker()
+def make_broker(redis_url: str | None, options: RedisOptions | None = None) -> Broker:
+    return RedisBroker(redis_url, options=options) if redis_url else MemoryBroker()

@@ -18,10 +18,9 @@ from typing import Any, Protocol
 
 from redis.exceptions import RedisError
 
-log = logging.getLogger(__name__)
+from frontline.kit.redis import Outage, RedisOptions, redis_client
 
-# a Redis that does not answer within this long counts as unreachable (its socket timeouts)
-REDIS_TIMEOUT_SECONDS = 5.0
+log = logging.getLogger(__name__)
 
 
 class PresenceStore(Protocol):
@@ -102,29 +101,57 @@ def _retry_after(now: float, window: int, window_seconds: int) -> float:
 
 
 class RedisPresence:
-    """A sorted set per tenant: member = connection, score = expiry time."""
+    """A sorted set per tenant: member = connection, score = expiry time. While Redis is
+    unreachable the connections are kept in this process (``fallback``): a socket opening
+    meanwhile sees the operators online here, not across processes, and is not failed."""
 
-    def __init__(self, redis: Any) -> None:
+    def __init__(self, redis: Any, fallback: PresenceStore | None = None) -> None:
         self._redis = redis
+        self._fallback = fallback or MemoryPresence()
+        self._outage = Outage(
+            log,
+            "redis unreachable: operator presence is kept in this process",
+            "redis reachable again: operator presence is shared again",
+        )
 
     @staticmethod
     def _key(tenant_id: str) -> str:
         return f"frontline:presence:{tenant_id}"
 
     async def enter(self, tenant_id: str, connection_id: str, ttl_seconds: float) -> None:
+        # kept here too: the fallback is current whenever Redis goes away
+        await self._fallback.enter(tenant_id, connection_id, ttl_seconds)
         key = self._key(tenant_id)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(key, {connection_id: time.time() + ttl_seconds})
-            pipe.expire(key, max(60, int(ttl_seconds * 4)))
-            await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.zadd(key, {connection_id: time.time() + ttl_seconds})
+                pipe.expire(key, max(60, int(ttl_seconds * 4)))
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._outage.failed(exc)
+            return
+        self._outage.answered()
 
     async def leave(self, tenant_id: str, connection_id: str) -> None:
-        await self._redis.zrem(self._key(tenant_id), connection_id)
+        await self._fallback.leave(tenant_id, connection_id)
+        try:
+            await self._redis.zrem(self._key(tenant_id), connection_id)
+        except (RedisError, OSError) as exc:
+            self._outage.failed(exc)
+            return
+        self._outage.answered()
 
     async def count(self, tenant_id: str) -> int:
-        return int(await self._redis.zcount(self._key(tenant_id), time.time(), "+inf"))
+        try:
+            found = int(await self._redis.zcount(self._key(tenant_id), time.time(), "+inf"))
+        except (RedisError, OSError) as exc:
+            self._outage.failed(exc)
+            return await self._fallback.count(tenant_id)
+        self._outage.answered()
+        return found
 
     async def close(self) -> None:
+        await self._fallback.close()
         await self._redis.aclose()
 
 
@@ -135,7 +162,11 @@ class RedisRateLimiter:
     def __init__(self, redis: Any, fallback: RateLimiter | None = None) -> None:
         self._redis = redis
         self._fallback = fallback or MemoryRateLimiter()
-        self._down = False
+        self._outage = Outage(
+            log,
+            "redis unreachable: rate limits are counted in this process",
+            "redis reachable again: rate limits are shared again",
+        )
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> float | None:
         now = time.time()
@@ -147,13 +178,9 @@ class RedisRateLimiter:
                 pipe.expire(redis_key, window_seconds + 1)
                 count, _ = await pipe.execute()
         except (RedisError, OSError) as exc:
-            if not self._down:
-                self._down = True
-                log.warning("redis unreachable: rate limits are counted in this process: %r", exc)
+            self._outage.failed(exc)
             return await self._fallback.hit(key, limit, window_seconds)
-        if self._down:
-            self._down = False
-            log.warning("redis reachable again: rate limits are shared again")
+        self._outage.answered()
         if int(count) > limit:
             return _retry_after(now, window, window_seconds)
         return None
@@ -162,23 +189,13 @@ class RedisRateLimiter:
         await self._redis.aclose()
 
 
-def make_presence(redis_url: str | None) -> PresenceStore:
+def make_presence(redis_url: str | None, options: RedisOptions | None = None) -> PresenceStore:
     if not redis_url:
         return MemoryPresence()
-    from redis.asyncio import Redis
-
-    return RedisPresence(Redis.from_url(redis_url))
+    return RedisPresence(redis_client(redis_url, options))
 
 
-def make_rate_limiter(redis_url: str | None) -> RateLimiter:
+def make_rate_limiter(redis_url: str | None, options: RedisOptions | None = None) -> RateLimiter:
     if not redis_url:
         return MemoryRateLimiter()
-    from redis.asyncio import Redis
-
-    return RedisRateLimiter(
-        Redis.from_url(
-            redis_url,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-        )
-    )
+    return RedisRateLimiter(redis_client(redis_url, options))

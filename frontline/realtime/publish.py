@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from frontline.kit.db import after_commit
+from frontline.kit.db import HasInfo, after_commit
 from frontline.realtime.broker import Broker
 
 log = logging.getLogger(__name__)
@@ -20,9 +18,7 @@ def session_info(broker: Broker) -> dict[str, Any]:
     return {BROKER_KEY: broker}
 
 
-def publish_after_commit(
-    session: AsyncSession, topic: str, name: str, data: dict[str, Any]
-) -> None:
+def publish_after_commit(session: HasInfo, topic: str, name: str, data: dict[str, Any]) -> None:
     broker: Broker | None = session.info.get(BROKER_KEY)
     if broker is None:
         return

@@ -93,7 +93,17 @@ async def session_preflight(request: Request) -> Response:
     return Response(status_code=204, headers=_cors_headers(origin))
 
 
-@router.post("/api/v1/widget/session", tags=["widget"])
+@router.post(
+    "/api/v1/widget/session",
+    tags=["widget"],
+    # the body is read by hand (its CORS-aware refusals); documented for clients and fuzzers
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": SessionIn.model_json_schema()}},
+        }
+    },
+)
 async def widget_session(request: Request, services: ServicesDep) -> JSONResponse:
     """Start (or resume) a visitor's chat: the widget calls this first, with the visitor
     token it kept, and gets a (possibly new) token, the conversation and the widget's
@@ -297,7 +307,16 @@ async def widget_upload(request: Request, services: ServicesDep) -> JSONResponse
     return JSONResponse(out.model_dump(), status_code=201, headers=_cors_headers(origin))
 
 
-@router.get("/api/v1/widget/attachments/{attachment_id}", tags=["widget"])
+@router.get(
+    "/api/v1/widget/attachments/{attachment_id}",
+    tags=["widget"],
+    response_class=Response,
+    # served with its sniffed type (image/png, application/pdf, ...)
+    responses={
+        200: {"description": "the file", "content": {"*/*": {}}},
+        403: {"description": "the link is forged or has expired"},
+    },
+)
 async def widget_file(
     attachment_id: PathId,
     services: ServicesDep,

@@ -87,7 +87,7 @@ async def test_the_bounded_history_read_prompts_exactly_as_reading_everything(
         read.append(len(visible))
         return [(r.id, r.sender_type, r.text) for r in visible]
 
-    monkeypatch.setattr(messages, "recent", recent)
+    monkeypatch.setattr(messages, "recent_unheld", recent)
     checked = skipped = bounded = 0
     for _case in range(600):
         conversation[:] = random_conversation(rng, rng.randint(1, 80))
@@ -154,7 +154,7 @@ async def test_the_prompt_shows_the_last_history_size_turns_and_the_read_stays_s
         return rows
 
     monkeypatch.setattr(conversations, "turn_context", turn_context)
-    monkeypatch.setattr(messages, "recent", recent)
+    monkeypatch.setattr(messages, "recent_unheld", recent)
     llm.script(OPENAI_PATH, answer("full_answer", "Ответ 4"))
     sent = await factory.inbound(t, text="Вопрос 4")
     await worker.run_until_idle()

@@ -265,3 +265,19 @@ def test_a_heading_glued_to_the_first_sentence_is_not_part_of_the_answer() -> No
     result = engine.triage("How long is the Sayan glacier trek?")
     assert result.decision is Decision.FULL_ANSWER, result.draft_reply
     assert result.draft_reply.startswith("The trek takes 6 days.")
+
+
+def test_a_name_stemmed_differently_in_two_passages_is_one_name() -> None:
+    """The stemmer cuts "Байкал" to "байка" but "Байкале" to "байкал": a question whose
+    adjective ("байкальского") is read as the longer stem still fits the passage that only
+    has the shorter one (the demo's "Какая стоимость байкальского тура?" was handed off
+    whenever another retrieved passage said "на Байкале")."""
+    assert stem("байкал") != stem("байкале")
+    passages = [
+        chunk_passage(1, "Туры", ("Байкал",), "Тур «Байкал за 7 дней» стоит 45 000 ₽ на человека."),
+        chunk_passage(2, "Туры", ("Снаряжение",), "Что взять с собой в тур на Байкале: дождевик."),
+    ]
+    engine = OfflineEngine(passages, thresholds=DOCUMENT_THRESHOLDS, default_language="ru")
+    result = engine.triage("Какая стоимость байкальского тура?")
+    assert result.decision is Decision.FULL_ANSWER, result.draft_reply
+    assert "45 000 ₽" in result.draft_reply

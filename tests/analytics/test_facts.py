@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,56 +14,32 @@ from sqlalchemy import select
 from frontline.analytics.repository import AnalyticsRepository, Window
 from frontline.kit.repository import TenantScope
 from frontline.models import AiCall, Contact, Conversation, ConversationFacts, Message
+from tests.analytics.seeding import START, Mix, message, random_contact, random_conversation
 from tests.conftest import Factory
 
-START = datetime(2026, 5, 1, tzinfo=UTC)
+MIX = Mix(
+    statuses=["resolved", "resolved", "bot", "pending", "open"],
+    handed_share=0.4,
+    reasons=["Customer asked for a person"],
+    reopened_share=0.1,
+)
 
 
 async def _seed_random(factory: Factory, tenant_id: uuid.UUID, channels: list[str]) -> None:
     rng = random.Random(20261207)
     senders = ["contact", "ai", "operator", "ai", "contact"]
     async with factory.services.db.transaction() as session:
-        contact = Contact(tenant_id=tenant_id, name="Random")
-        session.add(contact)
-        await session.flush()
+        contact = await random_contact(session, tenant_id)
         for i in range(60):
-            created = START + timedelta(hours=rng.uniform(0, 24 * 20))
-            handed = rng.random() < 0.4
-            status = rng.choice(["resolved", "resolved", "bot", "pending", "open"])
-            conv = Conversation(
-                tenant_id=tenant_id,
-                channel_id=uuid.UUID(rng.choice(channels)),
-                contact_id=contact.id,
-                status=status,
-                subject="",
-                created_at=created,
-                last_activity_at=created,
-                updated_at=created,
-                resolved_at=created + timedelta(minutes=rng.randint(1, 300))
-                if status == "resolved"
-                else None,
-                handed_off_at=created + timedelta(seconds=rng.randint(1, 90)) if handed else None,
-                handoff_reason="Customer asked for a person" if handed else None,
-                csat_rating=rng.choice([None, None, 1, 2, 3, 4, 5]),
-                reopened_soon=rng.random() < 0.1,
-            )
+            conv = random_conversation(rng, tenant_id, contact.id, channels, MIX)
             session.add(conv)
             await session.flush()
             # messages in random order of insertion, some internal, some before others
             for k in range(rng.randint(0, 7)):
                 sender = rng.choice(senders)
-                session.add(
-                    Message(
-                        tenant_id=tenant_id,
-                        conversation_id=conv.id,
-                        channel_id=conv.channel_id,
-                        sender_type=sender,
-                        is_internal=sender != "contact" and rng.random() < 0.25,
-                        text=f"m{i}-{k}",
-                        delivery_status="sent",
-                        created_at=created + timedelta(seconds=rng.uniform(0, 600)),
-                    )
-                )
+                internal = sender != "contact" and rng.random() < 0.25
+                at = conv.created_at + timedelta(seconds=rng.uniform(0, 600))
+                session.add(message(conv, sender, at, internal, f"m{i}-{k}"))
                 await session.flush()  # one insert at a time: the trigger sees each
             # AI log rows: most on the conversation, some outside any (copilot-like)
             for _ in range(rng.randint(0, 3)):
@@ -77,7 +53,7 @@ async def _seed_random(factory: Factory, tenant_id: uuid.UUID, channels: list[st
                         tokens_in=rng.randint(0, 900),
                         tokens_out=rng.randint(0, 300),
                         cost=rng.choice([None, rng.randint(0, 50) / 10_000]),
-                        created_at=created + timedelta(minutes=rng.uniform(0, 3000)),
+                        created_at=conv.created_at + timedelta(minutes=rng.uniform(0, 3000)),
                     )
                 )
 

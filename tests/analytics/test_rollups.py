@@ -12,7 +12,7 @@ import importlib.util
 import random
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,9 @@ from frontline.models import (
     Conversation,
     Message,
 )
+from tests.analytics.seeding import START, Mix, message, random_contact, random_conversation
 from tests.conftest import Factory
 
-START = datetime(2026, 5, 1, tzinfo=UTC)
 REASONS = [
     None,
     "Customer asked for a person",
@@ -40,6 +40,12 @@ REASONS = [
     "Billing dispute",
     "an LLM's own words",
 ]
+MIX = Mix(
+    statuses=["resolved", "resolved", "resolved", "bot", "pending", "open"],
+    handed_share=0.35,
+    reasons=REASONS,
+    reopened_share=0.15,
+)
 
 
 def _migration() -> Any:
@@ -54,19 +60,6 @@ def _migration() -> Any:
 MIGRATION = _migration()
 
 
-def _message(conv: Conversation, sender: str, at: datetime, internal: bool, n: int) -> Message:
-    return Message(
-        tenant_id=conv.tenant_id,
-        conversation_id=conv.id,
-        channel_id=conv.channel_id,
-        sender_type=sender,
-        is_internal=internal,
-        text=f"Question {n % 4}" if sender == "contact" else "reply",
-        delivery_status="sent",
-        created_at=at,
-    )
-
-
 async def _seed(factory: Factory, tenant_id: uuid.UUID, channels: list[str], seed: int) -> None:
     """Random conversations and messages, then random changes: resolve, reopen (soon or
     not), hand off and back, rate, move to another channel, late operator replies, and
@@ -74,38 +67,18 @@ async def _seed(factory: Factory, tenant_id: uuid.UUID, channels: list[str], see
     rng = random.Random(seed)
     ids: list[int] = []
     async with factory.services.db.transaction() as session:
-        contact = Contact(tenant_id=tenant_id, name="Random")
-        session.add(contact)
-        await session.flush()
+        contact = await random_contact(session, tenant_id)
         for i in range(70):
-            created = START + timedelta(hours=rng.uniform(0, 24 * 20))
-            status = rng.choice(["resolved", "resolved", "resolved", "bot", "pending", "open"])
-            handed = rng.random() < 0.35
-            conv = Conversation(
-                tenant_id=tenant_id,
-                channel_id=uuid.UUID(rng.choice(channels)),
-                contact_id=contact.id,
-                status=status,
-                subject="",
-                created_at=created,
-                last_activity_at=created,
-                updated_at=created,
-                resolved_at=created + timedelta(minutes=rng.randint(1, 300))
-                if status == "resolved"
-                else None,
-                handed_off_at=created + timedelta(seconds=rng.randint(1, 90)) if handed else None,
-                handoff_reason=rng.choice(REASONS) if handed else None,
-                csat_rating=rng.choice([None, None, 1, 2, 3, 4, 5]),
-                reopened_soon=rng.random() < 0.15,
-            )
+            conv = random_conversation(rng, tenant_id, contact.id, channels, MIX)
             session.add(conv)
             await session.flush()
             ids.append(conv.id)
             for k in range(rng.randint(0, 6)):
                 sender = rng.choice(["contact", "ai", "ai", "contact", "operator"])
-                at = created + timedelta(seconds=rng.uniform(0, 600))
+                at = conv.created_at + timedelta(seconds=rng.uniform(0, 600))
                 internal = sender != "contact" and rng.random() < 0.25
-                session.add(_message(conv, sender, at, internal, i + k))
+                text = f"Question {(i + k) % 4}" if sender == "contact" else "reply"
+                session.add(message(conv, sender, at, internal, text))
                 await session.flush()  # one insert at a time: the triggers see each
     # changes, each in its own transaction like the product's
     for conv_id in rng.sample(ids, 40):
@@ -135,7 +108,7 @@ async def _seed(factory: Factory, tenant_id: uuid.UUID, channels: list[str], see
                 conv.channel_id = uuid.UUID(rng.choice(channels))
             else:  # an operator's reply, visible or internal, maybe earlier than others
                 at = conv.created_at + timedelta(seconds=rng.uniform(0, 900))
-                session.add(_message(conv, "operator", at, rng.random() < 0.3, 0))
+                session.add(message(conv, "operator", at, rng.random() < 0.3, "reply"))
     async with factory.services.db.transaction() as session:
         gone = rng.sample(ids, 5)
         await session.execute(delete(Message).where(Message.conversation_id.in_(gone)))
@@ -251,7 +224,7 @@ async def test_strict_ai_resolution_follows_each_exclusion(factory: Factory) -> 
         async with factory.services.db.transaction() as session:
             conv = await session.get(Conversation, conv_id)
             assert conv is not None
-            session.add(_message(conv, "operator", START + timedelta(minutes=1), internal, 0))
+            session.add(message(conv, "operator", START + timedelta(minutes=1), internal, "reply"))
 
     assert await strict() == 1
     assert await strict(reopened_soon=True) == 0

@@ -7,6 +7,8 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from frontline.realtime.visitors import channel_id_for_key
 from tests.attachments.conftest import HTML, PDF, png
 from tests.realtime.conftest import (  # the live server's fixtures
@@ -132,6 +134,7 @@ async def test_signed_links_expire_and_cannot_be_forged(live: LiveServer) -> Non
     assert r.status_code == 404
 
 
+@pytest.mark.usefixtures("fresh_rate_window")
 async def test_uploads_are_checked(live: LiveServer) -> None:
     tenant = await live.factory.tenant()
     key = await add_web_channel(

@@ -18,12 +18,23 @@ from tests.conftest import Factory
 
 REDIS_URL = os.environ.get("FRONTLINE_TEST_REDIS_URL")
 LOGIN = "/api/v1/auth/login"
+# The default policy's first back-off is 1 s: a test that expects a lock to still hold a few
+# requests later fails whenever those requests take longer than that (a loaded CI machine
+# takes several seconds). Such tests use a first back-off far longer than any test runs.
+HELD = ThrottlePolicy(base_seconds=120.0)
+
+
+@pytest.fixture
+def held_back_off(services: Services) -> None:
+    """The app's back-off outlasts the test: a lock taken stays until it is lifted."""
+    services.login_throttle.policy = HELD
 
 
 async def _attempt(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
     return await client.post(LOGIN, json={"email": email, "password": password})
 
 
+@pytest.mark.usefixtures("held_back_off")
 async def test_wrong_passwords_back_off_then_refuse_even_the_right_one(factory: Factory) -> None:
     t = await factory.tenant()
     statuses = [
@@ -47,6 +58,7 @@ async def test_success_clears_the_account_count(factory: Factory) -> None:
         assert (await _attempt(factory.client, t.owner_email, "guess")).status_code == 401
 
 
+@pytest.mark.usefixtures("held_back_off")
 async def test_one_address_guessing_many_accounts_is_slowed(factory: Factory) -> None:
     t = await factory.tenant()
     for i in range(20):
@@ -56,6 +68,7 @@ async def test_one_address_guessing_many_accounts_is_slowed(factory: Factory) ->
     assert r.status_code == 429  # the address is backing off, whatever account it tries
 
 
+@pytest.mark.usefixtures("held_back_off")
 async def test_admin_unlocks_a_member_and_operators_cannot(factory: Factory) -> None:
     t = await factory.tenant()
     other = await factory.tenant()
@@ -99,6 +112,8 @@ async def test_two_api_processes_share_the_back_off(settings: Settings, factory:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=a), base_url="http://testserver")
         for a in apps
     ]
+    for a in apps:
+        a.state.services.login_throttle.policy = HELD
     try:
         services: Services = apps[0].state.services
         assert isinstance(services.login_throttle.store, RedisCounters)
@@ -160,6 +175,7 @@ async def test_an_unknown_account_s_lockout_writes_no_workspace_log(factory: Fac
     ]
 
 
+@pytest.mark.usefixtures("held_back_off")
 async def test_the_console_sign_in_backs_off_too(factory: Factory) -> None:
     """The console's login form shares the API's counters: a guesser cannot switch to it."""
     t = await factory.tenant()

@@ -79,3 +79,21 @@ async def book(client: httpx.AsyncClient, t: TenantFixture, **body: Any) -> http
         if isinstance(body.get(key), datetime):
             body[key] = body[key].isoformat()
     return await client.post(f"{API}/bookings", json=body, headers=t.operator)
+
+
+async def use_remote_model(
+    client: httpx.AsyncClient, t: TenantFixture, llm_base: str, **settings: Any
+) -> None:
+    """The fake OpenAI-compatible server at ``llm_base`` as the workspace's only model,
+    with ``settings`` (``auto_booking=True``...) in the same AI settings change."""
+    chain = [
+        {
+            "kind": "openai_compatible",
+            "model": "m-1",
+            "config": {"base_url": f"{llm_base}/openai/v1"},
+        }
+    ]
+    r = await client.put(
+        f"{API}/ai/settings", json={**settings, "provider_chain": chain}, headers=t.owner
+    )
+    assert r.status_code == 200, r.text

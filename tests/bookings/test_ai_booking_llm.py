@@ -13,7 +13,7 @@ import httpx
 from frontline.jobs.worker import Worker
 from tests.ai.conftest import llm, llm_server  # noqa: F401 (fixtures)
 from tests.ai.fakes import OPENAI_PATH, FakeLLMServer, Reply, openai_completion
-from tests.bookings.helpers import API, make_tour
+from tests.bookings.helpers import API, make_tour, use_remote_model
 from tests.bookings.test_ai_booking import say
 from tests.conftest import Factory
 
@@ -32,18 +32,7 @@ async def test_the_model_fills_what_the_rules_miss_and_bad_fields_are_dropped(
 ) -> None:
     t = await factory.tenant(ai=True)
     _, departure = await make_tour(client, t, capacity=6, days=40)
-    r = await client.put(
-        f"{API}/ai/settings",
-        json={
-            "auto_booking": True,
-            "provider_chain": [
-                {"kind": "openai_compatible", "model": "m-1",
-                 "config": {"base_url": f"{llm.base}/openai/v1"}}
-            ],
-        },
-        headers=t.owner,
-    )  # fmt: skip
-    assert r.status_code == 200, r.text
+    await use_remote_model(client, t, llm.base, auto_booking=True)
     day = datetime.fromisoformat(departure["starts_at"]).astimezone(UTC) + timedelta(hours=8)
     # the customer's name is in lower case (the rules want capitals); the model also
     # claims a phone that is not one and a past date: both are dropped
@@ -79,13 +68,7 @@ async def test_a_model_answer_that_is_not_json_changes_nothing(
 ) -> None:
     t = await factory.tenant(ai=True)
     await make_tour(client, t, days=40)
-    await client.put(
-        f"{API}/ai/settings",
-        json={"auto_booking": True, "provider_chain": [
-            {"kind": "openai_compatible", "model": "m-1",
-             "config": {"base_url": f"{llm.base}/openai/v1"}}]},
-        headers=t.owner,
-    )  # fmt: skip
+    await use_remote_model(client, t, llm.base, auto_booking=True)
     llm.script(OPENAI_PATH, Reply(json=openai_completion("Sure! Booked it.", model="m-1")))
     reply = await say(factory, worker, t, "I want to book Baikal", contact="kate")
     assert reply["text"].startswith("To book 'Байкал', please tell me the date"), reply["text"]

@@ -10,7 +10,7 @@ import httpx
 from frontline.jobs.worker import Worker
 from tests.ai.conftest import llm, llm_server  # noqa: F401 (fixtures)
 from tests.ai.fakes import OPENAI_PATH, FakeLLMServer, Reply, openai_completion
-from tests.bookings.helpers import API, book, make_tour
+from tests.bookings.helpers import book, make_tour, use_remote_model
 from tests.conftest import Factory
 
 
@@ -27,20 +27,7 @@ async def test_the_prompt_carries_resources_departures_and_free_places(
         client, t, capacity=12, template={"name": "T", "prepayment_percent": 30}
     )
     await book(client, t, resource_id=resource["id"], departure_id=departure["id"], adults=3)
-    r = await client.put(
-        f"{API}/ai/settings",
-        json={
-            "provider_chain": [
-                {
-                    "kind": "openai_compatible",
-                    "model": "m-1",
-                    "config": {"base_url": f"{llm.base}/openai/v1"},
-                }
-            ]
-        },
-        headers=t.owner,
-    )
-    assert r.status_code == 200, r.text
+    await use_remote_model(client, t, llm.base)
     body = {"full_name": None, "issue_summary": "места", "decision": "full_answer",
             "draft_reply": "Есть 9 мест.", "language": "ru", "citations": [],
             "handoff_reason": None}  # fmt: skip

@@ -27,6 +27,8 @@ from tests.channels.test_email import MailSink, smtp
 from tests.channels.test_mailbox import all_customer_messages, mailbox_channel, plain_mail, poll
 from tests.conftest import Factory
 
+pytestmark = pytest.mark.usefixtures("fresh_rate_window")
+
 __all__ = ["dovecot_server", "smtp"]  # fixtures used by name
 
 CONTACT_LIMIT = 3

@@ -19,6 +19,8 @@ from tests.channels.whatsapp.fake_graph import payload
 from tests.channels.whatsapp.helpers import post_webhook, whatsapp_channel
 from tests.conftest import Factory
 
+pytestmark = pytest.mark.usefixtures("fresh_rate_window")
+
 LIMIT = 3
 FLOOD = LIMIT + 3
 
@@ -83,3 +85,40 @@ async def test_an_avito_flood_is_acknowledged_stored_once_and_answered_within_th
         r = await notify(factory.client, cid, secret, bodies[0])
         assert r.status_code == 200 and r.json()["duplicates"] == 1, r.text
         assert (await _stored(factory))[0] == FLOOD
+
+
+async def test_a_whatsapp_redelivery_does_not_use_up_the_contact_limit(factory: Factory) -> None:
+    t = await factory.tenant(ai=True)
+    cid = await whatsapp_channel(factory, t, None)
+    # distinct texts: the same text three times is moderation's repeated spam (held)
+    texts = ["Is the house free?", "Can I bring a dog?", "Where do I park?"][:LIMIT]
+    bodies = [
+        payload("text", id=f"wamid.again-{i}", text={"body": text}) for i, text in enumerate(texts)
+    ]
+    for body in bodies[:-1]:
+        assert (await post_webhook(factory.client, cid, body)).status_code == 200
+    for _ in range(LIMIT + 1):
+        r = await post_webhook(factory.client, cid, bodies[0])
+        assert r.status_code == 200 and r.json()["duplicates"] == 1, r.text
+    assert (await post_webhook(factory.client, cid, bodies[-1])).status_code == 200
+    # the last new message was still within the limit: stored once each, all answered
+    assert await _stored(factory) == (LIMIT, LIMIT, [None] * LIMIT)
+
+
+async def test_an_avito_redelivery_does_not_use_up_the_contact_limit(factory: Factory) -> None:
+    TOKENS.clear()
+    async with fake_avito() as avito:
+        t = await factory.tenant(ai=True)
+        cid, secret = await avito_channel(factory, t, avito)
+        words = ["дом", "баня", "парковка"][:LIMIT]
+        bodies = [
+            avito.payload("text", id=f"again-{i}", content={"text": f"Вопрос {i}: {word}"})
+            for i, word in enumerate(words)
+        ]
+        for body in bodies[:-1]:
+            assert (await notify(factory.client, cid, secret, body)).status_code == 200
+        for _ in range(LIMIT + 1):
+            r = await notify(factory.client, cid, secret, bodies[0])
+            assert r.status_code == 200 and r.json()["duplicates"] == 1, r.text
+        assert (await notify(factory.client, cid, secret, bodies[-1])).status_code == 200
+        assert await _stored(factory) == (LIMIT, LIMIT, [None] * LIMIT)

@@ -52,3 +52,31 @@ async def test_twenty_concurrent_redeliveries_store_one(factory: Factory) -> Non
     assert len(ids) == 1
     messages, conversations, contacts, _jobs = await _counts(factory)
     assert (messages, conversations, contacts) == (1, 1, 1)
+
+
+async def test_twenty_concurrent_redeliveries_from_a_known_contact_store_one(
+    factory: Factory,
+) -> None:
+    """The common case runs Core statements only (no ORM session: see
+    ``Database.core_transaction``): the losers of the race on the message's unique key roll
+    back whole and answer the winner's ids; one message, one AI job."""
+    t = await factory.tenant(ai=True)
+    url = f"/api/v1/channels/{t.api_channel_id}/messages"
+    first = {"external_id": "known-1", "contact": {"external_id": "known"}, "text": "Hello"}
+    assert (await factory.client.post(url, headers=t.api_channel, json=first)).status_code == 202
+    _messages, conversations, contacts, _jobs = await _counts(factory)
+    body = {"external_id": "known-race", "contact": {"external_id": "known"}, "text": "Again"}
+    responses = await asyncio.gather(
+        *(factory.client.post(url, headers=t.api_channel, json=body) for _ in range(20))
+    )
+    assert sorted(r.status_code for r in responses) == [200] * 19 + [202]
+    assert len({(r.json()["message_id"], r.json()["conversation_id"]) for r in responses}) == 1
+    assert (await _counts(factory))[1:3] == (conversations, contacts)
+    async with factory.services.db.reader() as s:
+        stored = (
+            await s.execute(select(func.count()).where(Message.external_id == "known-race"))
+        ).scalar_one()
+        kinds = (await s.execute(select(Job.kind, Job.payload))).all()
+    assert stored == 1
+    message_id = responses[0].json()["message_id"]
+    assert [k for k, payload in kinds if payload.get("message_id") == message_id] == ["ai.reply"]

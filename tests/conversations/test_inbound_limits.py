@@ -23,6 +23,8 @@ from frontline.settings import Settings
 from tests.conftest import Factory, TenantFixture
 from tests.customers.test_customer_api import mint, web_channel
 
+pytestmark = pytest.mark.usefixtures("fresh_rate_window")
+
 REDIS_URL = os.environ.get("FRONTLINE_TEST_REDIS_URL")
 CONTACT_LIMIT = 3
 TENANT_LIMIT = 8
@@ -85,29 +87,35 @@ async def test_a_workspace_flooded_through_many_contacts_is_limited_too(factory:
     assert (await api_send(factory.client, other, "c0")).status_code == 202
 
 
+async def post_mail(factory: Factory, t: TenantFixture, sender: str, message_id: str) -> int:
+    """One signed mail to the tenant's e-mail webhook; its answer's status."""
+    raw = json.dumps(
+        {
+            "from": sender,
+            "subject": "hi",
+            "text": f"message {message_id}",
+            "message_id": f"<{message_id}@example.com>",
+        }
+    ).encode()
+    r = await factory.client.post(
+        f"/api/v1/webhooks/email/{t.email_channel_id}",
+        content=raw,
+        headers={
+            "X-Frontline-Signature": sign(t.email_channel_secret, raw),
+            "Content-Type": "application/json",
+        },
+    )
+    return r.status_code
+
+
 async def test_the_email_webhook_stores_a_flood_but_the_ai_answers_only_the_allowed(
     factory: Factory,
 ) -> None:
     t = await factory.tenant(ai=True)
-    statuses = []
-    for i in range(CONTACT_LIMIT + 2):
-        raw = json.dumps(
-            {
-                "from": "flood@example.com",
-                "subject": "hi",
-                "text": f"message {i}",
-                "message_id": f"<m{i}-{uuid.uuid4().hex}@example.com>",
-            }
-        ).encode()
-        r = await factory.client.post(
-            f"/api/v1/webhooks/email/{t.email_channel_id}",
-            content=raw,
-            headers={
-                "X-Frontline-Signature": sign(t.email_channel_secret, raw),
-                "Content-Type": "application/json",
-            },
-        )
-        statuses.append(r.status_code)
+    statuses = [
+        await post_mail(factory, t, "flood@example.com", f"m{i}-{uuid.uuid4().hex}")
+        for i in range(CONTACT_LIMIT + 2)
+    ]
     # the provider is always acknowledged, so it does not redeliver for hours
     assert statuses == [202] * (CONTACT_LIMIT + 2)
     assert await count(factory.services, Message) == CONTACT_LIMIT + 2
@@ -141,6 +149,15 @@ async def test_the_customer_api_refuses_a_flood(factory: Factory) -> None:
     assert await count(factory.services, Message) == CONTACT_LIMIT
 
 
+async def test_the_customer_api_documents_its_429(factory: Factory) -> None:
+    """The refusal above is part of the contract: both operations that send declare it."""
+    paths = (await factory.client.get("/openapi.json")).json()["paths"]
+    for path in ("/customer/conversations", "/customer/conversations/{conversation_id}/messages"):
+        responses = paths[f"/api/v1{path}"]["post"]["responses"]
+        assert "429" in responses, path
+        assert "Retry-After" in responses["429"].get("headers", {}), path
+
+
 @pytest.mark.skipif(not REDIS_URL, reason="FRONTLINE_TEST_REDIS_URL not set")
 async def test_two_api_processes_share_the_counts(settings: Settings, factory: Factory) -> None:
     """A contact spreading its flood over two API processes meets one count (Redis)."""
@@ -169,3 +186,50 @@ async def test_two_api_processes_share_the_counts(settings: Settings, factory: F
         for c, a in zip(clients, apps, strict=True):
             await c.aclose()
             await a.state.services.aclose()
+
+
+async def test_a_redelivery_is_answered_as_a_duplicate_and_never_uses_up_the_limit(
+    factory: Factory,
+) -> None:
+    """The API channel refuses a flood, but a caller resending a message it already got
+    stored (a lost 202) is told it is a duplicate: it is not counted, nor refused."""
+    t = await factory.tenant()
+
+    async def send(external_id: str) -> httpx.Response:
+        return await factory.client.post(
+            f"/api/v1/channels/{t.api_channel_id}/messages",
+            headers=t.api_channel,
+            json={"external_id": external_id, "contact": {"external_id": "again"}, "text": "Hi"},
+        )
+
+    assert [(await send(f"m{i}")).status_code for i in range(CONTACT_LIMIT - 1)] == [202] * (
+        CONTACT_LIMIT - 1
+    )
+    for _ in range(CONTACT_LIMIT + 1):
+        r = await send("m0")
+        assert r.status_code == 200, r.text
+        assert r.json()["duplicate"] is True
+    # the redeliveries took nothing from the contact's limit: one new message still fits
+    assert (await send("last")).status_code == 202
+    assert (await send("over")).status_code == 429
+    assert await count(factory.services, Message) == CONTACT_LIMIT
+
+
+async def test_an_email_webhook_redelivery_does_not_use_up_the_limit(factory: Factory) -> None:
+    t = await factory.tenant(ai=True)
+
+    async def deliver(message_id: str) -> int:
+        return await post_mail(factory, t, "again@example.com", message_id)
+
+    firsts = [await deliver(f"m{i}") for i in range(CONTACT_LIMIT - 1)]
+    redeliveries = [await deliver("m0") for _ in range(CONTACT_LIMIT + 1)]
+    last = await deliver("last")
+    assert firsts == [202] * (CONTACT_LIMIT - 1)
+    assert redeliveries == [200] * (CONTACT_LIMIT + 1)
+    assert last == 202
+    assert await count(factory.services, Message) == CONTACT_LIMIT
+    # every new mail within the limit is answered by the AI; none is marked throttled
+    assert await count(factory.services, Job, Job.kind == events.JOB_AI_REPLY) == CONTACT_LIMIT
+    async with factory.services.db.reader() as s:
+        marks = [m.get("rate_limited") for m in (await s.execute(select(Message.meta))).scalars()]
+    assert marks == [None] * CONTACT_LIMIT

@@ -8,13 +8,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from frontline import events
 from frontline.deps import Services
 from frontline.jobs.worker import Worker
+from frontline.kit.time import utcnow
 from frontline.models import AuditEntry, Job, Message
 from tests.conftest import Factory, TenantFixture
 
@@ -205,3 +207,54 @@ async def test_rules_turned_off_and_a_human_owned_conversation(
     assert c["status"] == "open" and c["assignee_id"] == str(t.operator_id)
     assert c["meta"]["moderation"]["reasons"] == ["link_only"]
     assert c["handoff_reason"] is None
+
+
+async def test_only_the_contacts_own_history_counts(factory: Factory, services: Services) -> None:
+    """The history is read along with the inbound context: every known contact's own, not
+    the workspace's (two known contacts each sending an advert twice is no spam)."""
+    t = await factory.tenant(ai=True)
+    ad = "Купите наши окна по лучшей цене! Звоните"
+    for who in ("first", "second"):
+        await factory.inbound(t, text="Здравствуйте", contact=who)
+    for who in ("first", "second"):
+        for _ in range(2):
+            sent = await factory.inbound(t, text=ad, contact=who)
+            c = await conversation(factory, t, sent["conversation_id"])
+            assert "moderation" not in c["meta"], who
+    assert await ai_jobs(services) == 6
+
+
+async def test_a_window_grown_since_the_last_message_reads_the_older_history(
+    factory: Factory, services: Services
+) -> None:
+    """The context read fetches the window the settings needed last time; after the
+    workspace widens the spam window, repeats older than the old window still count."""
+    t = await factory.tenant(ai=True)
+    ad = "Купите наши окна по лучшей цене! Звоните"
+    for _ in range(2):
+        await factory.inbound(t, text=ad, contact="spammer")
+    # both adverts 20 minutes old: outside the default 10-minute window
+    async with services.db.transaction() as s:
+        await s.execute(
+            update(Message)
+            .where(Message.tenant_id == t.id)
+            .values(created_at=utcnow() - timedelta(minutes=20))
+        )
+    await set_moderation(factory, t, spam_window_seconds=3600)
+    third = await factory.inbound(t, text=ad, contact="spammer")
+    c = await conversation(factory, t, third["conversation_id"])
+    assert c["handoff_reason"] == "Held by moderation (spam)"
+    # narrowed again: the old adverts no longer count
+    await set_moderation(factory, t, spam_window_seconds=600)
+    async with services.db.transaction() as s:
+        await s.execute(
+            update(Message)
+            .where(Message.tenant_id == t.id)
+            .values(created_at=utcnow() - timedelta(minutes=20))
+        )
+    fourth = await factory.inbound(t, text=ad, contact="spammer")
+    async with services.db.reader() as s:
+        meta = (
+            await s.execute(select(Message.meta).where(Message.id == fourth["message_id"]))
+        ).scalar()
+    assert meta is not None and "moderation" not in meta

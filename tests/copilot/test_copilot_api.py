@@ -96,11 +96,19 @@ async def test_without_providers_the_offline_engine_is_the_copilot(
     out = r.json()
     assert out["provider"] == "offline" and out["degraded"] is False and out["notice"] is None
     assert "45 000 ₽" in out["text"]
-    # a rewrite needs a language model: a clear 503, not a pretend rewrite
+    # a rewrite needs a language model: a clear 409 (a setting, not an outage), not a
+    # pretend rewrite
     r = await copilot(factory.client, t, cid, "rewrite", text="привет", mode="formal")
-    assert r.status_code == 503
-    assert r.json()["error"]["code"] == "ai_unavailable"
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "ai_not_configured"
     assert "add a provider" in r.json()["error"]["message"]
+    r = await factory.client.post(
+        f"/api/v1/conversations/{cid}/copilot/translate",
+        headers={**t.operator, "Accept-Language": "ru"},
+        json={"text": "привет"},
+    )
+    assert r.status_code == 409
+    assert "добавьте провайдера" in r.json()["error"]["message"]
     # the summary is extractive
     r = await copilot(factory.client, t, cid, "summary")
     assert r.status_code == 200

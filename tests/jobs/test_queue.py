@@ -125,6 +125,28 @@ async def test_expired_lease_is_claimed_again_and_counts_an_attempt(services: Se
     assert (await load(services, job_id)).status == JobStatus.DONE.value
 
 
+async def test_a_claim_skips_the_jobs_its_worker_holds_and_renews_them_in_one_go(
+    services: Services,
+) -> None:
+    held_id = await add_job(services, "test.noop", {})
+    other_id = await add_job(services, "test.noop", {})
+    async with services.db.transaction() as s:
+        assert [c.id for c in await claim(s, "w1", 10, 30)] == [held_id, other_id]
+    await expire_lease(services, held_id)  # w1's renewal came late
+    await expire_lease(services, other_id)
+    async with services.db.transaction() as s:
+        # w1 still runs held_id: only the other expired job is taken again
+        [again] = await claim(s, "w1", 10, 30, skip=[held_id])
+    assert (again.id, again.attempts) == (other_id, 2)
+    async with services.db.transaction() as s:
+        assert await queue.extend_leases(s, [held_id, other_id], "w1", 30) == 2
+        assert await queue.extend_leases(s, [held_id], "w2", 30) == 0  # not w2's
+        assert await queue.extend_leases(s, [], "w1", 30) == 0
+    assert (await load(services, held_id)).attempts == 1
+    async with services.db.transaction() as s:
+        assert await claim(s, "w2", 10, 30) == []  # both leases renewed
+
+
 async def test_claimers_in_turn_never_share_a_job(services: Services) -> None:
     """On both backends: overlapping claimers (serialised by SQLite's write lock) split the
     due jobs between them."""

@@ -31,7 +31,10 @@ from frontline.kit.time import as_utc
 from frontline.models import DeliveryStatus, Job, JobStatus, Message, SenderType
 from tests.conftest import TEST_SECRET, Factory
 
-WAIT = 20.0  # upper bound of every wait, seconds
+WAIT = 20.0  # upper bound of every wait for the workers' behaviour, seconds
+# upper bound of a worker process's start (interpreter, imports, database): a few seconds
+# alone, but well over WAIT on a loaded machine, so it is waited for apart from the behaviour
+STARTUP = 180.0
 LEASE_SECONDS = 2
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -138,6 +141,17 @@ class Workers:
         self.procs.append((proc, log, path))
         return proc
 
+    async def started(self, proc: subprocess.Popen[bytes]) -> None:
+        """Wait until ``proc`` has logged that its loop runs (it claims from then on)."""
+        [path] = [p for q, _log, p in self.procs if q is proc]
+        waited = time.monotonic()
+        while b"worker started" not in path.read_bytes():
+            if proc.poll() is not None:
+                pytest.fail(f"worker pid {proc.pid} exited while starting\n{self.logs()}")
+            if time.monotonic() - waited > STARTUP:
+                pytest.fail(f"worker pid {proc.pid} not started after {STARTUP}s\n{self.logs()}")
+            await asyncio.sleep(0.05)
+
     def logs(self) -> str:
         out = []
         for proc, log, path in self.procs:
@@ -189,6 +203,7 @@ async def test_killed_worker_mid_delivery_is_redelivered_once_with_the_same_key(
             conversation_id = inbound["conversation_id"]
 
             first = workers.start("worker-a")
+            await workers.started(first)
             r = await factory.client.post(
                 f"/api/v1/conversations/{conversation_id}/messages",
                 headers=t.operator,
@@ -217,6 +232,7 @@ async def test_killed_worker_mid_delivery_is_redelivered_once_with_the_same_key(
             assert first.returncode == -signal.SIGKILL
 
             second = workers.start("worker-b")
+            await workers.started(second)
 
             async def redelivered_and_done() -> bool:
                 assert second.poll() is None, f"worker B exited early\n{workers.logs()}"

@@ -1,14 +1,22 @@
 """Knowledge search on the real XQuAD-R development data (ru and en): the targets the
-product's lexical retrieval must keep, and that it stays well ahead of plain bm25s."""
+product's search (lexical, then the semantic re-rank) must keep, and that it stays well
+ahead of plain bm25s.
+
+The re-rank embeds ~5,300 passages; their vectors are kept in
+``test-artifacts/rerank-cache`` (by model and text: a clean clone computes them, once)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from frontline.knowledge import rerank
 from frontline.knowledge.evaluate import (
     LANGUAGES,
     LEVELS,
     METRICS,
+    PassageEmbedder,
     evaluate_offline_answers,
     evaluate_retrieval,
     render_table,
@@ -16,21 +24,31 @@ from frontline.knowledge.evaluate import (
 from tests.conftest import EVAL_DATA, EVAL_DATA_MISSING
 
 XQUAD_R = EVAL_DATA / "xquad_r_ru_en"
+CACHE = Path(__file__).resolve().parent.parent.parent / "test-artifacts" / "rerank-cache"
 
 pytestmark = EVAL_DATA_MISSING
 
 
+def _embed() -> PassageEmbedder:
+    assert rerank.encoder() is not None, "the re-rank packages are default dependencies"
+    return rerank.cached(rerank.passages_in_processes, CACHE)
+
+
 @pytest.fixture(scope="module")
 def metrics() -> dict[str, float]:
-    return evaluate_retrieval(XQUAD_R)
+    return evaluate_retrieval(XQUAD_R, embed=_embed())
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_targets(metrics: dict[str, float], lang: str) -> None:
-    assert metrics[f"{lang}_sentence_recall_at_1"] >= 0.78
+    # measured: sentence recall@1 0.827 ru / 0.831 en (lexical alone 0.805 / 0.810; the
+    # re-rank's weights cross-fitted on halves of the articles, frontline.knowledge.rerank);
+    # paragraph recall@1 0.979 / 0.977 (lexical 0.939 / 0.958), recall@5 1.000 / 1.000
+    assert metrics[f"{lang}_sentence_recall_at_1"] >= 0.82
+    assert metrics[f"{lang}_paragraph_recall_at_1"] >= 0.97
     assert metrics[f"{lang}_paragraph_recall_at_5"] >= 0.99
-    # not only on the half the weights were tuned on
-    assert metrics[f"heldout_{lang}_sentence_recall_at_1"] >= 0.78
+    # not only on the half the lexical weights were tuned on (0.859 / 0.855 there)
+    assert metrics[f"heldout_{lang}_sentence_recall_at_1"] >= 0.84
 
 
 def test_every_metric_beats_plain_bm25s(metrics: dict[str, float]) -> None:
@@ -64,7 +82,7 @@ def test_the_offline_engine_answers_prose_questions_and_rarely_wrongly() -> None
     """The offline engine over the top 5 retrieved paragraphs, on the first questions of
     each language: most are answered citing the gold paragraph, few another one, and few
     when the gold paragraph is removed from the base (the full set: see the README)."""
-    metrics = evaluate_offline_answers(XQUAD_R, limit=40)
+    metrics = evaluate_offline_answers(XQUAD_R, limit=40, embed=_embed())
     # measured on these 40: right 0.625 / 0.750, wrong 0 / 2 questions, answered with the
     # gold paragraph removed 3 / 4 questions (ru / en); the composer alone answered 0.24 /
     # 0.38 of all questions

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import socket
+import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +21,7 @@ import pytest
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
+from benchmarks.private_services import PrivateRedis
 from frontline.app import create_app
 from frontline.channels import service as channels
 from frontline.channels.base import ChannelType
@@ -71,14 +76,23 @@ async def start_server(settings: Settings) -> tuple[uvicorn.Server, asyncio.Task
     return server, task, f"http://127.0.0.1:{port}"
 
 
+@asynccontextmanager
+async def serving(settings: Settings, client_timeout: float = 20) -> AsyncIterator[LiveServer]:
+    """A uvicorn server of ``settings`` and an HTTP client of it, until the block ends."""
+    server, task, url = await start_server(settings)
+    services: Services = server.config.app.state.services  # type: ignore[attr-defined]
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=client_timeout) as client:
+            yield LiveServer(url, services, client, Factory(services, client))
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=30)
+
+
 @pytest.fixture
 async def live(live_settings: Settings) -> AsyncIterator[LiveServer]:
-    server, task, url = await start_server(live_settings)
-    services: Services = server.config.app.state.services  # type: ignore[attr-defined]
-    async with httpx.AsyncClient(base_url=url, timeout=20) as client:
-        yield LiveServer(url, services, client, Factory(services, client))
-    server.should_exit = True
-    await asyncio.wait_for(task, timeout=30)
+    async with serving(live_settings) as server:
+        yield server
 
 
 async def add_web_channel(services: Services, tenant: TenantFixture, **config: Any) -> str:
@@ -176,3 +190,16 @@ def open_console(live: LiveServer, token: str) -> Any:
 
 def client_id() -> str:
     return f"c-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    """A redis-server of the test's own (``benchmarks.private_services``), to stop and start."""
+    folder = Path(tempfile.mkdtemp(prefix="frontline-redis-"))
+    server = PrivateRedis(folder)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)

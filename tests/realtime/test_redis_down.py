@@ -7,9 +7,6 @@ under the real ``redis`` client; nothing shared is touched."""
 from __future__ import annotations
 
 import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -22,18 +19,6 @@ from tests.kit.liveserver import free_port
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="redis-server is not installed"
 )
-
-
-@pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    folder = Path(tempfile.mkdtemp(prefix="frontline-redis-down-"))
-    server = PrivateRedis(folder)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def test_rate_limits_hold_in_process_while_redis_is_down(

@@ -17,6 +17,7 @@ from tests.realtime.conftest import (
     client_id,
     open_console,
     open_widget,
+    serving,
     widget_session,
 )
 
@@ -88,6 +89,7 @@ async def test_socket_refuses_foreign_origins_and_bad_tokens(live: LiveServer) -
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
 
+@pytest.mark.usefixtures("fresh_rate_window")
 async def test_send_ack_resend_and_limits(live: LiveServer) -> None:
     tenant = await live.factory.tenant()
     key = await add_web_channel(live.services, tenant, messages_per_minute=3, max_message_chars=20)
@@ -386,43 +388,30 @@ async def test_console_socket_is_tenant_scoped_and_needs_a_token(live: LiveServe
 async def test_heartbeat_pings_and_closes_silent_clients(
     live_settings: Any, heartbeat: float
 ) -> None:
-    from tests.realtime.conftest import start_server
-
     settings = live_settings.model_copy(update={"realtime_heartbeat_seconds": heartbeat})
-    server, task, url = await start_server(settings)
-    try:
-        services = server.config.app.state.services  # type: ignore[attr-defined]
-        import httpx
-
-        from tests.conftest import Factory
-
-        async with httpx.AsyncClient(base_url=url, timeout=20) as client:
-            live = LiveServer(url, services, client, Factory(services, client))
-            tenant = await live.factory.tenant()
-            key = await add_web_channel(services, tenant)
-            token = (await widget_session(live, key))["visitor_token"]
-            async with open_widget(live, key, token) as ws:
-                sock = Socket(ws)
-                assert (await sock.next("hello"))["data"]["heartbeat_seconds"] == heartbeat
-                # an operator console that keeps talking stays online (presence refreshed
-                # every heartbeat, busy or not)
-                async with open_console(live, tenant.operator_token) as cws:
-                    console = Socket(cws)
-                    await console.next("hello")
-                    for _ in range(8):  # 8 x 0.2 s: past three heartbeats
-                        await console.send("pong")
-                        await asyncio.sleep(0.2)
-                    assert await services.presence.count(str(tenant.id)) == 1
-                await sock.next("ping", timeout=2)
-                # the widget stops answering: closed after three silent heartbeats
-                with pytest.raises(ConnectionClosed) as closed:
-                    async with asyncio.timeout(5):
-                        while True:
-                            await ws.recv()
-                assert closed.value.rcvd is not None and closed.value.rcvd.code == 4000
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=30)
+    async with serving(settings) as live:
+        tenant = await live.factory.tenant()
+        key = await add_web_channel(live.services, tenant)
+        token = (await widget_session(live, key))["visitor_token"]
+        async with open_widget(live, key, token) as ws:
+            sock = Socket(ws)
+            assert (await sock.next("hello"))["data"]["heartbeat_seconds"] == heartbeat
+            # an operator console that keeps talking stays online (presence refreshed
+            # every heartbeat, busy or not)
+            async with open_console(live, tenant.operator_token) as cws:
+                console = Socket(cws)
+                await console.next("hello")
+                for _ in range(8):  # 8 x 0.2 s: past three heartbeats
+                    await console.send("pong")
+                    await asyncio.sleep(0.2)
+                assert await live.services.presence.count(str(tenant.id)) == 1
+            await sock.next("ping", timeout=2)
+            # the widget stops answering: closed after three silent heartbeats
+            with pytest.raises(ConnectionClosed) as closed:
+                async with asyncio.timeout(5):
+                    while True:
+                        await ws.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4000
 
 
 async def test_a_suspended_workspace_refuses_new_chats_with_a_clear_error(

@@ -11,8 +11,6 @@ import contextlib
 import hashlib
 import json
 import os
-import subprocess
-import sys
 import uuid
 import zipfile
 from pathlib import Path
@@ -32,6 +30,7 @@ from frontline.tenants.backup import SKIPPED_TABLES, export_tenant
 from tests.attachments.conftest import PDF, b64, png, s3_bucket, s3_server  # noqa: F401
 from tests.attachments.test_storage import s3_config
 from tests.conftest import TEST_SECRET, Factory, TenantFixture, empty_tables
+from tests.kit.tenant_cli import frontline_tenant
 from tests.tenants.test_backup import fresh_database, rich_tenant
 
 API = "/api/v1"
@@ -302,20 +301,12 @@ def test_the_cli_archive_round_trip_with_files(tmp_path: Path, sqlite_url: str) 
 
     slug = asyncio.run(seed())
     out = tmp_path / "backup.zip"
-    run = [sys.executable, "-m", "frontline", "tenant"]
     source_env = {
         **env,
         "FRONTLINE_DATABASE_URL": sqlite_url,
         "FRONTLINE_ATTACHMENTS_DIR": str(files),
     }
-    r = subprocess.run(
-        [*run, "export", slug, "--out", str(out)],
-        env=source_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    r = frontline_tenant("export", slug, "--out", str(out), env=source_env)
     assert r.returncode == 0, r.stderr
     assert "and 1 files" in r.stdout and zipfile.is_zipfile(out)
     from frontline.migrate import upgrade
@@ -330,24 +321,10 @@ def test_the_cli_archive_round_trip_with_files(tmp_path: Path, sqlite_url: str) 
     }
     truncated = tmp_path / "truncated.zip"
     truncated.write_bytes(out.read_bytes()[:-200])
-    r = subprocess.run(
-        [*run, "import", str(truncated)],
-        env=target,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    r = frontline_tenant("import", str(truncated), env=target)
     assert r.returncode == 1 and "not a readable frontline-tenant-export archive" in r.stderr
     assert not target_files.exists()
-    r = subprocess.run(
-        [*run, "import", str(out)],
-        env=target,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    r = frontline_tenant("import", str(out), env=target)
     assert r.returncode == 0, r.stderr
     assert "1 files" in r.stdout
     stored = [p for p in target_files.rglob("*") if p.is_file()]

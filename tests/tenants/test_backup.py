@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from frontline.migrate import upgrade
 from frontline.tenants.backup import export_tenant, import_tenant
 from tests.bookings.helpers import book, make_tour
 from tests.conftest import TEST_SECRET, Factory, TenantFixture, empty_tables
+from tests.kit.tenant_cli import frontline_tenant
 
 API = "/api/v1"
 
@@ -160,45 +159,18 @@ def test_the_cli_round_trip(tmp_path: Path, sqlite_url: str) -> None:
 
     asyncio.run(seed())
     out = tmp_path / "cli-tours.zip"
-    run = [sys.executable, "-m", "frontline", "tenant"]
-    r = subprocess.run(
-        [*run, "export", "cli-tours", "--out", str(out)],
-        env={**env, "FRONTLINE_DATABASE_URL": sqlite_url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    r = frontline_tenant(
+        "export", "cli-tours", "--out", str(out), env={**env, "FRONTLINE_DATABASE_URL": sqlite_url}
     )
     assert r.returncode == 0, r.stderr
     restored = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
     upgrade(restored)
     target = {**env, "FRONTLINE_DATABASE_URL": restored}
-    r = subprocess.run(
-        [*run, "import", str(out)],
-        env=target,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    r = frontline_tenant("import", str(out), env=target)
     assert r.returncode == 0, r.stderr
-    r = subprocess.run(
-        [*run, "import", str(out)],
-        env=target,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    r = frontline_tenant("import", str(out), env=target)
     assert r.returncode == 1 and "already exists" in r.stderr
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "something else"}')
-    r = subprocess.run(
-        [*run, "import", str(bad)],
-        env=target,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    r = frontline_tenant("import", str(bad), env=target)
     assert r.returncode == 1 and "not a frontline-tenant-export file" in r.stderr

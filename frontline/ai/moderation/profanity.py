@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 
 # verbal prefixes Russian mat takes ("на-хуй", "за-ебал", "отъ-ебись"); deliberately not
@@ -259,14 +259,38 @@ def _chunks(text: str) -> list[str]:
     return [w for w in words if w]
 
 
+_REMEMBERED_CHARS = 40  # longer "words" (links, keyboard mashing) are not remembered
+
+
+def _profane_word(chunk: str) -> bool:
+    """Whether one written word is profanity."""
+    if len(chunk) <= _REMEMBERED_CHARS:
+        return _profane_short_word(chunk)
+    return _profane(chunk)
+
+
+@lru_cache(maxsize=65_536)
+def _profane_short_word(chunk: str) -> bool:
+    """Remembered: this runs on every inbound message, words recur across customers'
+    messages (most of a language's text is its few thousand commonest words) and working
+    out each word's forms cost a tenth of a millisecond a message; the lexicon is fixed for
+    the process, so a word's verdict never changes."""
+    return _profane(chunk)
+
+
+def _profane(chunk: str) -> bool:
+    lex = lexicon()
+    if any(lex.matches(form) for form in _forms(chunk)):
+        return True
+    return bool(_MASK.search(chunk)) and _masked(chunk, lex)
+
+
 def find_profanity(text: str) -> str | None:
     """The first word of ``text`` that is profanity (as written), ``None`` when clean."""
     lex = lexicon()
     chunks = _chunks(text)
     for chunk in chunks:
-        if any(lex.matches(form) for form in _forms(chunk)):
-            return chunk
-        if _MASK.search(chunk) and _masked(chunk, lex):
+        if _profane_word(chunk):
             return chunk
     # letters spaced out over several words: "f u c k", "х у й"
     run: list[str] = []

@@ -73,6 +73,8 @@ MAX_SENTENCES = 3
 MAX_ITEMS = 10
 # The least share of the question's topic words an answer must cover.
 MIN_COVERAGE = 0.75
+# the shortest stem of a name that counts as the start of another form of it
+MIN_VARIANT = 4
 # A similar passage's excerpt: its sentence, with the next one when both fit this.
 EXCERPT_CHARS = 300
 # Two answers from different passages this close make the question ambiguous.
@@ -324,7 +326,7 @@ class Composer:
                 continue
             if options & self._lexicon or options & lexical:
                 continue
-            content.append(options)
+            content.append(frozenset(self._variants(set(options))))
             if not options & self._known and not any(ch.isdigit() for ch in word):
                 unknown.append(word)
         entities = {s for options in alternatives for s in options if s in self.entities}
@@ -334,6 +336,7 @@ class Composer:
                 if before:
                     entities = before
                     break
+        entities = self._variants(entities)
         return Query(
             stems=tuple(corrected),
             content=tuple(content),
@@ -344,6 +347,19 @@ class Composer:
         )
 
     # --- choosing sentences ---------------------------------------------------------------
+
+    def _variants(self, entities: set[str]) -> set[str]:
+        """``entities`` with the knowledge base's other stems of the same names: the stemmer
+        cuts a name's forms differently ("Байкал" -> "байка", "Байкале" -> "байкал"), so
+        a stem that starts the other (both of at least ``MIN_VARIANT`` letters) is the same
+        name."""
+        found = set(entities)
+        for asked in entities:
+            for known in self.entities:
+                shorter, longer = sorted((asked, known), key=len)
+                if len(shorter) >= MIN_VARIANT and longer.startswith(shorter):
+                    found.add(known)
+        return found
 
     def fits_entities(self, info: _Info, query: Query) -> bool:
         if not query.entities:

@@ -76,6 +76,15 @@ def chunk_passage(
     return Passage(id=str(chunk_id), title=joined, text=text, answer=answer or None)
 
 
+def follow_up(text: str, earlier: Sequence[str] = ()) -> str:
+    """The customer's message, with their previous one when it is a short follow-up: what
+    they ask in their own words (the semantic re-rank embeds this, not the lexical
+    expansion of :func:`search_query`)."""
+    if earlier and len(content_stems(text)) <= FOLLOW_UP_WORDS:
+        return f"{text} {earlier[-1]}"
+    return text
+
+
 def search_query(text: str, earlier: Sequence[str] = ()) -> str:
     """What to search the knowledge base with for the customer's message ``text``
     (``earlier``: their previous messages, oldest first): a short message is a follow-up
@@ -85,9 +94,7 @@ def search_query(text: str, earlier: Sequence[str] = ()) -> str:
     adds its synonyms, so "аванс" finds a passage that says "предоплата"."""
     from frontline.ai.offline.lexicon import concepts, synonyms, to_cyrillic
 
-    query = text
-    if earlier and len(content_stems(text)) <= FOLLOW_UP_WORDS:
-        query = f"{text} {earlier[-1]}"
+    query = follow_up(text, earlier)
     tokens = words(query)
     latin = [w for w in tokens if _LATIN_WORD.match(w)]
     extra = [to_cyrillic(w) for w in latin] if len(latin) < 40 else []

@@ -29,8 +29,14 @@ inbound_router = APIRouter(tags=["inbound"])
 
 @inbound_router.post(
     "/webhooks/telegram/{channel_id}",
+    # the body is empty, or a Bot API method call as JSON (answerCallbackQuery) for a
+    # button press: a plain Response, so the 200 is not documented as always JSON
+    response_class=Response,
     responses={
-        200: {"description": "accepted, stored once, or ignored (see the logs)"},
+        200: {
+            "description": "accepted, stored once, or ignored (see the logs); the body is "
+            "empty or, for a button press, a JSON answerCallbackQuery call"
+        },
         401: {"description": "wrong X-Telegram-Bot-Api-Secret-Token; nothing stored"},
         404: {"description": "no active Telegram channel with this id"},
     },
@@ -65,8 +71,12 @@ async def telegram_webhook(
 
 @inbound_router.post(
     "/webhooks/telegram-alerts/{tenant_id}",
+    response_class=Response,
     responses={
-        200: {"description": "handled or ignored"},
+        200: {
+            "description": "handled or ignored; the body is empty or, for a button press, "
+            "a JSON answerCallbackQuery call"
+        },
         401: {"description": "wrong X-Telegram-Bot-Api-Secret-Token"},
         404: {"description": "no workspace with Telegram alerts under this id"},
     },

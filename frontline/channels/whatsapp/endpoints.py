@@ -58,7 +58,28 @@ async def whatsapp_verify(
     return PlainTextResponse(challenge)
 
 
-@router.post("/webhooks/whatsapp/{channel_id}")
+# Meta's notification (``{"object": "whatsapp_business_account", "entry": [...]}``), the
+# bytes ``X-Hub-Signature-256`` signs; documented so clients (and the contract fuzzer) send one
+_NOTIFICATION_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "object": {"type": "string"},
+                        "entry": {"type": "array", "items": {"type": "object"}},
+                    },
+                    "required": ["object", "entry"],
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/webhooks/whatsapp/{channel_id}", openapi_extra=_NOTIFICATION_DOC)
 async def whatsapp_inbound(
     channel_id: uuid.UUID, request: Request, services: ServicesDep
 ) -> JSONResponse:

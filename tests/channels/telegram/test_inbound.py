@@ -195,3 +195,29 @@ async def test_start_is_answered_with_the_welcome_not_the_ai(
     assert (await channel.post(p.text_update(3, 1, "/start x", user=other))).status_code == 200
     await worker.run_until_idle()
     assert bot.called("sendMessage")[-1]["text"] == "Добро пожаловать в Demo Tours!"
+
+
+async def test_twenty_concurrent_redeliveries_of_an_update_from_a_known_chat_store_one(
+    factory: Factory, bot: FakeBotApi
+) -> None:
+    """Telegram redelivers an update it got no answer for: from a chat already known (the
+    Core path, no ORM session) twenty concurrent copies store one message."""
+    from sqlalchemy import func, select
+
+    from frontline.models import Message
+
+    t = await factory.tenant()
+    channel = await create_channel(factory, t, bot)
+    assert (await channel.post(p.text_update(700, 70, "Здравствуйте"))).status_code == 200
+    update = p.text_update(701, 71, "Сколько стоит тур?")
+    responses = await asyncio.gather(*(channel.post(update) for _ in range(20)))
+    assert [r.status_code for r in responses] == [200] * 20
+    async with factory.services.db.reader() as s:
+        texts = (
+            await s.execute(
+                select(Message.text, func.count())
+                .where(Message.tenant_id == t.id, Message.sender_type == "contact")
+                .group_by(Message.text)
+            )
+        ).all()
+    assert sorted(texts) == [("Здравствуйте", 1), ("Сколько стоит тур?", 1)]

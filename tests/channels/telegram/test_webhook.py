@@ -231,13 +231,20 @@ async def test_429_retry_after_sets_the_next_attempt(
     channel = await create_channel(factory, t, bot)
     conversation_id, reply_id = await _operator_reply(factory, t, channel, "Секунду")
     bot.fail("sendMessage", 429, "Too Many Requests: retry after 7", retry_after=7)
+    # the next attempt is set from the moment of the 429, which lies between these two
+    # readings; "now" at read time would shrink the wait on a loaded machine
+    before = datetime.now(UTC)
     await worker.run_until_idle(max_rounds=1)
+    after = datetime.now(UTC)
     r = await factory.client.get("/api/v1/jobs", headers=t.owner)
     [job] = [j for j in r.json() if j["kind"] == "message.deliver"]
     assert job["status"] == "queued"
     assert "retry after 7" in job["last_error"]
-    wait = datetime.fromisoformat(job["run_at"]).replace(tzinfo=UTC) - datetime.now(UTC)
-    assert 5.0 < wait.total_seconds() <= 7.5
+    run_at = datetime.fromisoformat(job["run_at"]).replace(tzinfo=UTC)
+    # retry_after=7 wins over the first backoff step (about a second): not sooner than 7 s
+    # after the call, and not the 30 s backoff cap either
+    assert (run_at - before).total_seconds() >= 6.9
+    assert (run_at - after).total_seconds() <= 7.5
     assert (await _status(factory, t, conversation_id, reply_id))["delivery_status"] == "queued"
 
 
