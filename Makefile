@@ -22,7 +22,7 @@ run: $(STAMP)
 
 ## Lint, type-check, import contracts, then the whole test suite.
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=30
 
 lint: $(STAMP)
 	$(BIN)/ruff check frontline tests benchmarks migrations

@@ -75,11 +75,12 @@ async def prepare_postgres(url: str) -> None:
 
 
 async def analyze_postgres(url: str) -> None:
-    """Planner statistics for the seeded tables, as a production database has them
-    (autovacuum analyzes a table soon after it grows). Without them the planner sees the
-    20,000 bulk-inserted conversations as unknown and reads moderation's history (the
-    contact's recent messages, in the inbound context query) by scanning every message of
-    the tenant: measured 10 ms of PostgreSQL CPU per request instead of 0.7 ms."""
+    """Planner statistics for the tables, as a production database has them (autovacuum
+    analyzes a table soon after it grows by a tenth; a 10-second run is shorter than its
+    one-minute nap). Without them the planner sees the 20,000 bulk-inserted conversations
+    as unknown and reads moderation's history (the contact's recent messages, in the
+    inbound context query) by scanning every message of the tenant: measured 10 ms of
+    PostgreSQL CPU per request instead of 0.7 ms. Run before every measurement, bare too."""
     import asyncpg
 
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
@@ -337,6 +338,7 @@ CPU_MS: dict[int, float] = {}
 # PostgreSQL's CPU ms per answered request (all its processes; nan on SQLite)
 PG_CPU_MS: dict[int, float] = {}
 MEASURING_POSTGRES = False  # set per backend by main()
+BENCH_PG_URL = DEFAULT_PG
 
 
 def measure(
@@ -349,6 +351,9 @@ def measure(
     make: object | None = None,
     pid: int | None = None,
 ) -> LoadResult:
+    if MEASURING_POSTGRES:
+        # the tables grew in the runs before: fresh statistics, as autovacuum keeps them
+        asyncio.run(analyze_postgres(BENCH_PG_URL))
     before = cpu_seconds(pid) if pid else 0.0
     pg_before = postgres_cpu_seconds()
     result = asyncio.run(
@@ -382,7 +387,8 @@ def main() -> int:
     levels = [int(x) for x in args.concurrency.split(",")]
     rows: list[tuple[str, int, str, LoadResult, LoadResult]] = []
     tmp = tempfile.mkdtemp(prefix="frontline-bench-")
-    global MEASURING_POSTGRES
+    global MEASURING_POSTGRES, BENCH_PG_URL
+    BENCH_PG_URL = args.pg_url
     for backend in args.backends.split(","):
         MEASURING_POSTGRES = backend == "postgres"
         if backend == "sqlite":
@@ -395,8 +401,6 @@ def main() -> int:
         upgrade(url)
         channel_id, secret = asyncio.run(seed(url))
         tg_channel_id, tg_secret = asyncio.run(seed_telegram(url))
-        if backend != "sqlite":
-            asyncio.run(analyze_postgres(url))
         env = {
             "FRONTLINE_DATABASE_URL": url,
             "FRONTLINE_SECRET_KEY": SECRET,
