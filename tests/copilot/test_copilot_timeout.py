@@ -62,9 +62,10 @@ async def test_the_handoff_summary_job_gives_up_a_hung_provider_after_the_settin
     # the AI turn escalates at once; the summary the handoff asks for hangs
     llm.script(OPENAI_PATH, escalation(), hung('{"summary": "Клиент просит оператора."}'))
     cid = (await factory.inbound(t, text=ASK))["conversation_id"]
-    started = time.monotonic()
+    # the summary call's own latency is what the setting bounds (below): the worker round
+    # also runs the AI turn and the other follow-ups, and its wall time on a loaded machine
+    # (39 s once in CI, the models loading beside another process's embedding) says nothing
     await worker.run_until_idle()
-    assert time.monotonic() - started < HUNG - 2
     summaries = [c for c in await calls(services, t) if c.purpose == "copilot.summary"]
     assert [c.provider for c in summaries] == ["openai_compatible", "offline"]
     assert (summaries[0].error or "").startswith("Timeout"), summaries[0].error
