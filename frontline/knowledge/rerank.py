@@ -187,19 +187,27 @@ def _passages_of(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     return Encoder().passages(texts)
 
 
+def _batch_priority() -> None:
+    """Evaluation processes yield the CPU to whatever else runs on the machine (a server,
+    a parallel test worker): they are batch work of minutes, the others wait on requests."""
+    os.nice(10)
+
+
 def passages_in_processes(
     texts: Sequence[str], processes: int | None = None
 ) -> npt.NDArray[np.float32]:
     """:meth:`Encoder.passages` split over ``processes`` worker processes (default: one per
-    CPU), for evaluations that embed thousands of passages at once; the rows come back in
-    order. One process (or few texts): in this one."""
+    CPU, at a lower scheduling priority), for evaluations that embed thousands of passages
+    at once; the rows come back in order. One process (or few texts): in this one."""
     count = min(processes or os.cpu_count() or 1, max(1, len(texts) // BATCH))
     if count <= 1:
         local = encoder()
         return (local or Encoder()).passages(texts)
     parts = [list(part) for part in np.array_split(np.array(texts, dtype=object), count)]
     context = multiprocessing.get_context("spawn")  # no fork of a threaded process
-    with concurrent.futures.ProcessPoolExecutor(count, mp_context=context) as pool:
+    with concurrent.futures.ProcessPoolExecutor(
+        count, mp_context=context, initializer=_batch_priority
+    ) as pool:
         return np.vstack(list(pool.map(_passages_of, parts)))
 
 
