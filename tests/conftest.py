@@ -77,6 +77,29 @@ async def _create_database(base: URL, name: str) -> None:
         await conn.close()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # xdist's own order (files by number of tests) is replaced by the one below
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Longest first, for ``pytest -n 2 --dist loadfile``: files holding a test marked
+    ``slow`` (minutes: subprocess fleets, the XQuAD-R evaluation) start first, then the
+    others by number of tests, most first (xdist's own order). With xdist's order the few
+    long tests of a small file started last and ran alone for up to ten minutes while the
+    other worker sat idle."""
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def rank(group: list[pytest.Item]) -> tuple[bool, int]:
+        slow = any(item.get_closest_marker("slow") is not None for item in group)
+        return (not slow, -len(group))
+
+    items[:] = [item for group in sorted(files.values(), key=rank) for item in group]
+
+
 _isolate_xdist_worker()
 PG_URL = os.environ.get("FRONTLINE_TEST_POSTGRES_URL")
 # shared/ lies beside the checkout (in CI too); FRONTLINE_EVAL_DATA overrides

@@ -290,6 +290,7 @@ def edge_credentials(live: Live, bot: ThreadedBot) -> dict[str, Any]:
     return credentials
 
 
+@pytest.mark.slow
 def test_the_customer_widget_and_webhook_operations_hold_their_contract(
     live: Live, bot: ThreadedBot
 ) -> None:
@@ -317,6 +318,7 @@ def test_the_customer_widget_and_webhook_operations_hold_their_contract(
     assert not unreached, unreached
 
 
+@pytest.mark.slow
 def test_the_staff_api_holds_its_contract(live: Live) -> None:
     """Last: the fuzzer, as the owner, may leave the demo workspace unusable for a
     sign-in (the other run signs in to make its credentials)."""

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import EVAL_DATA, EVAL_DATA_MISSING, TEST_SECRET
 
@@ -37,6 +38,7 @@ def _run(
     )
 
 
+@pytest.mark.slow
 def test_migrate_demo_and_accounts(tmp_path: Path) -> None:
     assert _run(tmp_path, "migrate").returncode == 0
     first = _run(tmp_path, "demo", "--json")

@@ -221,6 +221,7 @@ def _slice(source: Path, target: Path, step: int) -> None:
 
 
 @EVAL_DATA_MISSING
+@pytest.mark.slow
 def test_triage_eval_on_the_held_out_half(tmp_path: Path) -> None:
     """``frontline eval triage``'s figures on the half of CLINC150's development lines the
     thresholds were not chosen on (the odd lines; about half a minute): in-scope accuracy

@@ -26,7 +26,7 @@ from tests.conftest import EVAL_DATA, EVAL_DATA_MISSING
 XQUAD_R = EVAL_DATA / "xquad_r_ru_en"
 CACHE = Path(__file__).resolve().parent.parent.parent / "test-artifacts" / "rerank-cache"
 
-pytestmark = EVAL_DATA_MISSING
+pytestmark = [EVAL_DATA_MISSING, pytest.mark.slow]  # minutes: it embeds ~2,900 passages
 
 
 def _embed() -> PassageEmbedder:

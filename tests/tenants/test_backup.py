@@ -130,6 +130,7 @@ async def test_secrets_stay_out_unless_asked(factory: Factory) -> None:
     assert t.api_channel_secret in with_secrets
 
 
+@pytest.mark.slow
 def test_the_cli_round_trip(tmp_path: Path, sqlite_url: str) -> None:
     """``frontline tenant export`` then ``import`` into another SQLite file."""
 
