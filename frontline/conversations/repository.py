@@ -11,6 +11,7 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    any_,
     bindparam,
     cast,
     exists,
@@ -123,15 +124,23 @@ def _inbound_context_statements(postgres: bool) -> tuple[Select[Any], Select[Any
         aggregate = func.json_group_array(
             func.json_array(recent.c.id, recent.c.created_at, recent.c.text), type_=JSON
         )
+    their_ids = (
+        select(theirs.c.id).where(theirs.c.contact_id == contacts.id).correlate(Contact.__table__)
+    )
+    # PostgreSQL: ``= ANY(ARRAY(...))`` makes the contact's conversation ids one value, so
+    # the only plan is the messages' conversation index; with ``IN (...)`` a table bulk
+    # loaded since its last ANALYZE got a hash semi-join over a scan of all the tenant's
+    # messages (10 ms instead of 0.7, measured by benchmarks/ingest.py)
+    in_theirs = (
+        recent.c.conversation_id == any_(func.array(their_ids.scalar_subquery()))
+        if postgres
+        else recent.c.conversation_id.in_(their_ids)
+    )
     history = (
         select(aggregate)
         .where(
             recent.c.tenant_id == tid,
-            recent.c.conversation_id.in_(
-                select(theirs.c.id)
-                .where(theirs.c.contact_id == contacts.id)
-                .correlate(Contact.__table__)
-            ),
+            in_theirs,
             recent.c.sender_type == SenderType.CONTACT.value,
             recent.c.created_at >= bindparam("history_since"),
         )
