@@ -361,6 +361,33 @@ def test_the_knowledge_page_tools(owner: Page, server: Server) -> None:
     expect(page.get_by_test_id("kb-hits")).not_to_contain_text("07:40")
 
 
+def test_a_faq_being_edited_keeps_what_was_typed_when_the_list_is_redrawn(
+    owner: Page, server: Server
+) -> None:
+    """The knowledge page draws its lists again after each add, save, upload or re-index,
+    and those can overlap: an entry being edited keeps what was typed, and saves it."""
+    admin = server.token("admin")
+    question = {"question": "Do you rent tents?", "answer": "Yes, 300 rubles a night."}
+    faq_id = server.api("POST", "/knowledge/faq", admin, json=question).json()["id"]
+    owner.goto(f"{server.base}/console/settings/knowledge")
+    entry = owner.locator(f'[data-testid="faq-row"][data-id="{faq_id}"]')
+    typed = "Yes, 350 rubles a night with sleeping mats."
+    entry.get_by_test_id("faq-answer").fill(typed)
+    rows = owner.get_by_test_id("faq-row")
+    count = rows.count()
+    form = owner.get_by_test_id("form-faq")
+    form.get_by_test_id("field-question").fill("Do you rent gas stoves?")
+    form.get_by_test_id("field-answer").fill("Yes, 100 rubles a day.")
+    owner.get_by_test_id("faq-add").click()
+    expect(rows).to_have_count(count + 1)  # the list was drawn again
+    expect(entry.get_by_test_id("faq-answer")).to_have_value(typed)
+    entry.get_by_test_id("faq-save").click()
+    deadline = time.monotonic() + 20
+    while server.api("GET", f"/knowledge/documents/{faq_id}", admin).json()["answer"] != typed:
+        assert time.monotonic() < deadline, "the typed answer was not saved"
+        time.sleep(0.2)
+
+
 def test_refusals_are_explained_in_russian(owner: Page, server: Server) -> None:
     page = owner
     page.goto(f"{server.base}/console/settings/ai?lang=ru")

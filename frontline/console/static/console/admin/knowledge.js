@@ -27,18 +27,50 @@ export function start(body) {
   refresh();
 }
 
+/* The lists are drawn again after each upload, re-index, save or delete, and those
+ * refreshes can overlap: an answer older than the one on screen is not drawn, and a FAQ
+ * entry being edited keeps what was typed (and the focus) until it is saved. */
+var refreshes = 0;
+var drawn = 0;
+
 function refresh() {
+  var mine = ++refreshes;
   return api("GET", "/knowledge/documents?limit=200").then(function (page) {
+    if (mine < drawn) { return page.items; }
+    drawn = mine;
     var docs = page.items.filter(function (d) { return d.kind !== "faq"; });
     var faqs = page.items.filter(function (d) { return d.kind === "faq"; });
     clear(listBody);
     if (!docs.length) { empty(listBody, 6); }
     docs.forEach(docRow);
+    var edits = unsavedFaqEdits();
     clear(faqBody);
     if (!faqs.length) { empty(faqBody, 4); }
-    faqs.forEach(faqRow);
+    faqs.forEach(function (d) { faqRow(d, edits.rows[d.id]); });
+    if (edits.focus) {
+      var again = faqBody.querySelector('tr[data-id="' + edits.focus.id + '"] [data-testid="' + edits.focus.field + '"]');
+      if (again) { again.focus(); }
+    }
     return page.items;
   });
+}
+
+/* The FAQ rows whose question or answer differ from what was last saved, by id, and the
+ * field that has the focus. */
+function unsavedFaqEdits() {
+  var found = { rows: {}, focus: null };
+  Array.prototype.forEach.call(faqBody.querySelectorAll('tr[data-testid="faq-row"]'), function (tr) {
+    var question = tr.querySelector('[data-testid="faq-question"]');
+    var answer = tr.querySelector('[data-testid="faq-answer"]');
+    var saved = tr.savedFaq;
+    if (saved && (question.value !== saved.question || answer.value !== saved.answer)) {
+      found.rows[tr.getAttribute("data-id")] = { question: question.value, answer: answer.value };
+    }
+    if (document.activeElement === question || document.activeElement === answer) {
+      found.focus = { id: tr.getAttribute("data-id"), field: document.activeElement.getAttribute("data-testid") };
+    }
+  });
+  return found;
 }
 
 /* "Re-index the knowledge base": POST /knowledge/reindex, then a progress bar of the
@@ -260,20 +292,23 @@ function faqForm(box) {
   });
 }
 
-function faqRow(d) {
+function faqRow(d, edit) {
   var question = el("input");
-  question.value = d.question;
+  question.value = edit ? edit.question : d.question;
   question.setAttribute("aria-label", t("admin.kb.question"));
   question.setAttribute("data-testid", "faq-question");
   var answer = el("textarea");
-  answer.value = d.answer;
+  answer.value = edit ? edit.answer : d.answer;
   answer.rows = 2;
   answer.setAttribute("aria-label", t("admin.kb.answer"));
   answer.setAttribute("data-testid", "faq-answer");
   var status = el("span", null, statusText(d));
   var actions = el("span", "actions");
+  var tr;
   actions.appendChild(button(t("admin.save"), function () {
-    api("PUT", "/knowledge/faq/" + d.id, { question: question.value, answer: answer.value }).then(function (fresh) {
+    var sent = { question: question.value, answer: answer.value };
+    api("PUT", "/knowledge/faq/" + d.id, sent).then(function (fresh) {
+      tr.savedFaq = sent;
       status.textContent = statusText(fresh);
       setTimeout(refresh, 800);
     }, function (e) { status.textContent = errorText(e); });
@@ -281,5 +316,7 @@ function faqRow(d) {
   actions.appendChild(button(t("admin.delete"), function () {
     api("DELETE", "/knowledge/documents/" + d.id).then(refresh);
   }, "faq-delete", "danger"));
-  row(faqBody, [question, answer, status, actions], "faq-row");
+  tr = row(faqBody, [question, answer, status, actions], "faq-row");
+  tr.setAttribute("data-id", String(d.id));
+  tr.savedFaq = { question: d.question, answer: d.answer };
 }
