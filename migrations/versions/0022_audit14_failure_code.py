@@ -28,5 +28,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("kb_documents") as batch:
+    # SQLite drops a column by copying the table: keep AUTOINCREMENT on the copy
+    with op.batch_alter_table("kb_documents", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_column("failure_code")

@@ -60,6 +60,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("kb_chunks") as batch:
+    # SQLite drops a column by copying the table: keep AUTOINCREMENT on the copy (without
+    # it a deleted chunk's id is given again, and an index that catches up by ids above
+    # the highest it has would keep the deleted chunk's terms under the new chunk's id)
+    with op.batch_alter_table("kb_chunks", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_column("rerank_model")
         batch.drop_column("rerank_vector")
